@@ -1,0 +1,5 @@
+import sys
+
+from sensorkit.cli import main
+
+sys.exit(main())

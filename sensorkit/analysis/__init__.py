@@ -1,0 +1,1 @@
+"""Clinical analysis: exercises, activation timing, pelvic drop (see DESIGN.md 3)."""

@@ -1,0 +1,1 @@
+"""Signal processing: filters, envelopes, onset detectors, orientation (see DESIGN.md 3)."""

@@ -1,0 +1,1 @@
+"""Wire protocols: bytes <-> frames. Pure code: no I/O, no threads."""
