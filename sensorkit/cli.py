@@ -1,0 +1,277 @@
+"""The `sensorkit` command: simulate, record, info, demo.
+
+User errors (bad arguments, files, devices) print one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sensorkit import __version__
+from sensorkit.acquisition import Acquisition
+from sensorkit.devices.spec import open_device
+from sensorkit.errors import SensorkitError
+from sensorkit.recording.recorder import Recorder
+from sensorkit.recording.xdf_reader import Recording, read_xdf
+
+PSEUDONYM = re.compile(r"^(?=.*\d)[A-Za-z0-9_-]{1,32}$")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + error
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def truth_path(xdf: str | os.PathLike) -> Path:
+    """Where a simulated recording's ground truth lives: beside it, `NAME.truth.json`."""
+    p = Path(xdf)
+    return p.with_name(p.stem + ".truth.json")
+
+
+# ---------------------------------------------------------------- record
+
+
+def _check_output(path: str, overwrite: bool) -> None:
+    p = Path(path)
+    if p.suffix.lower() != ".xdf":
+        raise SensorkitError(f"output {path} must end in .xdf")
+    if p.exists() and not overwrite:
+        raise SensorkitError(f"{path} exists; pass --overwrite to replace it")
+    if not p.parent.exists():
+        raise SensorkitError(f"folder {p.parent} does not exist")
+
+
+def _file_meta(args, specs: list[str]) -> dict[str, str]:
+    if args.patient != "unspecified" and not PSEUDONYM.match(args.patient):
+        raise SensorkitError(
+            f"--patient {args.patient!r}: use a pseudonymous code with a digit, such as P017, "
+            "never a name"
+        )
+    return {"patient": args.patient, "session": args.session, "devices": " ".join(specs)}
+
+
+def record(specs: list[str], output: str, meta: dict[str, str], duration: float | None,
+           quiet: bool = False) -> list:  # fmt: skip
+    """Record sources into one XDF file; returns the sources (closed)."""
+    sources = [open_device(s) for s in specs]
+    recorder = Recorder(output, meta)
+    acq = Acquisition(sources, [recorder.push])
+    started = time.monotonic()
+
+    def tick() -> None:
+        if quiet:
+            return
+        states = "; ".join(src.status().line() for src in sources)
+        print(f"\r  {acq.elapsed:7.1f} s recorded in {time.monotonic() - started:5.1f} s | {states}",
+              end="", flush=True)  # fmt: skip
+
+    try:
+        acq.start()
+        acq.wait(duration, on_tick=tick)
+    except KeyboardInterrupt:
+        if not quiet:
+            print("\n  stopped by user; closing the file")
+    finally:
+        try:
+            acq.stop()
+        finally:
+            recorder.close()
+    if not quiet:
+        tick()
+        print()
+    return sources
+
+
+def cmd_record(args) -> int:
+    _check_output(args.output, args.overwrite)
+    meta = _file_meta(args, args.devices)
+    if args.duration is not None and args.duration <= 0:
+        raise SensorkitError("--duration must be positive")
+    sources = record(args.devices, args.output, meta, args.duration)
+    _write_truths(sources, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _write_truths(sources, output: str) -> None:
+    truths = [s.transport.truth_on_host_clock() for s in sources
+              if hasattr(getattr(s, "transport", None), "truth_on_host_clock")]  # fmt: skip
+    if truths:
+        path = truth_path(output)
+        path.write_text(json.dumps(truths[0] if len(truths) == 1 else truths, indent=1))
+        print(f"wrote {path} (ground truth of the simulated patient)")
+
+
+# ---------------------------------------------------------------- simulate
+
+
+def cmd_simulate(args) -> int:
+    _check_output(args.output, args.overwrite)
+    params = dict(p.split("=", 1) for p in args.param if "=" in p)
+    bad = [p for p in args.param if "=" not in p]
+    if bad:
+        raise SensorkitError(f"--param {bad[0]!r} is not KEY=VALUE")
+    params |= {"speed": "0", "seed": str(args.seed)}
+    spec = f"sim://{args.scenario}?" + "&".join(f"{k}={v}" for k, v in params.items())
+    meta = _file_meta(args, [spec])
+    sources = record([spec], args.output, meta, None, quiet=True)
+    _write_truths(sources, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+# ---------------------------------------------------------------- info
+
+
+def _fmt_rate(r: float) -> str:
+    return f"{r:g}" if r else "-"
+
+
+def describe(rec: Recording) -> str:
+    """A readable summary of a recording: streams, channels, rates, duration, losses, markers."""
+    lines = []
+    size = os.path.getsize(rec.path) / 1e6
+    info = rec.file_header.get("info", {}) if isinstance(rec.file_header, dict) else {}
+
+    def field(k: str) -> str:
+        v = info.get(k)
+        return str(v[0]) if isinstance(v, list) and v else "-"
+
+    lines.append(f"{rec.path}: {size:.2f} MB, {len(rec.streams)} streams; software {field('software')}, "
+                 f"patient {field('patient')}, session {field('session')}")  # fmt: skip
+    for note in rec.notes:
+        lines.append(f"  salvaged: {note}")
+    lines.append(f"  {'stream':<14}{'type':<9}{'ch':>3}{'rate Hz':>9}{'samples':>10}{'duration s':>12}"
+                 f"{'lost':>7}  channels (unit)")  # fmt: skip
+    for s in rec.streams:
+        n = len(s.timestamps)
+        dur = f"{s.timestamps[-1] - s.timestamps[0]:.2f}" if n > 1 else "-"
+        chans = ", ".join(f"{c} ({u})" if u else c for c, u in zip(s.info.channels, s.info.units, strict=True))
+        lost = "-" if s.info.is_string else str(s.lost_samples)
+        lines.append(f"  {s.info.name[:13]:<14}{s.info.kind[:8]:<9}{s.info.n_channels:>3}"
+                     f"{_fmt_rate(s.info.srate):>9}{n:>10}{dur:>12}{lost:>7}  {chans}")  # fmt: skip
+    markers = rec.markers()
+    if markers:
+        t0 = min(float(s.timestamps[0]) for s in rec.streams if len(s.timestamps))
+        lines.append(f"  markers ({len(markers)}; time s from the first sample):")
+        lines += [f"  {t - t0:9.2f}  {text}" for t, text in markers]
+    return "\n".join(lines)
+
+
+def cmd_info(args) -> int:
+    rec = read_xdf(args.file)
+    print(describe(rec))
+    if not any(len(s.timestamps) for s in rec.streams):
+        raise SensorkitError(f"{args.file} holds no samples")
+    return 0
+
+
+# ---------------------------------------------------------------- demo
+
+
+def _truth_summary(truth: dict) -> str:
+    lines = ["ground truth of the simulated patient:"]
+    for block in truth["exercises"]:
+        side = block["side"] or "both"
+        drops = [r.get("pelvic_drop_deg") for r in block["reps"]]
+        lat = [v for r in block["reps"] for m, v in r["latency_ms"].items()
+               if m.startswith("glute") and v is not None]  # fmt: skip
+        text = f"  {block['exercise']:<21}{side:<5}{len(block['reps'])} reps, glute latency vs " \
+               f"{block['reference']}: {np.mean(lat):+.0f} ms"
+        if drops[0] is not None:
+            text += f", pelvic drop {np.mean(drops):.1f} deg"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def cmd_demo(args) -> int:
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "demo.xdf"
+    spec = f"sim://session?speed={args.speed:g}&seed={args.seed}"
+    print(f"sensorkit {__version__} demo: a simulated patient ({spec}) streams sk1 frames through "
+          f"the pipeline into {path}")  # fmt: skip
+    meta = {"patient": "P000", "session": "demo", "devices": spec}
+    sources = record([spec], str(path), meta, args.duration)
+    _write_truths(sources, str(path))
+    print()
+    print(describe(read_xdf(path)))
+    truth = sources[0].transport.truth_on_host_clock()
+    print()
+    print(_truth_summary(truth))
+    return 0
+
+
+# ---------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="sensorkit", description="Wearable IMU + EMG: glute activation timing and "
+                "pelvic drop.")  # fmt: skip
+    p.add_argument("--version", action="version", version=f"sensorkit {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def session_args(sp):
+        sp.add_argument("-o", "--output", required=True, help="output file, .xdf")
+        sp.add_argument("--patient", default="unspecified", help="pseudonymous patient code (P017)")
+        sp.add_argument("--session", default="unspecified", help="session label: before, after, a date")
+        sp.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+    sp = sub.add_parser("simulate", help="write a simulated session and its ground truth",
+                        description="Simulate a patient session as fast as possible into an XDF "
+                        "file, with the ground truth in NAME.truth.json beside it.")  # fmt: skip
+    sp.add_argument("scenario", help="session, single_leg_squat, prone_hip_extension, glute_bridge, "
+                    "calibration")  # fmt: skip
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="simulator parameter, e.g. glute_delay_ms=120 or pelvic_drop_deg=8")
+    session_args(sp)
+    sp.set_defaults(func=cmd_simulate)
+
+    sp = sub.add_parser("record", help="record devices into one XDF file",
+                        description="Record one or more devices (sim://..., file://...) into one "
+                        "XDF file until they end, --duration passes, or Ctrl-C.")  # fmt: skip
+    sp.add_argument("devices", nargs="+", metavar="DEVICE", help="device spec, e.g. sim://session?speed=1")
+    sp.add_argument("--duration", type=float, help="seconds of data to record")
+    session_args(sp)
+    sp.set_defaults(func=cmd_record)
+
+    sp = sub.add_parser("info", help="describe a recording", description="Streams, channels, "
+                        "rates, duration, lost samples and markers of an XDF file; damaged files "
+                        "are salvaged.")  # fmt: skip
+    sp.add_argument("file")
+    sp.set_defaults(func=cmd_info)
+
+    sp = sub.add_parser("demo", help="the built-in demonstration (no hardware)",
+                        description="Stream a simulated patient through the pipeline into a "
+                        "recording, then summarise it.")  # fmt: skip
+    sp.add_argument("--output-dir", default="demo")
+    sp.add_argument("--speed", type=float, default=8.0, help="times real time (0: as fast as possible)")
+    sp.add_argument("--duration", type=float, help="seconds of data (default: the whole session)")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SensorkitError as exc:
+        print(f"sensorkit: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"sensorkit: error: {exc.strerror or exc}"
+              f"{': ' + exc.filename if getattr(exc, 'filename', None) else ''}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("sensorkit: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,92 @@
+"""`file://PATH.xdf?speed=1`: a recording played back as chunks, like a live device.
+
+speed 1 is real time, N is N times faster, 0 as fast as possible. Timestamps stay
+those of the file, so anything computed on a replay lines up with the file.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from sensorkit.devices.base import Source, SourceStatus
+from sensorkit.errors import SensorkitError
+from sensorkit.recording.xdf_reader import StreamData, read_xdf
+from sensorkit.streams import Chunk, StreamInfo
+
+STEP_S = 0.05  # data time per read
+
+
+class Replay(Source):
+    def __init__(self, path: str, speed: float = 1.0) -> None:
+        if speed < 0:
+            raise SensorkitError("replay speed must be >= 0 (0 = as fast as possible)")
+        self.path = path
+        self.speed = speed
+        self._streams: list[StreamData] = []
+        self._pos: list[int] = []
+        self._t = 0.0
+        self._end = 0.0
+        self._wall0 = 0.0
+        self._t0 = 0.0
+        self._samples = 0
+        self.finished = False
+
+    def open(self) -> None:
+        rec = read_xdf(self.path)
+        self._streams = [s for s in rec.streams if len(s.timestamps)]
+        if not self._streams:
+            raise SensorkitError(f"{self.path} holds no samples to replay")
+        self._pos = [0] * len(self._streams)
+        self._t0 = min(float(s.timestamps[0]) for s in self._streams)
+        self._end = max(float(s.timestamps[-1]) for s in self._streams)
+        self._t = self._t0
+        self._wall0 = time.monotonic()
+        self.finished = False
+
+    def read(self, timeout: float = 0.1) -> list[Chunk]:
+        if self.finished:
+            return []
+        if self.speed:
+            due = self._t0 + (time.monotonic() - self._wall0) * self.speed
+            if due < self._t + STEP_S:
+                time.sleep(min(timeout, (self._t + STEP_S - due) / self.speed))
+                due = self._t0 + (time.monotonic() - self._wall0) * self.speed
+            horizon = min(max(due, self._t), self._end)
+        else:
+            horizon = self._t + STEP_S
+        chunks = []
+        for i, s in enumerate(self._streams):
+            stop = int(np.searchsorted(s.timestamps, horizon, side="right"))
+            if stop > self._pos[i]:
+                sl = slice(self._pos[i], stop)
+                chunks.append(Chunk(s.info, s.timestamps[sl], s.samples[sl]))
+                self._samples += stop - self._pos[i]
+                self._pos[i] = stop
+        self._t = horizon
+        self.finished = all(p >= len(s.timestamps) for p, s in zip(self._pos, self._streams, strict=True))
+        return chunks
+
+    def close(self) -> None:
+        self.finished = True
+
+    def streams(self) -> list[StreamInfo]:
+        return [s.info for s in self._streams]
+
+    def status(self) -> SourceStatus:
+        state = "finished" if self.finished else "connected"
+        return SourceStatus(state, frames=self._samples)
+
+
+def open_replay(path: str, params: dict[str, str]) -> Replay:
+    unknown = set(params) - {"speed"}
+    if unknown:
+        raise SensorkitError(f"unknown file:// parameter(s) {', '.join(sorted(unknown))}; known: speed")
+    try:
+        speed = float(params.get("speed", "1"))
+    except ValueError:
+        raise SensorkitError(f"file:// speed {params['speed']!r} is not a number") from None
+    if not path:
+        raise SensorkitError("file:// needs a path, e.g. file://recordings/before.xdf")
+    return Replay(path, speed)

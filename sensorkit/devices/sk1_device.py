@@ -1,0 +1,211 @@
+"""An sk1 unit on any byte transport: bytes -> frames (protocol) -> chunks (data model).
+
+The same class serves the simulated unit now and serial/BLE units later; only the
+transport differs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from sensorkit.devices.base import Source, SourceStatus
+from sensorkit.devices.clock import ClockMap, DeviceClock
+from sensorkit.protocols import sk1
+from sensorkit.streams import EMG, IMU, MARKERS, Chunk, StreamInfo
+
+KIND_NAMES = {sk1.KIND_EMG: EMG, sk1.KIND_IMU: IMU}
+MAX_GAP_S = 3600.0  # index jumps longer than this are restarts, not losses
+
+
+class Transport(Protocol):
+    """Moves bytes; knows nothing of their meaning."""
+
+    def open(self) -> None: ...
+    def read(self, timeout: float) -> bytes: ...
+    def write(self, data: bytes) -> None: ...
+    def close(self) -> None: ...
+    def clock(self) -> float: ...
+
+
+@dataclass
+class _Stream:
+    desc: sk1.StreamDesc
+    info: StreamInfo | None = None
+    scales: np.ndarray | None = None
+    next_index: int | None = None
+    blocks: list[tuple[float, int, np.ndarray]] = field(default_factory=list)
+
+
+def markers_info(source_id: str) -> StreamInfo:
+    return StreamInfo("markers", MARKERS, ("marker",), ("",), 0.0, source_id=f"{source_id}:markers",
+                      channel_format="string")  # fmt: skip
+
+
+class Sk1Assembler:
+    """Turns decoded sk1 frames into chunks on the host clock, with NaN rows for lost samples."""
+
+    def __init__(self, source_id: str) -> None:
+        self.source_id = source_id
+        self.device: sk1.DeviceInfo | None = None
+        self.last_status: sk1.Status | None = None
+        self.clock = ClockMap()
+        self._device_clock = DeviceClock()
+        self._streams: dict[int, _Stream] = {}
+        self.markers = markers_info(source_id)
+        self._marker_times: list[tuple[float, str]] = []
+        self.lost_samples = 0
+        self.blocks_before_info = 0
+        self.malformed = 0
+
+    def streams(self) -> list[StreamInfo]:
+        return [s.info for s in self._streams.values() if s.info is not None] + [self.markers]
+
+    def process(self, frames: list[sk1.Frame], host_s: float) -> list[Chunk]:
+        """Chunks for frames received (all) at host time `host_s`."""
+        for f in frames:
+            try:
+                self._frame(f, host_s)
+            except (ValueError, KeyError, IndexError, UnicodeDecodeError):
+                self.malformed += 1  # valid CRC, invalid content: a firmware bug
+        return self._flush()
+
+    def _frame(self, f: sk1.Frame, host_s: float) -> None:
+        dev_s = self._device_clock.seconds(f.device_time_us)
+        sent_s = dev_s
+        if f.type in (sk1.EMG_BLOCK, sk1.IMU_BLOCK):
+            sid, first, values = sk1.parse_sample_block(f.body)
+            st = self._streams.get(sid)
+            if st is None or st.info is None:
+                self.blocks_before_info += 1
+            else:
+                st.blocks.append((dev_s, first, values))
+                sent_s = dev_s + (len(values) - 1) / st.desc.rate
+        elif f.type == sk1.STREAM_INFO:
+            self._stream_info(f.body)
+        elif f.type == sk1.DEVICE_INFO:
+            self.device = sk1.parse_device_info(f.body)
+        elif f.type == sk1.MARKER:
+            self._marker_times.append((dev_s, sk1.parse_marker(f.body).label()))
+        elif f.type == sk1.STATUS:
+            self.last_status = sk1.parse_status(f.body)
+        self.clock.observe(sent_s, host_s)
+
+    def _stream_info(self, body: bytes) -> None:
+        part, _ = sk1.parse_stream_info(body)
+        st = self._streams.get(part.stream_id)
+        if st is None or (st.desc.n_channels, st.desc.fmt) != (part.n_channels, part.fmt):
+            st = self._streams[part.stream_id] = _Stream(part)
+        else:
+            st.desc.channels.update(part.channels)
+        if st.info is None and st.desc.complete:
+            d = st.desc
+            chans = [d.channels[i] for i in range(d.n_channels)]
+            meta = {"protocol": "sk1"}
+            if self.device is not None:
+                meta |= {"device": self.device.name, "serial": str(self.device.serial),
+                         "firmware": ".".join(map(str, self.device.firmware))}  # fmt: skip
+            st.info = StreamInfo(
+                d.name, KIND_NAMES.get(d.kind, "Misc"), tuple(c.label for c in chans),
+                tuple(c.unit for c in chans), d.rate, source_id=f"{self.source_id}:{d.stream_id}",
+                metadata=meta,
+            )  # fmt: skip
+            st.scales = d.scales()
+
+    def _flush(self) -> list[Chunk]:
+        chunks = []
+        for st in self._streams.values():
+            if st.blocks:
+                chunks.append(self._stream_chunk(st))
+                st.blocks = []
+        if self._marker_times:
+            dev = np.array([t for t, _ in self._marker_times])
+            labels = np.array([[m] for _, m in self._marker_times], dtype=object)
+            chunks.append(Chunk(self.markers, self.clock.to_host(dev), labels))
+            self._marker_times = []
+        return chunks
+
+    def _stream_chunk(self, st: _Stream) -> Chunk:
+        rate = st.desc.rate
+        n_ch = st.desc.n_channels
+        parts_t, parts_x = [], []
+        lost = 0
+        for dev_s, first, values in st.blocks:
+            gap = 0
+            if st.next_index is not None:
+                gap = (first - st.next_index) % (1 << 32)
+                if gap > MAX_GAP_S * rate:  # restart or reordering: no NaN rows
+                    gap = 0
+            n = len(values)
+            k = np.arange(-gap, n)
+            parts_t.append(dev_s + k / rate)
+            if gap:
+                parts_x.append(np.full((gap, n_ch), np.nan, np.float32))
+                lost += gap
+            parts_x.append((values * st.scales).astype(np.float32))
+            st.next_index = (first + n) % (1 << 32)
+        self.lost_samples += lost
+        t = self.clock.to_host(np.concatenate(parts_t))
+        return Chunk(st.info, t, np.concatenate(parts_x), lost=lost)
+
+
+class Sk1Device(Source):
+    """An sk1 unit reached through `transport` (serial, BLE or the simulator's firmware)."""
+
+    def __init__(self, transport: Transport, source_id: str) -> None:
+        self.transport = transport
+        self.decoder = sk1.Decoder()
+        self.assembler = Sk1Assembler(source_id)
+        self._seq = 0
+        self._state = "closed"
+        self._frame_times: deque[tuple[float, int]] = deque(maxlen=64)
+
+    @property
+    def finished(self) -> bool:  # type: ignore[override]
+        return bool(getattr(self.transport, "finished", False))
+
+    def _command(self, command: int, args: bytes = b"") -> None:
+        frame = sk1.encode_frame(sk1.COMMAND, self._seq, 0, sk1.command_body(command, args))
+        self._seq += 1
+        self.transport.write(frame)
+
+    def open(self) -> None:
+        self._state = "connecting"
+        self.transport.open()
+        self._command(sk1.CMD_SEND_INFO)
+        self._command(sk1.CMD_START)
+        self._state = "connected"
+
+    def read(self, timeout: float = 0.1) -> list[Chunk]:
+        data = self.transport.read(timeout)
+        if not data:
+            return []
+        host_s = self.transport.clock()
+        frames = self.decoder.feed(data)
+        self._frame_times.append((time.monotonic(), self.decoder.stats.frames))
+        return self.assembler.process(frames, host_s)
+
+    def close(self) -> None:
+        if self._state != "closed":
+            try:
+                self._command(sk1.CMD_STOP)
+            finally:
+                self.transport.close()
+                self._state = "closed"
+
+    def streams(self) -> list[StreamInfo]:
+        return self.assembler.streams()
+
+    def status(self) -> SourceStatus:
+        st = self.decoder.stats
+        fps = 0.0
+        if len(self._frame_times) > 1:
+            (t0, f0), (t1, f1) = self._frame_times[0], self._frame_times[-1]
+            fps = (f1 - f0) / max(t1 - t0, 1e-6)
+        state = "finished" if self.finished else self._state
+        return SourceStatus(state, st.frames, fps, st.crc_errors, st.lost_packets,
+                            self.assembler.lost_samples)  # fmt: skip

@@ -1,0 +1,1 @@
+"""Recording to disk: XDF writer and reader, crash-safe recorder (DESIGN.md section 4)."""

@@ -1,0 +1,286 @@
+"""The script of a simulated session: what the patient does when, and the ground truth.
+
+A plan is pure data: kinematic pulses of the pelvis, muscle excitation bursts and
+markers, built exercise by exercise with randomised timing so that no two
+repetitions are alike. `sensorkit.sim.session` renders it into signals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# pelvis posture relative to standing: rotation about the left-right axis (deg), then
+# about the longitudinal axis (deg)
+STANDING = (0.0, 0.0)
+SUPINE = (-90.0, 0.0)
+PRONE = (-90.0, 180.0)
+
+
+@dataclass(frozen=True)
+class Pulse:
+    """A smooth excursion of one kinematic channel: 0 -> peak over [t0, t1], held,
+    back to 0 over [t2, t3]. Channels: obliquity, tilt, rotation (deg), x, y, z (m)."""
+
+    channel: str
+    t0: float
+    t1: float
+    t2: float
+    t3: float
+    peak: float
+
+
+@dataclass(frozen=True)
+class Burst:
+    """Excitation of one muscle: exponential rise from `onset` with time constant `tau`
+    (s) to `level` (0-1), falling back to 0 over [off, off + fall]."""
+
+    muscle: str
+    onset: float
+    tau: float
+    level: float
+    off: float
+    fall: float
+
+
+@dataclass(frozen=True)
+class PostureChange:
+    t0: float
+    t1: float
+    start: tuple[float, float]
+    end: tuple[float, float]
+    drop_m: float  # vertical displacement of the pelvis
+
+
+@dataclass
+class Plan:
+    muscles: tuple[str, ...]
+    pulses: list[Pulse] = field(default_factory=list)
+    bursts: list[Burst] = field(default_factory=list)
+    postures: list[PostureChange] = field(default_factory=list)
+    markers: list[tuple[float, str]] = field(default_factory=list)
+    tonic: dict[str, float] = field(default_factory=dict)
+    artefact_times: list[float] = field(default_factory=list)
+    calibration: dict[str, list[list[float]]] = field(default_factory=dict)
+    exercises: list[dict] = field(default_factory=list)
+    duration: float = 0.0
+
+    def burst(self, muscle: str, onset: float, level: float, off: float, rng, rise_ms=(10, 80)):
+        if muscle in self.muscles:
+            tau = rng.uniform(*rise_ms) / 1000 / 3
+            self.bursts.append(Burst(muscle, onset, tau, level, off, rng.uniform(0.15, 0.35)))
+        return onset if muscle in self.muscles else None
+
+
+@dataclass(frozen=True)
+class Dosage:
+    """What the simulated patient's glutes and pelvis do (the knobs of a scenario)."""
+
+    reps: int = 5
+    glute_delay_ms: float = 0.0  # glute onset minus the exercise's reference onset
+    glute_delay_sd_ms: float = 15.0  # repetition-to-repetition spread
+    pelvic_drop_deg: float = 4.0  # peak contralateral drop on single-leg tasks
+    pelvic_drop_sd_deg: float = 1.0
+
+
+def _pulse(plan: Plan, channel: str, t0: float, up: float, hold: float, down: float, peak: float):
+    plan.pulses.append(Pulse(channel, t0, t0 + up, t0 + up + hold, t0 + up + hold + down, peak))
+
+
+def _sway_rest(rng, lo=1.5, hi=2.5) -> float:
+    return float(rng.uniform(lo, hi))
+
+
+def add_calibration(plan: Plan, t: float, rng) -> float:
+    """Quiet standing (>= 5 s) then two slow forward bends, with their markers."""
+    t += 0.5
+    plan.markers.append((t, "calibration_start:standing"))
+    quiet_end = t + rng.uniform(6.0, 7.0)
+    plan.markers.append((quiet_end, "calibration_end:standing"))
+    plan.calibration["standing"] = [[t, quiet_end]]
+    t = quiet_end + 1.0
+    plan.markers.append((t, "calibration_start:forward_bend"))
+    bends = []
+    for _ in range(2):
+        t0 = t + 0.5
+        down, hold, up = rng.uniform(1.8, 2.5), rng.uniform(0.3, 0.8), rng.uniform(1.8, 2.5)
+        _pulse(plan, "tilt", t0, down, hold, up, rng.uniform(40, 65))
+        _pulse(plan, "x", t0, down, hold, up, -rng.uniform(0.03, 0.08))
+        for side in "LR":
+            plan.burst(f"erector_spinae_{side}", t0 + 0.1, rng.uniform(0.1, 0.2), t0 + down + hold + up, rng)
+        bends.append([t0, t0 + down + hold + up])
+        t = t0 + down + hold + up + 1.0
+    plan.markers.append((t, "calibration_end:forward_bend"))
+    plan.calibration["forward_bend"] = bends
+    return t + 1.0
+
+
+def _rep_truth(index, start, end, movement_onset, reference, reference_s, onsets) -> dict:
+    latency = {m: None if v is None else round((v - reference_s) * 1000, 3) for m, v in onsets.items()}
+    return {
+        "index": index, "start_s": start, "end_s": end, "movement_onset_s": movement_onset,
+        "reference_s": reference_s, "onsets_s": onsets, "latency_ms": latency,
+    }  # fmt: skip
+
+
+def add_single_leg_squat(plan: Plan, t: float, side: str, dose: Dosage, rng) -> float:
+    """Single-leg squats on stance leg `side`, starting each from quiet bilateral stance."""
+    sign = 1.0 if side == "L" else -1.0  # + rotation about x raises the left side
+    other = "R" if side == "L" else "L"
+    block = {"exercise": "single_leg_squat", "side": side, "start_s": t, "reference": "movement",
+             "reps": []}  # fmt: skip
+    plan.markers.append((t, f"exercise_start:single_leg_squat:{side}"))
+    for i in range(dose.reps):
+        start = t
+        tm = t + _sway_rest(rng)
+        shift, down = rng.uniform(0.4, 0.6), rng.uniform(0.9, 1.4)
+        hold, up = rng.uniform(0.2, 0.5), rng.uniform(0.9, 1.4)
+        squat0 = tm + shift * 0.6
+        move_time = shift * 0.6 + down + hold + up + shift
+        _pulse(plan, "y", tm, shift, move_time - 2 * shift, shift, sign * rng.uniform(0.03, 0.06))
+        _pulse(plan, "z", squat0, down, hold, up, -rng.uniform(0.12, 0.25))
+        _pulse(plan, "tilt", squat0, down, hold, up, rng.uniform(8, 18))
+        _pulse(plan, "rotation", squat0, down, hold, up, rng.normal(0, 3))
+        drop = rng.normal(dose.pelvic_drop_deg, dose.pelvic_drop_sd_deg)
+        _pulse(plan, "obliquity", squat0, down * rng.uniform(0.7, 1.0), hold, up, sign * drop)
+        end = tm + move_time + 0.3
+        off = end - rng.uniform(0.3, 0.6)
+        delay = rng.normal(dose.glute_delay_ms, dose.glute_delay_sd_ms) / 1000
+        onsets = {
+            f"glute_med_{side}": plan.burst(f"glute_med_{side}", tm + delay, rng.uniform(0.3, 0.55), off, rng),
+            f"glute_max_{side}": plan.burst(f"glute_max_{side}", tm + delay + rng.normal(0, 0.015),
+                                            rng.uniform(0.2, 0.45), off, rng),
+            f"biceps_femoris_{side}": plan.burst(f"biceps_femoris_{side}", tm + rng.uniform(0.0, 0.15),
+                                                 rng.uniform(0.12, 0.25), off, rng),
+            f"glute_med_{other}": None,
+            f"glute_max_{other}": None,
+        }  # fmt: skip
+        for s in "LR":
+            onsets[f"erector_spinae_{s}"] = plan.burst(
+                f"erector_spinae_{s}", tm + rng.uniform(0.05, 0.25), rng.uniform(0.08, 0.18), off, rng
+            )
+        onsets = {m: v for m, v in onsets.items() if m in plan.muscles}
+        plan.artefact_times.append(tm)
+        rep = _rep_truth(i + 1, start, end, tm, "movement", tm, onsets)
+        rep["pelvic_drop_param_deg"] = drop
+        block["reps"].append(rep)
+        t = end
+    t += 1.0
+    block["end_s"] = t
+    plan.markers.append((t, f"exercise_end:single_leg_squat:{side}"))
+    plan.exercises.append(block)
+    return t + rng.uniform(2.0, 4.0)
+
+
+def add_prone_hip_extension(plan: Plan, t: float, side: str, dose: Dosage, rng) -> float:
+    """Prone hip extensions of leg `side`; reference: ipsilateral hamstrings onset."""
+    sign = 1.0 if side == "L" else -1.0
+    other = "R" if side == "L" else "L"
+    ref = f"biceps_femoris_{side}"
+    block = {"exercise": "prone_hip_extension", "side": side, "start_s": t, "reference": ref,
+             "reps": []}  # fmt: skip
+    plan.markers.append((t, f"exercise_start:prone_hip_extension:{side}"))
+    for i in range(dose.reps):
+        start = t
+        th = t + _sway_rest(rng, 2.0, 3.0)
+        tm = th + rng.uniform(0.08, 0.15)
+        up, hold, down = rng.uniform(0.6, 1.0), rng.uniform(1.5, 2.5), rng.uniform(0.6, 1.0)
+        _pulse(plan, "tilt", tm, up, hold, down, rng.uniform(3, 8))
+        _pulse(plan, "obliquity", tm, up, hold, down, sign * rng.uniform(1, 3))
+        _pulse(plan, "rotation", tm, up, hold, down, sign * rng.uniform(1, 4))
+        end = tm + up + hold + down + 0.3
+        off = end - rng.uniform(0.4, 0.7)
+        delay = rng.normal(dose.glute_delay_ms, dose.glute_delay_sd_ms) / 1000
+        onsets = {
+            ref: plan.burst(ref, th, rng.uniform(0.25, 0.45), off, rng),
+            f"glute_max_{side}": plan.burst(f"glute_max_{side}", th + delay, rng.uniform(0.25, 0.5), off, rng),
+            f"glute_med_{side}": plan.burst(f"glute_med_{side}", th + delay + rng.uniform(0, 0.04),
+                                            rng.uniform(0.1, 0.2), off, rng),
+            f"erector_spinae_{other}": plan.burst(f"erector_spinae_{other}", th + rng.uniform(0.02, 0.08),
+                                                  rng.uniform(0.15, 0.3), off, rng),
+            f"erector_spinae_{side}": plan.burst(f"erector_spinae_{side}", th + rng.uniform(0.04, 0.12),
+                                                 rng.uniform(0.1, 0.25), off, rng),
+            f"glute_max_{other}": None,
+            f"glute_med_{other}": None,
+            f"biceps_femoris_{other}": None,
+        }  # fmt: skip
+        onsets = {m: v for m, v in onsets.items() if m in plan.muscles}
+        plan.artefact_times.append(th + 0.1)
+        block["reps"].append(_rep_truth(i + 1, start, end, tm, ref, th, onsets))
+        t = end
+    t += 1.0
+    block["end_s"] = t
+    plan.markers.append((t, f"exercise_end:prone_hip_extension:{side}"))
+    plan.exercises.append(block)
+    return t + rng.uniform(2.0, 4.0)
+
+
+def add_glute_bridge(plan: Plan, t: float, dose: Dosage, rng) -> float:
+    """Supine glute bridges (bilateral); reference: movement onset."""
+    block = {"exercise": "glute_bridge", "side": None, "start_s": t, "reference": "movement",
+             "reps": []}  # fmt: skip
+    plan.markers.append((t, "exercise_start:glute_bridge"))
+    for i in range(dose.reps):
+        start = t
+        tm = t + _sway_rest(rng, 2.0, 3.0)
+        up, hold, down = rng.uniform(0.8, 1.3), rng.uniform(1.5, 2.5), rng.uniform(0.8, 1.3)
+        _pulse(plan, "z", tm, up, hold, down, rng.uniform(0.12, 0.2))
+        _pulse(plan, "tilt", tm, up, hold, down, -rng.uniform(15, 25))
+        _pulse(plan, "obliquity", tm, up, hold, down, rng.normal(0, 1.0))
+        end = tm + up + hold + down + 0.3
+        off = end - rng.uniform(0.4, 0.7)
+        delay = rng.normal(dose.glute_delay_ms, dose.glute_delay_sd_ms) / 1000
+        onsets = {}
+        for s in "LR":
+            onsets[f"glute_max_{s}"] = plan.burst(f"glute_max_{s}", tm + delay + rng.normal(0, 0.015),
+                                                  rng.uniform(0.3, 0.55), off, rng)  # fmt: skip
+            onsets[f"glute_med_{s}"] = plan.burst(f"glute_med_{s}", tm + delay + rng.uniform(0, 0.05),
+                                                  rng.uniform(0.1, 0.25), off, rng)  # fmt: skip
+            onsets[f"biceps_femoris_{s}"] = plan.burst(f"biceps_femoris_{s}", tm - rng.uniform(0.03, 0.12),
+                                                       rng.uniform(0.15, 0.3), off, rng)  # fmt: skip
+            onsets[f"erector_spinae_{s}"] = plan.burst(f"erector_spinae_{s}", tm + rng.uniform(0.0, 0.1),
+                                                       rng.uniform(0.1, 0.2), off, rng)  # fmt: skip
+        onsets = {m: v for m, v in onsets.items() if m in plan.muscles}
+        plan.artefact_times.append(tm)
+        block["reps"].append(_rep_truth(i + 1, start, end, tm, "movement", tm, onsets))
+        t = end
+    t += 1.0
+    block["end_s"] = t
+    plan.markers.append((t, "exercise_end:glute_bridge"))
+    plan.exercises.append(block)
+    return t + rng.uniform(2.0, 4.0)
+
+
+def change_posture(plan: Plan, t: float, start, end, drop_m: float, rng) -> float:
+    """Lying down, rolling over or getting up: a large, slow whole-body movement."""
+    duration = rng.uniform(3.0, 4.5)
+    plan.postures.append(PostureChange(t, t + duration, start, end, drop_m))
+    plan.artefact_times.extend([t + 0.2, t + duration * 0.6])
+    return t + duration + rng.uniform(2.0, 3.0)
+
+
+SCENARIOS = ("session", "single_leg_squat", "prone_hip_extension", "glute_bridge", "calibration")
+
+
+def build_plan(scenario: str, muscles: tuple[str, ...], dose: Dosage, rng) -> Plan:
+    """The script of a scenario; every one starts with the calibration protocol."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+    plan = Plan(muscles=muscles)
+    plan.tonic = {m: 0.012 for m in muscles if m.startswith("erector_spinae")}
+    t = add_calibration(plan, 1.0, rng)
+    if scenario in ("session", "single_leg_squat"):
+        t = add_single_leg_squat(plan, t, "L", dose, rng)
+        t = add_single_leg_squat(plan, t, "R", dose, rng)
+    posture = STANDING
+    if scenario in ("session", "glute_bridge"):
+        t = change_posture(plan, t, posture, SUPINE, -0.75, rng)
+        posture = SUPINE
+        t = add_glute_bridge(plan, t, dose, rng)
+    if scenario in ("session", "prone_hip_extension"):
+        t = change_posture(plan, t, posture, PRONE, 0.0 if posture == SUPINE else -0.75, rng)
+        for side in "LR":
+            t = add_prone_hip_extension(plan, t, side, dose, rng)
+    plan.duration = float(np.ceil(t + 1.0))
+    return plan

@@ -1,0 +1,219 @@
+"""Render a simulated session: pelvis motion -> sacral IMU, excitation -> surface EMG.
+
+The simulated patient wears a sacral IMU (mounted up to `misalignment_deg` off in
+every axis, with gyro bias) and bipolar EMG electrodes; the returned
+`SimRecording` holds the signals in SI units, the session markers and the ground
+truth (onsets, movement onsets, pelvic drop), times in seconds from the start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.signal import butter, sosfiltfilt
+from scipy.spatial.transform import Rotation
+
+from sensorkit.sim import confounds
+from sensorkit.sim.emg import motor_unit_emg
+from sensorkit.sim.plan import Dosage, Plan, build_plan
+
+GRAVITY = 9.80665
+KINEMATIC_RATE = 1000.0
+DEFAULT_MUSCLES = (
+    "glute_max_L", "glute_max_R", "glute_med_L", "glute_med_R",
+    "biceps_femoris_L", "biceps_femoris_R", "erector_spinae_L", "erector_spinae_R",
+)  # fmt: skip
+# RMS (V) at half of maximal excitation, before per-electrode variation
+MUSCLE_RMS = {"glute_max": 150e-6, "glute_med": 120e-6, "biceps_femoris": 150e-6,
+              "erector_spinae": 80e-6, "tfl": 120e-6}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Everything a simulated session depends on; all defaults are a typical clinic."""
+
+    scenario: str = "session"
+    seed: int = 0
+    fs_emg: float = 2000.0
+    fs_imu: float = 200.0
+    muscles: tuple[str, ...] = DEFAULT_MUSCLES
+    dose: Dosage = field(default_factory=Dosage)
+    noise_uv: float = 3.0  # baseline noise RMS, microvolts
+    mains_hz: float = 50.0
+    mains_uv: float = 10.0  # mains amplitude, microvolts (0: none)
+    ecg_uv: float = 120.0  # R-wave amplitude on trunk muscles, microvolts (0: none)
+    artefacts: bool = True
+    misalignment_deg: float = 20.0  # max IMU mounting error about each axis
+    gyro_bias_dps: float = 2.0  # max gyro bias per axis, deg/s
+    markers: bool = True
+
+
+@dataclass
+class SimRecording:
+    config: SimConfig
+    emg: np.ndarray  # (n, muscles), V
+    imu: np.ndarray  # (m, 6): acc m/s^2, gyr rad/s, sensor frame
+    markers: list[tuple[float, str]]
+    truth: dict
+
+    @property
+    def duration(self) -> float:
+        return len(self.emg) / self.config.fs_emg
+
+
+def _minjerk(t: np.ndarray, t0: float, t1: float) -> np.ndarray:
+    s = np.clip((t - t0) / max(t1 - t0, 1e-9), 0, 1)
+    return s**3 * (10 - 15 * s + 6 * s**2)
+
+
+def _smooth_noise(n: int, fs: float, cutoff: float, rms: float, rng) -> np.ndarray:
+    sos = butter(4, cutoff, fs=fs, output="sos")
+    x = sosfiltfilt(sos, rng.standard_normal(n))
+    return rms * x / max(float(np.std(x)), 1e-12)
+
+
+def pelvis_motion(plan: Plan, rng, heading_deg: float) -> tuple[np.ndarray, Rotation, np.ndarray]:
+    """Time (s), pelvis orientation in the room and pelvis position (m) at KINEMATIC_RATE."""
+    # one extra sample either side, so that derivatives exist at the first and last IMU sample
+    n = int(plan.duration * KINEMATIC_RATE) + 2
+    t = (np.arange(n) - 1) / KINEMATIC_RATE
+    ch = {k: np.zeros(n) for k in ("obliquity", "tilt", "rotation", "x", "y", "z")}
+    for p in plan.pulses:
+        ch[p.channel] += p.peak * (_minjerk(t, p.t0, p.t1) - _minjerk(t, p.t2, p.t3))
+    for k, rms in (("obliquity", 0.3), ("tilt", 0.4), ("rotation", 0.6)):
+        ch[k] += _smooth_noise(n, KINEMATIC_RATE, 0.8, rms, rng)  # postural sway, deg
+    for k in "xyz":
+        ch[k] += _smooth_noise(n, KINEMATIC_RATE, 0.8, 0.002, rng)
+    pitch, roll = np.zeros(n), np.zeros(n)
+    if plan.postures:
+        pitch[:], roll[:] = plan.postures[0].start
+    for pc in plan.postures:
+        s = _minjerk(t, pc.t0, pc.t1)
+        after = t >= pc.t0
+        pitch[after] = (pc.start[0] + (pc.end[0] - pc.start[0]) * s)[after]
+        roll[after] = (pc.start[1] + (pc.end[1] - pc.start[1]) * s)[after]
+        ch["z"] += pc.drop_m * s
+    heading = Rotation.from_euler("z", heading_deg, degrees=True)
+    def rot(axis: str, deg: np.ndarray) -> Rotation:
+        return Rotation.from_euler(axis, deg[:, None], degrees=True)
+
+    orientation = (
+        heading
+        * rot("y", pitch)
+        * rot("z", roll)
+        * rot("z", ch["rotation"])
+        * rot("y", ch["tilt"])
+        * rot("x", ch["obliquity"])
+    )
+    position = heading.apply(np.column_stack([ch["x"], ch["y"], ch["z"]]))
+    return t, orientation, position
+
+
+def imu_signals(orientation: Rotation, position: np.ndarray, fs_imu: float,
+                mount: Rotation, gyro_bias: np.ndarray, rng) -> np.ndarray:  # fmt: skip
+    """Accelerometer (m/s^2) and gyroscope (rad/s) of a sensor mounted at `mount` on the pelvis."""
+    step = int(round(KINEMATIC_RATE / fs_imu))
+    idx = np.arange(1, len(position) - 1, step)  # IMU sample k is at k / fs_imu
+    dt = 1 / KINEMATIC_RATE
+    omega_pelvis = (orientation[idx - 1].inv() * orientation[idx + 1]).as_rotvec() / (2 * dt)
+    gyr = mount.inv().apply(omega_pelvis)
+    acc_world = (position[idx + 1] - 2 * position[idx] + position[idx - 1]) / dt**2
+    acc_world[:, 2] += GRAVITY  # an accelerometer at rest reads +1 g upwards
+    acc = (orientation[idx] * mount).inv().apply(acc_world)
+    n = len(idx)
+    walk = np.cumsum(rng.normal(0, 2e-5, (n, 3)), axis=0)  # slow bias drift, rad/s
+    gyr = gyr + gyro_bias + walk + rng.normal(0, 0.004, (n, 3))
+    acc = acc + rng.uniform(-0.05, 0.05, 3) + rng.normal(0, 0.03, (n, 3))
+    return np.column_stack([acc, gyr])
+
+
+def pelvic_obliquity_deg(orientation: Rotation) -> np.ndarray:
+    """Elevation of the pelvis's left-right axis above the horizontal (deg, left up > 0)."""
+    left = orientation.apply([0.0, 1.0, 0.0])
+    return np.degrees(np.arcsin(np.clip(left[:, 2], -1, 1)))
+
+
+def _excitation(plan: Plan, muscle: str, t: np.ndarray, rng) -> np.ndarray:
+    e = np.full(t.size, plan.tonic.get(muscle, 0.0))
+    for b in plan.bursts:
+        if b.muscle != muscle:
+            continue
+        lo, hi = np.searchsorted(t, [b.onset, b.off + b.fall])
+        tt = t[lo:hi]
+        rise = b.level * (1 - np.exp(-(tt - b.onset) / b.tau))
+        e[lo:hi] += rise * (1 - _minjerk(tt, b.off, b.off + b.fall))
+    tremor = 1 + 0.08 * _smooth_noise(t.size, 1 / (t[1] - t[0]), 3.0, 1.0, rng)
+    return np.clip(e * tremor, 0, 1)
+
+
+def render_emg(plan: Plan, cfg: SimConfig, rng) -> np.ndarray:
+    n = int(plan.duration * cfg.fs_emg)
+    t = np.arange(n) / cfg.fs_emg
+    clean = np.zeros((n, len(cfg.muscles)))
+    for j, m in enumerate(cfg.muscles):
+        rms = MUSCLE_RMS.get(m.rsplit("_", 1)[0], 100e-6) * rng.uniform(0.7, 1.3)
+        clean[:, j] = motor_unit_emg(_excitation(plan, m, t, rng), cfg.fs_emg, rng, rms_at_half=rms)
+    out = clean.copy()
+    # crosstalk from neighbours on the same side
+    for j, m in enumerate(cfg.muscles):
+        side = m[-1]
+        for k, other in enumerate(cfg.muscles):
+            if k != j and other[-1] == side and {m[:-2], other[:-2]} <= {"glute_max", "glute_med"}:
+                out[:, j] += rng.uniform(0.03, 0.08) * clean[:, k]
+    for j, m in enumerate(cfg.muscles):
+        out[:, j] += confounds.amplifier_noise(n, cfg.fs_emg, cfg.noise_uv * 1e-6 * rng.uniform(0.7, 1.4), rng)
+        out[:, j] += confounds.baseline_wander(n, cfg.fs_emg, rng.uniform(10e-6, 40e-6), rng)
+        out[:, j] += rng.uniform(-2e-3, 2e-3)  # electrode DC offset
+        if cfg.mains_uv > 0:
+            out[:, j] += confounds.mains_hum(t, cfg.mains_hz, cfg.mains_uv * 1e-6 * rng.uniform(0.3, 1.5), rng)
+        if cfg.ecg_uv > 0:
+            weight = 1.0 if m.startswith("erector_spinae") else 0.08
+            out[:, j] += confounds.ecg(t, weight * cfg.ecg_uv * 1e-6 * rng.uniform(0.6, 1.2), rng)
+        if cfg.artefacts:
+            for at in plan.artefact_times:
+                if rng.random() < 0.5:
+                    out[:, j] += confounds.motion_artefact(t, at, rng.uniform(20e-6, 150e-6), rng)
+    return out
+
+
+def _pelvic_drop_truth(plan: Plan, t: np.ndarray, obliquity: np.ndarray) -> None:
+    """Add each single-leg repetition's true peak drop (deg) and its time to the plan's truth."""
+    lo, hi = np.searchsorted(t, plan.calibration["standing"][0])
+    zero = float(np.mean(obliquity[lo:hi]))
+    for block in plan.exercises:
+        if block["exercise"] != "single_leg_squat":
+            continue
+        sign = 1.0 if block["side"] == "L" else -1.0  # left end up == right side down
+        for rep in block["reps"]:
+            a, b = np.searchsorted(t, [rep["start_s"], rep["end_s"]])
+            drop = sign * (obliquity[a:b] - zero)
+            k = int(np.argmax(np.abs(drop)))
+            rep["pelvic_drop_deg"] = round(float(drop[k]), 4)
+            rep["pelvic_drop_peak_s"] = round(float(t[a + k]), 4)
+
+
+def simulate(cfg: SimConfig) -> SimRecording:
+    """Simulate one session; deterministic for a given config (including its seed)."""
+    rng = np.random.default_rng(cfg.seed)
+    plan = build_plan(cfg.scenario, tuple(cfg.muscles), cfg.dose, rng)
+    heading = float(rng.uniform(-180, 180))
+    mis = rng.uniform(-cfg.misalignment_deg, cfg.misalignment_deg, 3)
+    mount = Rotation.from_euler("xyz", mis, degrees=True)
+    bias = np.radians(rng.uniform(-cfg.gyro_bias_dps, cfg.gyro_bias_dps, 3))
+    t_kin, orientation, position = pelvis_motion(plan, rng, heading)
+    imu = imu_signals(orientation, position, cfg.fs_imu, mount, bias, rng)
+    _pelvic_drop_truth(plan, t_kin, pelvic_obliquity_deg(orientation))
+    emg = render_emg(plan, cfg, rng)
+    truth = {
+        "scenario": cfg.scenario,
+        "config": {k: v for k, v in asdict(cfg).items() if k != "dose"} | {"dose": asdict(cfg.dose)},
+        "duration_s": plan.duration,
+        "mounting": {"misalignment_xyz_deg": mis.round(3).tolist(), "heading_deg": round(heading, 3),
+                     "gyro_bias_rad_s": bias.round(6).tolist()},  # fmt: skip
+        "calibration": plan.calibration,
+        "exercises": plan.exercises,
+        "markers": [[round(t, 4), text] for t, text in plan.markers],
+    }
+    markers = plan.markers if cfg.markers else []
+    return SimRecording(cfg, emg, imu, markers, truth)
