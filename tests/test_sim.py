@@ -1,0 +1,121 @@
+"""The simulated patient: deterministic, physiological enough, and truthful about itself."""
+
+import numpy as np
+import pytest
+from scipy.signal import butter, sosfiltfilt, welch
+
+from sensorkit.sim import Dosage, SimConfig, simulate
+from sensorkit.sim.session import GRAVITY
+
+
+@pytest.fixture(scope="module")
+def sls():
+    return simulate(SimConfig(scenario="single_leg_squat", seed=3,
+                              dose=Dosage(reps=3, glute_delay_ms=80, pelvic_drop_deg=7)))
+
+
+def test_same_seed_same_session_other_seed_differs():
+    a = simulate(SimConfig(scenario="calibration", seed=1))
+    b = simulate(SimConfig(scenario="calibration", seed=1))
+    c = simulate(SimConfig(scenario="calibration", seed=2))
+    np.testing.assert_array_equal(a.emg, b.emg)
+    assert a.emg.shape != c.emg.shape or not np.array_equal(a.emg, c.emg)
+
+
+def test_shapes_and_markers(sls):
+    cfg = sls.config
+    assert sls.emg.shape == (int(sls.duration * cfg.fs_emg), len(cfg.muscles))
+    assert sls.imu.shape[1] == 6
+    texts = [m for _, m in sls.markers]
+    assert texts[:4] == ["calibration_start:standing", "calibration_end:standing",
+                         "calibration_start:forward_bend", "calibration_end:forward_bend"]
+    assert "exercise_start:single_leg_squat:L" in texts and "exercise_end:single_leg_squat:R" in texts
+    standing = sls.truth["calibration"]["standing"][0]
+    assert standing[1] - standing[0] >= 5.0
+    assert len(sls.truth["calibration"]["forward_bend"]) == 2
+
+
+def test_truth_latencies_follow_the_dose(sls):
+    lat = [r["latency_ms"][f"glute_med_{b['side']}"] for b in sls.truth["exercises"] for r in b["reps"]]
+    assert len(lat) == 6
+    assert 80 - 40 < np.mean(lat) < 80 + 40  # 15 ms rep-to-rep SD around the dose
+    for b in sls.truth["exercises"]:
+        for r in b["reps"]:
+            assert r["start_s"] < r["movement_onset_s"] < r["end_s"]
+            other = "R" if b["side"] == "L" else "L"
+            assert r["onsets_s"][f"glute_med_{other}"] is None  # quiet: no burst to find
+
+
+def test_emg_bursts_rise_at_the_true_onset(sls):
+    fs = sls.config.fs_emg
+    x = sosfiltfilt(butter(4, [20, 450], btype="band", fs=fs, output="sos"), sls.emg, axis=0)
+    j = sls.config.muscles.index("glute_med_L")
+    for rep in sls.truth["exercises"][0]["reps"]:
+        k = int(rep["onsets_s"]["glute_med_L"] * fs)
+        before = np.std(x[k - int(0.6 * fs) : k - int(0.05 * fs), j])
+        after = np.std(x[k + int(0.05 * fs) : k + int(0.4 * fs), j])
+        assert after > 4 * before
+        # the first clear departure from baseline is within 30 ms of the truth
+        above = np.flatnonzero(np.abs(x[k - int(0.1 * fs) : k + int(0.2 * fs), j]) > 6 * before)
+        assert abs(above[0] / fs - 0.1) < 0.03
+
+
+def test_emg_spectrum_is_surface_emg_like(sls):
+    fs = sls.config.fs_emg
+    x = sosfiltfilt(butter(4, [20, 450], btype="band", fs=fs, output="sos"), sls.emg[:, 2])
+    f, p = welch(x, fs=fs, nperseg=1024)
+    c = np.cumsum(p)
+    median = f[np.searchsorted(c, c[-1] / 2)]
+    assert 60 <= median <= 160  # typical sEMG median frequency
+
+
+def test_mains_and_ecg_are_present_when_asked():
+    quiet = simulate(SimConfig(scenario="calibration", seed=4, mains_uv=0, ecg_uv=0))
+    noisy = simulate(SimConfig(scenario="calibration", seed=4, mains_uv=50, ecg_uv=200))
+    fs = quiet.config.fs_emg
+    j = quiet.config.muscles.index("erector_spinae_L")
+    f, pq = welch(quiet.emg[:, j], fs=fs, nperseg=4000)
+    _, pn = welch(noisy.emg[:, j], fs=fs, nperseg=4000)
+    k50 = np.argmin(np.abs(f - 50))
+    assert pn[k50] > 50 * pq[k50]
+    start, end = (int(v * fs) for v in noisy.truth["calibration"]["standing"][0])
+    hp = butter(2, 5, btype="high", fs=fs, output="sos")
+    ptp_quiet = np.ptp(sosfiltfilt(hp, quiet.emg[start:end, j]))
+    ptp_noisy = np.ptp(sosfiltfilt(hp, noisy.emg[start:end, j]))
+    assert ptp_noisy > ptp_quiet + 100e-6  # R waves stand out of the quiet standing baseline
+
+
+def test_imu_at_rest_reads_gravity_through_the_misaligned_mount(sls):
+    fs = sls.config.fs_imu
+    start, end = sls.truth["calibration"]["standing"][0]
+    rest = sls.imu[int(start * fs) : int(end * fs)]
+    acc = rest[:, :3].mean(axis=0)
+    assert abs(np.linalg.norm(acc) - GRAVITY) < 0.15
+    mis = sls.truth["mounting"]["misalignment_xyz_deg"]
+    tilt = np.degrees(np.arccos(acc[2] / np.linalg.norm(acc)))
+    assert tilt > 0.2 or max(abs(m) for m in mis[:2]) < 1  # gravity is off the sensor z axis
+    bias = np.array(sls.truth["mounting"]["gyro_bias_rad_s"])
+    np.testing.assert_allclose(rest[:, 3:].mean(axis=0), bias, atol=np.radians(0.3))
+
+
+def test_pelvic_drop_truth_follows_the_dose(sls):
+    drops = [r["pelvic_drop_deg"] for b in sls.truth["exercises"] for r in b["reps"]]
+    assert len(drops) == 6
+    assert 7 - 2.5 < np.mean(drops) < 7 + 1.0  # tilt during the squat lowers it a little
+    for b in sls.truth["exercises"]:
+        for r in b["reps"]:
+            assert r["start_s"] < r["pelvic_drop_peak_s"] < r["end_s"]
+
+
+def test_full_session_has_all_exercises():
+    rec = simulate(SimConfig(scenario="session", seed=5, dose=Dosage(reps=2)))
+    names = [(b["exercise"], b["side"]) for b in rec.truth["exercises"]]
+    assert names == [("single_leg_squat", "L"), ("single_leg_squat", "R"), ("glute_bridge", None),
+                     ("prone_hip_extension", "L"), ("prone_hip_extension", "R")]
+    phe = rec.truth["exercises"][3]
+    assert phe["reference"] == "biceps_femoris_L"
+    fs = rec.config.fs_imu
+    # lying prone: gravity along the sensor's (misaligned) anterior axis, not superior
+    t = phe["reps"][0]["start_s"] + 0.5
+    acc = rec.imu[int(t * fs) : int(t * fs) + 50, :3].mean(axis=0)
+    assert abs(acc[0]) > abs(acc[2])

@@ -1,0 +1,81 @@
+import threading
+
+import numpy as np
+import pytest
+
+from sensorkit.streams import Chunk, RingBuffer, StreamInfo, concat_chunks
+
+EMG_INFO = StreamInfo("emg", "EMG", ("glute_med_L", "glute_max_L"), ("V", "V"), 2000.0)
+
+
+def test_stream_info_rejects_mismatched_units_and_negative_rate():
+    with pytest.raises(ValueError, match="units"):
+        StreamInfo("x", "EMG", ("a", "b"), ("V",), 100.0)
+    with pytest.raises(ValueError, match="negative"):
+        StreamInfo("x", "EMG", ("a",), ("V",), -1.0)
+
+
+def test_chunk_checks_shape_and_keeps_nan_rows():
+    t = np.arange(4) / 2000
+    x = np.ones((4, 2))
+    x[1:3] = np.nan
+    c = Chunk(EMG_INFO, t, x, lost=2)
+    assert len(c) == 4 and c.lost == 2 and np.isnan(c.samples[1:3]).all()
+    with pytest.raises(ValueError, match="does not match"):
+        Chunk(EMG_INFO, t, np.ones((4, 3)))
+
+
+def test_marker_chunk_holds_strings():
+    info = StreamInfo("markers", "Markers", ("marker",), ("",), 0.0, channel_format="string")
+    c = Chunk(info, [1.0, 2.0], ["exercise_start:glute_bridge", "annotation:ok"])
+    assert c.samples.shape == (2, 1) and c.samples[1, 0] == "annotation:ok"
+
+
+def test_concat_chunks_sums_lost():
+    a = Chunk(EMG_INFO, [0.0], [[1.0, 2.0]], lost=0)
+    b = Chunk(EMG_INFO, [0.0005], [[np.nan, np.nan]], lost=1)
+    c = concat_chunks([a, b])
+    assert len(c) == 2 and c.lost == 1
+
+
+def test_ring_buffer_keeps_the_newest_in_order():
+    rb = RingBuffer(5, 1)
+    for start in range(0, 12, 3):
+        t = np.arange(start, start + 3, dtype=float)
+        rb.push(t, t[:, None] * 10)
+    t, x = rb.latest()
+    np.testing.assert_array_equal(t, [7, 8, 9, 10, 11])
+    np.testing.assert_array_equal(x[:, 0], t * 10)
+    t, _ = rb.latest(2)
+    np.testing.assert_array_equal(t, [10, 11])
+    assert rb.total == 12
+
+
+def test_ring_buffer_push_larger_than_capacity():
+    rb = RingBuffer(4, 2)
+    t = np.arange(10, dtype=float)
+    rb.push(t, np.column_stack([t, -t]))
+    got_t, got_x = rb.latest()
+    np.testing.assert_array_equal(got_t, [6, 7, 8, 9])
+    np.testing.assert_array_equal(got_x[:, 1], -got_t)
+
+
+def test_ring_buffer_concurrent_reader_sees_consistent_rows():
+    rb = RingBuffer(1000, 1)
+    stop = threading.Event()
+    bad = []
+
+    def reader():
+        while not stop.is_set():
+            t, x = rb.latest(500)
+            if len(t) and not (np.array_equal(x[:, 0], t) and np.all(np.diff(t) == 1)):
+                bad.append(t)
+
+    th = threading.Thread(target=reader)
+    th.start()
+    for k in range(2000):
+        t = np.arange(k * 7, k * 7 + 7, dtype=float)
+        rb.push(t, t[:, None])
+    stop.set()
+    th.join()
+    assert not bad

@@ -1,0 +1,164 @@
+"""XDF recording: pyxdf reads what we write; we read what others write; damage is salvaged."""
+
+import struct
+
+import numpy as np
+import pytest
+import pyxdf
+from conftest import shared_file
+from helpers import expected_emg, record_sim, small_session
+
+from sensorkit.errors import SensorkitError
+from sensorkit.recording.xdf_reader import read_xdf, scan_chunks
+from sensorkit.recording.xdf_writer import XdfWriter
+from sensorkit.streams import Chunk, StreamInfo
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    rec = small_session(seed=11)
+    path = tmp_path_factory.mktemp("xdf") / "session.xdf"
+    device, chunks = record_sim(path, rec)
+    return path, rec, chunks
+
+
+def _desc_channels(stream):
+    chans = stream["info"]["desc"][0]["channels"][0]["channel"]
+    return [(c["label"][0], c["unit"][0], c["type"][0]) for c in chans]
+
+
+def test_pyxdf_reads_names_types_labels_units_counts_and_times(recorded):
+    path, rec, chunks = recorded
+    streams, header = pyxdf.load_xdf(str(path))
+    by_name = {s["info"]["name"][0]: s for s in streams}
+    assert set(by_name) == {"emg", "pelvis", "markers"}
+    emg, imu, mk = by_name["emg"], by_name["pelvis"], by_name["markers"]
+    assert (emg["info"]["type"][0], imu["info"]["type"][0], mk["info"]["type"][0]) == ("EMG", "IMU", "Markers")
+    assert _desc_channels(emg) == [(m, "V", "EMG") for m in rec.config.muscles]
+    assert _desc_channels(imu) == [("acc_x", "m/s^2", "Accelerometer"), ("acc_y", "m/s^2", "Accelerometer"),
+                                   ("acc_z", "m/s^2", "Accelerometer"), ("gyr_x", "rad/s", "Gyroscope"),
+                                   ("gyr_y", "rad/s", "Gyroscope"), ("gyr_z", "rad/s", "Gyroscope")]
+    assert float(emg["info"]["nominal_srate"][0]) == 2000 and float(imu["info"]["nominal_srate"][0]) == 200
+    assert len(emg["time_stamps"]) == len(rec.emg) and len(imu["time_stamps"]) == len(rec.imu)
+    np.testing.assert_array_equal(emg["time_series"], expected_emg(rec))
+    np.testing.assert_allclose(emg["time_stamps"], chunks["emg"].timestamps, atol=1e-6)
+    assert [row[0] for row in mk["time_series"]] == [m for _, m in rec.markers]
+    np.testing.assert_allclose(mk["time_stamps"], chunks["markers"].timestamps, atol=1e-9)
+    assert header["info"]["patient"] == ["P001"] and header["info"]["session"] == ["test"]
+    assert int(emg["footer"]["info"]["sample_count"][0]) == len(rec.emg)
+
+
+def test_exact_timestamps_without_dejittering(recorded):
+    path, _, chunks = recorded
+    streams, _ = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
+    emg = next(s for s in streams if s["info"]["name"][0] == "emg")
+    np.testing.assert_array_equal(emg["time_stamps"], chunks["emg"].timestamps)
+
+
+def test_reader_wraps_pyxdf_into_the_data_model(recorded):
+    path, rec, _ = recorded
+    r = read_xdf(path)
+    emg = r.of_kind("EMG")[0]
+    assert emg.info.channels == rec.config.muscles and emg.info.srate == 2000
+    np.testing.assert_array_equal(emg.samples, expected_emg(rec).astype(np.float64))
+    assert [m for _, m in r.markers()] == [m for _, m in rec.markers]
+    assert r.notes == [] and emg.lost_samples == 0
+
+
+@pytest.mark.parametrize("name", ["minimal.xdf", "clock_resets.xdf", "empty_streams.xdf"])
+def test_reader_returns_exactly_what_pyxdf_returns_on_third_party_files(name):
+    path = shared_file("xdf_example_files", name)
+    ref, _ = pyxdf.load_xdf(str(path))
+    ours = read_xdf(path)
+    assert len(ours.streams) == len(ref)
+    for s, r in zip(ours.streams, ref, strict=True):
+        assert s.info.name == r["info"]["name"][0]
+        np.testing.assert_array_equal(s.timestamps, r["time_stamps"])
+        if s.info.is_string:
+            assert [list(row) for row in s.samples] == [list(row) for row in r["time_series"]]
+        else:
+            np.testing.assert_array_equal(s.samples, np.asarray(r["time_series"], dtype=np.float64))
+    assert not ours.notes
+
+
+def test_minimal_file_values():
+    r = read_xdf(shared_file("xdf_example_files", "minimal.xdf"))
+    eeg = r.streams[0]
+    assert eeg.samples.shape == (9, 3) and eeg.samples[1].tolist() == [12, 22, 32]
+    # its string stream is typed StringMarker, a common LSL spelling of Markers
+    assert [m for _, m in r.markers()][1:5] == ["Hello", "World", "from", "LSL"]
+
+
+def test_truncated_file_is_salvaged_at_any_cut(recorded, tmp_path):
+    path, rec, _ = recorded
+    data = path.read_bytes()
+    rng = np.random.default_rng(0)
+    for cut in sorted(rng.integers(200, len(data) - 1, 12)):
+        p = tmp_path / f"cut{cut}.xdf"
+        p.write_bytes(data[:cut])
+        r = read_xdf(p)
+        emg = r.of_kind("EMG")
+        n = len(emg[0].timestamps) if emg else 0
+        assert n <= len(rec.emg)
+        if cut < len(data) - 2000:  # footers alone can be lost silently
+            assert r.notes and "cut off" in r.notes[-1]
+        if emg and n:
+            np.testing.assert_array_equal(emg[0].samples, expected_emg(rec)[:n].astype(np.float64))
+
+
+def test_damage_in_the_middle_resynchronises_at_a_boundary(tmp_path):
+    info = StreamInfo("emg", "EMG", ("glute_med_L",), ("V",), 1000.0)
+    path = tmp_path / "damaged.xdf"
+    w = XdfWriter(path)
+    for k in range(30):
+        t = k + np.arange(1000) / 1000
+        w.write_chunk(Chunk(info, t, np.full((1000, 1), k, np.float32)))
+        if k % 5 == 4:
+            w.write_boundary()
+    w.close()
+    data = bytearray(path.read_bytes())
+    starts, pos = [], 4  # walk the chunk structure to break one chunk header mid-file
+    while pos < len(data):
+        starts.append(pos)
+        width = data[pos]
+        pos += 1 + width + int.from_bytes(data[pos + 1 : pos + 1 + width], "little")
+    victim = starts[len(starts) // 3]
+    data[victim : victim + 40] = b"\x07" * 40  # not a valid length field
+    path.write_bytes(bytes(data))
+    r = read_xdf(path)
+    emg = r.streams[0]
+    assert r.notes and "damaged bytes" in r.notes[0]
+    values = set(np.unique(emg.samples))
+    assert {0, 29} <= values and len(values) < 30  # lost a few chunks, kept both ends
+
+
+def test_units_from_other_software_are_converted(tmp_path):
+    path = tmp_path / "units.xdf"
+    w = XdfWriter(path)
+    emg = StreamInfo("emg", "EMG", ("glute_med_L", "glute_max_L"), ("uV", "mV"), 1000.0)
+    imu = StreamInfo("pelvis", "IMU", ("acc_x", "gyr_x"), ("g", "deg/s"), 100.0)
+    w.write_chunk(Chunk(emg, [0.0, 0.001], [[100.0, 1.0], [200.0, 2.0]]))
+    w.write_chunk(Chunk(imu, [0.0, 0.01], [[1.0, 180.0], [0.5, 90.0]]))
+    w.close()
+    r = read_xdf(path)
+    e, i = r.of_kind("EMG")[0], r.of_kind("IMU")[0]
+    assert e.info.units == ("V", "V") and i.info.units == ("m/s^2", "rad/s")
+    np.testing.assert_allclose(e.samples, [[100e-6, 1e-3], [200e-6, 2e-3]], rtol=1e-6)
+    np.testing.assert_allclose(i.samples, [[9.80665, np.pi], [4.903325, np.pi / 2]], rtol=1e-6)
+
+
+def test_not_an_xdf_file_is_a_clear_error(tmp_path):
+    p = tmp_path / "x.xdf"
+    p.write_bytes(b"hello")
+    with pytest.raises(SensorkitError, match="not an XDF file"):
+        read_xdf(p)
+    with pytest.raises(SensorkitError, match="cannot read"):
+        read_xdf(tmp_path / "missing.xdf")
+
+
+def test_scan_keeps_intact_files_byte_identical(recorded):
+    path, _, _ = recorded
+    data = path.read_bytes()
+    intact, notes = scan_chunks(data)
+    assert intact == data and notes == []
+    assert struct.unpack_from("<H", data, 4 + 1 + data[4])[0] == 1  # first chunk: FileHeader
