@@ -40,6 +40,7 @@ class ClockMap:
         self.bucket_s = bucket_s
         self._buckets: deque[tuple[int, float, float]] = deque(maxlen=window_buckets)
         self._fit: tuple[float, float, float] | None = None  # (ref device s, offset, slope)
+        self._dirty = False  # refit lazily: observations come per frame, mappings per read
 
     @property
     def ready(self) -> bool:
@@ -52,13 +53,11 @@ class ClockMap:
         if self._buckets and self._buckets[-1][0] == key:
             if diff < self._buckets[-1][2]:
                 self._buckets[-1] = (key, device_s, diff)
-            else:
-                return
-        elif self._buckets and key < self._buckets[-1][0]:
-            return  # out-of-order observation: too old to matter
-        else:
+                self._dirty = True
+        elif not self._buckets or key > self._buckets[-1][0]:
             self._buckets.append((key, device_s, diff))
-        self._refit()
+            self._dirty = True
+        # else: an out-of-order observation, too old to matter
 
     def _refit(self) -> None:
         b = np.array([(d, o) for _, d, o in self._buckets])
@@ -74,6 +73,9 @@ class ClockMap:
 
     def to_host(self, device_s: np.ndarray | float) -> np.ndarray:
         """Host-clock seconds for device-clock seconds."""
+        if self._dirty:
+            self._refit()
+            self._dirty = False
         if self._fit is None:
             raise RuntimeError("ClockMap has no observation yet")
         ref, offset, slope = self._fit

@@ -38,7 +38,7 @@ class _Stream:
     info: StreamInfo | None = None
     scales: np.ndarray | None = None
     next_index: int | None = None
-    blocks: list[tuple[float, int, np.ndarray]] = field(default_factory=list)
+    blocks: list[tuple[float, int, int, bytes]] = field(default_factory=list)  # time, first, n, raw
 
 
 def markers_info(source_id: str) -> StreamInfo:
@@ -78,13 +78,18 @@ class Sk1Assembler:
         dev_s = self._device_clock.seconds(f.device_time_us)
         sent_s = dev_s
         if f.type in (sk1.EMG_BLOCK, sk1.IMU_BLOCK):
-            sid, first, values = sk1.parse_sample_block(f.body)
+            sid, fmt, n_ch, n, first = sk1.block_header(f.body)
             st = self._streams.get(sid)
             if st is None or st.info is None:
                 self.blocks_before_info += 1
+            elif (fmt, n_ch) != (st.desc.fmt, st.desc.n_channels) or len(f.body) != (
+                sk1.BLOCK_HEADER.size + n * n_ch * sk1.FORMAT_BYTES[fmt]
+            ):
+                raise ValueError("sample block does not match its stream's layout")
             else:
-                st.blocks.append((dev_s, first, values))
-                sent_s = dev_s + (len(values) - 1) / st.desc.rate
+                # values are converted for all blocks of a read at once (see _stream_chunk)
+                st.blocks.append((dev_s, first, n, f.body[sk1.BLOCK_HEADER.size :]))
+                sent_s = dev_s + (n - 1) / st.desc.rate
         elif f.type == sk1.STREAM_INFO:
             self._stream_info(f.body)
         elif f.type == sk1.DEVICE_INFO:
@@ -130,27 +135,31 @@ class Sk1Assembler:
         return chunks
 
     def _stream_chunk(self, st: _Stream) -> Chunk:
-        rate = st.desc.rate
-        n_ch = st.desc.n_channels
-        parts_t, parts_x = [], []
-        lost = 0
-        for dev_s, first, values in st.blocks:
-            gap = 0
-            if st.next_index is not None:
-                gap = (first - st.next_index) % (1 << 32)
-                if gap > MAX_GAP_S * rate:  # restart or reordering: no NaN rows
-                    gap = 0
-            n = len(values)
-            k = np.arange(-gap, n)
-            parts_t.append(dev_s + k / rate)
-            if gap:
-                parts_x.append(np.full((gap, n_ch), np.nan, np.float32))
-                lost += gap
-            parts_x.append((values * st.scales).astype(np.float32))
-            st.next_index = (first + n) % (1 << 32)
+        rate, n_ch, blocks = st.desc.rate, st.desc.n_channels, st.blocks
+        values = sk1.decode_values(b"".join(b[3] for b in blocks), st.desc.fmt, n_ch)
+        scaled = (values * st.scales).astype(np.float32)
+        dev = np.array([b[0] for b in blocks])
+        first = np.array([b[1] for b in blocks], dtype=np.int64)
+        ns = np.array([b[2] for b in blocks], dtype=np.int64)
+        prev_end = np.empty_like(first)
+        prev_end[0] = first[0] if st.next_index is None else st.next_index
+        prev_end[1:] = first[:-1] + ns[:-1]
+        gaps = (first - prev_end) % (1 << 32)
+        gaps[gaps > MAX_GAP_S * rate] = 0  # restart or reordering: no NaN rows
+        st.next_index = int((first[-1] + ns[-1]) % (1 << 32))
+        rows = ns + gaps
+        starts = np.cumsum(rows) - rows + gaps  # row of each block's first real sample
+        # sample j of the output is at its block's device time + (j - block start) / rate
+        t = np.repeat(dev - starts / rate, rows) + np.arange(int(rows.sum())) / rate
+        lost = int(gaps.sum())
+        if lost:
+            x = np.full((len(t), n_ch), np.nan, np.float32)
+            real = np.repeat(starts, ns) + np.arange(len(scaled)) - np.repeat(np.cumsum(ns) - ns, ns)
+            x[real] = scaled
+        else:
+            x = scaled
         self.lost_samples += lost
-        t = self.clock.to_host(np.concatenate(parts_t))
-        return Chunk(st.info, t, np.concatenate(parts_x), lost=lost)
+        return Chunk(st.info, self.clock.to_host(t), x, lost=lost)
 
 
 class Sk1Device(Source):

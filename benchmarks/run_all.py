@@ -1,0 +1,15 @@
+"""Run every benchmark (make bench). Each prints its figures against a baseline measured
+in the same run; nothing here is asserted, since shared machines are noisy."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import bench_recorder_memory  # noqa: E402
+import bench_sk1_decode  # noqa: E402
+import bench_xdf_write  # noqa: E402
+
+for bench in (bench_sk1_decode, bench_xdf_write, bench_recorder_memory):
+    bench.main()
+    print()
