@@ -22,6 +22,7 @@ PACE = 100.0  # times real time
 def child(seconds: float, path: str) -> None:
     sys.path.insert(0, os.path.dirname(__file__))
     from common import synthetic_chunks
+
     from sensorkit.recording.recorder import Recorder
 
     rec = Recorder(path, {"patient": "P999", "session": "bench"})

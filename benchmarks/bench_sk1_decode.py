@@ -12,8 +12,8 @@ import binascii
 import struct
 
 import numpy as np
-
 from common import best_time, sk1_wire
+
 from sensorkit.devices.sk1_device import Sk1Assembler
 from sensorkit.protocols import sk1
 

@@ -11,6 +11,7 @@ import struct
 import tempfile
 
 from common import best_time, synthetic_chunks
+
 from sensorkit.recording.xdf_writer import XdfWriter, _chunk, _varlen
 
 SECONDS = 60.0

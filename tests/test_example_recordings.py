@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
 from helpers import expected_emg
+
 from sensorkit.recording.xdf_reader import read_xdf
 from sensorkit.sim import Dosage, SimConfig, simulate
 
@@ -25,7 +25,8 @@ def test_example_loads_with_truth_on_its_clock(name):
     assert [m for _, m in got] == [m for _, m in truth["markers"]]
     np.testing.assert_allclose([t for t, _ in got], [t for t, _ in truth["markers"]], atol=1e-6)
     emg = r.of_kind("EMG")[0]
-    assert emg.timestamps[0] <= truth["exercises"][0]["reps"][0]["onsets_s"]["glute_med_L"] <= emg.timestamps[-1]
+    first_onset = truth["exercises"][0]["reps"][0]["onsets_s"]["glute_med_L"]
+    assert emg.timestamps[0] <= first_onset <= emg.timestamps[-1]
 
 
 def test_before_and_after_differ_as_labelled():
