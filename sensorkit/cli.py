@@ -66,12 +66,16 @@ def record(specs: list[str], output: str, meta: dict[str, str], duration: float 
     acq = Acquisition(sources, [recorder.push])
     started = time.monotonic()
 
+    interactive = sys.stdout.isatty()
+    ticks = [0]
+
     def tick() -> None:
-        if quiet:
+        ticks[0] += 1
+        if quiet or (not interactive and ticks[0] % 5):  # a log gets a line every 5 s
             return
         states = "; ".join(src.status().line() for src in sources)
-        print(f"\r  {acq.elapsed:7.1f} s recorded in {time.monotonic() - started:5.1f} s | {states}",
-              end="", flush=True)  # fmt: skip
+        line = f"  {acq.elapsed:7.1f} s recorded in {time.monotonic() - started:5.1f} s | {states}"
+        print("\r" + line if interactive else line, end="" if interactive else "\n", flush=True)
 
     try:
         acq.start()
@@ -84,9 +88,13 @@ def record(specs: list[str], output: str, meta: dict[str, str], duration: float 
             acq.stop()
         finally:
             recorder.close()
+            if recorder.samples_written == 0 and sys.exc_info()[0] is not None:
+                os.remove(output)  # a failed start leaves no empty recording behind
     if not quiet:
+        ticks[0] = 0
         tick()
-        print()
+        if interactive:
+            print()
     return sources
 
 

@@ -38,3 +38,22 @@ def test_kill_9_loses_at_most_about_a_second(tmp_path):
     assert killed_at - imu["time_stamps"][-1] < 1.2
     assert "footer" not in emg  # it really died before closing
     assert np.isfinite(emg["time_series"]).all()
+
+
+def test_ctrl_c_closes_the_file_cleanly(tmp_path):
+    out = tmp_path / "stopped.xdf"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sensorkit", "record", "sim://calibration?speed=1", "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not out.exists() or out.stat().st_size < 100_000:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "stopped by user" in stdout
+    streams, _ = pyxdf.load_xdf(str(out))
+    emg = next(s for s in streams if s["info"]["name"][0] == "emg")
+    assert int(emg["footer"]["info"]["sample_count"][0]) == len(emg["time_stamps"]) > 0

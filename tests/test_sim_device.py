@@ -102,6 +102,23 @@ def test_paced_stream_is_real_time_ish(rec):
     assert n > 0 and status.state == "connected" and status.frames > 0
 
 
+def test_timestamps_span_the_simulated_time_at_any_speed(rec):
+    """At 40x, ~1 s of wall time carries ~40 s of data, and the timestamps must say 40 s."""
+    fw = SimFirmware(rec, speed=40)
+    dev = Sk1Device(fw, "t")
+    dev.open()
+    chunks, n = [], 0
+    while n < 40 * rec.config.fs_emg and not dev.finished:
+        new = [c for c in dev.read(0.1) if c.info.name == "emg"]
+        chunks += new
+        n += sum(len(c) for c in new)
+    dev.close()
+    t = np.concatenate([c.timestamps for c in chunks])
+    span = t[-1] - t[0]
+    assert span == pytest.approx((len(t) - 1) / rec.config.fs_emg, rel=0.01)
+    assert span > 20
+
+
 def test_spec_parameters_are_checked():
     with pytest.raises(SensorkitError, match="unknown sim parameter"):
         open_sim("session", {"glute_delay": "3"})

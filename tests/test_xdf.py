@@ -162,3 +162,12 @@ def test_scan_keeps_intact_files_byte_identical(recorded):
     intact, notes = scan_chunks(data)
     assert intact == data and notes == []
     assert struct.unpack_from("<H", data, 4 + 1 + data[4])[0] == 1  # first chunk: FileHeader
+
+
+def test_files_written_faster_than_real_time_still_have_boundaries(recorded):
+    path, rec, _ = recorded
+    data = path.read_bytes()
+    from sensorkit.recording.xdf_writer import BOUNDARY_UUID
+
+    # one boundary per 5 s of data, whatever the wall time it took to write
+    assert data.count(BOUNDARY_UUID) >= int(rec.duration // 5) - 1

@@ -37,8 +37,10 @@ def _quantise(x: np.ndarray, scale: np.ndarray | float, bits: int) -> np.ndarray
 class SimFirmware:
     """Byte transport backed by a simulated sk1 unit.
 
-    speed: 1 = real time, N = N times faster, 0 = as fast as possible (then the host
-    clock is virtual: it advances with the data, starting at the time of `open`).
+    speed: 1 = real time, N = N times faster, 0 = as fast as possible. The host clock
+    it reports runs at the simulated world's pace (N times the wall clock; at speed 0 it
+    advances with the data), starting at the host time streaming started, so that
+    timestamps always span the simulated duration.
     """
 
     def __init__(self, rec: SimRecording, speed: float = 1.0, serial: int = 0x5140001,
@@ -77,7 +79,9 @@ class SimFirmware:
         self._streaming = False
 
     def clock(self) -> float:
-        return self._virtual_now if self.speed == 0 else time.monotonic()
+        if self.speed == 0:
+            return self._virtual_now
+        return self.host_start + (time.monotonic() - self.host_start) * self.speed
 
     def read(self, timeout: float) -> bytes:
         if not self._streaming or self._next is None:

@@ -71,7 +71,10 @@ class Recorder:
 
     def _run(self) -> None:
         w = self._writer
-        last_flush = last_boundary = last_sync = time.monotonic()
+        last_flush = last_sync = time.monotonic()
+        # boundaries and clock offsets follow data time, so that files written faster than
+        # real time (simulations, replays) are as resynchronisable as live ones
+        data_now = last_boundary = None
         try:
             while True:
                 try:
@@ -86,12 +89,16 @@ class Recorder:
                     self._add_stream(item.info)
                     w.write_chunk(item)
                     self.samples_written += len(item)
-                now = time.monotonic()
-                if now - last_boundary >= self._boundary_interval:
+                    if len(item):
+                        t = float(item.timestamps[-1])
+                        data_now = t if data_now is None else max(data_now, t)
+                        last_boundary = data_now if last_boundary is None else last_boundary
+                if data_now is not None and data_now - last_boundary >= self._boundary_interval:
                     w.write_boundary()
                     for info in self._streams:
-                        w.write_clock_offset(info, now, 0.0)
-                    last_boundary = now
+                        w.write_clock_offset(info, data_now, 0.0)
+                    last_boundary = data_now
+                now = time.monotonic()
                 if now - last_flush >= self._flush_interval:
                     sync = now - last_sync >= 5.0  # survive power loss too, not only crashes
                     w.flush(sync=sync)
