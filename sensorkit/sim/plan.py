@@ -124,13 +124,27 @@ def _rep_truth(index, start, end, movement_onset, reference, reference_s, onsets
     }  # fmt: skip
 
 
+def _open_block(plan: Plan, t: float, exercise: str, side: str | None, reference: str) -> dict:
+    tag = exercise if side is None else f"{exercise}:{side}"
+    plan.markers.append((t, f"exercise_start:{tag}"))
+    return {"exercise": exercise, "side": side, "start_s": t, "reference": reference, "reps": []}
+
+
+def _close_block(plan: Plan, block: dict, t: float, rng) -> float:
+    """End marker one second after the last rep; returns when the next block may start."""
+    t += 1.0
+    block["end_s"] = t
+    tag = block["exercise"] if block["side"] is None else f"{block['exercise']}:{block['side']}"
+    plan.markers.append((t, f"exercise_end:{tag}"))
+    plan.exercises.append(block)
+    return t + rng.uniform(2.0, 4.0)
+
+
 def add_single_leg_squat(plan: Plan, t: float, side: str, dose: Dosage, rng) -> float:
     """Single-leg squats on stance leg `side`, starting each from quiet bilateral stance."""
     sign = 1.0 if side == "L" else -1.0  # + rotation about x raises the left side
     other = "R" if side == "L" else "L"
-    block = {"exercise": "single_leg_squat", "side": side, "start_s": t, "reference": "movement",
-             "reps": []}  # fmt: skip
-    plan.markers.append((t, f"exercise_start:single_leg_squat:{side}"))
+    block = _open_block(plan, t, "single_leg_squat", side, "movement")
     for i in range(dose.reps):
         start = t
         tm = t + _sway_rest(rng)
@@ -166,11 +180,7 @@ def add_single_leg_squat(plan: Plan, t: float, side: str, dose: Dosage, rng) -> 
         rep["pelvic_drop_param_deg"] = drop
         block["reps"].append(rep)
         t = end
-    t += 1.0
-    block["end_s"] = t
-    plan.markers.append((t, f"exercise_end:single_leg_squat:{side}"))
-    plan.exercises.append(block)
-    return t + rng.uniform(2.0, 4.0)
+    return _close_block(plan, block, t, rng)
 
 
 def add_prone_hip_extension(plan: Plan, t: float, side: str, dose: Dosage, rng) -> float:
@@ -178,9 +188,7 @@ def add_prone_hip_extension(plan: Plan, t: float, side: str, dose: Dosage, rng) 
     sign = 1.0 if side == "L" else -1.0
     other = "R" if side == "L" else "L"
     ref = f"biceps_femoris_{side}"
-    block = {"exercise": "prone_hip_extension", "side": side, "start_s": t, "reference": ref,
-             "reps": []}  # fmt: skip
-    plan.markers.append((t, f"exercise_start:prone_hip_extension:{side}"))
+    block = _open_block(plan, t, "prone_hip_extension", side, ref)
     for i in range(dose.reps):
         start = t
         th = t + _sway_rest(rng, 2.0, 3.0)
@@ -209,18 +217,12 @@ def add_prone_hip_extension(plan: Plan, t: float, side: str, dose: Dosage, rng) 
         plan.artefact_times.append(th + 0.1)
         block["reps"].append(_rep_truth(i + 1, start, end, tm, ref, th, onsets))
         t = end
-    t += 1.0
-    block["end_s"] = t
-    plan.markers.append((t, f"exercise_end:prone_hip_extension:{side}"))
-    plan.exercises.append(block)
-    return t + rng.uniform(2.0, 4.0)
+    return _close_block(plan, block, t, rng)
 
 
 def add_glute_bridge(plan: Plan, t: float, dose: Dosage, rng) -> float:
     """Supine glute bridges (bilateral); reference: movement onset."""
-    block = {"exercise": "glute_bridge", "side": None, "start_s": t, "reference": "movement",
-             "reps": []}  # fmt: skip
-    plan.markers.append((t, "exercise_start:glute_bridge"))
+    block = _open_block(plan, t, "glute_bridge", None, "movement")
     for i in range(dose.reps):
         start = t
         tm = t + _sway_rest(rng, 2.0, 3.0)
@@ -245,11 +247,7 @@ def add_glute_bridge(plan: Plan, t: float, dose: Dosage, rng) -> float:
         plan.artefact_times.append(tm)
         block["reps"].append(_rep_truth(i + 1, start, end, tm, "movement", tm, onsets))
         t = end
-    t += 1.0
-    block["end_s"] = t
-    plan.markers.append((t, "exercise_end:glute_bridge"))
-    plan.exercises.append(block)
-    return t + rng.uniform(2.0, 4.0)
+    return _close_block(plan, block, t, rng)
 
 
 def change_posture(plan: Plan, t: float, start, end, drop_m: float, rng) -> float:
