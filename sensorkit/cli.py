@@ -22,6 +22,7 @@ from sensorkit.errors import SensorkitError
 from sensorkit.recording.recorder import Recorder
 from sensorkit.recording.xdf_reader import Recording, read_xdf
 
+SIM_MONTAGE = "simulated: bipolar surface EMG at SENIAM sites; IMU over S2, x anterior y left z superior"
 PSEUDONYM = re.compile(r"^(?=.*\d)[A-Za-z0-9_-]{1,32}$")
 
 
@@ -55,7 +56,8 @@ def _file_meta(args, specs: list[str]) -> dict[str, str]:
             f"--patient {args.patient!r}: use a pseudonymous code with a digit, such as P017, "
             "never a name"
         )
-    return {"patient": args.patient, "session": args.session, "devices": " ".join(specs)}
+    return {"patient": args.patient, "session": args.session, "montage": args.montage,
+            "devices": " ".join(specs)}  # fmt: skip
 
 
 def record(specs: list[str], output: str, meta: dict[str, str], duration: float | None,
@@ -128,6 +130,8 @@ def cmd_simulate(args) -> int:
     if bad:
         raise SensorkitError(f"--param {bad[0]!r} is not KEY=VALUE")
     params |= {"speed": "0", "seed": str(args.seed)}
+    if args.montage == "unspecified":
+        args.montage = SIM_MONTAGE
     spec = f"sim://{args.scenario}?" + "&".join(f"{k}={v}" for k, v in params.items())
     meta = _file_meta(args, [spec])
     sources = record([spec], args.output, meta, None, quiet=True)
@@ -155,6 +159,8 @@ def describe(rec: Recording) -> str:
 
     lines.append(f"{rec.path}: {size:.2f} MB, {len(rec.streams)} streams; software {field('software')}, "
                  f"patient {field('patient')}, session {field('session')}")  # fmt: skip
+    if field("montage") != "-":
+        lines.append(f"  montage: {field('montage')}")
     for note in rec.notes:
         lines.append(f"  salvaged: {note}")
     lines.append(f"  {'stream':<14}{'type':<9}{'ch':>3}{'rate Hz':>9}{'samples':>10}{'duration s':>12}"
@@ -207,7 +213,7 @@ def cmd_demo(args) -> int:
     spec = f"sim://session?speed={args.speed:g}&seed={args.seed}"
     print(f"sensorkit {__version__} demo: a simulated patient ({spec}) streams sk1 frames through "
           f"the pipeline into {path}")  # fmt: skip
-    meta = {"patient": "P000", "session": "demo", "devices": spec}
+    meta = {"patient": "P000", "session": "demo", "montage": SIM_MONTAGE, "devices": spec}
     sources = record([spec], str(path), meta, args.duration)
     _write_truths(sources, str(path))
     print()
@@ -231,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("-o", "--output", required=True, help="output file, .xdf")
         sp.add_argument("--patient", default="unspecified", help="pseudonymous patient code (P017)")
         sp.add_argument("--session", default="unspecified", help="session label: before, after, a date")
+        sp.add_argument("--montage", default="unspecified",
+                        help="electrode and sensor placement, e.g. 'SENIAM, 20 mm bipolar; IMU on S2'")
         sp.add_argument("--overwrite", action="store_true", help="replace an existing output file")
 
     sp = sub.add_parser("simulate", help="write a simulated session and its ground truth",

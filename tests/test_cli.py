@@ -29,7 +29,7 @@ def test_simulate_then_info(tmp_path, capsys):
     capsys.readouterr()
     assert main(["info", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "patient P003, session before" in text
+    assert "patient P003, session before" in text and "montage: simulated" in text
     assert "glute_med_L (V)" in text and "acc_x (m/s^2)" in text
     assert "exercise_start:single_leg_squat:L" in text
     emg_line = next(line.split() for line in text.splitlines() if line.strip().startswith("emg "))

@@ -6,6 +6,7 @@ transport differs.
 
 from __future__ import annotations
 
+import struct
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from sensorkit.protocols import sk1
 from sensorkit.streams import EMG, IMU, MARKERS, Chunk, StreamInfo
 
 KIND_NAMES = {sk1.KIND_EMG: EMG, sk1.KIND_IMU: IMU}
+_BLOCK_HEADER = sk1.BLOCK_HEADER.unpack_from
+_BLOCK_SIZE = sk1.BLOCK_HEADER.size
 MAX_GAP_S = 3600.0  # index jumps longer than this are restarts, not losses
 
 
@@ -39,6 +42,14 @@ class _Stream:
     scales: np.ndarray | None = None
     next_index: int | None = None
     blocks: list[tuple[float, int, int, bytes]] = field(default_factory=list)  # time, first, n, raw
+
+    @property
+    def layout(self) -> tuple[int, int]:
+        return self.desc.fmt, self.desc.n_channels
+
+    @property
+    def sample_bytes(self) -> int:
+        return sk1.FORMAT_BYTES[self.desc.fmt] * self.desc.n_channels
 
 
 def markers_info(source_id: str) -> StreamInfo:
@@ -67,29 +78,34 @@ class Sk1Assembler:
 
     def process(self, frames: list[sk1.Frame], host_s: float) -> list[Chunk]:
         """Chunks for frames received (all) at host time `host_s`."""
+        latest = None
         for f in frames:
             try:
-                self._frame(f, host_s)
-            except (ValueError, KeyError, IndexError, UnicodeDecodeError):
+                sent_s = self._frame(f)
+            except (ValueError, KeyError, IndexError, UnicodeDecodeError, struct.error):
                 self.malformed += 1  # valid CRC, invalid content: a firmware bug
+                continue
+            latest = sent_s if latest is None else max(latest, sent_s)
+        if latest is not None:
+            # frames of one read share `host_s`, so only the latest one can tighten the
+            # lower envelope of (host - device): one observation per read is enough
+            self.clock.observe(latest, host_s)
         return self._flush()
 
-    def _frame(self, f: sk1.Frame, host_s: float) -> None:
+    def _frame(self, f: sk1.Frame) -> float:
+        """Handle one frame; returns the device time (s) at which it was sent."""
         dev_s = self._device_clock.seconds(f.device_time_us)
-        sent_s = dev_s
-        if f.type in (sk1.EMG_BLOCK, sk1.IMU_BLOCK):
-            sid, fmt, n_ch, n, first = sk1.block_header(f.body)
+        if f.type == sk1.EMG_BLOCK or f.type == sk1.IMU_BLOCK:
+            sid, fmt, n_ch, n, first = _BLOCK_HEADER(f.body)
             st = self._streams.get(sid)
             if st is None or st.info is None:
                 self.blocks_before_info += 1
-            elif (fmt, n_ch) != (st.desc.fmt, st.desc.n_channels) or len(f.body) != (
-                sk1.BLOCK_HEADER.size + n * n_ch * sk1.FORMAT_BYTES[fmt]
-            ):
+            elif (fmt, n_ch) != st.layout or len(f.body) != _BLOCK_SIZE + n * st.sample_bytes:
                 raise ValueError("sample block does not match its stream's layout")
             else:
                 # values are converted for all blocks of a read at once (see _stream_chunk)
-                st.blocks.append((dev_s, first, n, f.body[sk1.BLOCK_HEADER.size :]))
-                sent_s = dev_s + (n - 1) / st.desc.rate
+                st.blocks.append((dev_s, first, n, f.body[_BLOCK_SIZE:]))
+                return dev_s + (n - 1) / st.desc.rate
         elif f.type == sk1.STREAM_INFO:
             self._stream_info(f.body)
         elif f.type == sk1.DEVICE_INFO:
@@ -98,7 +114,7 @@ class Sk1Assembler:
             self._marker_times.append((dev_s, sk1.parse_marker(f.body).label()))
         elif f.type == sk1.STATUS:
             self.last_status = sk1.parse_status(f.body)
-        self.clock.observe(sent_s, host_s)
+        return dev_s
 
     def _stream_info(self, body: bytes) -> None:
         part, _ = sk1.parse_stream_info(body)
