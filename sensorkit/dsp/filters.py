@@ -1,0 +1,211 @@
+"""EMG conditioning (SENIAM/ISEK): offset removal, band-pass, mains notch, rectification,
+linear envelope, moving RMS and %MVC normalisation.
+
+Every function takes samples on axis 0 (shape (n,) or (n, channels)) and an explicit
+sample rate `fs` in Hz. Offline functions are zero-phase (`sosfiltfilt`); `causal=True`
+gives the causal version, which `StreamingFilter` reproduces chunk by chunk.
+
+NaN rows (samples lost in transit) split a signal into segments that are filtered
+separately: a gap stays a gap and never smears into its neighbours. Each segment's
+filter starts in the steady state of its first sample, so an electrode's DC offset
+does not ring through the output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import butter, iirnotch, sosfilt, sosfilt_zi, sosfiltfilt, tf2sos, welch
+
+BAND_HZ = (20.0, 450.0)  # SENIAM/ISEK surface-EMG band
+BAND_ORDER = 4
+ENVELOPE_HZ = 6.0
+RMS_WINDOW_S = 0.05
+NOTCH_Q = 30.0
+
+
+def bandpass_sos(fs: float, band: tuple[float, float] = BAND_HZ, order: int = BAND_ORDER) -> np.ndarray:
+    """Butterworth band-pass; the upper edge is capped at 0.45 fs for low sample rates."""
+    low, high = band
+    high = min(high, 0.45 * fs)
+    if not 0 < low < high:
+        raise ValueError(f"band-pass {band} Hz is impossible at {fs} Hz")
+    return butter(order, [low, high], btype="bandpass", fs=fs, output="sos")
+
+
+def notch_sos(fs: float, mains_hz: float, upto_hz: float | None = None, q: float = NOTCH_Q) -> np.ndarray:
+    """Cascade of notches at the mains frequency and its harmonics below `upto_hz`."""
+    upto = min(upto_hz or fs / 2, 0.48 * fs)
+    sections = []
+    f = mains_hz
+    while f < upto:
+        b, a = iirnotch(f, q, fs=fs)
+        sections.append(tf2sos(b, a))
+        f += mains_hz
+    return np.vstack(sections) if sections else np.zeros((0, 6))
+
+
+def lowpass_sos(fs: float, cutoff: float, order: int = 2) -> np.ndarray:
+    return butter(order, cutoff, btype="lowpass", fs=fs, output="sos")
+
+
+def detect_mains(x: np.ndarray, fs: float, min_ratio: float = 4.0) -> float | None:
+    """50 or 60 if that line stands `min_ratio` times above its neighbourhood, else None."""
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x).all(axis=1)] if x.ndim == 2 else x[np.isfinite(x)]
+    if len(x) < fs:
+        return None
+    f, p = welch(x, fs=fs, nperseg=int(fs), axis=0)
+    p = p.sum(axis=1) if p.ndim == 2 else p
+    best, best_ratio = None, min_ratio
+    for mains in (50.0, 60.0):
+        if mains >= fs / 2:
+            continue
+        k = int(np.argmin(np.abs(f - mains)))
+        around = np.r_[p[max(k - 8, 0) : k - 2], p[k + 3 : k + 9]]
+        ratio = p[k] / max(float(np.median(around)), 1e-30)
+        if ratio > best_ratio:
+            best, best_ratio = mains, ratio
+    return best
+
+
+def finite_segments(x: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of the runs of rows with no NaN."""
+    ok = np.isfinite(x) if x.ndim == 1 else np.isfinite(x).all(axis=1)
+    edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _steady_zi(sos: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Initial state (sections, 2, channels) of a filter at rest at value `first`."""
+    return sosfilt_zi(sos)[:, :, None] * first[None, None, :]
+
+
+def apply_sos(sos: np.ndarray, x: np.ndarray, causal: bool = False) -> np.ndarray:
+    """Filter `x` along axis 0 with `sos`, segment by segment between NaN rows."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(sos) == 0:
+        return x.copy()
+    two_d = x if x.ndim == 2 else x[:, None]
+    out = np.full_like(two_d, np.nan)
+    padlen = 3 * (2 * len(sos) + 1)
+    for a, b in finite_segments(two_d):
+        seg = two_d[a:b]
+        if causal:
+            out[a:b], _ = sosfilt(sos, seg, axis=0, zi=_steady_zi(sos, seg[0]))
+        elif b - a > padlen:
+            out[a:b] = sosfiltfilt(sos, seg, axis=0)
+        # shorter segments cannot be filtered zero-phase: they stay NaN
+    return out if x.ndim == 2 else out[:, 0]
+
+
+def condition_sos(fs: float, band: tuple[float, float] = BAND_HZ, mains_hz: float | None = None) -> np.ndarray:
+    """The conditioning filter: band-pass, then notches at mains harmonics inside the band."""
+    sos = bandpass_sos(fs, band)
+    if mains_hz:
+        sos = np.vstack([sos, notch_sos(fs, mains_hz, upto_hz=min(band[1], 0.45 * fs))])
+    return sos
+
+
+def condition(x: np.ndarray, fs: float, band: tuple[float, float] = BAND_HZ,
+              mains: float | str | None = "auto", causal: bool = False) -> np.ndarray:  # fmt: skip
+    """Offset removal, band-pass and (optionally) mains notch, in volts.
+
+    mains: 50, 60, None, or "auto" to detect a mains line in the signal itself.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    mains_hz = detect_mains(x, fs) if mains == "auto" else mains
+    if not causal:  # offset removal; the causal filter starts at rest at the offset instead
+        x = x - np.nanmedian(x, axis=0)
+    return apply_sos(condition_sos(fs, band, mains_hz), x, causal=causal)
+
+
+def rectify(x: np.ndarray) -> np.ndarray:
+    return np.abs(x)
+
+
+def linear_envelope(x: np.ndarray, fs: float, cutoff: float = ENVELOPE_HZ, causal: bool = False) -> np.ndarray:
+    """Full-wave rectified, low-passed conditioned EMG (V)."""
+    return apply_sos(lowpass_sos(fs, cutoff), rectify(x), causal=causal)
+
+
+def moving_rms(x: np.ndarray, fs: float, window_s: float = RMS_WINDOW_S, causal: bool = False) -> np.ndarray:
+    """Root mean square over a sliding window (centred, or trailing if causal), V.
+
+    Windows touching a NaN row are NaN.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    two_d = x if x.ndim == 2 else x[:, None]
+    w = max(1, int(round(window_s * fs)))
+    bad = ~np.isfinite(two_d)
+    zero = np.zeros((1, two_d.shape[1]))
+    sq = np.vstack([zero, np.cumsum(np.where(bad, 0.0, two_d) ** 2, axis=0)])
+    nan_count = np.vstack([zero, np.cumsum(bad, axis=0)])
+    mean = (sq[w:] - sq[:-w]) / w  # mean square of the window ending at each row (from row w-1)
+    mean[(nan_count[w:] - nan_count[:-w]) > 0] = np.nan
+    out = np.full_like(two_d, np.nan)
+    shift = w - 1 if causal else (w - 1) // 2
+    out[shift : shift + len(mean)] = np.sqrt(np.maximum(mean, 0))
+    return out if x.ndim == 2 else out[:, 0]
+
+
+def mvc_reference(envelope: np.ndarray, fs: float, window_s: float = 0.5) -> np.ndarray:
+    """The MVC reference per channel: the highest mean of the envelope over `window_s`."""
+    env = np.asarray(envelope, dtype=np.float64)
+    two_d = env if env.ndim == 2 else env[:, None]
+    w = max(1, int(round(window_s * fs)))
+    if len(two_d) < w:
+        raise ValueError("the MVC trial is shorter than the averaging window")
+    kernel = np.ones(w) / w
+    means = np.column_stack([np.convolve(np.nan_to_num(c, nan=0.0), kernel, "valid") for c in two_d.T])
+    ref = means.max(axis=0)
+    return ref if env.ndim == 2 else ref[0]
+
+
+def percent_mvc(envelope: np.ndarray, reference: np.ndarray | float) -> np.ndarray:
+    """Envelope as a percentage of the MVC reference."""
+    return 100.0 * np.asarray(envelope, dtype=np.float64) / np.asarray(reference, dtype=np.float64)
+
+
+class StreamingFilter:
+    """The causal twin of `apply_sos(..., causal=True)`: same output for any chunking.
+
+    Keeps the filter state between chunks; a NaN row ends the current segment and the
+    next finite row starts a new one at rest, exactly as the offline version does.
+    """
+
+    def __init__(self, sos: np.ndarray) -> None:
+        self.sos = np.asarray(sos, dtype=np.float64)
+        self._zi: np.ndarray | None = None
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        two_d = x if x.ndim == 2 else x[:, None]
+        out = np.full_like(two_d, np.nan)
+        if len(self.sos) == 0:
+            out[:] = two_d
+            return out if x.ndim == 2 else out[:, 0]
+        for a, b in finite_segments(two_d):
+            seg = two_d[a:b]
+            if a > 0 or self._zi is None:
+                self._zi = _steady_zi(self.sos, seg[0])
+            out[a:b], self._zi = sosfilt(self.sos, seg, axis=0, zi=self._zi)
+        if len(two_d) and not np.isfinite(two_d[-1]).all():
+            self._zi = None  # the chunk ended inside a gap
+        return out if x.ndim == 2 else out[:, 0]
+
+
+class StreamingRms:
+    """The causal twin of `moving_rms(..., causal=True)`, chunk by chunk."""
+
+    def __init__(self, fs: float, window_s: float = RMS_WINDOW_S) -> None:
+        self.w = max(1, int(round(window_s * fs)))
+        self._tail: np.ndarray | None = None  # the last w-1 rows seen
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        two_d = x if x.ndim == 2 else x[:, None]
+        tail = self._tail if self._tail is not None else np.full((self.w - 1, two_d.shape[1]), np.nan)
+        joined = np.vstack([tail, two_d])
+        out = moving_rms(joined, 1.0, window_s=self.w, causal=True)[len(tail) :]
+        self._tail = joined[len(joined) - (self.w - 1) :] if self.w > 1 else joined[:0]
+        return out if x.ndim == 2 else out[:, 0]

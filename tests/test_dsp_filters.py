@@ -1,0 +1,105 @@
+"""EMG conditioning: band, notch, envelope, RMS, %MVC; streaming twins equal offline causal."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.signal import welch
+
+from sensorkit.dsp import filters as F
+
+FS = 2000.0
+
+
+def tone(freq, seconds=4.0, fs=FS, amp=1.0):
+    t = np.arange(int(seconds * fs)) / fs
+    return amp * np.sin(2 * np.pi * freq * t)
+
+
+def rms(x):
+    return float(np.sqrt(np.nanmean(np.asarray(x) ** 2)))
+
+
+def test_band_pass_keeps_the_emg_band_and_removes_offset_and_drift():
+    x = tone(100) + tone(3, amp=5) + 0.002  # EMG-band tone, motion drift, DC offset
+    y = F.condition(x, FS, mains=None)
+    mid = slice(2000, 6000)
+    assert rms(y[mid]) == pytest.approx(rms(tone(100)[mid]), rel=0.05)
+    assert rms(F.condition(tone(3, amp=5) + 0.002, FS, mains=None)[mid]) < 0.01
+
+
+@pytest.mark.parametrize("mains", [50.0, 60.0])
+def test_mains_is_detected_and_notched_with_harmonics(mains):
+    rng = np.random.default_rng(0)
+    emg = rng.standard_normal(int(8 * FS)) * 50e-6
+    hum = 100e-6 * (tone(mains, 8) + 0.3 * tone(3 * mains, 8))
+    assert F.detect_mains(emg + hum, FS) == mains
+    assert F.detect_mains(emg, FS) is None
+    y = F.condition(emg + hum, FS, mains="auto")
+    f, p = welch(y, fs=FS, nperseg=4000)
+    _, p_clean = welch(F.condition(emg, FS, mains=None), fs=FS, nperseg=4000)
+    for h in (mains, 3 * mains):
+        k = np.argmin(np.abs(f - h))
+        assert p[k] < 3 * p_clean[k]
+
+
+def test_nan_gap_stays_a_gap_and_does_not_smear():
+    x = tone(80, 3)
+    x[3000:3200] = np.nan
+    for causal in (False, True):
+        y = F.condition(x, FS, mains=None, causal=causal)
+        assert np.isnan(y[3000:3200]).all()
+        assert np.isfinite(y[:3000]).all() and np.isfinite(y[3200:]).all()
+        env = F.linear_envelope(y, FS, causal=causal)
+        assert np.isnan(env[3000:3200]).all() and np.isfinite(env[3400:]).all()
+        r = F.moving_rms(y, FS, causal=causal)
+        assert np.isfinite(r[4000:-100]).all()  # later windows are not poisoned by the gap
+
+
+def test_envelope_and_rms_of_a_sine():
+    x = tone(100)
+    env = F.linear_envelope(x, FS)
+    assert np.nanmean(env[2000:6000]) == pytest.approx(2 / np.pi, rel=0.02)  # mean of |sin|
+    assert np.nanmean(F.moving_rms(x, FS)[2000:6000]) == pytest.approx(1 / np.sqrt(2), rel=0.01)
+
+
+def test_mvc_normalisation():
+    env = np.r_[np.full(2000, 0.1), np.full(1500, 0.4), np.full(2000, 0.2)]
+    ref = F.mvc_reference(env, FS, window_s=0.5)
+    assert ref == pytest.approx(0.4)
+    np.testing.assert_allclose(F.percent_mvc(env[:3], ref), 25.0)
+
+
+def test_multichannel_matches_single_channel():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4000, 3))
+    y = F.condition(x, FS, mains=None)
+    np.testing.assert_allclose(y[:, 1], F.condition(x[:, 1], FS, mains=None), atol=1e-12)
+
+
+def random_chunks(n, cuts):
+    edges = sorted({0, n, *[c % (n + 1) for c in cuts]})
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+SIGNAL = np.random.default_rng(2).standard_normal((3000, 2)) * 1e-4 + 1e-3
+SIGNAL[1200:1260] = np.nan  # a gap of lost samples
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 3000), max_size=25))
+def test_streaming_filter_equals_offline_causal_for_any_chunking(cuts):
+    sos = F.condition_sos(FS, mains_hz=50.0)
+    ref = F.apply_sos(sos, SIGNAL, causal=True)
+    sf = F.StreamingFilter(sos)
+    got = np.vstack([sf.process(SIGNAL[a:b]) for a, b in random_chunks(len(SIGNAL), cuts)])
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 3000), max_size=25))
+def test_streaming_rms_equals_offline_causal_for_any_chunking(cuts):
+    ref = F.moving_rms(SIGNAL, FS, causal=True)
+    sr = F.StreamingRms(FS)
+    got = np.vstack([sr.process(SIGNAL[a:b]) for a, b in random_chunks(len(SIGNAL), cuts)])
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-15)
