@@ -31,9 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import binom, chi2
-
 from scipy.signal import sosfreqz
+from scipy.stats import binom, chi2
 
 from sensorkit.dsp.filters import BAND_HZ, apply_sos, bandpass_sos, condition, detect_mains, lowpass_sos
 
