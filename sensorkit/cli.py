@@ -17,10 +17,15 @@ import numpy as np
 
 from sensorkit import __version__
 from sensorkit.acquisition import Acquisition
+from sensorkit.analysis.exercises import EXERCISES
+from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
+from sensorkit.analysis.timing import DELAY_MARGIN_MS, TimingParams
 from sensorkit.devices.spec import open_device
+from sensorkit.dsp.onset import DETECTORS, OnsetParams
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.recorder import Recorder
 from sensorkit.recording.xdf_reader import Recording, read_xdf
+from sensorkit.report.table import format_result, result_csv
 
 SIM_MONTAGE = "simulated: bipolar surface EMG at SENIAM sites; IMU over S2, x anterior y left z superior"
 PSEUDONYM = re.compile(r"^(?=.*\d)[A-Za-z0-9_-]{1,32}$")
@@ -188,6 +193,73 @@ def cmd_info(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- analyze
+
+
+def _imu_streams(rec: Recording):
+    imus = [s for s in rec.of_kind("IMU") if {"acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"}
+            <= set(s.info.channels) and len(s.timestamps) > 1]  # fmt: skip
+    pelvis = [s for s in imus if s.info.name.lower() in ("pelvis", "sacrum", "pelvis_imu")]
+    return (pelvis or imus)[:1]
+
+
+def session_data(rec: Recording, channel_map: dict[str, str]) -> SessionData:
+    """A file's streams in the analysis's terms: EMG, the pelvis IMU, markers."""
+    emgs = [s for s in rec.of_kind("EMG") if len(s.timestamps) > 1]
+    if not emgs:
+        kinds = ", ".join(sorted({s.info.kind or "?" for s in rec.streams})) or "none"
+        raise SensorkitError(f"{rec.path} has no EMG stream with samples (stream types: {kinds})")
+    emg = max(emgs, key=lambda s: s.info.n_channels)
+    labels = [channel_map.get(c, c) for c in emg.info.channels]
+    unknown = set(channel_map) - set(emg.info.channels)
+    if unknown:
+        raise SensorkitError(f"--channel-map names channels the EMG stream lacks: {', '.join(sorted(unknown))}")
+    fs = emg.info.srate or (len(emg.timestamps) - 1) / (emg.timestamps[-1] - emg.timestamps[0])
+    imu = None
+    for s in _imu_streams(rec):
+        cols = [s.info.channels.index(c) for c in ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")]
+        x = s.samples[:, cols]
+        imu = ImuData(s.timestamps, x[:, :3], x[:, 3:], s.info.srate or 100.0)
+    return SessionData(rec.path, EmgData(emg.timestamps, emg.samples, labels, float(fs)), imu, rec.markers())
+
+
+def _channel_map(text: str | None) -> dict[str, str]:
+    if not text:
+        return {}
+    pairs = [p.split("=", 1) for p in text.split(",") if p.strip()]
+    if any(len(p) != 2 or not p[0].strip() or not p[1].strip() for p in pairs):
+        raise SensorkitError("--channel-map wants OLD=NEW pairs separated by commas, e.g. ME=glute_med_R")
+    return {a.strip(): b.strip() for a, b in pairs}
+
+
+def cmd_analyze(args) -> int:
+    rec = read_xdf(args.file)
+    for note in rec.notes:
+        print(f"warning: salvaged file: {note}", file=sys.stderr)
+    data = session_data(rec, _channel_map(args.channel_map))
+    mains = {"auto": "auto", "none": None}.get(args.mains, None)
+    if mains is None and args.mains != "none":
+        mains = float(args.mains)
+    opt = AnalysisOptions(exercise=args.exercise, side=args.side, reference=args.reference, mains=mains,
+                          onset=OnsetParams(detector=args.detector),
+                          timing=TimingParams(delay_margin_ms=args.margin_ms))  # fmt: skip
+    quiet = args.quiet
+
+    def progress(msg: str) -> None:
+        if not quiet:
+            print(f"  {msg}...", file=sys.stderr, flush=True)
+
+    result = analyze_session(data, opt, progress)
+    print(format_result(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1))
+        print(f"wrote {args.json}")
+    if args.csv:
+        Path(args.csv).write_text(result_csv(result))
+        print(f"wrote {args.csv}")
+    return 0
+
+
 # ---------------------------------------------------------------- demo
 
 
@@ -265,6 +337,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "are salvaged.")  # fmt: skip
     sp.add_argument("file")
     sp.set_defaults(func=cmd_info)
+
+    sp = sub.add_parser("analyze", help="glute activation timing per repetition",
+                        description="Find every labelled muscle's EMG onset in each repetition and its "
+                        "latency to the exercise's reference (movement onset from the IMU, or a reference "
+                        "muscle), with uncertainty, quality flags and a delayed verdict per glute.")  # fmt: skip
+    sp.add_argument("file")
+    sp.add_argument("--exercise", choices=EXERCISES, help="analyse this exercise (needed without markers)")
+    sp.add_argument("--side", choices=("L", "R"), help="stance or working leg")
+    sp.add_argument("--reference", help="'movement' or a muscle label such as biceps_femoris_L")
+    sp.add_argument("--detector", choices=DETECTORS, default=OnsetParams().detector)
+    sp.add_argument("--margin-ms", type=float, default=DELAY_MARGIN_MS,
+                    help="latency above which a glute is delayed (default 50 ms, see docs)")
+    sp.add_argument("--mains", default="auto", help="mains notch: auto, none, 50 or 60")
+    sp.add_argument("--channel-map", help="relabel EMG channels: OLD=NEW,... e.g. ME=glute_med_R")
+    sp.add_argument("--json", help="write the full result as JSON")
+    sp.add_argument("--csv", help="write one row per repetition and muscle")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sp.set_defaults(func=cmd_analyze)
 
     sp = sub.add_parser("demo", help="the built-in demonstration (no hardware)",
                         description="Stream a simulated patient through the pipeline into a "

@@ -1,0 +1,190 @@
+"""Analysis of a whole session: exercise blocks -> repetitions -> activation timing.
+
+Input is plain arrays on the recording's clock (`SessionData`), so the analysis
+knows nothing about files or devices; output is the JSON-ready result of
+DESIGN.md section 7.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from sensorkit import __version__
+from sensorkit.analysis.exercises import (
+    BILATERAL,
+    EXERCISES,
+    MUSCLE_LABEL,
+    Block,
+    default_reference,
+    glutes_of_interest,
+    parse_blocks,
+)  # fmt: skip
+from sensorkit.analysis.timing import RepTiming, TimingParams, rep_onsets, summarise_latencies
+from sensorkit.dsp.movement import MovementParams, movement_periods
+from sensorkit.dsp.onset import ChannelOnsets, OnsetParams, find_bursts
+from sensorkit.errors import SensorkitError
+
+
+@dataclass
+class EmgData:
+    timestamps: np.ndarray  # s, file clock, one per sample
+    samples: np.ndarray  # (n, channels), V
+    labels: list[str]
+    fs: float
+
+
+@dataclass
+class ImuData:
+    timestamps: np.ndarray
+    acc: np.ndarray  # (n, 3) m/s^2
+    gyr: np.ndarray  # (n, 3) rad/s
+    fs: float
+
+
+@dataclass
+class SessionData:
+    file: str
+    emg: EmgData
+    imu: ImuData | None = None
+    markers: list[tuple[float, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    exercise: str | None = None  # analyse only this exercise (required without markers)
+    side: str | None = None
+    reference: str | None = None  # "movement" or a muscle label; default per exercise
+    mains: float | str | None = "auto"
+    onset: OnsetParams = OnsetParams()
+    timing: TimingParams = TimingParams()
+    movement: MovementParams = MovementParams()
+
+
+def _blocks(data: SessionData, opt: AnalysisOptions) -> list[Block]:
+    t = data.emg.timestamps
+    blocks = parse_blocks(data.markers, float(t[-1]))
+    if opt.exercise is not None:
+        if opt.exercise not in EXERCISES:
+            raise SensorkitError(f"unknown exercise {opt.exercise!r}; choose from {', '.join(EXERCISES)}")
+        chosen = [b for b in blocks if b.exercise == opt.exercise and (opt.side is None or b.side == opt.side)]
+        if not chosen:  # no markers for it: the whole recording is that exercise
+            side = None if opt.exercise in BILATERAL else opt.side
+            chosen = [Block(opt.exercise, side, float(t[0]), float(t[-1]))]
+        return chosen
+    if not blocks:
+        raise SensorkitError(
+            "the recording has no exercise markers; name the exercise with --exercise (and --side)"
+        )
+    return blocks
+
+
+def _muscles(emg: EmgData) -> list[int]:
+    idx = [i for i, label in enumerate(emg.labels) if MUSCLE_LABEL.match(label)]
+    if not idx:
+        raise SensorkitError(
+            "no EMG channel is labelled with a muscle and side such as glute_med_L "
+            f"(found: {', '.join(emg.labels)}); relabel with --channel-map"
+        )
+    return idx
+
+
+def _reps_from_imu(imu: ImuData, block: Block, p: MovementParams) -> list[tuple[float, float, float]]:
+    a, b = np.searchsorted(imu.timestamps, [block.start_s, block.end_s])
+    moves = movement_periods(imu.acc[a:b], imu.gyr[a:b], imu.fs, p)
+    t0 = float(imu.timestamps[a]) if b > a else block.start_s
+    return [(t0 + m.onset_s, t0 + m.end_s, t0 + m.onset_s) for m in moves]
+
+
+def _reps_from_emg(ch: ChannelOnsets, emg: EmgData, block: Block, p: OnsetParams):
+    a, b = np.searchsorted(emg.timestamps, [block.start_s, block.end_s])
+    t0 = float(emg.timestamps[a])
+    bursts = find_bursts(ch.cond[a:b], emg.fs, p)
+    return [(t0 + on, t0 + off, None) for on, off in bursts]
+
+
+def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
+                    progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+    """Per-repetition activation timing of every labelled muscle, per exercise block."""
+    emg = data.emg
+    if len(emg.timestamps) < emg.fs:
+        raise SensorkitError("the EMG stream holds less than a second of data")
+    idx = _muscles(emg)
+    muscles = [emg.labels[i] for i in idx]
+    t0 = float(emg.timestamps[0])
+    channels = {}
+    for i, m in zip(idx, muscles, strict=True):
+        if progress:
+            progress(f"conditioning {m}")
+        channels[m] = ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains)
+    result = {
+        "file": data.file,
+        "software": {"name": "sensorkit", "version": __version__},
+        "parameters": {"onset": asdict(opt.onset), "timing": asdict(opt.timing),
+                       "movement": asdict(opt.movement), "mains": opt.mains,
+                       "mains_detected_hz": {m: c.mains_hz for m, c in channels.items()}},  # fmt: skip
+        "exercises": [],
+    }
+    for block in _blocks(data, opt):
+        if progress:
+            progress(f"analysing {block.exercise} {block.side or ''}".strip())
+        result["exercises"].append(_block_result(block, data, channels, muscles, t0, opt))
+    return result
+
+
+def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: AnalysisOptions) -> dict:
+    reference = opt.reference or default_reference(block.exercise, block.side, muscles)
+    if reference != "movement" and reference not in channels:
+        raise SensorkitError(f"reference {reference!r} is neither 'movement' nor a labelled EMG channel")
+    if data.imu is not None:
+        reps = _reps_from_imu(data.imu, block, opt.movement)
+    elif reference != "movement":
+        reps = _reps_from_emg(channels[reference], data.emg, block, opt.onset)
+    else:
+        raise SensorkitError("the reference is movement onset but the recording has no IMU stream; "
+                             "choose a reference muscle with --reference")  # fmt: skip
+    timings = []
+    floor = block.start_s
+    for k, (start, end, movement_onset) in enumerate(reps, 1):
+        anchor = movement_onset if movement_onset is not None else start
+        onsets = rep_onsets(channels, t0, anchor, end, floor, opt.timing)
+        ref_s = movement_onset if reference == "movement" else onsets[reference].onset_s
+        timings.append(RepTiming(k, start, end, movement_onset, ref_s, onsets))
+        floor = end
+    return _block_json(block, reference, timings, muscles, opt)
+
+
+def _r(x: float | None, nd: int = 4):
+    return None if x is None else round(float(x), nd)
+
+
+def _block_json(block: Block, reference: str, timings: list[RepTiming], muscles: list[str],
+                opt: AnalysisOptions) -> dict:  # fmt: skip
+    margin = opt.timing.delay_margin_ms
+    reps = []
+    for rt in timings:
+        lat = {m: rt.latency_ms(m) for m in muscles}
+        reps.append({
+            "index": rt.index, "start_s": _r(rt.start_s), "end_s": _r(rt.end_s),
+            "movement_onset_s": _r(rt.movement_onset_s), "reference_s": _r(rt.reference_s),
+            "onsets_s": {m: _r(rt.onsets[m].onset_s) for m in muscles},
+            "latency_ms": {m: _r(v, 1) for m, v in lat.items()},
+            "delayed": {m: None if v is None else bool(v > margin) for m, v in lat.items()},
+            "onset_sd_ms": {m: _r(rt.onsets[m].sd_ms, 1) for m in muscles},
+            "quality": {m: rt.onsets[m].quality for m in muscles},
+        })  # fmt: skip
+    summary = {}
+    for m in muscles:
+        ok = [rt.latency_ms(m) for rt in timings if rt.onsets[m].quality == "ok"]
+        s = summarise_latencies(ok, margin)
+        summary[m] = {"n": s.n, "mean_latency_ms": _r(s.mean_ms, 1), "sd_ms": _r(s.sd_ms, 1),
+                      "ci95_ms": None if s.ci95_ms is None else [_r(s.ci95_ms[0], 1), _r(s.ci95_ms[1], 1)],
+                      "delayed": s.delayed}  # fmt: skip
+    return {
+        "exercise": block.exercise, "side": block.side, "start_s": _r(block.start_s),
+        "end_s": _r(block.end_s), "reference": reference,
+        "glutes": glutes_of_interest(block.exercise, block.side, muscles),
+        "reps": reps, "summary": summary,
+    }  # fmt: skip

@@ -1,0 +1,1 @@
+"""Presenting results: text tables, CSV, and (later) HTML reports with plots."""

@@ -1,0 +1,66 @@
+"""Analysis results as a readable text table and as flat CSV rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+
+def _cell(lat, sd, quality) -> str:
+    if lat is None:
+        return quality
+    text = f"{lat:+.0f}"
+    if sd is not None:
+        text += f" ±{sd:.0f}"
+    return text if quality == "ok" else f"{text} {quality}"
+
+
+def format_result(result: dict) -> str:
+    """Per block: one row per repetition, one column per muscle (latency ± onset SD, ms),
+    then each glute's mean latency with its 95% interval and the verdict."""
+    lines = []
+    for block in result["exercises"]:
+        side = f" {block['side']}" if block["side"] else ""
+        ref = "movement onset" if block["reference"] == "movement" else f"{block['reference']} onset"
+        lines.append(f"{block['exercise']}{side}: {len(block['reps'])} reps, latency (ms) to {ref}")
+        muscles = list(block["summary"])
+        width = max(12, *(len(m) + 1 for m in muscles))
+        lines.append("  rep  movement_s " + "".join(f"{m:>{width}}" for m in muscles))
+        for rep in block["reps"]:
+            mv = "-" if rep["movement_onset_s"] is None else f"{rep['movement_onset_s']:.2f}"
+            cells = [_cell(rep["latency_ms"][m], rep["onset_sd_ms"][m], rep["quality"][m]) for m in muscles]
+            lines.append(f"  {rep['index']:>3}  {mv:>10} " + "".join(f"{c:>{width}}" for c in cells))
+        margin = result["parameters"]["timing"]["delay_margin_ms"]
+        for m in block["glutes"]:
+            s = block["summary"][m]
+            if s["n"] == 0:
+                lines.append(f"  {m}: no clean onset")
+                continue
+            ci = "" if s["ci95_ms"] is None else f" (95% CI {s['ci95_ms'][0]:+.0f} to {s['ci95_ms'][1]:+.0f})"
+            verdict = {True: f"DELAYED (> {margin:.0f} ms)", False: "not delayed",
+                       None: "too few reps for a verdict"}[s["delayed"]]  # fmt: skip
+            lines.append(f"  {m}: mean {s['mean_latency_ms']:+.0f} ms{ci} over {s['n']} reps: {verdict}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+CSV_FIELDS = ("exercise", "side", "reference", "rep", "start_s", "end_s", "movement_onset_s", "muscle",
+              "onset_s", "latency_ms", "onset_sd_ms", "delayed", "quality")  # fmt: skip
+
+
+def result_csv(result: dict) -> str:
+    """One row per repetition and muscle."""
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+    w.writeheader()
+    for block in result["exercises"]:
+        for rep in block["reps"]:
+            for m in rep["onsets_s"]:
+                w.writerow({
+                    "exercise": block["exercise"], "side": block["side"] or "", "reference": block["reference"],
+                    "rep": rep["index"], "start_s": rep["start_s"], "end_s": rep["end_s"],
+                    "movement_onset_s": rep["movement_onset_s"], "muscle": m, "onset_s": rep["onsets_s"][m],
+                    "latency_ms": rep["latency_ms"][m], "onset_sd_ms": rep["onset_sd_ms"][m],
+                    "delayed": rep["delayed"][m], "quality": rep["quality"][m],
+                })  # fmt: skip
+    return out.getvalue()
