@@ -341,7 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("analyze", help="glute activation timing per repetition",
                         description="Find every labelled muscle's EMG onset in each repetition and its "
                         "latency to the exercise's reference (movement onset from the IMU, or a reference "
-                        "muscle), with uncertainty, quality flags and a delayed verdict per glute.")  # fmt: skip
+                        "muscle), with uncertainty, quality flags and a delayed verdict per glute.",
+                        )  # fmt: skip
     sp.add_argument("file")
     sp.add_argument("--exercise", choices=EXERCISES, help="analyse this exercise (needed without markers)")
     sp.add_argument("--side", choices=("L", "R"), help="stance or working leg")
