@@ -375,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     except SensorkitError as exc:
         print(f"sensorkit: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         print(f"sensorkit: error: {exc.strerror or exc}"
               f"{': ' + exc.filename if getattr(exc, 'filename', None) else ''}", file=sys.stderr)

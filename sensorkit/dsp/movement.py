@@ -10,9 +10,12 @@ adapts to the sensor and to how still the patient stands.
   hysteresis on a smoothed angular-speed/acceleration activity relative to the
   block's own range of motion (so small prone-lying movements count as well as
   squats).
-- Movement onset: the first sample where the motion leaves the preceding rest
-  (z-score above 3) on the way up to the period's detection, found backwards from
-  the detection with a causal 10 Hz smoothing whose delay is subtracted.
+- Movement onset: where the motion leaves the preceding rest. The acceleration and
+  angular-rate deviations from rest, in units of their resting noise, are flat at
+  rest and ramp up from the onset of a smooth movement; the onset is the
+  least-squares breakpoint of a flat-then-ramp fit to their rise (a hinge
+  regression), which needs no single threshold crossing. Signals are smoothed
+  causally at 10 Hz and the filter's delay is subtracted.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sensorkit.dsp.filters import apply_sos, lowpass_sos, moving_rms
+from sensorkit.dsp.filters import apply_sos, lowpass_sos
 from sensorkit.dsp.onset import group_delay_s
 
 
@@ -32,9 +35,10 @@ class MovementParams:
     off_fraction: float = 0.15  # ... and ends below rest + this x (peak - rest)
     min_period_s: float = 0.4
     merge_gap_s: float = 0.3
-    rest_s: float = 0.6  # the rest window ends this long before a period's detection
-    onset_z: float = 3.0  # movement onset: motion above rest noise by this many SDs
-    min_rest_s: float = 0.2  # shorter quiet stretches are pauses within a movement
+    rest_s: float = 1.0  # least pause before a movement to measure its onset against
+    sway_gyr: float = np.radians(0.5)  # rad/s: least angular-rate noise of quiet standing
+    sway_acc: float = 0.02  # m/s^2: least acceleration noise of quiet standing
+    ramp_top_z: float = 5.0  # the onset fit uses the rise up to this motion z-score
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,9 @@ def movement_periods(acc: np.ndarray, gyr: np.ndarray, fs: float,
     out = []
     prev_end = 0
     for a0, b0 in periods:
-        onset = _onset(g, a, fs, prev_end, a0, p)
+        # anchor at the first clear motion: the period's start may be sway before it
+        first_on = a0 + int(np.argmax(act[a0:b0] > p.on_fraction))
+        onset = _onset(g, a, fs, prev_end, first_on, p)
         out.append(Movement(max(onset / fs - delay, 0.0), a0 / fs - delay, b0 / fs - delay,
                             float(np.nanmax(speed[a0:b0]))))  # fmt: skip
         prev_end = b0
@@ -119,21 +125,46 @@ def _hysteresis(on: np.ndarray, stay: np.ndarray, fs: float, p: MovementParams) 
 
 
 def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams) -> int:
-    """The first departure from rest before a period's detection, traced back to rest."""
-    r1 = start - int(p.rest_s * fs)
-    r0 = max(prev_end + int(0.2 * fs), r1 - int(2.0 * fs))
-    if r1 - r0 < 0.2 * fs:
+    """Where the motion leaves the rest that precedes a period's detection at `start`."""
+    lo = max(prev_end + int(0.2 * fs), start - int(4.0 * fs))
+    if start - lo < p.rest_s * fs:
         return start
-    rest_g, rest_a = g_smooth[r0:r1], a_smooth[r0:r1]
-    # deviation from the resting vectors in units of their resting noise, worst axis
-    zg = np.abs(g_smooth[r0 : start + 1] - np.nanmedian(rest_g, axis=0)) / (np.nanstd(rest_g, axis=0) + 1e-4)
-    za = np.abs(a_smooth[r0 : start + 1] - np.nanmedian(rest_a, axis=0)) / (np.nanstd(rest_a, axis=0) + 1e-3)
-    z = np.nan_to_num(np.maximum(zg.max(axis=1), za.max(axis=1)), nan=0.0)
-    # motion energy: trailing RMS of z, which rises at the onset and (unlike acceleration
-    # itself) does not fall back to zero mid-movement
-    energy = moving_rms(z, fs, window_s=0.15, causal=True)
-    quiet = np.nan_to_num(energy, nan=0.0) <= p.onset_z
-    # the onset ends the last real rest (>= min_rest_s), not a momentary dip mid-movement
-    edges = np.flatnonzero(np.diff(np.r_[0, quiet.astype(np.int8), 0]))
-    rests = [b for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= p.min_rest_s * fs]
-    return r0 + (int(rests[-1]) if rests else start - r0)
+    # the pause before the movement, described robustly (median, MAD) so that the first
+    # fraction of a second of the movement inside it does not distort it; the spread is
+    # floored at quiet-standing sway so that an unusually still pause does not magnify sway
+    seg_g, seg_a = g_smooth[lo : start + 1], a_smooth[lo : start + 1]
+    z = np.zeros(len(seg_g))
+    for seg, floor in ((seg_g, p.sway_gyr), (seg_a, p.sway_acc)):
+        centre = np.nanmedian(seg, axis=0)
+        spread = np.maximum(1.4826 * np.nanmedian(np.abs(seg - centre), axis=0), floor)
+        # the worst axis: a movement along one axis (a sideways weight shift) is not diluted
+        z = np.maximum(z, np.nan_to_num(np.max(np.abs(seg - centre) / spread, axis=1), nan=0.0))
+    # the last real rest (>= 0.3 s at z < 3) before the detection ...
+    quiet = np.diff(np.r_[0, (z < 3).astype(np.int8), 0])
+    starts, stops = np.flatnonzero(quiet == 1), np.flatnonzero(quiet == -1)
+    rests = [b for a, b in zip(starts, stops, strict=True) if b - a >= 0.3 * fs]
+    rest_end = min(rests[-1] if rests else 0, len(z) - 2)
+    # ... then the rise, up to where the motion is clearly under way (for 50 ms, not a spike)
+    run = max(1, int(0.05 * fs))
+    begin = max(0, rest_end - int(0.2 * fs))
+    clear = np.flatnonzero(np.convolve(z[rest_end:] > p.ramp_top_z, np.ones(run), "valid") >= run)
+    end = rest_end + (int(clear[0]) + run if clear.size else len(z) - 1 - rest_end)
+    return lo + begin + hinge_onset(z[begin : end + 1])
+
+
+def hinge_onset(y: np.ndarray) -> int:
+    """Least-squares breakpoint of 'flat, then a straight rising ramp' through `y`."""
+    n = len(y)
+    if n < 4:
+        return 0
+    t = np.arange(n, dtype=np.float64)
+    taus = np.arange(0, n - 2)
+    h = np.maximum(t[None, :] - taus[:, None], 0.0)  # ramp regressor for each breakpoint
+    # per breakpoint: y = c + b h, solved in closed form
+    sh, shh, sy, shy = h.sum(1), (h * h).sum(1), y.sum(), (h * y).sum(1)
+    det = n * shh - sh**2
+    b = (n * shy - sh * sy) / np.where(det > 0, det, np.inf)
+    c = (sy - b * sh) / n
+    sse = ((y[None, :] - c[:, None] - b[:, None] * h) ** 2).sum(1)
+    sse[b <= 0] = np.inf  # the motion must grow
+    return int(taus[int(np.argmin(sse))])

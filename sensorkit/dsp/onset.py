@@ -22,8 +22,8 @@ search window, with statistics from a quiet baseline window before it:
   Tenan et al. 2017, J Electromyogr Kinesiol 35:1).
 
 Every onset carries a quality flag and an uncertainty in ms: the spread of the
-onset over a range of thresholds (threshold detectors) or the posterior SD of the
-changepoint.
+onset over a range of thresholds combined with half the envelope's rise time to
+the highest of them (for the changepoint detector, the changepoint's posterior SD).
 """
 
 from __future__ import annotations
@@ -101,8 +101,8 @@ class ChannelOnsets:
 
     Detection runs on causally filtered signals: a zero-phase filter would smear a
     burst's energy backwards in time (a mains notch by hundreds of ms) and report
-    onsets before they happen. The filters' group delay (band-pass at the EMG's
-    typical 100 Hz, envelope low-pass at DC) is subtracted from every onset.
+    onsets before they happen. The band-pass's group delay at the EMG's typical
+    100 Hz is subtracted from every onset.
     """
 
     EMG_CENTRE_HZ = 100.0
@@ -115,10 +115,14 @@ class ChannelOnsets:
         self.mains_hz = detect_mains(self.raw, fs) if mains == "auto" else mains
         self.cond = condition(self.raw, fs, band=band, mains=self.mains_hz, causal=True)
         self.env = detection_envelope(self.cond, fs, params, causal=True)
-        # the notches delay only their own narrow bands: the burst is delayed by the band-pass
-        self.delay_s = group_delay_s(bandpass_sos(fs, band), fs, self.EMG_CENTRE_HZ)
-        if params.detector != "double_threshold":  # the double threshold reads `cond` directly
-            self.delay_s += group_delay_s(lowpass_sos(fs, params.envelope_hz), fs, 0.5)
+        # The notches delay only their own narrow bands: a burst is delayed by the band-pass,
+        # by an amount that depends on its spectrum (motor-unit potentials: ~50-200 Hz); that
+        # spread is part of every onset's uncertainty. The envelope low-pass adds no delay
+        # to the onset, which is traced back to where the envelope leaves the baseline.
+        bp = bandpass_sos(fs, band)
+        self.delay_s = group_delay_s(bp, fs, self.EMG_CENTRE_HZ)
+        spread = [group_delay_s(bp, fs, f) for f in (50.0, min(200.0, 0.4 * fs))]
+        self.delay_sd_s = abs(spread[0] - spread[1]) / 2
 
     def onset(self, baseline_s: tuple[float, float], search_s: tuple[float, float]) -> Onset:
         """The first onset in the search window; windows and results in s from the signal start."""
@@ -128,7 +132,8 @@ class ChannelOnsets:
         search = (int(round((search_s[0] + d) * fs)), int(round((search_s[1] + d) * fs)))
         o = detect_onset(self.cond, fs, base, search, self.params, env=self.env, raw=self.raw)
         shift = lambda t: None if t is None else t - d  # noqa: E731
-        return Onset(shift(o.onset_s), shift(o.offset_s), o.sd_ms, o.quality, o.snr_db)
+        sd_ms = None if o.sd_ms is None else float(np.hypot(o.sd_ms, self.delay_sd_s * 1000))
+        return Onset(shift(o.onset_s), shift(o.offset_s), sd_ms, o.quality, o.snr_db)
 
 
 def sustained_start(above: np.ndarray, min_len: int) -> int | None:
@@ -278,7 +283,7 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
         if cp is not None:
             onset, sd_s = lo + cp[0], max(cp[1], 1.0) / fs
     if onset is not None and sd_s is None:
-        sd_s = _sweep_sd(env, fs, search, mu, sd, p, onset)
+        sd_s = _uncertainty(env, fs, search, mu, sd, p, onset)
     offset = None
     if onset is not None:
         min_len = max(1, int(round(p.min_duration_s * fs)))
@@ -295,12 +300,16 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
     )  # fmt: skip
 
 
-def _sweep_sd(env, fs, search, mu, sd, p: OnsetParams, onset: int) -> float:
-    """Uncertainty (s): spread of the onset over a range of thresholds, at least one sample."""
-    found = [o for k in p.k_sweep if (o := _threshold_onset(env, fs, search, mu, sd, k, p)[0]) is not None]
-    found = [o for o in found if abs(o - onset) < 0.2 * fs]  # another burst is not an uncertainty
+def _uncertainty(env, fs, search, mu, sd, p: OnsetParams, onset: int) -> float:
+    """Onset uncertainty (s): the spread of the onset over a range of thresholds, combined
+    with half the envelope's rise time from the onset to the highest threshold (a slow
+    rise leaves the true departure from baseline uncertain, a sudden one does not)."""
+    runs = [_threshold_onset(env, fs, search, mu, sd, k, p) for k in p.k_sweep]
+    found = [o for o, _ in runs if o is not None and abs(o - onset) < 0.2 * fs]  # not another burst
     spread = float(np.std(found)) if len(found) > 1 else 0.0
-    return max(spread, 1.0) / fs
+    crossing = runs[int(np.argmax(p.k_sweep))][1]  # where the highest threshold is crossed
+    rise = 0.5 * (crossing - onset) if crossing is not None and crossing - onset < 0.2 * fs else 0.0
+    return max(float(np.hypot(spread, rise)), 1.0) / fs
 
 
 def find_bursts(cond: np.ndarray, fs: float, params: OnsetParams = OnsetParams(),
