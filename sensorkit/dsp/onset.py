@@ -34,7 +34,15 @@ import numpy as np
 from scipy.signal import sosfreqz
 from scipy.stats import binom, chi2
 
-from sensorkit.dsp.filters import BAND_HZ, apply_sos, bandpass_sos, condition, detect_mains, lowpass_sos
+from sensorkit.dsp.filters import (
+    BAND_HZ,
+    apply_sos,
+    bandpass_sos,
+    condition,
+    detect_mains,
+    lowpass_sos,
+    moving_rms,
+)
 
 DETECTORS = ("threshold", "tkeo", "double_threshold", "changepoint")
 QUALITY = ("ok", "noisy_baseline", "no_burst", "saturated", "artefact", "lift_off", "gap")
@@ -312,36 +320,55 @@ def _uncertainty(env, fs, search, mu, sd, p: OnsetParams, onset: int) -> float:
     return max(float(np.hypot(spread, rise)), 1.0) / fs
 
 
-def find_bursts(cond: np.ndarray, fs: float, params: OnsetParams = OnsetParams(),
-                quiet_s: float = 0.5, min_gap_s: float = 0.1) -> list[tuple[float, float]]:  # fmt: skip
-    """All activations (onset s, offset s) of a whole signal, against its quietest stretch.
+@dataclass(frozen=True)
+class BurstParams:
+    """Whole-signal segmentation into activations (rest between contractions as baseline)."""
 
-    The baseline is the 0.5-s window with the lowest mean envelope (rest between
-    contractions); bursts closer than `min_gap_s` are merged.
+    rms_window_s: float = 0.1  # segmentation envelope: moving RMS of the conditioned signal
+    # A 0.1-s RMS of rest noise varies by about 1/sqrt(2N) (5-7% at 1-2 kHz), so 8 SD
+    # puts the threshold near 1.5 x the rest level: activity, not noise.
+    k_sd: float = 8.0
+    quiet_window_s: float = 0.25  # short enough to fit between strides in gait
+    quiet_fraction: float = 0.3  # baseline: the quietest 30% of those windows
+    min_duration_s: float = 0.15  # shorter events are spikes, not contractions
+    merge_gap_s: float = 0.25
+
+
+def find_bursts(cond: np.ndarray, fs: float, params: OnsetParams = OnsetParams(),
+                burst: BurstParams = BurstParams(),
+                env: np.ndarray | None = None) -> list[tuple[float, float]]:  # fmt: skip
+    """All activations (onset s, offset s) of a whole conditioned signal.
+
+    Segmentation uses a smooth RMS envelope against the quietest windows of the
+    signal (so that one contraction is one burst, not many); each onset is then
+    traced back on the detection envelope to where it left the baseline.
     """
-    env = detection_envelope(cond, fs, params)
-    w = int(quiet_s * fs)
-    finite = np.nan_to_num(env, nan=np.inf)
-    if len(env) < 2 * w:
+    b = burst
+    rms = moving_rms(cond, fs, b.rms_window_s)
+    w = int(b.quiet_window_s * fs)
+    n_win = len(rms) // w
+    if n_win < 3:
         return []
-    means = np.convolve(finite, np.ones(w) / w, "valid")[::max(1, w // 4)]
-    start = int(np.argmin(means)) * max(1, w // 4)
-    mu, sd = _baseline_stats(env, (start, start + w))
-    # the spread of the rectified envelope at rest, robust to the odd spike
-    h = mu + params.k_sd * sd
-    min_len = max(1, int(round(params.min_duration_s * fs)))
-    above = np.nan_to_num(env, nan=-np.inf) > h
+    means = np.nanmean(rms[: n_win * w].reshape(n_win, w), axis=1)
+    quiet = np.argsort(np.nan_to_num(means, nan=np.inf))[: max(1, int(n_win * b.quiet_fraction))]
+    pooled = np.concatenate([rms[q * w : (q + 1) * w] for q in quiet])
+    h = np.nanmean(pooled) + b.k_sd * np.nanstd(pooled)
+    above = np.nan_to_num(rms, nan=-np.inf) > h
     edges = np.flatnonzero(np.diff(np.r_[0, above.astype(np.int8), 0]))
-    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= min_len]
     merged: list[list[int]] = []
-    for a, b in runs:
-        if merged and a - merged[-1][1] < min_gap_s * fs:
-            merged[-1][1] = b
+    for a, e in zip(edges[::2], edges[1::2], strict=True):
+        if merged and a - merged[-1][1] < b.merge_gap_s * fs:
+            merged[-1][1] = e
         else:
-            merged.append([a, b])
+            merged.append([a, e])
+    runs = [(a, e) for a, e in merged if e - a >= b.min_duration_s * fs]
+    if env is None:
+        env = detection_envelope(cond, fs, params)
+    env_pooled = np.concatenate([env[q * w : (q + 1) * w] for q in quiet])
+    mu, sd = float(np.nanmean(env_pooled)), float(np.nanstd(env_pooled))
     out = []
-    for a, b in merged:
-        o, _ = _threshold_onset(env, fs, (max(0, a - int(params.max_backtrack_s * fs)), b), mu, sd, params.k_sd,
-                                params)  # fmt: skip
-        out.append(((o if o is not None else a) / fs, b / fs))
+    for a, e in runs:
+        lo = max(0, a - int((b.rms_window_s + params.max_backtrack_s) * fs))
+        o, _ = _threshold_onset(env, fs, (lo, e), mu, sd, params.k_sd, params)
+        out.append(((o if o is not None else a) / fs, e / fs))
     return out

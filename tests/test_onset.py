@@ -1,0 +1,125 @@
+"""Onset detectors: synthetic bursts with known onsets, quality flags, simulated sessions."""
+
+import numpy as np
+import pytest
+
+from sensorkit.dsp.onset import (
+    DETECTORS,
+    ChannelOnsets,
+    OnsetParams,
+    find_bursts,
+    tkeo,
+    variance_changepoint,
+)
+from sensorkit.sim import Dosage, SimConfig, simulate
+from sensorkit.sim.emg import motor_unit_emg
+
+FS = 2000.0
+
+
+def burst_signal(onset_s=3.0, seconds=5.0, level=0.4, noise_uv=3.0, seed=0, tau=0.01):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * FS)) / FS
+    exc = np.where(t >= onset_s, level * (1 - np.exp(-(t - onset_s) / tau)), 0.0)
+    exc[t > onset_s + 1.2] = 0.0
+    x = motor_unit_emg(exc, FS, rng, rms_at_half=100e-6)
+    return x + rng.normal(0, noise_uv * 1e-6, t.size) + 1e-3  # plus a DC electrode offset
+
+
+@pytest.mark.parametrize("detector", DETECTORS)
+def test_each_detector_finds_a_clean_burst_within_15_ms(detector):
+    errors = []
+    for seed in range(4):
+        ch = ChannelOnsets(burst_signal(seed=seed), FS, OnsetParams(detector=detector), mains=None)
+        o = ch.onset((1.5, 2.6), (2.6, 4.5))
+        assert o.quality == "ok" and o.sd_ms > 0 and o.offset_s > o.onset_s
+        errors.append(o.onset_s - 3.0)
+    assert np.median(np.abs(errors)) < 0.015
+
+
+def test_no_burst_in_a_quiet_window():
+    ch = ChannelOnsets(burst_signal(), FS, mains=None)
+    o = ch.onset((0.2, 1.2), (1.2, 2.8))
+    assert o.onset_s is None and o.quality == "no_burst"
+
+
+def test_gap_in_the_window_is_flagged():
+    x = burst_signal()
+    x[int(2.0 * FS) : int(2.1 * FS)] = np.nan
+    o = ChannelOnsets(x, FS, mains=None).onset((1.5, 2.6), (2.6, 4.5))
+    assert o.quality == "gap"
+
+
+def test_saturation_and_lift_off_are_flagged():
+    x = burst_signal()
+    clipped = np.clip(x, None, np.percentile(x[int(3 * FS) : int(4 * FS)], 90))
+    assert ChannelOnsets(clipped, FS, mains=None).onset((1.5, 2.6), (2.6, 4.5)).quality == "saturated"
+    off = x.copy()
+    off[int(3.05 * FS) :] += 0.03  # electrode pops off the skin: a 30 mV jump
+    assert ChannelOnsets(off, FS, mains=None).onset((1.5, 2.6), (2.6, 4.5)).quality == "lift_off"
+
+
+def test_ecg_in_the_baseline_does_not_make_a_false_onset():
+    from sensorkit.sim.confounds import ecg
+
+    rng = np.random.default_rng(3)
+    x = burst_signal(noise_uv=2.0) + ecg(np.arange(int(5 * FS)) / FS, 150e-6, rng)
+    o = ChannelOnsets(x, FS, mains=None).onset((1.5, 2.6), (2.6, 4.5))
+    assert o.onset_s == pytest.approx(3.0, abs=0.02)
+
+
+def test_tkeo_and_changepoint_primitives():
+    x = np.sin(np.arange(100) * 0.3)
+    np.testing.assert_allclose(tkeo(x)[1:-1], np.sin(0.3) ** 2, atol=1e-12)  # A^2 sin^2(w) for a sine
+    rng = np.random.default_rng(0)
+    step = np.r_[rng.normal(0, 1, 500), rng.normal(0, 5, 500)]
+    k, sd = variance_changepoint(step)
+    assert abs(k - 500) <= 5 and sd < 5
+
+
+def test_find_bursts_separates_contractions_by_rest():
+    rng = np.random.default_rng(1)
+    t = np.arange(int(12 * FS)) / FS
+    exc = np.zeros(t.size)
+    for start in (2.0, 5.0, 8.5):
+        exc[(t >= start) & (t < start + 1.0)] = 0.3
+    x = motor_unit_emg(exc, FS, rng) + rng.normal(0, 3e-6, t.size)
+    ch = ChannelOnsets(x, FS, mains=None)
+    bursts = find_bursts(ch.cond, FS, env=ch.env)
+    assert len(bursts) == 3
+    for (on, off), start in zip(bursts, (2.0, 5.0, 8.5), strict=True):
+        assert on - ch.delay_s == pytest.approx(start, abs=0.02) and off > on + 0.8
+
+
+def accuracy(recs, params):
+    errors, missed, false, n = [], 0, 0, 0
+    for rec in recs:
+        fs = rec.config.fs_emg
+        for j, m in enumerate(rec.config.muscles):
+            ch = ChannelOnsets(rec.emg[:, j], fs, params)
+            for b in rec.truth["exercises"]:
+                for r in b["reps"]:
+                    if m not in r["onsets_s"]:
+                        continue
+                    tm, truth = r["movement_onset_s"], r["onsets_s"][m]
+                    o = ch.onset((tm - 1.2, tm - 0.35), (tm - 0.35, r["end_s"]))
+                    if truth is None:
+                        false += o.onset_s is not None
+                        continue
+                    n += 1
+                    if o.onset_s is None or abs(o.onset_s - truth) > 0.1:
+                        missed += 1
+                        false += o.onset_s is not None
+                    else:
+                        errors.append(abs(o.onset_s - truth))
+    return 1 - missed / n, false / n, np.median(errors), np.percentile(errors, 95), n
+
+
+def test_accuracy_on_simulated_sessions_small_version():
+    """The benchmark runs the full table; this keeps the default detector honest."""
+    recs = [simulate(SimConfig(seed=s, dose=Dosage(reps=3, glute_delay_ms=d)))
+            for s, d in ((21, 40), (22, 120))]
+    recall, false, median, p95, n = accuracy(recs, OnsetParams())
+    assert n >= 100
+    assert recall >= 0.95 and false <= 0.05
+    assert median <= 0.015 and p95 <= 0.05
