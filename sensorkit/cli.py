@@ -293,7 +293,12 @@ def cmd_demo(args) -> int:
     truth = sources[0].transport.truth_on_host_clock()
     print()
     print(_truth_summary(truth))
-    return 0
+    print()
+    print("sensorkit analyze", path)
+    return cmd_analyze(argparse.Namespace(
+        file=str(path), exercise=None, side=None, reference=None, detector=OnsetParams().detector,
+        margin_ms=DELAY_MARGIN_MS, mains="auto", channel_map=None, json=str(out / "demo.json"),
+        csv=str(out / "demo.csv"), quiet=True))
 
 
 # ---------------------------------------------------------------- main

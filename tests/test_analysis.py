@@ -1,0 +1,132 @@
+"""sensorkit analyze: per-repetition timing on recordings, JSON schema, CSV, errors."""
+
+import json
+from importlib.resources import files
+
+import jsonschema
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from sensorkit.analysis.exercises import parse_blocks
+from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, analyze_session
+from sensorkit.analysis.timing import summarise_latencies
+from sensorkit.cli import main, session_data
+from sensorkit.errors import SensorkitError
+from sensorkit.recording.xdf_reader import read_xdf
+from sensorkit.recording.xdf_writer import XdfWriter
+from sensorkit.streams import Chunk, StreamInfo
+
+SCHEMA = json.loads(files("sensorkit.analysis").joinpath("result.schema.json").read_text())
+REC = ROOT / "recordings"
+
+
+@pytest.fixture(scope="module")
+def before(tmp_path_factory):
+    out = tmp_path_factory.mktemp("analyze") / "before.json"
+    assert main(["analyze", str(REC / "before.xdf"), "--json", str(out), "-q"]) == 0
+    return json.loads(out.read_text()), json.loads((REC / "before.truth.json").read_text())
+
+
+def test_result_validates_against_the_schema(before):
+    result, _ = before
+    jsonschema.validate(result, SCHEMA)
+    assert result["software"]["name"] == "sensorkit"
+    assert result["parameters"]["timing"]["delay_margin_ms"] == 50.0
+
+
+def test_latencies_match_the_ground_truth(before):
+    result, truth = before
+    assert [(b["exercise"], b["side"]) for b in result["exercises"]] == [
+        (b["exercise"], b["side"]) for b in truth["exercises"]]
+    errors = []
+    for got, want in zip(result["exercises"], truth["exercises"], strict=True):
+        assert len(got["reps"]) == len(want["reps"])
+        for r, w in zip(got["reps"], want["reps"], strict=True):
+            assert abs(r["movement_onset_s"] - w["movement_onset_s"]) < 0.05
+            for m in (f"glute_med_{got['side']}", f"glute_max_{got['side']}"):
+                assert r["quality"][m] == "ok"
+                errors.append(r["latency_ms"][m] - w["latency_ms"][m])
+                assert r["delayed"][m] == (r["latency_ms"][m] > 50)
+            other = "R" if got["side"] == "L" else "L"
+            assert r["onsets_s"][f"glute_med_{other}"] is None  # quiet contralateral glute
+    assert np.median(np.abs(errors)) < 20 and np.max(np.abs(errors)) < 50
+
+
+def test_table_and_csv(tmp_path, capsys):
+    csv_path = tmp_path / "after.csv"
+    assert main(["analyze", str(REC / "after.xdf"), "--csv", str(csv_path), "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "single_leg_squat L: 4 reps, latency (ms) to movement onset" in text
+    assert "glute_med_L: mean" in text and "not delayed" in text  # ~15 ms after the programme
+    rows = csv_path.read_text().strip().splitlines()
+    assert rows[0].startswith("exercise,side,reference,rep") and len(rows) == 1 + 2 * 4 * 8
+
+
+def test_without_markers_the_exercise_is_named_on_the_command_line(tmp_path):
+    rec = read_xdf(REC / "after.xdf")
+    data = session_data(rec, {})
+    start, end = parse_blocks(data.markers, np.inf)[0].start_s, parse_blocks(data.markers, np.inf)[0].end_s
+    # a file of one exercise and no markers: keep only the left-leg squats
+    keep = (data.emg.timestamps >= start) & (data.emg.timestamps <= end)
+    data.emg = EmgData(data.emg.timestamps[keep], data.emg.samples[keep], data.emg.labels, data.emg.fs)
+    keep = (data.imu.timestamps >= start) & (data.imu.timestamps <= end)
+    data.imu = ImuData(data.imu.timestamps[keep], data.imu.acc[keep], data.imu.gyr[keep], data.imu.fs)
+    data.markers = []
+    with pytest.raises(SensorkitError, match="--exercise"):
+        analyze_session(data)
+    result = analyze_session(data, AnalysisOptions(exercise="single_leg_squat", side="L"))
+    block = result["exercises"][0]
+    assert block["side"] == "L" and len(block["reps"]) == 4
+
+
+def test_reference_muscle_and_emg_only_recordings():
+    rec = read_xdf(REC / "after.xdf")
+    data = session_data(rec, {})
+    data.imu = None
+    with pytest.raises(SensorkitError, match="no IMU"):
+        analyze_session(data)
+    result = analyze_session(data, AnalysisOptions(reference="biceps_femoris_L",
+                                                   exercise="single_leg_squat", side="L"))
+    reps = result["exercises"][0]["reps"]
+    assert len(reps) >= 4
+    assert all(r["latency_ms"]["biceps_femoris_L"] in (0.0, None) for r in reps)
+
+
+def test_parse_blocks_handles_missing_ends_and_unknown_markers():
+    markers = [(1.0, "exercise_start:single_leg_squat:L"), (2.0, "annotation:knee valgus"),
+               (5.0, "exercise_start:glute_bridge"), (9.0, "exercise_end:glute_bridge"), (9.5, "foo")]
+    blocks = parse_blocks(markers, 20.0)
+    assert [(b.exercise, b.side, b.start_s, b.end_s) for b in blocks] == [
+        ("single_leg_squat", "L", 1.0, 5.0), ("glute_bridge", None, 5.0, 9.0)]
+
+
+def test_block_verdict_needs_the_whole_interval_above_the_margin():
+    assert summarise_latencies([90, 95, 100, 105, 98], 50).delayed is True
+    assert summarise_latencies([20, 140, 60, 90], 50).delayed is False  # mean 78 but CI reaches below 50
+    assert summarise_latencies([120], 50).delayed is None
+
+
+def _write(path, streams):
+    w = XdfWriter(path)
+    for info, t, x in streams:
+        w.write_chunk(Chunk(info, t, x))
+    w.close()
+
+
+def test_files_that_cannot_be_analysed_give_one_line(tmp_path, capsys):
+    t = np.arange(4000) / 2000
+    imu_only = tmp_path / "imu.xdf"
+    _write(imu_only, [(StreamInfo("pelvis", "IMU", ("acc_x",), ("m/s^2",), 2000.0), t, np.zeros((4000, 1)))])
+    unlabelled = tmp_path / "ch.xdf"
+    _write(unlabelled, [(StreamInfo("emg", "EMG", ("ch1", "ch2"), ("uV", "uV"), 2000.0), t,
+                         np.random.default_rng(0).normal(size=(4000, 2)))])
+    corrupt = tmp_path / "bad.xdf"
+    corrupt.write_bytes(b"not xdf at all")
+    for path, message in ((imu_only, "no EMG stream"), (unlabelled, "muscle and side"),
+                          (corrupt, "not an XDF file")):
+        assert main(["analyze", str(path), "--exercise", "glute_bridge", "-q"]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0]
+    assert main(["analyze", str(unlabelled), "--channel-map", "ch9=glute_med_L", "-q"]) == 1
+    assert "lacks" in capsys.readouterr().err
