@@ -104,6 +104,22 @@ def group_delay_s(sos: np.ndarray, fs: float, freq: float) -> float:
     return float(-(phase[1] - phase[0]) / (2 * np.pi * (f[1] - f[0])))
 
 
+EMG_CENTRE_HZ = 100.0
+
+
+def band_delay(fs: float, band: tuple[float, float] = BAND_HZ) -> tuple[float, float]:
+    """(delay, its SD) in s that causal conditioning adds to an EMG onset.
+
+    The notches delay only their own narrow bands: a burst is delayed by the band-pass,
+    by an amount that depends on its spectrum (motor-unit potentials, ~50-200 Hz); that
+    spread is part of every onset's uncertainty. The envelope low-pass adds no delay to
+    the onset, which is traced back to where the envelope leaves the baseline.
+    """
+    bp = bandpass_sos(fs, band)
+    spread = [group_delay_s(bp, fs, f) for f in (50.0, min(200.0, 0.4 * fs))]
+    return group_delay_s(bp, fs, EMG_CENTRE_HZ), abs(spread[0] - spread[1]) / 2
+
+
 class ChannelOnsets:
     """Onset detection on one EMG channel (V at `fs` Hz), prepared once, queried per window.
 
@@ -113,8 +129,6 @@ class ChannelOnsets:
     100 Hz is subtracted from every onset.
     """
 
-    EMG_CENTRE_HZ = 100.0
-
     def __init__(self, raw: np.ndarray, fs: float, params: OnsetParams = OnsetParams(),
                  mains: float | str | None = "auto", band: tuple[float, float] = BAND_HZ) -> None:  # fmt: skip
         self.raw = np.asarray(raw, dtype=np.float64)
@@ -123,14 +137,7 @@ class ChannelOnsets:
         self.mains_hz = detect_mains(self.raw, fs) if mains == "auto" else mains
         self.cond = condition(self.raw, fs, band=band, mains=self.mains_hz, causal=True)
         self.env = detection_envelope(self.cond, fs, params, causal=True)
-        # The notches delay only their own narrow bands: a burst is delayed by the band-pass,
-        # by an amount that depends on its spectrum (motor-unit potentials: ~50-200 Hz); that
-        # spread is part of every onset's uncertainty. The envelope low-pass adds no delay
-        # to the onset, which is traced back to where the envelope leaves the baseline.
-        bp = bandpass_sos(fs, band)
-        self.delay_s = group_delay_s(bp, fs, self.EMG_CENTRE_HZ)
-        spread = [group_delay_s(bp, fs, f) for f in (50.0, min(200.0, 0.4 * fs))]
-        self.delay_sd_s = abs(spread[0] - spread[1]) / 2
+        self.delay_s, self.delay_sd_s = band_delay(fs, band)
 
     def onset(self, baseline_s: tuple[float, float], search_s: tuple[float, float]) -> Onset:
         """The first onset in the search window; windows and results in s from the signal start."""

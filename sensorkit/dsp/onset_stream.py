@@ -1,0 +1,132 @@
+"""Live onset detection: the offline rule (`sensorkit.dsp.onset`), chunk by chunk.
+
+The same causal conditioning and envelope run through their streaming twins; the
+baseline is the envelope from 1.2 s to 0.35 s before each candidate crossing, the
+window the offline analysis takes before a repetition. An onset is reported as
+soon as the envelope has stayed above threshold for the minimum duration, traced
+back to where it left the baseline, so it arrives `min_duration_s` (30 ms) after
+the fact. Results do not depend on how the signal is chunked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sensorkit.dsp.filters import BAND_HZ, StreamingFilter, condition_sos, lowpass_sos
+from sensorkit.dsp.onset import OnsetParams, band_delay
+
+
+class StreamingOnsetDetector:
+    """One EMG channel (V at `fs` Hz); `process` returns onsets (s since the first sample)."""
+
+    BASELINE_S = (-1.2, -0.35)
+    HISTORY_S = 2.0
+
+    def __init__(self, fs: float, params: OnsetParams = OnsetParams(), mains_hz: float | None = None,
+                 band: tuple[float, float] = BAND_HZ) -> None:  # fmt: skip
+        if params.detector not in ("threshold", "tkeo"):
+            raise ValueError("live onsets use the threshold or tkeo detector")
+        self.fs, self.p = fs, params
+        self._cond = StreamingFilter(condition_sos(fs, band, mains_hz))
+        self._env = StreamingFilter(lowpass_sos(fs, params.envelope_hz))
+        self.delay_s, _ = band_delay(fs, band)  # the same correction as offline
+        self._buf = np.zeros(0)  # conditioned samples still needed for TKEO
+        self._tkeo_started = False
+        self._env_hist = np.zeros(0)
+        self._hist_start = 0  # absolute index of _env_hist[0]
+        self._n = 0  # envelope samples produced so far
+        self._next = 0  # absolute index where the search resumes
+        self._active = False
+
+    def _envelope(self, x: np.ndarray) -> np.ndarray:
+        c = self._cond.process(np.asarray(x, dtype=np.float64))
+        if self.p.detector == "tkeo":
+            # TKEO of sample k needs sample k+1: it is produced one sample late; sample 0
+            # takes sample 1's value, as offline
+            buf = np.r_[self._buf, c]
+            if len(buf) < 3:
+                self._buf = buf
+                return np.zeros(0)
+            source = np.abs(buf[1:-1] ** 2 - buf[:-2] * buf[2:])
+            if not self._tkeo_started:
+                source = np.r_[source[0], source]
+                self._tkeo_started = True
+            self._buf = buf[-2:]
+        else:
+            source = np.abs(c)
+        return self._env.process(np.nan_to_num(source, nan=0.0))
+
+    def process(self, x: np.ndarray) -> list[float]:
+        env = self._envelope(x)
+        self._env_hist = np.r_[self._env_hist, env]
+        self._n += len(env)
+        onsets = self._scan()
+        keep = int(self.HISTORY_S * self.fs)
+        if len(self._env_hist) > keep:
+            drop = len(self._env_hist) - keep
+            self._env_hist = self._env_hist[drop:]
+            self._hist_start += drop
+        return onsets
+
+    def _at(self, i: int, j: int) -> np.ndarray:
+        return self._env_hist[max(i - self._hist_start, 0) : max(j - self._hist_start, 0)]
+
+    def _baseline(self, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and SD of the envelope over each sample's baseline window, samples i..j-1
+        (infinite where the history does not reach back far enough yet)."""
+        fs = self.fs
+        env = self._env_hist
+        c1 = np.r_[0.0, np.cumsum(env)]
+        c2 = np.r_[0.0, np.cumsum(env * env)]
+        pos = np.arange(i, j) - self._hist_start
+        a, b = pos + int(self.BASELINE_S[0] * fs), pos + int(self.BASELINE_S[1] * fs)
+        ok = a >= 0
+        a, b = np.clip(a, 0, len(env)), np.clip(b, 0, len(env))
+        n = np.maximum(b - a, 1)
+        mean = (c1[b] - c1[a]) / n
+        var = np.maximum((c2[b] - c2[a]) / n - mean**2, 0.0)
+        return np.where(ok, mean, np.inf), np.where(ok, np.sqrt(var), np.inf)
+
+    def _scan(self) -> list[float]:
+        fs, p = self.fs, self.p
+        min_len = max(1, int(round(p.min_duration_s * fs)))
+        out = []
+        while self._next < self._n:
+            i = self._next
+            if self._active:  # wait for the burst to end (sustained below threshold)
+                below = np.flatnonzero(self._at(i, self._n) < self._h)
+                if below.size == 0:
+                    self._next = self._n
+                    break
+                j = i + int(below[0])
+                if j + min_len > self._n:
+                    self._next = j
+                    break
+                if (self._at(j, j + min_len) < self._h).all():
+                    self._active = False
+                    self._next = j + min_len
+                else:
+                    self._next = j + 1
+                continue
+            mu, sd = self._baseline(i, self._n)
+            h = mu + p.k_sd * sd  # each sample against the baseline before it
+            above = np.flatnonzero(self._at(i, self._n) > h)
+            if above.size == 0:
+                self._next = self._n
+                break
+            j = i + int(above[0])
+            if j + min_len > self._n:
+                self._next = j  # decide when more data has arrived
+                break
+            hj, mj, sj = h[j - i], mu[j - i], sd[j - i]
+            run = self._at(j, j + min_len) > hj
+            if not run.all():
+                self._next = j + int(np.argmin(run))
+                continue
+            back = self._at(j - int(p.max_backtrack_s * fs), j + 1)
+            quiet = np.flatnonzero(back <= mj + p.backtrack_sd * sj)
+            start = j - len(back) + 1 + (int(quiet[-1]) + 1 if quiet.size else 0)
+            out.append(start / fs - self.delay_s)
+            self._active, self._h = True, hj
+            self._next = j + min_len
+        return out
