@@ -29,6 +29,7 @@ lint: venv
 	$(BIN)/lint-imports
 
 bench: venv
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run_all.py
 
 vectors:
