@@ -130,7 +130,8 @@ def score(rows):
     quiet = [r for r in rows if r[3] is None]
     err = np.array([abs(r[4] - r[3]) for r in true if r[4] is not None and abs(r[4] - r[3]) <= 0.1])
     missed = len(true) - len(err)
-    false = sum(r[4] is not None for r in quiet) + sum(r[4] is not None and abs(r[4] - r[3]) > 0.1 for r in true)
+    wrong = sum(r[4] is not None and abs(r[4] - r[3]) > 0.1 for r in true)
+    false = sum(r[4] is not None for r in quiet) + wrong
     if not true:
         return None
     return {"n": len(true), "recall": len(err) / len(true), "false": false / len(true),
