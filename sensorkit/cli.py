@@ -24,6 +24,7 @@ from sensorkit.devices.spec import open_device
 from sensorkit.dsp.onset import DETECTORS, OnsetParams
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.recorder import Recorder
+from sensorkit.recording.text_import import TextImport, read_gait_events, read_text_emg, write_xdf
 from sensorkit.recording.xdf_reader import Recording, read_xdf
 from sensorkit.report.table import format_result, result_csv
 
@@ -260,6 +261,23 @@ def cmd_analyze(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- import
+
+
+def cmd_import(args) -> int:
+    _check_output(args.output, args.overwrite)
+    spec = TextImport(args.file, rate_hz=args.rate, unit=args.unit, scale=args.scale, offset=args.offset,
+                      time_column=args.time_column, channel_map=_channel_map(args.channel_map),
+                      columns=[c.strip() for c in args.columns.split(",")] if args.columns else None)  # fmt: skip
+    t, x, labels = read_text_emg(spec)
+    markers = read_gait_events(args.events, args.events_side) if args.events else []
+    meta = _file_meta(args, [f"import:{args.file}"])
+    write_xdf(args.output, t, x, labels, spec.rate_hz, markers, meta)
+    print(f"wrote {args.output}: {len(t)} samples x {len(labels)} channels at {spec.rate_hz:g} Hz"
+          f"{f', {len(markers)} gait events' if markers else ''}")
+    return 0
+
+
 # ---------------------------------------------------------------- demo
 
 
@@ -361,6 +379,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--csv", help="write one row per repetition and muscle")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_analyze)
+
+    sp = sub.add_parser("import", help="convert a text/CSV EMG export to XDF",
+                        description="Convert EMG exported as text columns by another system into a "
+                        "sensorkit XDF file: state the rate (or time column), the unit (V, mV, uV, or ADC "
+                        "counts with --scale), and name the muscles with --channel-map.")  # fmt: skip
+    sp.add_argument("file")
+    sp.add_argument("--rate", type=float, help="sample rate, Hz (unless --time-column gives it)")
+    sp.add_argument("--time-column", help="column holding time in seconds")
+    sp.add_argument("--unit", default="V", help="V, mV, uV or counts")
+    sp.add_argument("--scale", type=float, help="volts per ADC count (with --unit counts)")
+    sp.add_argument("--offset", type=float, default=0.0, help="ADC counts at 0 V (e.g. 2048 for 12 bit)")
+    sp.add_argument("--channel-map", help="name columns: OLD=NEW,... e.g. ME=glute_med_R")
+    sp.add_argument("--columns", help="keep only these columns (after renaming), comma-separated")
+    sp.add_argument("--events", help="CSV of foot contacts (touchdown_s, liftoff_s columns)")
+    sp.add_argument("--events-side", choices=("L", "R"), default="R", help="the foot of --events")
+    session_args(sp)
+    sp.set_defaults(func=cmd_import)
 
     sp = sub.add_parser("demo", help="the built-in demonstration (no hardware)",
                         description="Stream a simulated patient through the pipeline into a "

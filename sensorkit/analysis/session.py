@@ -101,7 +101,7 @@ def _reps_from_imu(imu: ImuData, block: Block, p: MovementParams) -> list[tuple[
 def _reps_from_emg(ch: ChannelOnsets, emg: EmgData, block: Block, p: OnsetParams):
     a, b = np.searchsorted(emg.timestamps, [block.start_s, block.end_s])
     t0 = float(emg.timestamps[a])
-    bursts = find_bursts(ch.cond[a:b], emg.fs, p)
+    bursts = find_bursts(ch.cond[a:b], emg.fs, p, env=ch.env[a:b])
     return [(t0 + on, t0 + off, None) for on, off in bursts]
 
 
@@ -134,7 +134,60 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
     return result
 
 
+GAIT_WINDOW_S = (-0.4, 0.3)  # a burst belongs to the contact it precedes (late swing) or follows
+
+
+def _contacts(markers: list[tuple[float, str]], block: Block) -> list[tuple[float, str, str]]:
+    """(time, kind, side) of foot-contact markers inside a block."""
+    out = []
+    for t, text in markers:
+        parts = text.split(":")
+        if parts[0] in ("initial_contact", "final_contact") and len(parts) > 1 and block.start_s <= t <= block.end_s:
+            out.append((t, parts[0], parts[1]))
+    return sorted(out)
+
+
+def _gait_result(block: Block, data: SessionData, channels, muscles, opt: AnalysisOptions) -> dict:
+    """Gait: each step runs from an initial contact to the next; latencies to its contact."""
+    contacts = _contacts(data.markers, block)
+    ics = [(t, side) for t, kind, side in contacts if kind == "initial_contact"]
+    if not ics:
+        raise SensorkitError("gait analysis needs foot contacts: initial_contact:L/R markers (from a "
+                             "force plate or footswitch export, see sensorkit import --events)")  # fmt: skip
+    emg = data.emg
+    a, b = np.searchsorted(emg.timestamps, [block.start_s, block.end_s])
+    onsets = {}
+    for m, ch in channels.items():
+        bursts = find_bursts(ch.cond[a:b], emg.fs, opt.onset, env=ch.env[a:b])
+        onsets[m] = [float(np.interp((a + on * emg.fs), np.arange(len(emg.timestamps)), emg.timestamps))
+                     - ch.delay_s for on, _ in bursts]  # fmt: skip
+    reps = []
+    for k, (t_ic, side) in enumerate(ics):
+        end = ics[k + 1][0] if k + 1 < len(ics) else block.end_s
+        rep = {"index": k + 1, "side": side, "start_s": _r(t_ic), "end_s": _r(end), "movement_onset_s": None,
+               "reference_s": _r(t_ic), "onsets_s": {}, "latency_ms": {}, "delayed": {}, "onset_sd_ms": {},
+               "quality": {}}  # fmt: skip
+        for m in muscles:
+            near = [o for o in onsets[m] if t_ic + GAIT_WINDOW_S[0] <= o <= t_ic + GAIT_WINDOW_S[1]]
+            lat = None if not near else (near[0] - t_ic) * 1000
+            rep["onsets_s"][m] = _r(near[0]) if near else None
+            rep["latency_ms"][m] = _r(lat, 1)
+            rep["delayed"][m] = None if lat is None else bool(lat > opt.timing.delay_margin_ms)
+            rep["onset_sd_ms"][m] = _r(max(channels[m].delay_sd_s, 1 / emg.fs) * 1000, 1) if near else None
+            rep["quality"][m] = "ok" if near else "no_burst"
+        reps.append(rep)
+    summary = {m: _summary([r["latency_ms"][m] for r in reps if r["quality"][m] == "ok"], opt) for m in muscles}
+    return {
+        "exercise": "gait", "side": None, "start_s": _r(block.start_s), "end_s": _r(block.end_s),
+        "reference": "initial_contact", "glutes": glutes_of_interest("gait", None, muscles),
+        "events": [{"kind": kind, "side": side, "t_s": _r(t)} for t, kind, side in contacts],
+        "reps": reps, "summary": summary,
+    }  # fmt: skip
+
+
 def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: AnalysisOptions) -> dict:
+    if block.exercise == "gait":
+        return _gait_result(block, data, channels, muscles, opt)
     reference = opt.reference or default_reference(block.exercise, block.side, muscles)
     if reference != "movement" and reference not in channels:
         raise SensorkitError(f"reference {reference!r} is neither 'movement' nor a labelled EMG channel")
@@ -160,6 +213,13 @@ def _r(x: float | None, nd: int = 4):
     return None if x is None else round(float(x), nd)
 
 
+def _summary(latencies: list[float | None], opt: AnalysisOptions) -> dict:
+    s = summarise_latencies(latencies, opt.timing.delay_margin_ms)
+    return {"n": s.n, "mean_latency_ms": _r(s.mean_ms, 1), "sd_ms": _r(s.sd_ms, 1),
+            "ci95_ms": None if s.ci95_ms is None else [_r(s.ci95_ms[0], 1), _r(s.ci95_ms[1], 1)],
+            "delayed": s.delayed}  # fmt: skip
+
+
 def _block_json(block: Block, reference: str, timings: list[RepTiming], muscles: list[str],
                 opt: AnalysisOptions) -> dict:  # fmt: skip
     margin = opt.timing.delay_margin_ms
@@ -175,13 +235,8 @@ def _block_json(block: Block, reference: str, timings: list[RepTiming], muscles:
             "onset_sd_ms": {m: _r(rt.onsets[m].sd_ms, 1) for m in muscles},
             "quality": {m: rt.onsets[m].quality for m in muscles},
         })  # fmt: skip
-    summary = {}
-    for m in muscles:
-        ok = [rt.latency_ms(m) for rt in timings if rt.onsets[m].quality == "ok"]
-        s = summarise_latencies(ok, margin)
-        summary[m] = {"n": s.n, "mean_latency_ms": _r(s.mean_ms, 1), "sd_ms": _r(s.sd_ms, 1),
-                      "ci95_ms": None if s.ci95_ms is None else [_r(s.ci95_ms[0], 1), _r(s.ci95_ms[1], 1)],
-                      "delayed": s.delayed}  # fmt: skip
+    summary = {m: _summary([rt.latency_ms(m) for rt in timings if rt.onsets[m].quality == "ok"], opt)
+               for m in muscles}  # fmt: skip
     return {
         "exercise": block.exercise, "side": block.side, "start_s": _r(block.start_s),
         "end_s": _r(block.end_s), "reference": reference,

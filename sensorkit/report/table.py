@@ -21,16 +21,18 @@ def format_result(result: dict) -> str:
     lines = []
     for block in result["exercises"]:
         side = f" {block['side']}" if block["side"] else ""
-        ref = "movement onset" if block["reference"] == "movement" else f"{block['reference']} onset"
+        ref = {"movement": "movement onset", "initial_contact": "initial contact"}.get(
+            block["reference"], f"{block['reference']} onset")
         lines.append(f"{block['exercise']}{side}: {len(block['reps'])} reps, latency (ms) to {ref}")
         muscles = list(block["summary"])
         rows = [[_cell(rep["latency_ms"][m], rep["onset_sd_ms"][m], rep["quality"][m]) for m in muscles]
                 for rep in block["reps"]]  # fmt: skip
         widths = [max(len(m), *(len(r[k]) for r in rows)) + 2 if rows else len(m) + 2
                   for k, m in enumerate(muscles)]  # fmt: skip
-        lines.append("  rep  movement_s" + "".join(f"{m:>{w}}" for m, w in zip(muscles, widths, strict=True)))
+        lines.append("  rep    anchor_s" + "".join(f"{m:>{w}}" for m, w in zip(muscles, widths, strict=True)))
         for rep, cells in zip(block["reps"], rows, strict=True):
-            mv = "-" if rep["movement_onset_s"] is None else f"{rep['movement_onset_s']:.2f}"
+            t = rep["movement_onset_s"] if rep["movement_onset_s"] is not None else rep.get("reference_s")
+            mv = "-" if t is None else f"{t:.2f}"
             lines.append(f"  {rep['index']:>3}  {mv:>10}"
                          + "".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
         margin = result["parameters"]["timing"]["delay_margin_ms"]
