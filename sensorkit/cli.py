@@ -266,9 +266,10 @@ def cmd_analyze(args) -> int:
 
 def cmd_import(args) -> int:
     _check_output(args.output, args.overwrite)
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     spec = TextImport(args.file, rate_hz=args.rate, unit=args.unit, scale=args.scale, offset=args.offset,
                       time_column=args.time_column, channel_map=_channel_map(args.channel_map),
-                      columns=[c.strip() for c in args.columns.split(",")] if args.columns else None)  # fmt: skip
+                      columns=columns)  # fmt: skip
     t, x, labels = read_text_emg(spec)
     markers = read_gait_events(args.events, args.events_side) if args.events else []
     meta = _file_meta(args, [f"import:{args.file}"])

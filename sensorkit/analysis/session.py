@@ -142,7 +142,8 @@ def _contacts(markers: list[tuple[float, str]], block: Block) -> list[tuple[floa
     out = []
     for t, text in markers:
         parts = text.split(":")
-        if parts[0] in ("initial_contact", "final_contact") and len(parts) > 1 and block.start_s <= t <= block.end_s:
+        inside = block.start_s <= t <= block.end_s
+        if parts[0] in ("initial_contact", "final_contact") and len(parts) > 1 and inside:
             out.append((t, parts[0], parts[1]))
     return sorted(out)
 
