@@ -123,3 +123,14 @@ def test_accuracy_on_simulated_sessions_small_version():
     assert n >= 100
     assert recall >= 0.95 and false <= 0.05
     assert median <= 0.015 and p95 <= 0.05
+
+
+def test_onset_on_a_movement_artefact_is_flagged():
+    from sensorkit.sim.confounds import motion_artefact
+
+    x = burst_signal()
+    t = np.arange(x.size) / FS
+    rng = np.random.default_rng(0)
+    x += motion_artefact(t, 3.0, 2e-3, rng)  # a 2 mV cable swing as the muscle switches on
+    o = ChannelOnsets(x, FS, mains=None).onset((1.5, 2.6), (2.6, 4.5))
+    assert o.onset_s is not None and o.quality == "artefact"
