@@ -36,6 +36,7 @@ class MovementParams:
     min_period_s: float = 0.4
     merge_gap_s: float = 0.3
     rest_s: float = 1.0  # least pause before a movement to measure its onset against
+    settle_s: float = 0.5  # the body settles this long after a movement before rest begins
     sway_gyr: float = np.radians(0.5)  # rad/s: least angular-rate noise of quiet standing
     sway_acc: float = 0.02  # m/s^2: least acceleration noise of quiet standing
     ramp_top_z: float = 5.0  # the onset fit uses the rise up to this motion z-score
@@ -76,8 +77,9 @@ def _activity(acc: np.ndarray, gyr: np.ndarray, g: np.ndarray, a: np.ndarray, fs
     resting posture: a held squat is not rest even when nothing rotates.
     """
     speed = np.linalg.norm(g - _rest_bias(gyr, fs), axis=1)
-    still = speed <= np.nanpercentile(speed, 20)
-    rest_dir = np.nanmedian(a[still], axis=0)
+    # the resting posture is where the block starts (exercises start from rest), not the most
+    # common still posture: a held bridge can outlast the rests between repetitions
+    rest_dir = np.nanmedian(a[: int(fs)], axis=0)
     cosang = (a @ rest_dir) / (np.linalg.norm(a, axis=1) * np.linalg.norm(rest_dir) + 1e-12)
     tilt = np.degrees(np.arccos(np.clip(cosang, -1, 1)))
     out = np.zeros(len(speed))
@@ -126,7 +128,7 @@ def _hysteresis(on: np.ndarray, stay: np.ndarray, fs: float, p: MovementParams) 
 
 def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams) -> int:
     """Where the motion leaves the rest that precedes a period's detection at `start`."""
-    lo = max(prev_end + int(0.2 * fs), start - int(4.0 * fs))
+    lo = max(prev_end + int(p.settle_s * fs), start - int(4.0 * fs))
     if start - lo < p.rest_s * fs:
         return start
     # the pause before the movement, described robustly (median, MAD) so that the first
