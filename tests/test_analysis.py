@@ -130,3 +130,12 @@ def test_files_that_cannot_be_analysed_give_one_line(tmp_path, capsys):
         assert len(err) == 1 and message in err[0]
     assert main(["analyze", str(unlabelled), "--channel-map", "ch9=glute_med_L", "-q"]) == 1
     assert "lacks" in capsys.readouterr().err
+
+
+def test_unknown_exercises_are_skipped_and_reported():
+    data = session_data(read_xdf(REC / "after.xdf"), {})
+    data.markers = [(t, m.replace("single_leg_squat:R", "hopping:R")) for t, m in data.markers]
+    result = analyze_session(data)
+    assert [b["exercise"] for b in result["exercises"]] == ["single_leg_squat"]
+    assert result["skipped_exercises"] == ["hopping"]
+    jsonschema.validate(result, SCHEMA)

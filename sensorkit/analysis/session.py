@@ -74,11 +74,13 @@ def _blocks(data: SessionData, opt: AnalysisOptions) -> list[Block]:
             side = None if opt.exercise in BILATERAL else opt.side
             chosen = [Block(opt.exercise, side, float(t[0]), float(t[-1]))]
         return chosen
-    if not blocks:
+    known = [b for b in blocks if b.exercise in EXERCISES]
+    if not known:
+        found = f" (only unknown ones: {', '.join(sorted({b.exercise for b in blocks}))})" if blocks else ""
         raise SensorkitError(
-            "the recording has no exercise markers; name the exercise with --exercise (and --side)"
+            f"the recording has no exercise markers{found}; name the exercise with --exercise (and --side)"
         )
-    return blocks
+    return known
 
 
 def _muscles(emg: EmgData) -> list[int]:
@@ -127,7 +129,14 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
                        "mains_detected_hz": {m: c.mains_hz for m, c in channels.items()}},  # fmt: skip
         "exercises": [],
     }
-    for block in _blocks(data, opt):
+    blocks = _blocks(data, opt)
+    skipped = sorted({b.exercise for b in parse_blocks(data.markers, float(data.emg.timestamps[-1]))}
+                     - set(EXERCISES))  # fmt: skip
+    if skipped:
+        result["skipped_exercises"] = skipped
+        if progress:
+            progress(f"skipping exercises sensorkit does not know: {', '.join(skipped)}")
+    for block in blocks:
         if progress:
             progress(f"analysing {block.exercise} {block.side or ''}".strip())
         result["exercises"].append(_block_result(block, data, channels, muscles, t0, opt))
