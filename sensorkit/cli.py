@@ -18,6 +18,7 @@ import numpy as np
 from sensorkit import __version__
 from sensorkit.acquisition import Acquisition
 from sensorkit.analysis.exercises import EXERCISES
+from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG
 from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
 from sensorkit.analysis.timing import DELAY_MARGIN_MS, TimingParams
 from sensorkit.devices.spec import open_device
@@ -243,7 +244,8 @@ def cmd_analyze(args) -> int:
         mains = float(args.mains)
     opt = AnalysisOptions(exercise=args.exercise, side=args.side, reference=args.reference, mains=mains,
                           onset=OnsetParams(detector=args.detector),
-                          timing=TimingParams(delay_margin_ms=args.margin_ms))  # fmt: skip
+                          timing=TimingParams(delay_margin_ms=args.margin_ms),
+                          drop_threshold_deg=args.drop_threshold_deg)  # fmt: skip
     quiet = args.quiet
 
     def progress(msg: str) -> None:
@@ -316,7 +318,8 @@ def cmd_demo(args) -> int:
     print("sensorkit analyze", path)
     return cmd_analyze(argparse.Namespace(
         file=str(path), exercise=None, side=None, reference=None, detector=OnsetParams().detector,
-        margin_ms=DELAY_MARGIN_MS, mains="auto", channel_map=None, json=str(out / "demo.json"),
+        margin_ms=DELAY_MARGIN_MS, drop_threshold_deg=DROP_THRESHOLD_DEG, mains="auto", channel_map=None,
+        json=str(out / "demo.json"),
         csv=str(out / "demo.csv"), quiet=True))
 
 
@@ -374,6 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--detector", choices=DETECTORS, default=OnsetParams().detector)
     sp.add_argument("--margin-ms", type=float, default=DELAY_MARGIN_MS,
                     help="latency above which a glute is delayed (default 50 ms, see docs)")
+    sp.add_argument("--drop-threshold-deg", type=float, default=DROP_THRESHOLD_DEG,
+                    help="pelvic drop above which a repetition is flagged (default 5 deg, see docs)")
     sp.add_argument("--mains", default="auto", help="mains notch: auto, none, 50 or 60")
     sp.add_argument("--channel-map", help="relabel EMG channels: OLD=NEW,... e.g. ME=glute_med_R")
     sp.add_argument("--json", help="write the full result as JSON")

@@ -32,6 +32,7 @@ def test_result_validates_against_the_schema(before):
     result, _ = before
     jsonschema.validate(result, SCHEMA)
     assert result["software"]["name"] == "sensorkit"
+    assert result["pelvis"]["calibration"] == "markers" and not result["pelvis"]["upside_down"]
     assert result["parameters"]["timing"]["delay_margin_ms"] == 50.0
 
 
@@ -50,6 +51,9 @@ def test_latencies_match_the_ground_truth(before):
                 assert r["delayed"][m] == (r["latency_ms"][m] > 50)
             other = "R" if got["side"] == "L" else "L"
             assert r["onsets_s"][f"glute_med_{other}"] is None  # quiet contralateral glute
+            assert r["pelvic_drop_quality"] == "ok"
+            assert abs(r["pelvic_drop_deg"] - w["pelvic_drop_deg"]) < 1.0
+            assert r["pelvic_drop_flag"] == (r["pelvic_drop_deg"] > 5.0)
     assert np.median(np.abs(errors)) < 20 and np.max(np.abs(errors)) < 50
 
 

@@ -22,6 +22,7 @@ from sensorkit.analysis.exercises import (
     glutes_of_interest,
     parse_blocks,
 )  # fmt: skip
+from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, SINGLE_LEG, rep_drop, track_pelvis
 from sensorkit.analysis.timing import RepTiming, TimingParams, rep_onsets, summarise_latencies
 from sensorkit.dsp.movement import MovementParams, movement_periods
 from sensorkit.dsp.onset import ChannelOnsets, OnsetParams, find_bursts
@@ -60,6 +61,7 @@ class AnalysisOptions:
     mains: float | str | None = "auto"
     onset: OnsetParams = OnsetParams()
     timing: TimingParams = TimingParams()
+    drop_threshold_deg: float = DROP_THRESHOLD_DEG
     movement: MovementParams = MovementParams()
 
 
@@ -129,6 +131,19 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
                        "mains_detected_hz": {m: c.mains_hz for m, c in channels.items()}},  # fmt: skip
         "exercises": [],
     }
+    track = None
+    if data.imu is not None:
+        if progress:
+            progress("calibrating the pelvis sensor")
+        try:
+            imu = data.imu
+            track = track_pelvis(imu.timestamps, imu.acc, imu.gyr, imu.fs, data.markers)
+            cal = track.calibration
+            result["pelvis"] = {"calibration": cal.source, "mounting_deg": round(cal.mounting_deg, 1),
+                                "bend_deg": round(cal.bend_deg, 1), "upside_down": cal.upside_down,
+                                "drop_threshold_deg": opt.drop_threshold_deg}  # fmt: skip
+        except ValueError as exc:  # no usable calibration: pelvic drop is not reported
+            result["pelvis"] = {"calibration": None, "reason": str(exc)}
     blocks = _blocks(data, opt)
     skipped = sorted({b.exercise for b in parse_blocks(data.markers, float(data.emg.timestamps[-1]))}
                      - set(EXERCISES))  # fmt: skip
@@ -139,7 +154,11 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
     for block in blocks:
         if progress:
             progress(f"analysing {block.exercise} {block.side or ''}".strip())
-        result["exercises"].append(_block_result(block, data, channels, muscles, t0, opt))
+        block_json = _block_result(block, data, channels, muscles, t0, opt)
+        if track is not None and block.exercise in SINGLE_LEG and block.side is not None:
+            for rep in block_json["reps"]:
+                rep.update(rep_drop(track, rep["start_s"], rep["end_s"], block.side, opt.drop_threshold_deg))
+        result["exercises"].append(block_json)
     return result
 
 

@@ -15,9 +15,16 @@ def _cell(lat, sd, quality) -> str:
     return text if quality == "ok" else f"{text} {quality}"
 
 
+def _drop_cell(rep: dict) -> str:
+    d, q = rep.get("pelvic_drop_deg"), rep.get("pelvic_drop_quality", "ok")
+    text = "-" if d is None else f"{d:+.1f}{' FLAG' if rep.get('pelvic_drop_flag') else ''}"
+    return text if q == "ok" else f"{text} {q}"
+
+
 def format_result(result: dict) -> str:
-    """Per block: one row per repetition, one column per muscle (latency ± onset SD, ms),
-    then each glute's mean latency with its 95% interval and the verdict."""
+    """Per block: one row per repetition, one column per muscle (latency ± onset SD, ms) and
+    the pelvic drop (deg) on single-leg tasks, then each glute's mean latency with its 95%
+    interval and the verdict, and the mean drop."""
     lines = []
     for block in result["exercises"]:
         side = f" {block['side']}" if block["side"] else ""
@@ -27,9 +34,14 @@ def format_result(result: dict) -> str:
         muscles = list(block["summary"])
         rows = [[_cell(rep["latency_ms"][m], rep["onset_sd_ms"][m], rep["quality"][m]) for m in muscles]
                 for rep in block["reps"]]  # fmt: skip
-        widths = [max(len(m), *(len(r[k]) for r in rows)) + 2 if rows else len(m) + 2
-                  for k, m in enumerate(muscles)]  # fmt: skip
-        lines.append("  rep    anchor_s" + "".join(f"{m:>{w}}" for m, w in zip(muscles, widths, strict=True)))
+        columns = list(muscles)
+        if any(r.get("pelvic_drop_deg") is not None for r in block["reps"]):
+            columns.append("pelvic_drop_deg")
+            for row, rep in zip(rows, block["reps"], strict=True):
+                row.append(_drop_cell(rep))
+        widths = [max(len(c), *(len(r[k]) for r in rows)) + 2 if rows else len(c) + 2
+                  for k, c in enumerate(columns)]  # fmt: skip
+        lines.append("  rep    anchor_s" + "".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
         for rep, cells in zip(block["reps"], rows, strict=True):
             t = rep["movement_onset_s"] if rep["movement_onset_s"] is not None else rep.get("reference_s")
             mv = "-" if t is None else f"{t:.2f}"
@@ -45,12 +57,20 @@ def format_result(result: dict) -> str:
             verdict = {True: f"DELAYED (> {margin:.0f} ms)", False: "not delayed",
                        None: "too few reps for a verdict"}[s["delayed"]]  # fmt: skip
             lines.append(f"  {m}: mean {s['mean_latency_ms']:+.0f} ms{ci} over {s['n']} reps: {verdict}")
+        ok_drops = [r["pelvic_drop_deg"] for r in block["reps"]
+                    if r.get("pelvic_drop_deg") is not None and r.get("pelvic_drop_quality") == "ok"]  # fmt: skip
+        if ok_drops:
+            flagged = sum(bool(r.get("pelvic_drop_flag")) for r in block["reps"])
+            threshold = result.get("pelvis", {}).get("drop_threshold_deg", 5.0)
+            lines.append(f"  pelvic drop: mean {sum(ok_drops) / len(ok_drops):+.1f} deg over {len(ok_drops)} "
+                         f"reps, {flagged} above {threshold:g} deg")
         lines.append("")
     return "\n".join(lines).rstrip()
 
 
 CSV_FIELDS = ("exercise", "side", "reference", "rep", "start_s", "end_s", "movement_onset_s", "muscle",
-              "onset_s", "latency_ms", "onset_sd_ms", "delayed", "quality")  # fmt: skip
+              "onset_s", "latency_ms", "onset_sd_ms", "delayed", "quality", "pelvic_drop_deg",
+              "pelvic_drop_flag")  # fmt: skip
 
 
 def result_csv(result: dict) -> str:
@@ -67,5 +87,6 @@ def result_csv(result: dict) -> str:
                     "movement_onset_s": rep["movement_onset_s"], "muscle": m, "onset_s": rep["onsets_s"][m],
                     "latency_ms": rep["latency_ms"][m], "onset_sd_ms": rep["onset_sd_ms"][m],
                     "delayed": rep["delayed"][m], "quality": rep["quality"][m],
+                    "pelvic_drop_deg": rep.get("pelvic_drop_deg"), "pelvic_drop_flag": rep.get("pelvic_drop_flag"),
                 })  # fmt: skip
     return out.getvalue()

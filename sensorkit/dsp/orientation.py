@@ -1,0 +1,50 @@
+"""Orientation of an IMU: the direction of gravity in the sensor's frame, over time.
+
+Fusion of gyroscope and accelerometer is x-io's Fusion AHRS (`imufusion`, a
+maintained C implementation: a complementary filter with acceleration rejection
+and a startup phase that converges from the first still period). No magnetometer:
+indoors it misleads more than it helps, and nothing here needs a heading.
+"""
+
+from __future__ import annotations
+
+import imufusion
+import numpy as np
+
+G = 9.80665
+RESTART_GAP_S = 1.0  # after a longer gap in the data the filter starts afresh
+
+
+def gravity_direction(acc: np.ndarray, gyr: np.ndarray, fs: float, gyro_bias: np.ndarray | None = None,
+                      gain: float = 0.5) -> np.ndarray:  # fmt: skip
+    """Unit 'up' vector in the sensor frame per sample (what a still accelerometer reads).
+
+    acc in m/s^2, gyr in rad/s, shape (n, 3); `gyro_bias` (rad/s) is subtracted first.
+    Rows with missing samples are NaN.
+    """
+    acc = np.asarray(acc, dtype=np.float64) / G  # Fusion works in g ...
+    gyr = np.degrees(np.asarray(gyr, dtype=np.float64) - (0 if gyro_bias is None else gyro_bias))  # ... and deg/s
+    out = np.full(acc.shape, np.nan)
+    ahrs = _new(fs, gain)
+    missing = 0
+    for i in range(len(acc)):  # per sample: the C library does the work
+        a, g = acc[i], gyr[i]
+        if not (np.isfinite(a).all() and np.isfinite(g).all()):
+            missing += 1
+            continue
+        if missing > RESTART_GAP_S * fs:
+            ahrs = _new(fs, gain)
+        missing = 0
+        ahrs.update_no_magnetometer(g, a)
+        out[i] = ahrs.get_gravity()
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def _new(fs: float, gain: float) -> imufusion.Ahrs:
+    ahrs = imufusion.Ahrs()
+    ahrs.set_settings(imufusion.AhrsSettings(
+        sample_rate=int(round(fs)), convention=imufusion.CONVENTION_NWU, gain=gain,
+        gyroscope_range=2000, acceleration_rejection=10, magnetic_rejection=0, rejection_timeout=int(5 * fs),
+    ))  # fmt: skip
+    ahrs.set_sample_period(1.0 / fs)
+    return ahrs

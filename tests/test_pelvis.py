@@ -1,0 +1,94 @@
+"""Sacral IMU: calibration that does not trust the mounting, obliquity, pelvic drop per repetition."""
+
+import numpy as np
+import pytest
+
+from sensorkit.analysis.pelvic_drop import rep_drop, track_pelvis
+from sensorkit.dsp.orientation import gravity_direction
+from sensorkit.dsp.pelvis import detect_calibration
+from sensorkit.sim import Dosage, SimConfig, simulate
+
+
+def session(seed, drop=6.0, drop_sd=1.0, **cfg):
+    return simulate(SimConfig(seed=seed, scenario="single_leg_squat",
+                              dose=Dosage(reps=5, pelvic_drop_deg=drop, pelvic_drop_sd_deg=drop_sd), **cfg))
+
+
+def drop_errors(rec, markers=True, transform=None):
+    fs = rec.config.fs_imu
+    t = np.arange(len(rec.imu)) / fs
+    acc, gyr = rec.imu[:, :3], rec.imu[:, 3:]
+    if transform is not None:
+        acc, gyr = acc @ transform.T, gyr @ transform.T
+    track = track_pelvis(t, acc, gyr, fs, rec.markers if markers else [])
+    errors = []
+    for b in rec.truth["exercises"]:
+        for r in b["reps"]:
+            got = rep_drop(track, r["start_s"], r["end_s"], b["side"])
+            assert got["pelvic_drop_quality"] == "ok"
+            errors.append(got["pelvic_drop_deg"] - r["pelvic_drop_deg"])
+    return np.abs(errors), track
+
+
+def test_drop_accuracy_with_misalignment_and_gyro_bias():
+    """Smaller version of the benchmark: 30 reps, mounting up to 20 deg off, bias up to 2 deg/s."""
+    errors = np.concatenate([drop_errors(session(s, misalignment_deg=20, gyro_bias_dps=2))[0] for s in (11, 12, 13)])
+    assert len(errors) == 30
+    assert np.median(errors) <= 0.5 and np.percentile(errors, 95) <= 1.5
+
+
+def test_calibration_is_found_without_markers():
+    rec = session(14)
+    errors, track = drop_errors(rec, markers=False)
+    assert track.calibration.source == "detected"
+    assert np.median(errors) <= 0.5
+    fs = rec.config.fs_imu
+    standing, bends = detect_calibration(rec.imu[:, :3], rec.imu[:, 3:], fs)
+    truth = rec.truth["calibration"]
+    assert standing[0] / fs <= truth["standing"][0][1] and standing[1] / fs >= truth["standing"][0][0]
+    for (a, b), (ta, tb) in zip(bends, truth["forward_bend"], strict=True):
+        assert a / fs < tb and b / fs > ta  # each detected bend overlaps a true one
+
+
+def test_upside_down_sensor_is_calibrated_and_reported():
+    flip = np.diag([1.0, -1.0, -1.0])  # the sensor turned 180 deg about its x axis
+    errors, track = drop_errors(session(15), transform=flip)
+    assert track.calibration.upside_down
+    assert np.median(errors) <= 0.5
+
+
+def test_drop_is_signed_and_flagged():
+    rec = session(16, drop=-3.0, drop_sd=0.3)  # a hip hike, not a drop
+    fs = rec.config.fs_imu
+    track = track_pelvis(np.arange(len(rec.imu)) / fs, rec.imu[:, :3], rec.imu[:, 3:], fs, rec.markers)
+    r = rec.truth["exercises"][0]["reps"][0]
+    got = rep_drop(track, r["start_s"], r["end_s"], "L", threshold_deg=5.0)
+    assert got["pelvic_drop_deg"] < -1.5 and got["pelvic_drop_flag"] is False
+
+
+def test_gap_and_missing_calibration():
+    rec = session(17)
+    fs = rec.config.fs_imu
+    acc, gyr = rec.imu[:, :3].copy(), rec.imu[:, 3:].copy()
+    r = rec.truth["exercises"][0]["reps"][1]
+    k = int((r["start_s"] + 1.0) * fs)
+    acc[k : k + 20] = np.nan
+    gyr[k : k + 20] = np.nan
+    t = np.arange(len(acc)) / fs
+    track = track_pelvis(t, acc, gyr, fs, rec.markers)
+    assert rep_drop(track, r["start_s"], r["end_s"], "L")["pelvic_drop_quality"] == "gap"
+    quiet = session(18)
+    still = quiet.imu[: int(4 * fs)]  # four seconds of standing: no bends, no calibration
+    with pytest.raises(ValueError):
+        track_pelvis(np.arange(len(still)) / fs, still[:, :3], still[:, 3:], fs, [])
+
+
+def test_orientation_follows_a_known_tilt():
+    fs = 200.0
+    n = int(10 * fs)
+    angle = np.radians(30) * np.clip((np.arange(n) / fs - 4) / 2, 0, 1)  # tilt 30 deg about y over 2 s
+    rate = np.gradient(angle, 1 / fs)
+    acc = 9.80665 * np.column_stack([-np.sin(angle), np.zeros(n), np.cos(angle)])
+    gyr = np.column_stack([np.zeros(n), rate, np.zeros(n)])
+    up = gravity_direction(acc, gyr, fs)
+    np.testing.assert_allclose(np.degrees(np.arcsin(-up[-1, 0])), 30, atol=0.5)
