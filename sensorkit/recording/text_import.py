@@ -19,8 +19,8 @@ import pandas as pd
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.xdf_writer import XdfWriter
 from sensorkit.streams import EMG, MARKERS, Chunk, StreamInfo
+from sensorkit.units import to_si
 
-UNIT_SCALE = {"v": 1.0, "mv": 1e-3, "uv": 1e-6, "µv": 1e-6, "μv": 1e-6}
 CONTACT_COLUMNS = {
     "initial_contact": ("touchdown", "touchdown_s", "initial_contact", "heel_strike", "foot_strike", "ic"),
     "final_contact": ("liftoff", "liftoff_s", "lift_off", "toe_off", "final_contact", "fc"),
@@ -116,8 +116,8 @@ def read_text_emg(spec: TextImport) -> tuple[np.ndarray, np.ndarray, list[str]]:
         if not spec.scale:
             raise SensorkitError("ADC counts need --scale (volts per count)")
         x = (x - spec.offset) * spec.scale
-    elif unit in UNIT_SCALE:
-        x = x * UNIT_SCALE[unit]
+    elif to_si(unit)[0] == "V":
+        x = x * to_si(unit)[1]
     else:
         raise SensorkitError(f"unit {spec.unit!r}: use V, mV, uV or counts")
     return t, x, list(table.columns)

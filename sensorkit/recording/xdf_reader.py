@@ -22,19 +22,7 @@ import pyxdf
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.xdf_writer import BOUNDARY_UUID
 from sensorkit.streams import StreamInfo
-
-# unit spellings other software writes -> (SI unit, factor)
-UNIT_FACTORS = {
-    "v": ("V", 1.0), "volt": ("V", 1.0), "volts": ("V", 1.0),
-    "mv": ("V", 1e-3), "millivolt": ("V", 1e-3), "millivolts": ("V", 1e-3),
-    "uv": ("V", 1e-6), "µv": ("V", 1e-6), "μv": ("V", 1e-6), "microvolt": ("V", 1e-6),
-    "microvolts": ("V", 1e-6),
-    "m/s^2": ("m/s^2", 1.0), "m/s2": ("m/s^2", 1.0), "m/s**2": ("m/s^2", 1.0),
-    "m s-2": ("m/s^2", 1.0), "g": ("m/s^2", 9.80665),
-    "rad/s": ("rad/s", 1.0), "rad s-1": ("rad/s", 1.0),
-    "deg/s": ("rad/s", np.pi / 180), "dps": ("rad/s", np.pi / 180), "°/s": ("rad/s", np.pi / 180),
-    "t": ("T", 1.0), "ut": ("T", 1e-6), "µt": ("T", 1e-6), "gauss": ("T", 1e-4),
-}  # fmt: skip
+from sensorkit.units import to_si
 
 
 @dataclass
@@ -128,7 +116,7 @@ def to_stream_data(s: dict) -> StreamData:
     else:
         samples = np.asarray(s["time_series"], dtype=np.float64).reshape(len(ts), n)
         for j, u in enumerate(units):
-            si, factor = UNIT_FACTORS.get(u.strip().lower(), (u, 1.0))
+            si, factor = to_si(u)
             if factor != 1.0:
                 samples[:, j] *= factor
             units[j] = si
