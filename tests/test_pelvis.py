@@ -92,3 +92,29 @@ def test_orientation_follows_a_known_tilt():
     gyr = np.column_stack([np.zeros(n), rate, np.zeros(n)])
     up = gravity_direction(acc, gyr, fs)
     np.testing.assert_allclose(np.degrees(np.arcsin(-up[-1, 0])), 30, atol=0.5)
+
+
+def test_live_obliquity_equals_offline_for_any_chunking():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from sensorkit.analysis.pelvic_drop import LiveObliquity
+
+    rec = session(19)
+    fs = rec.config.fs_imu
+    n = int(40 * fs)
+    acc, gyr = rec.imu[:n, :3], rec.imu[:n, 3:]
+    track = track_pelvis(np.arange(len(rec.imu)) / fs, rec.imu[:, :3], rec.imu[:, 3:], fs, rec.markers)
+
+    @settings(max_examples=10, deadline=None)
+    @given(st.lists(st.integers(1, 2000), min_size=1, max_size=10))
+    def check(sizes):
+        live, k, i = LiveObliquity(track, fs), 0, 0
+        parts = []
+        while k < n:
+            m = sizes[i % len(sizes)]
+            parts.append(live.process(acc[k : k + m], gyr[k : k + m]))
+            k, i = k + m, i + 1
+        np.testing.assert_allclose(np.concatenate(parts), track.obliquity[:n], rtol=0, atol=1e-9)
+
+    check()

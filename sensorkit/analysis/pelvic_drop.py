@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sensorkit.dsp.orientation import gravity_direction
+from sensorkit.dsp.orientation import GravityTracker, gravity_direction
 from sensorkit.dsp.pelvis import PelvisCalibration, angles, calibrate, detect_calibration
 
 SINGLE_LEG = ("single_leg_squat", "step_down", "step_up", "single_leg_stance", "single_leg_bridge",
@@ -35,6 +35,21 @@ class PelvisTrack:
     obliquity: np.ndarray
     calibration: PelvisCalibration
     saturated: np.ndarray  # per sample: an axis at the sensor's range
+    gyro_bias: np.ndarray  # rad/s, measured during quiet standing
+    zero_deg: float  # obliquity of quiet standing, subtracted
+
+
+class LiveObliquity:
+    """The live twin of `track_pelvis`'s obliquity: same values, chunk by chunk, once calibrated."""
+
+    def __init__(self, track: PelvisTrack, fs: float) -> None:
+        self.calibration = track.calibration
+        self._zero = track.zero_deg
+        self._gravity = GravityTracker(fs, track.gyro_bias)
+
+    def process(self, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+        obliquity, _ = angles(self._gravity.process(acc, gyr), self.calibration)
+        return obliquity - self._zero
 
 
 def _windows(markers: list[tuple[float, str]], name: str) -> list[tuple[float, float]]:
@@ -59,9 +74,9 @@ def track_pelvis(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: f
     cal = calibrate(acc, st, bd, source)
     bias = np.nanmedian(gyr[st[0] : st[1]], axis=0)
     obliquity, _ = angles(gravity_direction(acc, gyr, fs, bias), cal)
-    obliquity = obliquity - np.nanmean(obliquity[st[0] : st[1]])
+    zero = float(np.nanmean(obliquity[st[0] : st[1]]))
     saturated = (np.abs(acc) >= SATURATION[0]).any(axis=1) | (np.abs(gyr) >= SATURATION[1]).any(axis=1)
-    return PelvisTrack(timestamps, obliquity, cal, saturated)
+    return PelvisTrack(timestamps, obliquity - zero, cal, saturated, bias, zero)
 
 
 def rep_drop(track: PelvisTrack, start_s: float, end_s: float, stance: str,

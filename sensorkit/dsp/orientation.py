@@ -15,6 +15,37 @@ G = 9.80665
 RESTART_GAP_S = 1.0  # after a longer gap in the data the filter starts afresh
 
 
+class GravityTracker:
+    """The direction of gravity in the sensor frame, sample by sample, across chunks.
+
+    `process` on successive chunks gives exactly what one call on the whole signal
+    gives: the offline function below is this tracker run over one chunk.
+    """
+
+    def __init__(self, fs: float, gyro_bias: np.ndarray | None = None, gain: float = 0.5) -> None:
+        self.fs, self.gain = fs, gain
+        self.bias = np.zeros(3) if gyro_bias is None else np.asarray(gyro_bias, dtype=np.float64)
+        self._ahrs = _new(fs, gain)
+        self._missing = 0
+
+    def process(self, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+        """Unit up vectors (n, 3) for acc (m/s^2) and gyr (rad/s); NaN rows where samples are missing."""
+        acc = np.asarray(acc, dtype=np.float64) / G  # Fusion works in g ...
+        gyr = np.degrees(np.asarray(gyr, dtype=np.float64) - self.bias)  # ... and deg/s
+        out = np.full(acc.shape, np.nan)
+        for i in range(len(acc)):  # per sample: the C library does the work
+            a, g = acc[i], gyr[i]
+            if not (np.isfinite(a).all() and np.isfinite(g).all()):
+                self._missing += 1
+                continue
+            if self._missing > RESTART_GAP_S * self.fs:
+                self._ahrs = _new(self.fs, self.gain)
+            self._missing = 0
+            self._ahrs.update_no_magnetometer(g, a)
+            out[i] = self._ahrs.get_gravity()
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
 def gravity_direction(acc: np.ndarray, gyr: np.ndarray, fs: float, gyro_bias: np.ndarray | None = None,
                       gain: float = 0.5) -> np.ndarray:  # fmt: skip
     """Unit 'up' vector in the sensor frame per sample (what a still accelerometer reads).
@@ -22,22 +53,7 @@ def gravity_direction(acc: np.ndarray, gyr: np.ndarray, fs: float, gyro_bias: np
     acc in m/s^2, gyr in rad/s, shape (n, 3); `gyro_bias` (rad/s) is subtracted first.
     Rows with missing samples are NaN.
     """
-    acc = np.asarray(acc, dtype=np.float64) / G  # Fusion works in g ...
-    gyr = np.degrees(np.asarray(gyr, dtype=np.float64) - (0 if gyro_bias is None else gyro_bias))  # ... and deg/s
-    out = np.full(acc.shape, np.nan)
-    ahrs = _new(fs, gain)
-    missing = 0
-    for i in range(len(acc)):  # per sample: the C library does the work
-        a, g = acc[i], gyr[i]
-        if not (np.isfinite(a).all() and np.isfinite(g).all()):
-            missing += 1
-            continue
-        if missing > RESTART_GAP_S * fs:
-            ahrs = _new(fs, gain)
-        missing = 0
-        ahrs.update_no_magnetometer(g, a)
-        out[i] = ahrs.get_gravity()
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
+    return GravityTracker(fs, gyro_bias, gain).process(acc, gyr)
 
 
 def _new(fs: float, gain: float) -> imufusion.Ahrs:
