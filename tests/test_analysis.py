@@ -62,6 +62,7 @@ def test_table_and_csv(tmp_path, capsys):
     assert main(["analyze", str(REC / "after.xdf"), "--csv", str(csv_path), "-q"]) == 0
     text = capsys.readouterr().out
     assert "single_leg_squat L: 4 reps, latency (ms) to movement onset" in text
+    assert "pelvis sensor calibrated from markers standing and forward bends" in text
     assert "glute_med_L: mean" in text and "not delayed" in text  # ~15 ms after the programme
     rows = csv_path.read_text().strip().splitlines()
     assert rows[0].startswith("exercise,side,reference,rep") and len(rows) == 1 + 2 * 4 * 8

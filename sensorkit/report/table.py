@@ -26,6 +26,13 @@ def format_result(result: dict) -> str:
     the pelvic drop (deg) on single-leg tasks, then each glute's mean latency with its 95%
     interval and the verdict, and the mean drop."""
     lines = []
+    pelvis = result.get("pelvis")
+    if pelvis and pelvis.get("calibration") is None:
+        lines += [f"pelvic drop not reported: {pelvis.get('reason', 'no calibration')}", ""]
+    elif pelvis:
+        note = "; the sensor was upside down (corrected)" if pelvis.get("upside_down") else ""
+        lines += [f"pelvis sensor calibrated from {pelvis['calibration']} standing and forward bends, mounted "
+                  f"{pelvis['mounting_deg']:.0f} deg from upright{note}", ""]
     for block in result["exercises"]:
         side = f" {block['side']}" if block["side"] else ""
         ref = {"movement": "movement onset", "initial_contact": "initial contact"}.get(
