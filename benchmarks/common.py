@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from sensorkit.protocols import sk1
-from sensorkit.streams import Chunk, StreamInfo
+from sensorkit.streams import IMU_CHANNELS, Chunk, StreamInfo
 
 EMG_CH, EMG_FS, IMU_FS = 16, 2000.0, 200.0
 
@@ -32,7 +32,7 @@ def sk1_wire(seconds: float, seed: int = 0) -> bytes:
     descs = [emg]
     for sid, name in ((1, "pelvis"), (2, "thigh_L")):
         d = sk1.StreamDesc(sid, sk1.KIND_IMU, sk1.FMT_INT16, 6, IMU_FS, name)
-        for i, label in enumerate(("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")):
+        for i, label in enumerate(IMU_CHANNELS):
             d.channels[i] = sk1.ChannelDesc(label, "m/s^2" if i < 3 else "rad/s", 0.001)
         descs.append(d)
     items = []
@@ -58,7 +58,7 @@ def sk1_wire(seconds: float, seed: int = 0) -> bytes:
 
 def stream_infos() -> list[StreamInfo]:
     emg = StreamInfo("emg", "EMG", tuple(f"ch{i}_L" for i in range(EMG_CH)), ("V",) * EMG_CH, EMG_FS)
-    imus = [StreamInfo(n, "IMU", ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"),
+    imus = [StreamInfo(n, "IMU", IMU_CHANNELS,
                        ("m/s^2",) * 3 + ("rad/s",) * 3, IMU_FS) for n in ("pelvis", "thigh_L")]
     return [emg, *imus]
 

@@ -28,6 +28,7 @@ from sensorkit.recording.recorder import Recorder
 from sensorkit.recording.text_import import TextImport, read_gait_events, read_text_emg, write_xdf
 from sensorkit.recording.xdf_reader import Recording, read_xdf
 from sensorkit.report.table import format_result, result_csv
+from sensorkit.streams import IMU_CHANNELS
 
 SIM_MONTAGE = "simulated: bipolar surface EMG at SENIAM sites; IMU over S2, x anterior y left z superior"
 PSEUDONYM = re.compile(r"^(?=.*\d)[A-Za-z0-9_-]{1,32}$")
@@ -199,8 +200,7 @@ def cmd_info(args) -> int:
 
 
 def _imu_streams(rec: Recording):
-    imus = [s for s in rec.of_kind("IMU") if {"acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"}
-            <= set(s.info.channels) and len(s.timestamps) > 1]  # fmt: skip
+    imus = [s for s in rec.of_kind("IMU") if set(IMU_CHANNELS) <= set(s.info.channels) and len(s.timestamps) > 1]
     pelvis = [s for s in imus if s.info.name.lower() in ("pelvis", "sacrum", "pelvis_imu")]
     return (pelvis or imus)[:1]
 
@@ -219,7 +219,7 @@ def session_data(rec: Recording, channel_map: dict[str, str]) -> SessionData:
     fs = emg.info.srate or (len(emg.timestamps) - 1) / (emg.timestamps[-1] - emg.timestamps[0])
     imu = None
     for s in _imu_streams(rec):
-        cols = [s.info.channels.index(c) for c in ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")]
+        cols = [s.info.channels.index(c) for c in IMU_CHANNELS]
         x = s.samples[:, cols]
         imu = ImuData(s.timestamps, x[:, :3], x[:, 3:], s.info.srate or 100.0)
     return SessionData(rec.path, EmgData(emg.timestamps, emg.samples, labels, float(fs)), imu, rec.markers())

@@ -8,7 +8,7 @@ expected times, counted in `Chunk.lost`; they are never interpolated.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,9 +16,7 @@ EMG = "EMG"
 IMU = "IMU"
 MARKERS = "Markers"
 
-IMU_CHANNELS = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
-IMU_UNITS = ("m/s^2",) * 3 + ("rad/s",) * 3
-MAG_CHANNELS = ("mag_x", "mag_y", "mag_z")
+IMU_CHANNELS = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")  # DESIGN.md section 4
 
 
 @dataclass(frozen=True)
@@ -54,9 +52,6 @@ class StreamInfo:
     @property
     def is_string(self) -> bool:
         return self.channel_format == "string"
-
-    def with_metadata(self, **extra: str) -> StreamInfo:
-        return replace(self, metadata={**self.metadata, **extra})
 
 
 @dataclass

@@ -144,3 +144,10 @@ def test_unknown_exercises_are_skipped_and_reported():
     assert [b["exercise"] for b in result["exercises"]] == ["single_leg_squat"]
     assert result["skipped_exercises"] == ["hopping"]
     jsonschema.validate(result, SCHEMA)
+
+
+def test_schema_quality_flags_are_the_detectors_flags():
+    from sensorkit.dsp.onset import QUALITY
+
+    rep = SCHEMA["properties"]["exercises"]["items"]["properties"]["reps"]["items"]
+    assert tuple(rep["properties"]["quality"]["additionalProperties"]["enum"]) == QUALITY

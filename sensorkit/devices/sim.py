@@ -20,6 +20,7 @@ from sensorkit.devices.sk1_device import Sk1Device
 from sensorkit.errors import SensorkitError
 from sensorkit.protocols import sk1
 from sensorkit.sim import SCENARIOS, Dosage, SimConfig, SimRecording, simulate
+from sensorkit.streams import IMU_CHANNELS
 
 EMG_SCALE = 4.5 / 24 / 2**23  # V per LSB: ADS1299, 4.5 V reference, gain 24
 ACC_SCALE = 16 * 9.80665 / 32768  # m/s^2 per LSB at +-16 g
@@ -114,7 +115,7 @@ class SimFirmware:
         for i, m in enumerate(cfg.muscles):
             emg.channels[i] = sk1.ChannelDesc(m, "V", float(np.float32(EMG_SCALE)))
         imu = sk1.StreamDesc(1, sk1.KIND_IMU, sk1.FMT_INT16, 6, cfg.fs_imu, "pelvis")
-        for i, label in enumerate(("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")):
+        for i, label in enumerate(IMU_CHANNELS):
             scale, unit = (ACC_SCALE, "m/s^2") if i < 3 else (GYR_SCALE, "rad/s")
             imu.channels[i] = sk1.ChannelDesc(label, unit, float(np.float32(scale)))
         return [emg, imu]
