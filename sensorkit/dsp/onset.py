@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, sosfreqz
+from scipy.signal import butter, sosfiltfilt, sosfreqz
 from scipy.stats import binom, chi2
 
 from sensorkit.dsp.filters import (
@@ -137,9 +137,6 @@ class ChannelOnsets:
         self.mains_hz = detect_mains(self.raw, fs) if mains == "auto" else mains
         self.cond = condition(self.raw, fs, band=band, mains=self.mains_hz, causal=True)
         self.env = detection_envelope(self.cond, fs, params, causal=True)
-        # motion artefacts live below the EMG band: kept to flag onsets that coincide with one
-        self.low = apply_sos(butter(2, [1.0, 15.0], btype="bandpass", fs=fs, output="sos"),
-                             self.raw - np.nanmedian(self.raw))  # fmt: skip
         self.delay_s, self.delay_sd_s = band_delay(fs, band)
 
     def onset(self, baseline_s: tuple[float, float], search_s: tuple[float, float]) -> Onset:
@@ -148,7 +145,7 @@ class ChannelOnsets:
         # windows move with the filters' delay, so that a window sees what happened in it
         base = (int(round((baseline_s[0] + d) * fs)), int(round((baseline_s[1] + d) * fs)))
         search = (int(round((search_s[0] + d) * fs)), int(round((search_s[1] + d) * fs)))
-        o = detect_onset(self.cond, fs, base, search, self.params, env=self.env, raw=self.raw, low=self.low)
+        o = detect_onset(self.cond, fs, base, search, self.params, env=self.env, raw=self.raw)
         shift = lambda t: None if t is None else t - d  # noqa: E731
         sd_ms = None if o.sd_ms is None else float(np.hypot(o.sd_ms, self.delay_sd_s * 1000))
         return Onset(shift(o.onset_s), shift(o.offset_s), sd_ms, o.quality, o.snr_db)
@@ -235,18 +232,25 @@ def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(x**2))) if x.size else 0.0
 
 
-def artefact_at_onset(cond: np.ndarray, low: np.ndarray, fs: float, baseline: tuple[int, int],
+def artefact_at_onset(cond: np.ndarray, raw: np.ndarray, fs: float, baseline: tuple[int, int],
                       onset: int) -> bool:  # fmt: skip
     """A movement artefact coincides with the onset: around it, 1-15 Hz content outweighs the
-    EMG band three times over and has risen five-fold from the baseline."""
-    w = slice(max(onset - int(0.05 * fs), 0), onset + int(0.15 * fs))
+    EMG band three times over and has risen five-fold from the baseline. The 1-15 Hz band
+    is computed only over the baseline-to-onset stretch, not the whole signal."""
+    lo = max(min(baseline[0], onset - int(0.05 * fs)) - int(0.5 * fs), 0)  # 0.5 s for the filter to settle
+    hi = min(onset + int(0.65 * fs), len(raw))
+    seg = raw[lo:hi]
+    if hi - lo < 2 * fs or not np.isfinite(seg).all():
+        return False
+    low = sosfiltfilt(butter(2, [1.0, 15.0], btype="bandpass", fs=fs, output="sos"), seg - np.median(seg))
+    w = slice(max(onset - int(0.05 * fs), 0) - lo, onset + int(0.15 * fs) - lo)
     lf = _rms(low[w])
-    return lf > 3 * _rms(cond[w]) and lf > 5 * max(_rms(low[baseline[0] : baseline[1]]), 1e-12)
+    return lf > 3 * _rms(cond[lo:hi][w]) and lf > 5 * max(_rms(low[baseline[0] - lo : baseline[1] - lo]), 1e-12)
 
 
 def _quality(raw: np.ndarray | None, env: np.ndarray, fs: float, baseline: tuple[int, int],
              search: tuple[int, int], onset: int | None, mu: float, sd: float, snr: float | None,
-             p: OnsetParams, cond: np.ndarray | None = None, low: np.ndarray | None = None) -> str:  # fmt: skip
+             p: OnsetParams, cond: np.ndarray | None = None) -> str:  # fmt: skip
     a, b = search
     near = (a, b) if onset is None else (max(onset - int(0.05 * fs), 0), onset + int(p.min_duration_s * fs) + 1)
     if not np.isfinite(env[baseline[0] : baseline[1]]).all() or not np.isfinite(env[near[0] : near[1]]).all():
@@ -257,7 +261,7 @@ def _quality(raw: np.ndarray | None, env: np.ndarray, fs: float, baseline: tuple
             return flag
     if onset is None:
         return "no_burst"
-    if low is not None and cond is not None and artefact_at_onset(cond, low, fs, baseline, onset):
+    if raw is not None and cond is not None and artefact_at_onset(cond, raw, fs, baseline, onset):
         return "artefact"
     min_len = max(1, int(round(p.min_duration_s * fs)))
     if snr is not None and snr < p.min_snr_db:
@@ -290,13 +294,12 @@ def raw_signal_flag(raw: np.ndarray, fs: float) -> str | None:
 
 def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search: tuple[int, int],
                  params: OnsetParams = OnsetParams(), env: np.ndarray | None = None,
-                 raw: np.ndarray | None = None, low: np.ndarray | None = None) -> Onset:  # fmt: skip
+                 raw: np.ndarray | None = None) -> Onset:  # fmt: skip
     """The first onset in `search` (sample indices [a, b)) of conditioned EMG `cond`.
 
     `baseline` is a quiet window before it. Pass the precomputed `env`
     (`detection_envelope`) when calling many times on one signal, and the
-    unconditioned `raw` signal (V) to check for saturation and lift-off, and its 1-15 Hz
-    band `low` to check for movement artefacts.
+    unconditioned `raw` signal (V) to check for saturation, lift-off and movement artefacts.
     """
     p = params
     if env is None:
@@ -326,7 +329,7 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
         k = sustained_start(below, min_len)
         offset = None if k is None else onset + k
     snr = None if onset is None else _snr_db(env, onset, fs, mu)
-    quality = _quality(raw, env, fs, baseline, search, onset, mu, sd, snr, p, cond, low)
+    quality = _quality(raw, env, fs, baseline, search, onset, mu, sd, snr, p, cond)
     return Onset(
         None if onset is None else onset / fs,
         None if offset is None else offset / fs,
