@@ -68,11 +68,26 @@ def detect_mains(x: np.ndarray, fs: float, min_ratio: float = 4.0) -> float | No
     return best
 
 
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True in a boolean array."""
+    edges = np.flatnonzero(np.diff(np.r_[0, np.asarray(mask).astype(np.int8), 0]))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def merge_runs(runs: list[tuple[int, int]], max_gap: float) -> list[tuple[int, int]]:
+    """Runs joined where fewer than `max_gap` samples separate them."""
+    merged: list[list[int]] = []
+    for a, b in runs:
+        if merged and a - merged[-1][1] < max_gap:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
 def finite_segments(x: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of the runs of rows with no NaN."""
-    ok = np.isfinite(x) if x.ndim == 1 else np.isfinite(x).all(axis=1)
-    edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+    return true_runs(np.isfinite(x) if x.ndim == 1 else np.isfinite(x).all(axis=1))
 
 
 def _steady_zi(sos: np.ndarray, first: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sensorkit.dsp.filters import apply_sos, lowpass_sos
+from sensorkit.dsp.filters import apply_sos, lowpass_sos, merge_runs, true_runs
 from sensorkit.dsp.onset import group_delay_s
 
 
@@ -70,13 +70,12 @@ def _rest_bias(gyr: np.ndarray, fs: float) -> np.ndarray:
     return np.nanmedian(blocks[still].reshape(-1, 3), axis=0)
 
 
-def _activity(acc: np.ndarray, gyr: np.ndarray, g: np.ndarray, a: np.ndarray, fs: float) -> np.ndarray:
+def _activity(speed: np.ndarray, a: np.ndarray, fs: float) -> np.ndarray:
     """Motion away from rest, 0 (rest) to about 1 (the block's big movements).
 
     Angular speed above the gyro bias, plus the angle between gravity now and in the
     resting posture: a held squat is not rest even when nothing rotates.
     """
-    speed = np.linalg.norm(g - _rest_bias(gyr, fs), axis=1)
     # the resting posture is where the block starts (exercises start from rest), not the most
     # common still posture: a held bridge can outlast the rests between repetitions
     rest_dir = np.nanmedian(a[: int(fs)], axis=0)
@@ -97,10 +96,10 @@ def movement_periods(acc: np.ndarray, gyr: np.ndarray, fs: float,
     if len(gyr) < 2 * fs or np.isfinite(gyr).all(axis=1).sum() < fs:
         return []
     g, a = _speed(acc, gyr, fs, p)
-    act = _activity(acc, gyr, g, a, fs)
+    speed = np.linalg.norm(g - _rest_bias(gyr, fs), axis=1)
+    act = _activity(speed, a, fs)
     periods = _hysteresis(act > p.on_fraction, act > p.off_fraction, fs, p)
     delay = group_delay_s(lowpass_sos(fs, min(p.smooth_hz, 0.4 * fs)), fs, 0.5)
-    speed = np.linalg.norm(g - _rest_bias(gyr, fs), axis=1)
     out = []
     prev_end = 0
     for a0, b0 in periods:
@@ -115,15 +114,8 @@ def movement_periods(acc: np.ndarray, gyr: np.ndarray, fs: float,
 
 def _hysteresis(on: np.ndarray, stay: np.ndarray, fs: float, p: MovementParams) -> list[tuple[int, int]]:
     """Periods that reach `on` and last while `stay`, merged across short gaps."""
-    edges = np.flatnonzero(np.diff(np.r_[0, stay.astype(np.int8), 0]))
-    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True) if on[a:b].any()]
-    merged: list[list[int]] = []
-    for a, b in runs:
-        if merged and a - merged[-1][1] < p.merge_gap_s * fs:
-            merged[-1][1] = b
-        else:
-            merged.append([a, b])
-    return [(a, b) for a, b in merged if b - a >= p.min_period_s * fs]
+    runs = [(a, b) for a, b in true_runs(stay) if on[a:b].any()]
+    return [(a, b) for a, b in merge_runs(runs, p.merge_gap_s * fs) if b - a >= p.min_period_s * fs]
 
 
 def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams) -> int:
@@ -142,9 +134,7 @@ def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams)
         # the worst axis: a movement along one axis (a sideways weight shift) is not diluted
         z = np.maximum(z, np.nan_to_num(np.max(np.abs(seg - centre) / spread, axis=1), nan=0.0))
     # the last real rest (>= 0.3 s at z < 3) before the detection ...
-    quiet = np.diff(np.r_[0, (z < 3).astype(np.int8), 0])
-    starts, stops = np.flatnonzero(quiet == 1), np.flatnonzero(quiet == -1)
-    rests = [b for a, b in zip(starts, stops, strict=True) if b - a >= 0.3 * fs]
+    rests = [b for a, b in true_runs(z < 3) if b - a >= 0.3 * fs]
     rest_end = min(rests[-1] if rests else 0, len(z) - 2)
     # ... then the rise, up to where the motion is clearly under way (for 50 ms, not a spike)
     run = max(1, int(0.05 * fs))

@@ -41,7 +41,9 @@ from sensorkit.dsp.filters import (
     condition,
     detect_mains,
     lowpass_sos,
+    merge_runs,
     moving_rms,
+    true_runs,
 )
 
 DETECTORS = ("threshold", "tkeo", "double_threshold", "changepoint")
@@ -153,10 +155,7 @@ class ChannelOnsets:
 
 def sustained_start(above: np.ndarray, min_len: int) -> int | None:
     """Index of the first run of True at least `min_len` long."""
-    edges = np.flatnonzero(np.diff(np.r_[0, above.astype(np.int8), 0]))
-    starts, stops = edges[::2], edges[1::2]
-    long = np.flatnonzero(stops - starts >= min_len)
-    return int(starts[long[0]]) if long.size else None
+    return next((a for a, b in true_runs(above) if b - a >= min_len), None)
 
 
 def _baseline_stats(env: np.ndarray, baseline: tuple[int, int]) -> tuple[float, float]:
@@ -285,9 +284,7 @@ def raw_signal_flag(raw: np.ndarray, fs: float) -> str | None:
         if np.min(stds) <= 1e-9 * max(np.max(np.abs(raw)), 1e-12) + 1e-12:
             return "lift_off"  # a flat line: no electrode contact
     for extreme in (raw.max(), raw.min()):
-        run = np.diff(np.r_[0, (raw == extreme).astype(np.int8), 0])
-        lengths = np.flatnonzero(run == -1) - np.flatnonzero(run == 1)
-        if lengths.max() >= 5:
+        if max(b - a for a, b in true_runs(raw == extreme)) >= 5:
             return "saturated"
     return None
 
@@ -383,14 +380,7 @@ def find_bursts(cond: np.ndarray, fs: float, params: OnsetParams = OnsetParams()
     quiet = np.argsort(np.nan_to_num(means, nan=np.inf))[: max(1, int(n_win * b.quiet_fraction))]
     pooled = np.concatenate([rms[q * w : (q + 1) * w] for q in quiet])
     h = np.nanmean(pooled) + b.k_sd * np.nanstd(pooled)
-    above = np.nan_to_num(rms, nan=-np.inf) > h
-    edges = np.flatnonzero(np.diff(np.r_[0, above.astype(np.int8), 0]))
-    merged: list[list[int]] = []
-    for a, e in zip(edges[::2], edges[1::2], strict=True):
-        if merged and a - merged[-1][1] < b.merge_gap_s * fs:
-            merged[-1][1] = e
-        else:
-            merged.append([a, e])
+    merged = merge_runs(true_runs(np.nan_to_num(rms, nan=-np.inf) > h), b.merge_gap_s * fs)
     runs = [(a, e) for a, e in merged if e - a >= b.min_duration_s * fs]
     if env is None:
         env = detection_envelope(cond, fs, params)
