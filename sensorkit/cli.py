@@ -316,11 +316,10 @@ def cmd_demo(args) -> int:
     print(_truth_summary(truth))
     print()
     print("sensorkit analyze", path)
-    return cmd_analyze(argparse.Namespace(
-        file=str(path), exercise=None, side=None, reference=None, detector=OnsetParams().detector,
-        margin_ms=DELAY_MARGIN_MS, drop_threshold_deg=DROP_THRESHOLD_DEG, mains="auto", channel_map=None,
-        json=str(out / "demo.json"),
-        csv=str(out / "demo.csv"), quiet=True))
+    # the analyze command itself, with its own defaults
+    analyze = build_parser().parse_args(["analyze", str(path), "--json", str(out / "demo.json"),
+                                         "--csv", str(out / "demo.csv"), "--quiet"])  # fmt: skip
+    return cmd_analyze(analyze)
 
 
 # ---------------------------------------------------------------- main
