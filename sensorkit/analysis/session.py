@@ -24,6 +24,7 @@ from sensorkit.analysis.exercises import (
 )  # fmt: skip
 from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, SINGLE_LEG, rep_drop, track_pelvis
 from sensorkit.analysis.timing import RepTiming, TimingParams, rep_onsets, summarise_latencies
+from sensorkit.dsp.gait import GaitParams, initial_contacts
 from sensorkit.dsp.movement import MovementParams, movement_periods
 from sensorkit.dsp.onset import ChannelOnsets, OnsetParams, find_bursts
 from sensorkit.errors import SensorkitError
@@ -63,6 +64,7 @@ class AnalysisOptions:
     timing: TimingParams = TimingParams()
     drop_threshold_deg: float = DROP_THRESHOLD_DEG
     movement: MovementParams = MovementParams()
+    gait: GaitParams = GaitParams()
 
 
 def _blocks(data: SessionData, opt: AnalysisOptions) -> list[Block]:
@@ -127,7 +129,7 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
         "file": data.file,
         "software": {"name": "sensorkit", "version": __version__},
         "parameters": {"onset": asdict(opt.onset), "timing": asdict(opt.timing),
-                       "movement": asdict(opt.movement), "mains": opt.mains,
+                       "movement": asdict(opt.movement), "gait": asdict(opt.gait), "mains": opt.mains,
                        "mains_detected_hz": {m: c.mains_hz for m, c in channels.items()}},  # fmt: skip
         "exercises": [],
     }
@@ -155,9 +157,11 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
         if progress:
             progress(f"analysing {block.exercise} {block.side or ''}".strip())
         block_json = _block_result(block, data, channels, muscles, t0, opt)
-        if track is not None and block.exercise in SINGLE_LEG and block.side is not None:
+        if track is not None and block.exercise in SINGLE_LEG:
             for rep in block_json["reps"]:
-                rep.update(rep_drop(track, rep["start_s"], rep["end_s"], block.side, opt.drop_threshold_deg))
+                stance = block.side or rep.get("side")  # gait: the stance side of each step
+                if stance is not None:
+                    rep.update(rep_drop(track, rep["start_s"], rep["end_s"], stance, opt.drop_threshold_deg))
         result["exercises"].append(block_json)
     return result
 
@@ -176,13 +180,29 @@ def _contacts(markers: list[tuple[float, str]], block: Block) -> list[tuple[floa
     return sorted(out)
 
 
+def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams) -> list[tuple[float, str, str]]:
+    a, b = np.searchsorted(imu.timestamps, [block.start_s, block.end_s])
+    if b - a < 2:
+        return []
+    t = imu.timestamps[a:b]
+    found = initial_contacts(imu.acc[a:b], imu.gyr[a:b], imu.fs, p)
+    return [(float(np.interp(c.t_s * imu.fs, np.arange(len(t)), t)), "initial_contact", c.side) for c in found]
+
+
 def _gait_result(block: Block, data: SessionData, channels, muscles, opt: AnalysisOptions) -> dict:
-    """Gait: each step runs from an initial contact to the next; latencies to its contact."""
-    contacts = _contacts(data.markers, block)
+    """Gait: each step runs from an initial contact to the next; latencies to its contact.
+
+    Contacts come from markers (force plate or footswitch events) where the recording
+    has them, else from the pelvis IMU.
+    """
+    contacts, source = _contacts(data.markers, block), "markers"
+    if not any(kind == "initial_contact" for _, kind, _ in contacts) and data.imu is not None:
+        contacts, source = _contacts_from_imu(data.imu, block, opt.gait), "imu"
     ics = [(t, side) for t, kind, side in contacts if kind == "initial_contact"]
     if not ics:
-        raise SensorkitError("gait analysis needs foot contacts: initial_contact:L/R markers (from a "
-                             "force plate or footswitch export, see sensorkit import --events)")  # fmt: skip
+        raise SensorkitError("gait analysis needs foot contacts: initial_contact:L/R markers (from a force "
+                             "plate or footswitch export, see sensorkit import --events) or a pelvis IMU "
+                             "stream in which walking can be found")  # fmt: skip
     emg = data.emg
     a, b = np.searchsorted(emg.timestamps, [block.start_s, block.end_s])
     onsets = {}
@@ -208,7 +228,8 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
     summary = {m: _summary([r["latency_ms"][m] for r in reps if r["quality"][m] == "ok"], opt) for m in muscles}
     return {
         "exercise": "gait", "side": None, "start_s": _r(block.start_s), "end_s": _r(block.end_s),
-        "reference": "initial_contact", "glutes": glutes_of_interest("gait", None, muscles),
+        "reference": "initial_contact", "contacts_from": source,
+        "glutes": glutes_of_interest("gait", None, muscles),
         "events": [{"kind": kind, "side": side, "t_s": _r(t)} for t, kind, side in contacts],
         "reps": reps, "summary": summary,
     }  # fmt: skip

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sensorkit.sim.gait import GaitBout, plan_walk
+
 # pelvis posture relative to standing: rotation about the left-right axis (deg), then
 # about the longitudinal axis (deg)
 STANDING = (0.0, 0.0)
@@ -64,6 +66,7 @@ class Plan:
     artefact_times: list[float] = field(default_factory=list)
     calibration: dict[str, list[list[float]]] = field(default_factory=dict)
     exercises: list[dict] = field(default_factory=list)
+    walks: list[GaitBout] = field(default_factory=list)
     duration: float = 0.0
 
     def burst(self, muscle: str, onset: float, level: float, off: float, rng, rise_ms=(10, 80)):
@@ -82,6 +85,7 @@ class Dosage:
     glute_delay_sd_ms: float = 15.0  # repetition-to-repetition spread
     pelvic_drop_deg: float = 4.0  # peak contralateral drop on single-leg tasks
     pelvic_drop_sd_deg: float = 1.0
+    gait_impairment: float = 0.0  # 0 healthy walker ... 1 markedly impaired (slow, asymmetric, irregular)
 
 
 def _pulse(plan: Plan, channel: str, t0: float, up: float, hold: float, down: float, peak: float):
@@ -250,6 +254,26 @@ def add_glute_bridge(plan: Plan, t: float, dose: Dosage, rng) -> float:
     return _close_block(plan, block, t, rng)
 
 
+def add_gait(plan: Plan, t: float, dose: Dosage, rng, passes: int = 3) -> float:
+    """Walking to and fro; each glute fires in late swing before its foot's contact."""
+    block = _open_block(plan, t, "gait", None, "initial_contact")
+    walk = plan_walk(t + rng.uniform(1.5, 2.5), passes, dose.gait_impairment, rng)
+    plan.walks.append(walk)
+    for i, ((t_ic, side), soft) in enumerate(zip(walk.contacts, walk.softness, strict=True)):
+        end = walk.contacts[i + 1][0] if i + 1 < len(walk.contacts) else t_ic + 0.6
+        delay = rng.normal(dose.glute_delay_ms, dose.glute_delay_sd_ms) / 1000
+        start = t_ic - rng.uniform(0.04, 0.12) + delay  # late swing (Perry & Burnfield)
+        off = t_ic + 0.3 * (end - t_ic)
+        onsets = {f"glute_med_{side}": plan.burst(f"glute_med_{side}", start, rng.uniform(0.2, 0.4) * soft, off, rng),
+                  f"glute_max_{side}": plan.burst(f"glute_max_{side}", start + rng.normal(0, 0.01),
+                                                  rng.uniform(0.15, 0.35) * soft, off, rng)}  # fmt: skip
+        onsets = {m: v for m, v in onsets.items() if m in plan.muscles}
+        rep = _rep_truth(i + 1, t_ic, end, None, "initial_contact", t_ic, onsets)
+        rep.update(side=side, turning=bool(soft < 1.0))
+        block["reps"].append(rep)
+    return _close_block(plan, block, walk.end_s + 1.0, rng)
+
+
 def change_posture(plan: Plan, t: float, start, end, drop_m: float, rng) -> float:
     """Lying down, rolling over or getting up: a large, slow whole-body movement."""
     duration = rng.uniform(3.0, 4.5)
@@ -258,7 +282,7 @@ def change_posture(plan: Plan, t: float, start, end, drop_m: float, rng) -> floa
     return t + duration + rng.uniform(2.0, 3.0)
 
 
-SCENARIOS = ("session", "single_leg_squat", "prone_hip_extension", "glute_bridge", "calibration")
+SCENARIOS = ("session", "single_leg_squat", "prone_hip_extension", "glute_bridge", "gait", "calibration")
 
 
 def build_plan(scenario: str, muscles: tuple[str, ...], dose: Dosage, rng) -> Plan:
@@ -271,6 +295,8 @@ def build_plan(scenario: str, muscles: tuple[str, ...], dose: Dosage, rng) -> Pl
     if scenario in ("session", "single_leg_squat"):
         t = add_single_leg_squat(plan, t, "L", dose, rng)
         t = add_single_leg_squat(plan, t, "R", dose, rng)
+    if scenario == "gait":
+        t = add_gait(plan, t, dose, rng)
     posture = STANDING
     if scenario in ("session", "glute_bridge"):
         t = change_posture(plan, t, posture, SUPINE, -0.75, rng)

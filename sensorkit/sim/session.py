@@ -16,6 +16,7 @@ from scipy.spatial.transform import Rotation
 
 from sensorkit.sim import confounds
 from sensorkit.sim.emg import motor_unit_emg
+from sensorkit.sim.gait import gait_channels
 from sensorkit.sim.plan import Dosage, Plan, build_plan
 
 GRAVITY = 9.80665
@@ -81,6 +82,9 @@ def pelvis_motion(plan: Plan, rng, heading_deg: float) -> tuple[np.ndarray, Rota
     ch = {k: np.zeros(n) for k in ("obliquity", "tilt", "rotation", "x", "y", "z")}
     for p in plan.pulses:
         ch[p.channel] += p.peak * (_minjerk(t, p.t0, p.t1) - _minjerk(t, p.t2, p.t3))
+    for walk in plan.walks:
+        for k, v in gait_channels(walk, t).items():
+            ch[k] += v
     for k, rms in (("obliquity", 0.3), ("tilt", 0.4), ("rotation", 0.6)):
         ch[k] += _smooth_noise(n, KINEMATIC_RATE, 0.8, rms, rng)  # postural sway, deg
     for k in "xyz":

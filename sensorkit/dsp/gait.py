@@ -1,0 +1,156 @@
+"""Foot contacts during walking from one IMU on the lower back (sacrum / L5).
+
+Written here because no maintained library does this for an arbitrarily mounted
+sensor: mobgap's pipeline expects the Mobilise-D axis convention and, on real
+walking with turns, finds fewer contacts (see benchmarks/bench_gait.py).
+
+Everything is expressed about the vertical, which the orientation filter gives in
+the sensor's own frame, so the mounting does not matter:
+
+- Steps. Each foot strike decelerates the trunk's fall: the vertical acceleration
+  rises steeply and peaks shortly after initial contact. Step candidates are the
+  peaks of the low-passed vertical acceleration; a candidate counts as a step when
+  its prominence is a good fraction of the neighbouring steps' (so slow, soft
+  walkers and brisk walkers are treated alike), above an absolute floor (so that
+  postural sway is never a step), and it rises as fast as a foot strike loads
+  the leg (a squat or a sit-to-stand rises several times slower).
+- Walking. Steps count only in runs of at least `min_steps` with plausible step
+  times between them: isolated jolts (sitting down, a stumble, a bump on the
+  sensor) are not gait.
+- Initial contact. The instant of steepest rise of the vertical acceleration
+  before its peak: the impact, which precedes the peak by a few tens of ms.
+- Side. The pelvis turns about the vertical with the swinging leg: in the last
+  part of the swing before a left contact it rotates clockwise seen from above
+  (the left side coming forward), before a right contact anticlockwise. The sign
+  of the band-passed yaw rate around the contact tells the side; turning while
+  walking only adds a slow component that the band-pass removes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from sensorkit.dsp.filters import apply_sos, finite_segments, lowpass_sos
+from sensorkit.dsp.orientation import G, gravity_direction
+
+
+@dataclass(frozen=True)
+class GaitParams:
+    step_lowpass_hz: float = 4.0  # vertical acceleration for the step peaks
+    slope_lowpass_hz: float = 8.0  # vertical acceleration for the contact instant
+    min_step_s: float = 0.25  # shortest step time (a very fast cadence of 240 steps/min)
+    max_step_s: float = 1.3  # longest step time within one walking bout
+    min_steps: int = 4  # fewer steps in a row are not walking
+    rel_prominence: float = 0.5  # of the 75th percentile of the prominences within +-neighbour_s
+    min_prominence: float = 0.5  # m/s^2: quiet standing sways far less than this
+    neighbour_s: float = 3.0
+    search_before_s: float = 0.2  # the contact precedes its acceleration peak by at most this
+    max_rise_s: float = 0.3  # a foot strike loads within the loading response (~0.1 s); squats take longer
+    side_band_hz: tuple[float, float] = (0.3, 3.0)  # yaw rate around stride frequency
+    side_window_s: tuple[float, float] = (-0.15, 0.05)  # around the contact
+    unsure_below: float = 0.3  # side confidence under which alternation with the neighbours decides
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One initial contact: time (s from the start of the arrays), foot, and how sure the side is (0-1)."""
+
+    t_s: float
+    side: str  # "L" or "R"
+    side_confidence: float
+
+
+def vertical_signals(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """Vertical acceleration without gravity (m/s^2, up > 0) and yaw rate about the vertical (rad/s)."""
+    up = gravity_direction(acc, gyr, fs)
+    return np.einsum("ij,ij->i", acc, up) - G, np.einsum("ij,ij->i", gyr, up)
+
+
+def _step_peaks(av: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:
+    smooth = apply_sos(lowpass_sos(fs, min(p.step_lowpass_hz, 0.4 * fs), order=4), av)
+    slope = np.gradient(apply_sos(lowpass_sos(fs, min(p.slope_lowpass_hz, 0.4 * fs), order=4), av)) * fs
+    peaks, props = find_peaks(smooth, distance=max(1, int(p.min_step_s * fs)), prominence=p.min_prominence)
+    prom = props["prominences"]
+    keep = np.zeros(len(peaks), dtype=bool)
+    for k, i in enumerate(peaks):
+        near = prom[np.abs(peaks - i) <= p.neighbour_s * fs]
+        steepest = slope[max(0, i - int(p.search_before_s * fs)) : i + 1].max()
+        rise_s = prom[k] / steepest if steepest > 0 else np.inf  # time to rise at the steepest slope
+        keep[k] = prom[k] >= p.rel_prominence * np.percentile(near, 75) and rise_s <= p.max_rise_s
+    return peaks[keep]
+
+
+def _in_walking_runs(steps: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:
+    """Mask of the steps that belong to runs of >= min_steps with plausible step times."""
+    keep = np.zeros(len(steps), dtype=bool)
+    i = 0
+    while i < len(steps):
+        j = i
+        while j + 1 < len(steps) and p.min_step_s * fs <= steps[j + 1] - steps[j] <= p.max_step_s * fs:
+            j += 1
+        keep[i : j + 1] = j - i + 1 >= p.min_steps
+        i = j + 1
+    return keep
+
+
+def _contact_instants(av: np.ndarray, peaks: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:
+    slope = np.gradient(apply_sos(lowpass_sos(fs, min(p.slope_lowpass_hz, 0.4 * fs), order=4), av))
+    out = np.empty(len(peaks), dtype=np.int64)
+    for k, i in enumerate(peaks):
+        lo = max(0, i - int(p.search_before_s * fs))
+        out[k] = lo + int(np.argmax(slope[lo : i + 1]))
+    return out
+
+
+def _sides(yaw: np.ndarray, ics: np.ndarray, fs: float, p: GaitParams) -> tuple[np.ndarray, np.ndarray]:
+    """Left? per contact, and a 0-1 confidence from how clear the yaw swing is."""
+    smooth = apply_sos(lowpass_sos(fs, min(p.side_band_hz[1], 0.4 * fs), order=2), yaw)
+    a, b = (int(round(w * fs)) for w in p.side_window_s)
+    stride = int(round(2 * p.max_step_s * fs))
+    score = np.empty(len(ics))
+    for k, i in enumerate(ics):
+        # the mean rate over the stride around the contact is the walker turning; the rest is the swing
+        lo = ics[k - 1] if k > 0 and i - ics[k - 1] <= stride // 2 else max(0, i - stride // 4)
+        hi = ics[k + 1] if k + 1 < len(ics) and ics[k + 1] - i <= stride // 2 else i + stride // 4
+        turning = np.mean(smooth[lo : max(hi, lo + 1)])
+        score[k] = turning - np.mean(smooth[max(0, i + a) : max(i + b, i + 1)])
+    scale = np.median(np.abs(score)) if len(score) else 1.0
+    confidence = np.clip(np.abs(score) / (2 * scale + 1e-12), 0, 1)
+    left = score > 0
+    # feet alternate: a contact with an unclear yaw swing takes the side opposite its clear neighbours
+    close = np.diff(ics) <= p.max_step_s * fs
+    for k in np.flatnonzero(confidence < p.unsure_below):
+        nb = [j for j, ok in ((k - 1, k > 0 and close[k - 1]), (k + 1, k + 1 < len(ics) and close[k]))
+              if ok and confidence[j] >= p.unsure_below]  # fmt: skip
+        if nb and all(left[j] == left[nb[0]] for j in nb):
+            left[k] = not left[nb[0]]
+    return left, confidence
+
+
+def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitParams | None = None) -> list[Contact]:
+    """Initial contacts of both feet from a lower-back IMU, mounted any way round.
+
+    acc in m/s^2 and gyr in rad/s, shape (n, 3), in the sensor's frame at `fs` Hz.
+    Stretches with missing samples are analysed separately; no contact is reported
+    inside a gap.
+    """
+    p = params or GaitParams()
+    acc, gyr = np.asarray(acc, dtype=np.float64), np.asarray(gyr, dtype=np.float64)
+    if acc.shape != gyr.shape or acc.ndim != 2 or acc.shape[1] != 3:
+        raise ValueError("acc and gyr must both have shape (n, 3)")
+    av, yaw = vertical_signals(acc, gyr, fs)
+    contacts = []
+    for lo, hi in finite_segments(np.column_stack([av, yaw])):
+        if hi - lo < p.min_steps * p.min_step_s * fs:
+            continue
+        seg_av, seg_yaw = av[lo:hi], yaw[lo:hi]
+        steps = _step_peaks(seg_av, fs, p)
+        steps = steps[_in_walking_runs(steps, fs, p)]
+        ics = _contact_instants(seg_av, steps, fs, p)
+        left, conf = _sides(seg_yaw, ics, fs, p)
+        for i, is_left, c in zip(ics, left, conf, strict=True):
+            contacts.append(Contact((lo + i) / fs, "L" if is_left else "R", float(c)))
+    return contacts

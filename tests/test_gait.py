@@ -1,0 +1,97 @@
+"""Foot contacts from the pelvis IMU: accuracy on simulated walking, mounting, gaps, analysis."""
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
+from sensorkit.dsp.gait import initial_contacts
+from sensorkit.sim import Dosage, SimConfig, simulate
+
+
+def walk(seed, impairment=0.0, fs_imu=100.0, muscles=("glute_med_L", "glute_med_R")):
+    return simulate(SimConfig(scenario="gait", seed=seed, fs_imu=fs_imu, muscles=muscles,
+                              dose=Dosage(gait_impairment=impairment)))  # fmt: skip
+
+
+def truth_contacts(rec):
+    block = next(b for b in rec.truth["exercises"] if b["exercise"] == "gait")
+    return np.array([r["start_s"] for r in block["reps"]]), [r["side"] for r in block["reps"]]
+
+
+def match(ref, det, tol):
+    """One-to-one pairs (i_ref, j_det) within tol, closest first."""
+    pairs = sorted((abs(r - d), i, j) for i, r in enumerate(ref) for j, d in enumerate(det) if abs(r - d) <= tol)
+    used_i, used_j, out = set(), set(), []
+    for _, i, j in pairs:
+        if i not in used_i and j not in used_j:
+            used_i.add(i), used_j.add(j), out.append((i, j))
+    return out
+
+
+@pytest.mark.parametrize("seed,impairment", [(1, 0.0), (2, 0.6), (3, 1.0)])
+def test_contacts_and_sides_on_simulated_walking(seed, impairment):
+    rec = walk(seed, impairment)
+    ref, sides = truth_contacts(rec)
+    found = initial_contacts(rec.imu[:, :3], rec.imu[:, 3:], rec.config.fs_imu)
+    det = np.array([c.t_s for c in found])
+    pairs = match(ref, det, 0.05)
+    assert len(pairs) >= 0.85 * len(ref)  # recall within 50 ms (turns and the first step are hard)
+    assert len(found) - len(pairs) <= 0.1 * len(found)  # false contacts
+    right_side = sum(found[j].side == sides[i] for i, j in pairs)
+    assert right_side >= 0.9 * len(pairs)
+    errors = [abs(det[j] - ref[i]) for i, j in pairs]
+    assert np.median(errors) < 0.025
+
+
+def test_mounting_does_not_matter():
+    rec = walk(4)
+    acc, gyr, fs = rec.imu[:, :3], rec.imu[:, 3:], rec.config.fs_imu
+    base = initial_contacts(acc, gyr, fs)
+    assert len(base) > 20
+    for euler in ([180, 0, 0], [35, -70, 120]):  # upside down, then anything
+        r = Rotation.from_euler("xyz", euler, degrees=True)
+        turned = initial_contacts(r.apply(acc), r.apply(gyr), fs)
+        assert [c.side for c in turned] == [c.side for c in base]
+        assert np.allclose([c.t_s for c in turned], [c.t_s for c in base], atol=1.5 / fs)
+
+
+def test_no_walking_no_contacts():
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=5, muscles=("glute_med_L",), dose=Dosage(reps=3)))
+    assert initial_contacts(rec.imu[:, :3], rec.imu[:, 3:], rec.config.fs_imu) == []
+    still = np.tile([0.3, -0.2, 9.8], (3000, 1)) + np.random.default_rng(0).normal(0, 0.03, (3000, 3))
+    assert initial_contacts(still, np.zeros((3000, 3)), 100.0) == []
+
+
+def test_no_contacts_inside_a_gap_and_bad_shapes():
+    rec = walk(6)
+    fs = rec.config.fs_imu
+    ref, _ = truth_contacts(rec)
+    imu = rec.imu.copy()
+    t_gap = (ref[10], ref[18])
+    imu[int(t_gap[0] * fs) : int(t_gap[1] * fs)] = np.nan
+    found = initial_contacts(imu[:, :3], imu[:, 3:], fs)
+    assert not [c for c in found if t_gap[0] <= c.t_s < t_gap[1]]
+    assert len(match(ref, np.array([c.t_s for c in found]), 0.05)) >= 0.6 * len(ref)
+    with pytest.raises(ValueError, match="shape"):
+        initial_contacts(imu[:, :2], imu[:, 3:5], fs)
+
+
+def test_gait_analysis_takes_contacts_from_the_imu():
+    rec = walk(7, muscles=("glute_med_L", "glute_med_R", "glute_max_L", "glute_max_R"))
+    fs_e, fs_i = rec.config.fs_emg, rec.config.fs_imu
+    emg = EmgData(np.arange(len(rec.emg)) / fs_e, rec.emg, list(rec.config.muscles), fs_e)
+    imu = ImuData(np.arange(len(rec.imu)) / fs_i, rec.imu[:, :3], rec.imu[:, 3:], fs_i)
+    result = analyze_session(SessionData("sim", emg, imu, rec.markers), AnalysisOptions())
+    block = next(b for b in result["exercises"] if b["exercise"] == "gait")
+    assert block["contacts_from"] == "imu"
+    truth = next(b for b in rec.truth["exercises"] if b["exercise"] == "gait")
+    ref = np.array([r["start_s"] for r in truth["reps"]])
+    got = np.array([r["reference_s"] for r in block["reps"]])
+    assert len(match(ref, got, 0.05)) >= 0.85 * len(ref)
+    # glute medius of the contact side fires in late swing, as simulated (40-120 ms before contact)
+    lat = [r["latency_ms"][f"glute_med_{r['side']}"] for r in block["reps"]
+           if r["quality"][f"glute_med_{r['side']}"] == "ok"]  # fmt: skip
+    assert len(lat) >= 0.7 * len(got) and -160 < np.median(lat) < -20
+    drops = [r["pelvic_drop_deg"] for r in block["reps"] if r.get("pelvic_drop_quality") == "ok"]
+    assert len(drops) >= 0.7 * len(got) and np.median(drops) > 1.0  # the swing side drops in stance
