@@ -28,12 +28,17 @@ lint: venv
 	$(BIN)/ruff check sensorkit tests benchmarks
 	$(BIN)/lint-imports
 
-bench: venv
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python benchmarks/run_all.py
+# benchmarks get their own environment: the comparison packages (mobgap and what it pulls
+# in) must not leak into the test environment
+BENCH := .venv-bench
+bench:
+	@[ -x $(BENCH)/bin/python ] || $(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH)/bin/python -m pip install --quiet -e '.[dev,bench]'
+	$(BENCH)/bin/python benchmarks/run_all.py
 
 vectors:
 	$(MAKE) -C firmware_protocols/sk1/firmware vectors && $(MAKE) -C firmware_protocols/sk1/firmware clean
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH) .pytest_cache .ruff_cache

@@ -23,7 +23,9 @@ the sensor's own frame, so the mounting does not matter:
   part of the swing before a left contact it rotates clockwise seen from above
   (the left side coming forward), before a right contact anticlockwise. The sign
   of the band-passed yaw rate around the contact tells the side; turning while
-  walking only adds a slow component that the band-pass removes.
+  walking adds the mean rate over the stride, which is subtracted. Feet
+  alternate, so each unbroken run of steps takes the phase that most of its
+  steps vote for.
 """
 
 from __future__ import annotations
@@ -49,9 +51,9 @@ class GaitParams:
     neighbour_s: float = 3.0
     search_before_s: float = 0.2  # the contact precedes its acceleration peak by at most this
     max_rise_s: float = 0.3  # a foot strike loads within the loading response (~0.1 s); squats take longer
-    side_band_hz: tuple[float, float] = (0.3, 3.0)  # yaw rate around stride frequency
+    side_lowpass_hz: float = 3.0  # yaw rate: the swing is at stride frequency (~1 Hz)
     side_window_s: tuple[float, float] = (-0.15, 0.05)  # around the contact
-    unsure_below: float = 0.3  # side confidence under which alternation with the neighbours decides
+    missed_step_ratio: float = 1.6  # a step time this much above its neighbours' means a step was missed
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class Contact:
 
     t_s: float
     side: str  # "L" or "R"
-    side_confidence: float
+    side_confidence: float  # how unanimously the steps of its walking run agree on the alternation
 
 
 def vertical_signals(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
@@ -106,8 +108,8 @@ def _contact_instants(av: np.ndarray, peaks: np.ndarray, fs: float, p: GaitParam
 
 
 def _sides(yaw: np.ndarray, ics: np.ndarray, fs: float, p: GaitParams) -> tuple[np.ndarray, np.ndarray]:
-    """Left? per contact, and a 0-1 confidence from how clear the yaw swing is."""
-    smooth = apply_sos(lowpass_sos(fs, min(p.side_band_hz[1], 0.4 * fs), order=2), yaw)
+    """Left? per contact, and how unanimously its run of steps voted (0-1)."""
+    smooth = apply_sos(lowpass_sos(fs, min(p.side_lowpass_hz, 0.4 * fs), order=2), yaw)
     a, b = (int(round(w * fs)) for w in p.side_window_s)
     stride = int(round(2 * p.max_step_s * fs))
     score = np.empty(len(ics))
@@ -117,17 +119,31 @@ def _sides(yaw: np.ndarray, ics: np.ndarray, fs: float, p: GaitParams) -> tuple[
         hi = ics[k + 1] if k + 1 < len(ics) and ics[k + 1] - i <= stride // 2 else i + stride // 4
         turning = np.mean(smooth[lo : max(hi, lo + 1)])
         score[k] = turning - np.mean(smooth[max(0, i + a) : max(i + b, i + 1)])
-    scale = np.median(np.abs(score)) if len(score) else 1.0
-    confidence = np.clip(np.abs(score) / (2 * scale + 1e-12), 0, 1)
-    left = score > 0
-    # feet alternate: a contact with an unclear yaw swing takes the side opposite its clear neighbours
-    close = np.diff(ics) <= p.max_step_s * fs
-    for k in np.flatnonzero(confidence < p.unsure_below):
-        nb = [j for j, ok in ((k - 1, k > 0 and close[k - 1]), (k + 1, k + 1 < len(ics) and close[k]))
-              if ok and confidence[j] >= p.unsure_below]  # fmt: skip
-        if nb and all(left[j] == left[nb[0]] for j in nb):
-            left[k] = not left[nb[0]]
-    return left, confidence
+    return _alternate(ics, score, fs, p)
+
+
+def _alternate(ics: np.ndarray, score: np.ndarray, fs: float, p: GaitParams) -> tuple[np.ndarray, np.ndarray]:
+    """Feet alternate: each run of steps with no step missed takes one phase, voted by all its steps.
+
+    One unclear yaw swing (a turn, a stumble) then cannot flip a single contact; a
+    step time well above its neighbours' (a missed step) starts a new run.
+    """
+    left, agreement = score > 0, np.zeros(len(ics))
+    if len(ics) == 0:
+        return left, agreement
+    gaps = np.diff(ics).astype(float)
+    starts = [0] + [
+        k + 1
+        for k, g in enumerate(gaps)
+        if g > p.max_step_s * fs or g > p.missed_step_ratio * np.median(gaps[max(0, k - 3) : k + 4])
+    ]
+    scale = np.median(np.abs(score)) + 1e-12
+    for a, b in zip(starts, starts[1:] + [len(ics)], strict=True):
+        parity = np.where(np.arange(b - a) % 2 == 0, 1.0, -1.0)
+        vote = np.sum(np.tanh(score[a:b] / scale) * parity)  # tanh: no single step outvotes the run
+        left[a:b] = (parity > 0) == (vote > 0)
+        agreement[a:b] = abs(vote) / (b - a)
+    return left, agreement
 
 
 def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitParams | None = None) -> list[Contact]:
