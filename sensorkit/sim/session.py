@@ -57,6 +57,7 @@ class SimRecording:
     imu: np.ndarray  # (m, 6): acc m/s^2, gyr rad/s, sensor frame
     markers: list[tuple[float, str]]
     truth: dict
+    true_up: np.ndarray | None = None  # (m, 3) unit up vector in the sensor frame at each IMU sample
 
     @property
     def duration(self) -> float:
@@ -114,11 +115,21 @@ def pelvis_motion(plan: Plan, rng, heading_deg: float) -> tuple[np.ndarray, Rota
     return t, orientation, position
 
 
+def _imu_rows(n_kinematic: int, fs_imu: float) -> np.ndarray:
+    """Kinematic samples at which the IMU samples: IMU sample k is at k / fs_imu."""
+    return np.arange(1, n_kinematic - 1, int(round(KINEMATIC_RATE / fs_imu)))
+
+
+def sensor_up(orientation: Rotation, mount: Rotation, fs_imu: float) -> np.ndarray:
+    """The true up direction in the sensor frame at each IMU sample (what orientation filters estimate)."""
+    idx = _imu_rows(len(orientation), fs_imu)
+    return (orientation[idx] * mount).inv().apply([0.0, 0.0, 1.0])
+
+
 def imu_signals(orientation: Rotation, position: np.ndarray, fs_imu: float,
                 mount: Rotation, gyro_bias: np.ndarray, rng) -> np.ndarray:  # fmt: skip
     """Accelerometer (m/s^2) and gyroscope (rad/s) of a sensor mounted at `mount` on the pelvis."""
-    step = int(round(KINEMATIC_RATE / fs_imu))
-    idx = np.arange(1, len(position) - 1, step)  # IMU sample k is at k / fs_imu
+    idx = _imu_rows(len(position), fs_imu)
     dt = 1 / KINEMATIC_RATE
     omega_pelvis = (orientation[idx - 1].inv() * orientation[idx + 1]).as_rotvec() / (2 * dt)
     gyr = mount.inv().apply(omega_pelvis)
@@ -220,4 +231,4 @@ def simulate(cfg: SimConfig) -> SimRecording:
         "markers": [[round(t, 4), text] for t, text in plan.markers],
     }
     markers = plan.markers if cfg.markers else []
-    return SimRecording(cfg, emg, imu, markers, truth)
+    return SimRecording(cfg, emg, imu, markers, truth, sensor_up(orientation, mount, cfg.fs_imu))
