@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sensorkit.dsp.movement_stream import LiveMovement, LiveMovementParams
 from sensorkit.dsp.orientation import GravityTracker, gravity_direction
 from sensorkit.dsp.pelvis import PelvisCalibration, angles, calibrate, detect_calibration
 
@@ -96,3 +97,42 @@ def rep_drop(track: PelvisTrack, start_s: float, end_s: float, stance: str,
         quality = "saturated"
     return {"pelvic_drop_deg": round(float(d[k]), 2), "pelvic_drop_peak_s": round(float(track.timestamps[a + k]), 4),
             "pelvic_drop_flag": bool(d[k] > threshold_deg), "pelvic_drop_quality": quality}  # fmt: skip
+
+
+class LiveDrop:
+    """Per-repetition pelvic drop on a live stream: repetitions from `LiveMovement`, obliquity from
+    `LiveObliquity`, the drop as `rep_drop` computes it, reported `settle_s` (0.3 s) after each
+    repetition ends. Feed the stream from the end of the calibration's quiet standing
+    [standing[0], standing[1]) (samples of `acc`/`gyr` there); times are s since that point.
+    """
+
+    def __init__(self, track: PelvisTrack, fs: float, stance: str, standing_acc: np.ndarray,
+                 standing_gyr: np.ndarray, threshold_deg: float = DROP_THRESHOLD_DEG) -> None:  # fmt: skip
+        self.fs, self.stance, self.threshold = fs, stance, threshold_deg
+        self._oblique = LiveObliquity(track, fs)
+        self._moves = LiveMovement(fs, standing_acc, standing_gyr)
+        self._obl = np.zeros(0)  # obliquity since `_start` (absolute sample index)
+        self._sat = np.zeros(0, dtype=bool)
+        self._start = 0
+        self._keep = int(LiveMovementParams().lookback_s * fs) + 1
+
+    def process(self, acc: np.ndarray, gyr: np.ndarray) -> list[dict]:
+        """Results of the repetitions that ended in this chunk (onset_s, end_s and rep_drop's fields)."""
+        self._obl = np.concatenate([self._obl, self._oblique.process(acc, gyr)])
+        sat = (np.abs(acc) >= SATURATION[0]).any(axis=1) | (np.abs(gyr) >= SATURATION[1]).any(axis=1)
+        self._sat = np.concatenate([self._sat, sat])
+        out = []
+        for ev in self._moves.process(acc, gyr):
+            if ev.kind == "end":
+                times = (self._start + np.arange(len(self._obl))) / self.fs
+                track = PelvisTrack(times, self._obl, self._oblique.calibration, self._sat, np.zeros(3), 0.0)
+                drop = rep_drop(track, ev.onset_s, ev.t_s, self.stance, self.threshold)
+                out.append({"onset_s": ev.onset_s, "end_s": ev.t_s, "reported_s": ev.detected_s} | drop)
+        self._trim()
+        return out
+
+    def _trim(self) -> None:
+        """Keep only what a repetition still in progress may need."""
+        if not self._moves.moving:
+            cut = max(0, len(self._obl) - self._keep)
+            self._obl, self._sat, self._start = self._obl[cut:], self._sat[cut:], self._start + cut

@@ -1,0 +1,145 @@
+"""Live repetitions and movement onsets from the pelvis IMU, chunk by chunk.
+
+The offline `movement_periods` scales motion by the block's own range, which a live
+stream does not know yet. Here motion is measured against rest, as offline: the
+gyroscope's departure from its bias and the accelerometer's from the resting
+posture, each in units of quiet-standing noise (`MovementParams.sway_*`, or the
+calibration's when larger). A repetition starts when that motion z-score stays
+above `on_z` for 50 ms; its onset is then traced back with the same flat-then-ramp
+fit as offline, from data already received, so the onset arrives as soon as the
+motion is clear. It ends when the pelvis is back in its resting posture and still
+for `settle_s`, or still for `new_posture_s` somewhere else (the patient lay down).
+
+`process` returns the events of each chunk; the sequence of events does not depend
+on how the stream is chunked, and `movement_events` (the offline form) is this
+detector run over one chunk.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from sensorkit.dsp.filters import StreamingFilter, apply_sos, lowpass_sos
+from sensorkit.dsp.movement import MovementParams, hinge_onset
+from sensorkit.dsp.onset import group_delay_s
+
+
+@dataclass(frozen=True)
+class LiveMovementParams:
+    on_z: float = 8.0  # motion z-score that starts a repetition (held 50 ms)
+    off_z: float = 4.0  # below this the pelvis is still
+    settle_s: float = 0.3  # still this long in the resting posture: the repetition has ended
+    posture_tol_deg: float = 3.0  # back in the resting posture: within this tilt, or no longer moving
+    new_posture_s: float = 5.0  # still this long elsewhere: a new resting posture ...
+    posture_change_deg: float = 60.0  # ... or sooner when this far from the old one (lying down) ...
+    posture_change_s: float = 1.0  # ... for this long (a forward bend's brief hold is not lying down)
+    lookback_s: float = 4.0  # the onset fit looks back at most this far
+
+
+@dataclass(frozen=True)
+class MovementEvent:
+    kind: str  # "onset" (a repetition has begun) or "end" (it is over)
+    t_s: float  # onset or end time, s since the first sample
+    onset_s: float  # the repetition's movement onset
+    detected_s: float  # when the stream had shown it (s since the first sample)
+
+
+class LiveMovement:
+    """Repetitions of one IMU (acc m/s^2, gyr rad/s, (n, 3)) at `fs` Hz, from a known rest.
+
+    Rest (gyro bias, posture, noise) is learnt from the calibration's quiet standing
+    (`standing_acc`, `standing_gyr`); the stream then starts after it.
+    """
+
+    def __init__(self, fs: float, standing_acc: np.ndarray, standing_gyr: np.ndarray,
+                 params: LiveMovementParams = LiveMovementParams(),
+                 movement: MovementParams = MovementParams()) -> None:  # fmt: skip
+        self.fs, self.p, self.m = fs, params, movement
+        sos = lowpass_sos(fs, min(movement.smooth_hz, 0.4 * fs))
+        self.delay_s = group_delay_s(sos, fs, 0.5)
+        # rest from the calibration's quiet standing: bias, posture and noise of the smoothed signals
+        quiet = apply_sos(sos, np.column_stack([standing_gyr, standing_acc]), causal=True)[int(0.5 * fs) :]
+        centre = np.nanmedian(quiet, axis=0)
+        spread = 1.4826 * np.nanmedian(np.abs(quiet - centre), axis=0)
+        self.bias, self.rest = centre[:3], centre[3:].copy()
+        self.sd_gyr = max(float(np.max(spread[:3])), movement.sway_gyr)
+        self.sd_acc = max(float(np.max(spread[3:])), movement.sway_acc)
+        self._filt = StreamingFilter(sos)
+        self._z = deque(maxlen=int(params.lookback_s * fs) + 1)  # recent motion z-scores
+        self._n = 0
+        self._moving = False
+        self._above = self._still = self._still_here = 0
+        self._onset = 0.0
+        self._still_sum = np.zeros(3)
+
+    @property
+    def moving(self) -> bool:
+        """A repetition has begun and not yet ended."""
+        return self._moving
+
+    def process(self, acc: np.ndarray, gyr: np.ndarray) -> list[MovementEvent]:
+        """Events completed by this chunk, in time order."""
+        smooth = self._filt.process(np.column_stack([gyr, acc]))
+        events = []
+        for g, a in zip(smooth[:, :3], smooth[:, 3:], strict=True):
+            events += self._step(g, a)
+            self._n += 1
+        return events
+
+    def _step(self, g: np.ndarray, a: np.ndarray) -> list[MovementEvent]:
+        if not (np.isfinite(g).all() and np.isfinite(a).all()):
+            self._z.append(0.0)
+            return []
+        z_gyr = float(np.max(np.abs(g - self.bias)) / self.sd_gyr)
+        z = max(z_gyr, float(np.max(np.abs(a - self.rest)) / self.sd_acc))
+        self._z.append(z)
+        still = z_gyr < self.p.off_z
+        cos = a @ self.rest / (np.linalg.norm(a) * np.linalg.norm(self.rest) + 1e-12)
+        tilt = np.degrees(np.arccos(min(1.0, cos)))
+        back = tilt < self.p.posture_tol_deg or z < self.p.on_z
+        self._still = self._still + 1 if still else 0
+        self._still_here = self._still_here + 1 if still and back else 0
+        self._still_sum = self._still_sum + a if self._still > 1 else (a.copy() if still else np.zeros(3))
+        if not self._moving:
+            if still:  # the resting posture follows slow drift while nothing moves
+                self.rest += (a - self.rest) / self.fs
+            self._above = self._above + 1 if z > self.p.on_z else 0
+            return [self._start()] if self._above >= max(1, int(0.05 * self.fs)) else []
+        if self._still_here >= self.p.settle_s * self.fs:
+            return [self._end(self._still_here)]
+        lying_down = tilt > self.p.posture_change_deg and self._still >= self.p.posture_change_s * self.fs
+        if lying_down or self._still >= self.p.new_posture_s * self.fs:
+            return [self._end(self._still)]
+        return []
+
+    def _start(self) -> MovementEvent:
+        """The motion is clear: fit its onset over the rise since the last rest."""
+        self._moving = True
+        self._still = self._still_here = 0
+        z = np.array(self._z)
+        rests = [i for i in range(len(z) - 1, -1, -1) if z[i] < 3.0]
+        rest_end = rests[0] if rests else 0
+        begin = max(0, rest_end - int(0.2 * self.fs))
+        onset_idx = self._n - (len(z) - 1) + begin + hinge_onset(z[begin:])
+        self._onset = max(onset_idx / self.fs - self.delay_s, 0.0)
+        return MovementEvent("onset", self._onset, self._onset, self._n / self.fs)
+
+    def _end(self, quiet_for: int) -> MovementEvent:
+        self._moving = False
+        self._above = 0
+        self.rest = self._still_sum / max(self._still, 1)  # where the patient settled
+        end = max((self._n - quiet_for + 1) / self.fs - self.delay_s, self._onset)
+        return MovementEvent("end", end, self._onset, self._n / self.fs)
+
+
+def movement_events(acc: np.ndarray, gyr: np.ndarray, fs: float, standing: tuple[int, int],
+                    params: LiveMovementParams = LiveMovementParams()) -> list[MovementEvent]:  # fmt: skip
+    """The offline form of `LiveMovement`: the events after the quiet standing [start, stop) (samples),
+    times in s since the first sample of the arrays."""
+    a, b = standing
+    live = LiveMovement(fs, acc[a:b], gyr[a:b], params)
+    return [MovementEvent(e.kind, e.t_s + b / fs, e.onset_s + b / fs, e.detected_s + b / fs)
+            for e in live.process(acc[b:], gyr[b:])]  # fmt: skip

@@ -1,0 +1,76 @@
+"""Live twins of the IMU analysis: repetitions, movement onset and pelvic drop, chunk by chunk."""
+
+import numpy as np
+import pytest
+
+from sensorkit.analysis.pelvic_drop import LiveDrop, track_pelvis
+from sensorkit.dsp.movement_stream import LiveMovement, movement_events
+from sensorkit.sim import Dosage, SimConfig, simulate
+
+
+@pytest.fixture(scope="module")
+def squats():
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=61, muscles=("glute_med_L",),
+                             dose=Dosage(reps=4, pelvic_drop_deg=6.0)))  # fmt: skip
+    fs = rec.config.fs_imu
+    standing = tuple(int(x * fs) for x in rec.truth["calibration"]["standing"][0])
+    return rec, fs, standing
+
+
+def chunked(obj, acc, gyr, sizes):
+    out, i = [], 0
+    for n in sizes:
+        out += obj.process(acc[i : i + n], gyr[i : i + n])
+        i += n
+    return out + obj.process(acc[i:], gyr[i:])
+
+
+def true_reps(rec):
+    return [(b["side"], r) for b in rec.truth["exercises"] for r in b["reps"]]
+
+
+def test_live_movement_is_the_same_for_any_chunking(squats):
+    rec, fs, (a, b) = squats
+    acc, gyr = rec.imu[b:, :3], rec.imu[b:, 3:]
+    whole = LiveMovement(fs, rec.imu[a:b, :3], rec.imu[a:b, 3:]).process(acc, gyr)
+    assert len(whole) >= 2 * 8  # onset + end of 8 squats (and the two calibration bends)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        sizes = rng.integers(1, 400, size=len(acc) // 150)
+        assert chunked(LiveMovement(fs, rec.imu[a:b, :3], rec.imu[a:b, 3:]), acc, gyr, sizes) == whole
+
+
+def test_live_movement_onsets_and_ends(squats):
+    rec, fs, standing = squats
+    events = movement_events(rec.imu[:, :3], rec.imu[:, 3:], fs, standing)
+    onsets = np.array([e.onset_s for e in events if e.kind == "onset"])
+    ends = [e for e in events if e.kind == "end"]
+    errors = []
+    for _, r in true_reps(rec):
+        d = np.abs(onsets - r["movement_onset_s"])
+        assert d.min() < 0.35, f"no live onset near {r['movement_onset_s']:.2f} s"
+        errors.append(d.min())
+    assert np.median(errors) < 0.03
+    # each end is reported within 0.5 s of the end it reports
+    assert all(e.detected_s - e.t_s <= 0.5 for e in ends)
+
+
+def test_live_drop_per_repetition(squats):
+    rec, fs, (a, b) = squats
+    track = track_pelvis(np.arange(len(rec.imu)) / fs, rec.imu[:, :3], rec.imu[:, 3:], fs, rec.markers)
+    acc, gyr = rec.imu[b:, :3], rec.imu[b:, 3:]
+    results = {}
+    for side in "LR":
+        live = LiveDrop(track, fs, side, rec.imu[a:b, :3], rec.imu[a:b, 3:])
+        results[side] = chunked(live, acc, gyr, np.random.default_rng(1).integers(1, 300, size=len(acc) // 100))
+        again = LiveDrop(track, fs, side, rec.imu[a:b, :3], rec.imu[a:b, 3:]).process(acc, gyr)
+        assert again == results[side]  # chunking does not matter
+    for side, r in true_reps(rec):
+        onset = r["movement_onset_s"] - b / fs
+        got = min(results[side], key=lambda x: abs(x["onset_s"] - onset))
+        assert abs(got["onset_s"] - onset) < 0.35
+        assert got["pelvic_drop_quality"] == "ok"
+        assert abs(got["pelvic_drop_deg"] - r["pelvic_drop_deg"]) < 1.0
+        assert got["pelvic_drop_flag"] == (got["pelvic_drop_deg"] > 5.0)
+        assert got["reported_s"] - got["end_s"] <= 0.5
+        assert got["end_s"] >= r["end_s"] - b / fs - 0.8  # not cut off before the squat is over
