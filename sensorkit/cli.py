@@ -22,12 +22,13 @@ from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG
 from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
 from sensorkit.analysis.timing import DELAY_MARGIN_MS, TimingParams
 from sensorkit.devices.spec import open_device
+from sensorkit.dsp.gait import initial_contacts
 from sensorkit.dsp.onset import DETECTORS, OnsetParams
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.recorder import Recorder
-from sensorkit.recording.text_import import TextImport, read_gait_events, read_text_emg, write_xdf
+from sensorkit.recording.text_import import TextImport, read_gait_events, read_text_emg, read_text_imu, write_xdf
 from sensorkit.recording.xdf_reader import Recording, read_xdf
-from sensorkit.report.table import format_result, result_csv
+from sensorkit.report.table import contacts_summary, format_result, result_csv
 from sensorkit.streams import IMU_CHANNELS
 
 SIM_MONTAGE = "simulated: bipolar surface EMG at SENIAM sites; IMU over S2, x anterior y left z superior"
@@ -263,6 +264,43 @@ def cmd_analyze(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- contacts
+
+
+def _walking_imu(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(timestamps, acc m/s^2, gyr rad/s, rate) of the lower-back IMU in an XDF or text file."""
+    if args.file.lower().endswith(".xdf"):
+        rec = read_xdf(args.file)
+        streams = _imu_streams(rec)
+        if not streams:
+            raise SensorkitError(f"{args.file} has no IMU stream with {', '.join(IMU_CHANNELS)}")
+        s = streams[0]
+        x = s.samples[:, [s.info.channels.index(c) for c in IMU_CHANNELS]]
+        fs = s.info.srate or (len(s.timestamps) - 1) / (s.timestamps[-1] - s.timestamps[0])
+        return s.timestamps, x[:, :3], x[:, 3:], float(fs)
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    t, acc, gyr, fs, units = read_text_imu(args.file, args.rate, args.time_column, columns,
+                                           args.acc_unit, args.gyr_unit)  # fmt: skip
+    print(f"{args.file}: {units}", file=sys.stderr)
+    return t, acc, gyr, fs
+
+
+def cmd_contacts(args) -> int:
+    t, acc, gyr, fs = _walking_imu(args)
+    if len(t) < 2 * fs:
+        raise SensorkitError(f"{args.file}: less than 2 s of IMU data")
+    found = initial_contacts(acc, gyr, fs)
+    index = np.arange(len(t))
+    times = [float(np.interp(c.t_s * fs, index, t)) for c in found]
+    print(contacts_summary(times, [c.side for c in found], float(t[-1] - t[0])))
+    if args.csv:
+        rows = ["t_s,side,side_confidence"] + [f"{tt:.4f},{c.side},{c.side_confidence:.2f}"
+                                                for tt, c in zip(times, found, strict=True)]  # fmt: skip
+        Path(args.csv).write_text("\n".join(rows) + "\n")
+        print(f"wrote {args.csv}")
+    return 0
+
+
 # ---------------------------------------------------------------- import
 
 
@@ -401,6 +439,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--events-side", choices=("L", "R"), default="R", help="the foot of --events")
     session_args(sp)
     sp.set_defaults(func=cmd_import)
+
+    sp = sub.add_parser("contacts", help="foot contacts in walking from a lower-back IMU",
+                        description="Find the initial contacts of both feet, with their side, in walking "
+                        "recorded by one IMU on the lower back (sacrum or L5), mounted any way round: from "
+                        "a recording's pelvis IMU stream, or from a text/CSV export with accelerometer and "
+                        "gyroscope columns.")  # fmt: skip
+    sp.add_argument("file", help="FILE.xdf, or a text/CSV export")
+    sp.add_argument("--csv", help="write the contacts (t_s, side, side_confidence) here")
+    sp.add_argument("--rate", type=float, help="text files: sample rate, Hz (unless --time-column gives it)")
+    sp.add_argument("--time-column", help="text files: column holding time in seconds")
+    sp.add_argument("--columns", help="text files: the accelerometer x,y,z and gyroscope x,y,z columns, "
+                    "if not named acc_x ... gyr_z")  # fmt: skip
+    sp.add_argument("--acc-unit", help="text files: m/s^2 or g (default: recognised from the data)")
+    sp.add_argument("--gyr-unit", help="text files: rad/s or deg/s (default: recognised from the data)")
+    sp.set_defaults(func=cmd_contacts)
 
     sp = sub.add_parser("demo", help="the built-in demonstration (no hardware)",
                         description="Stream a simulated patient through the pipeline into a "

@@ -1,5 +1,7 @@
 """Foot contacts from the pelvis IMU: accuracy on simulated walking, mounting, gaps, analysis."""
 
+import json
+
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -95,3 +97,46 @@ def test_gait_analysis_takes_contacts_from_the_imu():
     assert len(lat) >= 0.7 * len(got) and -160 < np.median(lat) < -20
     drops = [r["pelvic_drop_deg"] for r in block["reps"] if r.get("pelvic_drop_quality") == "ok"]
     assert len(drops) >= 0.7 * len(got) and np.median(drops) > 1.0  # the swing side drops in stance
+
+
+def test_contacts_command_on_xdf_and_text_exports(tmp_path, capsys):
+    from sensorkit.cli import main
+
+    xdf = tmp_path / "walk.xdf"
+    assert main(["simulate", "gait", "--seed", "8", "-o", str(xdf)]) == 0
+    assert main(["contacts", str(xdf), "--csv", str(tmp_path / "c.csv")]) == 0
+    from_xdf = np.genfromtxt(tmp_path / "c.csv", delimiter=",", names=True, dtype=None, encoding=None)
+    truth = json.loads((tmp_path / "walk.truth.json").read_text())  # on the file's clock
+    block = next(b for b in truth["exercises"] if b["exercise"] == "gait")
+    ref, sides = np.array([r["start_s"] for r in block["reps"]]), [r["side"] for r in block["reps"]]
+    pairs = match(ref, from_xdf["t_s"], 0.05)
+    assert len(pairs) >= 0.85 * len(ref)
+    assert sum(from_xdf["side"][j] == sides[i] for i, j in pairs) >= 0.9 * len(pairs)
+    # the same walk as a text export in g and deg/s, with other column names: units recognised
+    rec = walk(8)
+    fs = rec.config.fs_imu
+    table = np.column_stack([np.arange(len(rec.imu)) / fs, rec.imu[:, :3] / 9.80665, np.degrees(rec.imu[:, 3:])])
+    path = tmp_path / "walk.csv"
+    np.savetxt(path, table, delimiter=",", header="time,ax,ay,az,gx,gy,gz", comments="")
+    capsys.readouterr()
+    assert main(["contacts", str(path), "--time-column", "time", "--columns", "ax,ay,az,gx,gy,gz",
+                 "--csv", str(tmp_path / "t.csv")]) == 0  # fmt: skip
+    out = capsys.readouterr()
+    assert "accelerometer in g, gyroscope in deg/s" in out.err and "initial contacts" in out.out
+    from_text = np.genfromtxt(tmp_path / "t.csv", delimiter=",", names=True, dtype=None, encoding=None)
+    direct = initial_contacts(rec.imu[:, :3], rec.imu[:, 3:], fs)
+    assert np.allclose(from_text["t_s"], [c.t_s for c in direct], atol=1.5 / fs)
+    assert list(from_text["side"]) == [c.side for c in direct]
+
+
+def test_contacts_command_errors(tmp_path, capsys):
+    from sensorkit.cli import main
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n3,4\n")
+    for argv, message in ((["contacts", str(bad), "--rate", "100"], "six IMU columns"),
+                          (["contacts", str(tmp_path / "none.csv"), "--rate", "100"], "cannot read"),
+                          (["contacts", str(bad)], "six IMU columns")):  # fmt: skip
+        assert main(argv) != 0
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

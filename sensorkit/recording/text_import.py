@@ -123,6 +123,51 @@ def read_text_emg(spec: TextImport) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return t, x, list(table.columns)
 
 
+IMU_COLUMNS = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+
+
+def _guess_unit(x: np.ndarray, choices: dict[str, float], given: str | None, what: str) -> str:
+    """The unit of a column group: given, or the one whose typical magnitude fits (see `choices`)."""
+    if given:
+        if to_si(given)[0] not in ("m/s^2", "rad/s"):
+            raise SensorkitError(f"unit {given!r} is not a unit of {what}")
+        return given
+    level = float(np.nanpercentile(np.abs(x), 99)) if np.isfinite(x).any() else 0.0
+    return next(unit for unit, below in choices.items() if level < below)
+
+
+def read_text_imu(path: str, rate_hz: float | None = None, time_column: str | None = None,
+                  columns: list[str] | None = None, acc_unit: str | None = None,
+                  gyr_unit: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, str]:  # fmt: skip
+    """(timestamps s, acc m/s^2, gyr rad/s, rate Hz, units note) of an IMU text export.
+
+    `columns` names the six columns (accelerometer x y z, gyroscope x y z) where they are
+    not called acc_x ... gyr_z. Without a unit, the accelerometer is taken as g when its
+    magnitude is about 1 (else m/s^2) and the gyroscope as deg/s when it turns faster
+    than 10 units/s at times (a pelvis seldom turns 10 rad/s).
+    """
+    table = _read_table(path)
+    lower = {c.lower(): c for c in table}
+    names = columns or [lower[c] for c in IMU_COLUMNS if c in lower]
+    if len(names) != 6 or any(c not in table for c in names):
+        raise SensorkitError(f"{path}: name the six IMU columns with --columns ax,ay,az,gx,gy,gz "
+                             f"(columns: {', '.join(table)})")  # fmt: skip
+    if time_column:
+        if time_column not in table:
+            raise SensorkitError(f"{path}: no column {time_column!r} (columns: {', '.join(table)})")
+        t = table[time_column].to_numpy()
+        rate_hz = rate_hz or float(np.round(1.0 / np.median(np.diff(t)), 3))
+    elif rate_hz is None:
+        raise SensorkitError("give the sample rate (--rate) or the time column (--time-column)")
+    else:
+        t = np.arange(len(table)) / rate_hz
+    x = table[names].to_numpy()
+    acc_u = _guess_unit(np.linalg.norm(x[:, :3], axis=1), {"g": 4.0, "m/s^2": np.inf}, acc_unit, "acceleration")
+    gyr_u = _guess_unit(x[:, 3:], {"rad/s": 10.0, "deg/s": np.inf}, gyr_unit, "angular rate")
+    acc, gyr = x[:, :3] * to_si(acc_u)[1], x[:, 3:] * to_si(gyr_u)[1]
+    return t, acc, gyr, float(rate_hz), f"accelerometer in {acc_u}, gyroscope in {gyr_u}"
+
+
 def read_gait_events(path: str, side: str, t0: float = 0.0) -> list[tuple[float, str]]:
     """Markers from a CSV of foot-contact times (s): `initial_contact:SIDE` and `final_contact:SIDE`."""
     table = _read_table(path)

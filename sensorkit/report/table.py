@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import numpy as np
+
 
 def _cell(lat, sd, quality) -> str:
     if lat is None:
@@ -97,3 +99,22 @@ def result_csv(result: dict) -> str:
                     "pelvic_drop_deg": rep.get("pelvic_drop_deg"), "pelvic_drop_flag": rep.get("pelvic_drop_flag"),
                 })  # fmt: skip
     return out.getvalue()
+
+
+def contacts_summary(times: list[float], sides: list[str], duration_s: float) -> str:
+    """Initial contacts found in a walk: count, sides, cadence and step times (s)."""
+    if not times:
+        return f"no walking found in {duration_s:.0f} s (at least 4 steps in a row are needed)"
+    t = np.asarray(times)
+    steps = np.diff(t)
+    walking = steps[steps <= 1.3]  # within a walking bout
+    lines = [f"{len(t)} initial contacts in {duration_s:.0f} s: "
+             f"{sides.count('L')} left, {sides.count('R')} right"]  # fmt: skip
+    if walking.size:
+        lines.append(f"cadence {60 / np.median(walking):.0f} steps/min")
+        for side in "LR":  # a step is named after the contact that ends it
+            own = [s for s, side_end in zip(steps, sides[1:], strict=True)
+                   if side_end == side and s <= 1.3]  # fmt: skip
+            if own:
+                lines.append(f"step time ending on {side}: mean {np.mean(own):.3f} s (sd {np.std(own):.3f})")
+    return "\n".join(lines)
