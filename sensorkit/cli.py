@@ -380,8 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("simulate", help="write a simulated session and its ground truth",
                         description="Simulate a patient session as fast as possible into an XDF "
                         "file, with the ground truth in NAME.truth.json beside it.")  # fmt: skip
-    sp.add_argument("scenario", help="session, single_leg_squat, prone_hip_extension, glute_bridge, gait, "
-                    "calibration")  # fmt: skip
+    sp.add_argument("scenario", help="session, single_leg_squat, step_down, single_leg_stance, "
+                    "prone_hip_extension, glute_bridge, gait, calibration")  # fmt: skip
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="simulator parameter, e.g. glute_delay_ms=120 or pelvic_drop_deg=8")

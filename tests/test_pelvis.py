@@ -118,3 +118,25 @@ def test_live_obliquity_equals_offline_for_any_chunking():
         np.testing.assert_allclose(np.concatenate(parts), track.obliquity[:n], rtol=0, atol=1e-9)
 
     check()
+
+
+@pytest.mark.parametrize("scenario", ["step_down", "single_leg_stance"])
+def test_step_down_and_single_leg_stance_repetitions_and_drops(scenario):
+    from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
+
+    rec = simulate(SimConfig(scenario=scenario, seed=97, muscles=("glute_med_L", "glute_med_R"),
+                             dose=Dosage(reps=4, pelvic_drop_deg=6.0)))  # fmt: skip
+    fs_e, fs_i = rec.config.fs_emg, rec.config.fs_imu
+    emg = EmgData(np.arange(len(rec.emg)) / fs_e, rec.emg, list(rec.config.muscles), fs_e)
+    imu = ImuData(np.arange(len(rec.imu)) / fs_i, rec.imu[:, :3], rec.imu[:, 3:], fs_i)
+    result = analyze_session(SessionData("sim", emg, imu, rec.markers), AnalysisOptions())
+    blocks = [b for b in result["exercises"]]
+    assert [(b["exercise"], b["side"]) for b in blocks] == [(scenario, "L"), (scenario, "R")]
+    for got, want in zip(blocks, rec.truth["exercises"], strict=True):
+        assert len(got["reps"]) == len(want["reps"])  # a long hold is one repetition, not several
+        for r, w in zip(got["reps"], want["reps"], strict=True):
+            assert abs(r["movement_onset_s"] - w["movement_onset_s"]) < 0.05
+            assert r["pelvic_drop_quality"] == "ok"
+            assert abs(r["pelvic_drop_deg"] - w["pelvic_drop_deg"]) < 1.0
+            side = got["side"]
+            assert r["quality"][f"glute_med_{side}"] == "ok"

@@ -35,6 +35,8 @@ class MovementParams:
     off_fraction: float = 0.15  # ... and ends below rest + this x (peak - rest)
     min_period_s: float = 0.4
     merge_gap_s: float = 0.3
+    fragment_fraction: float = 0.3  # a period this much shorter than the block's typical one ...
+    fragment_gap_s: float = 1.0  # ... starting this soon after the previous one belongs to it
     rest_s: float = 1.0  # least pause before a movement to measure its onset against
     settle_s: float = 0.5  # the body settles this long after a movement before rest begins
     sway_gyr: float = np.radians(0.5)  # rad/s: least angular-rate noise of quiet standing
@@ -98,7 +100,7 @@ def movement_periods(acc: np.ndarray, gyr: np.ndarray, fs: float,
     g, a = _speed(acc, gyr, fs, p)
     speed = np.linalg.norm(g - _rest_bias(gyr, fs), axis=1)
     act = _activity(speed, a, fs)
-    periods = _hysteresis(act > p.on_fraction, act > p.off_fraction, fs, p)
+    periods = _absorb_fragments(_hysteresis(act > p.on_fraction, act > p.off_fraction, fs, p), fs, p)
     delay = group_delay_s(lowpass_sos(fs, min(p.smooth_hz, 0.4 * fs)), fs, 0.5)
     out = []
     prev_end = 0
@@ -116,6 +118,24 @@ def _hysteresis(on: np.ndarray, stay: np.ndarray, fs: float, p: MovementParams) 
     """Periods that reach `on` and last while `stay`, merged across short gaps."""
     runs = [(a, b) for a, b in true_runs(stay) if on[a:b].any()]
     return [(a, b) for a, b in merge_runs(runs, p.merge_gap_s * fs) if b - a >= p.min_period_s * fs]
+
+
+def _absorb_fragments(periods: list[tuple[int, int]], fs: float, p: MovementParams) -> list[tuple[int, int]]:
+    """A brief burst of motion soon after a long period ends is that period's last part.
+
+    A patient who levels the pelvis before putting the foot down after a single-leg
+    stance pauses briefly before the final step; that step is not a repetition.
+    """
+    if len(periods) < 2:
+        return periods
+    typical = float(np.median([b - a for a, b in periods]))
+    out = [periods[0]]
+    for a, b in periods[1:]:
+        if b - a < p.fragment_fraction * typical and a - out[-1][1] <= p.fragment_gap_s * fs:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
 
 
 def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams) -> int:

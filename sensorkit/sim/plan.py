@@ -146,44 +146,71 @@ def _close_block(plan: Plan, block: dict, t: float, rng) -> float:
 
 def add_single_leg_squat(plan: Plan, t: float, side: str, dose: Dosage, rng) -> float:
     """Single-leg squats on stance leg `side`, starting each from quiet bilateral stance."""
-    sign = 1.0 if side == "L" else -1.0  # + rotation about x raises the left side
-    other = "R" if side == "L" else "L"
     block = _open_block(plan, t, "single_leg_squat", side, "movement")
     for i in range(dose.reps):
-        start = t
-        tm = t + _sway_rest(rng)
-        shift, down = rng.uniform(0.4, 0.6), rng.uniform(0.9, 1.4)
-        hold, up = rng.uniform(0.2, 0.5), rng.uniform(0.9, 1.4)
-        squat0 = tm + shift * 0.6
-        move_time = shift * 0.6 + down + hold + up + shift
-        _pulse(plan, "y", tm, shift, move_time - 2 * shift, shift, sign * rng.uniform(0.03, 0.06))
-        _pulse(plan, "z", squat0, down, hold, up, -rng.uniform(0.12, 0.25))
-        _pulse(plan, "tilt", squat0, down, hold, up, rng.uniform(8, 18))
-        _pulse(plan, "rotation", squat0, down, hold, up, rng.normal(0, 3))
-        drop = rng.normal(dose.pelvic_drop_deg, dose.pelvic_drop_sd_deg)
-        _pulse(plan, "obliquity", squat0, down * rng.uniform(0.7, 1.0), hold, up, sign * drop)
-        end = tm + move_time + 0.3
-        off = end - rng.uniform(0.3, 0.6)
-        delay = rng.normal(dose.glute_delay_ms, dose.glute_delay_sd_ms) / 1000
-        onsets = {
-            f"glute_med_{side}": plan.burst(f"glute_med_{side}", tm + delay, rng.uniform(0.3, 0.55), off, rng),
-            f"glute_max_{side}": plan.burst(f"glute_max_{side}", tm + delay + rng.normal(0, 0.015),
-                                            rng.uniform(0.2, 0.45), off, rng),
-            f"biceps_femoris_{side}": plan.burst(f"biceps_femoris_{side}", tm + rng.uniform(0.0, 0.15),
-                                                 rng.uniform(0.12, 0.25), off, rng),
-            f"glute_med_{other}": None,
-            f"glute_max_{other}": None,
-        }  # fmt: skip
-        for s in "LR":
-            onsets[f"erector_spinae_{s}"] = plan.burst(
-                f"erector_spinae_{s}", tm + rng.uniform(0.05, 0.25), rng.uniform(0.08, 0.18), off, rng
-            )
-        onsets = {m: v for m, v in onsets.items() if m in plan.muscles}
-        plan.artefact_times.append(tm)
-        rep = _rep_truth(i + 1, start, end, tm, "movement", tm, onsets)
-        rep["pelvic_drop_param_deg"] = drop
-        block["reps"].append(rep)
-        t = end
+        t = _single_leg_rep(plan, block, t, side, dose, rng, i + 1, (0.12, 0.25), (0.2, 0.5), (8, 18))
+    return _close_block(plan, block, t, rng)
+
+
+def _single_leg_rep(plan: Plan, block: dict, t: float, side: str, dose: Dosage, rng, index: int,
+                    depth_m: tuple[float, float], hold_s: tuple[float, float], tilt_deg: tuple[float, float],
+                    forward_m: float = 0.0) -> float:  # fmt: skip
+    """One single-leg repetition from quiet bilateral stance: weight shift onto `side`, the pelvis
+    lowers by `depth_m` (0 for stance alone), holds, comes back; the other side drops."""
+    sign = 1.0 if side == "L" else -1.0  # + rotation about x raises the left side
+    other = "R" if side == "L" else "L"
+    start = t
+    tm = t + _sway_rest(rng)
+    shift, down = rng.uniform(0.4, 0.6), rng.uniform(0.9, 1.4)
+    hold, up = rng.uniform(*hold_s), rng.uniform(0.9, 1.4)
+    move0 = tm + shift * 0.6
+    move_time = shift * 0.6 + down + hold + up + shift
+    _pulse(plan, "y", tm, shift, move_time - 2 * shift, shift, sign * rng.uniform(0.03, 0.06))
+    if depth_m[1] > 0:
+        _pulse(plan, "z", move0, down, hold, up, -rng.uniform(*depth_m))
+    if forward_m:
+        _pulse(plan, "x", move0, down, hold, up, rng.uniform(0.5, 1.0) * forward_m)
+    _pulse(plan, "tilt", move0, down, hold, up, rng.uniform(*tilt_deg))
+    _pulse(plan, "rotation", move0, down, hold, up, rng.normal(0, 3))
+    drop = rng.normal(dose.pelvic_drop_deg, dose.pelvic_drop_sd_deg)
+    _pulse(plan, "obliquity", move0, down * rng.uniform(0.7, 1.0), hold, up, sign * drop)
+    end = tm + move_time + 0.3
+    off = end - rng.uniform(0.3, 0.6)
+    delay = rng.normal(dose.glute_delay_ms, dose.glute_delay_sd_ms) / 1000
+    onsets = {
+        f"glute_med_{side}": plan.burst(f"glute_med_{side}", tm + delay, rng.uniform(0.3, 0.55), off, rng),
+        f"glute_max_{side}": plan.burst(f"glute_max_{side}", tm + delay + rng.normal(0, 0.015),
+                                        rng.uniform(0.2, 0.45), off, rng),
+        f"biceps_femoris_{side}": plan.burst(f"biceps_femoris_{side}", tm + rng.uniform(0.0, 0.15),
+                                             rng.uniform(0.12, 0.25), off, rng),
+        f"glute_med_{other}": None,
+        f"glute_max_{other}": None,
+    }  # fmt: skip
+    for s in "LR":
+        onsets[f"erector_spinae_{s}"] = plan.burst(
+            f"erector_spinae_{s}", tm + rng.uniform(0.05, 0.25), rng.uniform(0.08, 0.18), off, rng
+        )
+    onsets = {m: v for m, v in onsets.items() if m in plan.muscles}
+    plan.artefact_times.append(tm)
+    rep = _rep_truth(index, start, end, tm, "movement", tm, onsets)
+    rep["pelvic_drop_param_deg"] = drop
+    block["reps"].append(rep)
+    return end
+
+
+def add_step_down(plan: Plan, t: float, side: str, dose: Dosage, rng) -> float:
+    """Lateral step-downs from a 15-20 cm step, standing on leg `side`: the other heel lowers to the floor."""
+    block = _open_block(plan, t, "step_down", side, "movement")
+    for i in range(dose.reps):
+        t = _single_leg_rep(plan, block, t, side, dose, rng, i + 1, (0.10, 0.18), (0.1, 0.3), (5, 12), 0.03)
+    return _close_block(plan, block, t, rng)
+
+
+def add_single_leg_stance(plan: Plan, t: float, side: str, dose: Dosage, rng) -> float:
+    """Single-leg stance on leg `side`, held 8-15 s each time (Trendelenburg test)."""
+    block = _open_block(plan, t, "single_leg_stance", side, "movement")
+    for i in range(max(2, dose.reps // 2)):
+        t = _single_leg_rep(plan, block, t, side, dose, rng, i + 1, (0.0, 0.0), (8.0, 15.0), (0, 3))
     return _close_block(plan, block, t, rng)
 
 
@@ -282,7 +309,8 @@ def change_posture(plan: Plan, t: float, start, end, drop_m: float, rng) -> floa
     return t + duration + rng.uniform(2.0, 3.0)
 
 
-SCENARIOS = ("session", "single_leg_squat", "prone_hip_extension", "glute_bridge", "gait", "calibration")
+SCENARIOS = ("session", "single_leg_squat", "step_down", "single_leg_stance", "prone_hip_extension", "glute_bridge",
+             "gait", "calibration")  # fmt: skip
 
 
 def build_plan(scenario: str, muscles: tuple[str, ...], dose: Dosage, rng) -> Plan:
@@ -295,6 +323,10 @@ def build_plan(scenario: str, muscles: tuple[str, ...], dose: Dosage, rng) -> Pl
     if scenario in ("session", "single_leg_squat"):
         t = add_single_leg_squat(plan, t, "L", dose, rng)
         t = add_single_leg_squat(plan, t, "R", dose, rng)
+    for name, add in (("step_down", add_step_down), ("single_leg_stance", add_single_leg_stance)):
+        if scenario == name:
+            t = add(plan, t, "L", dose, rng)
+            t = add(plan, t, "R", dose, rng)
     if scenario == "gait":
         t = add_gait(plan, t, dose, rng)
     posture = STANDING

@@ -197,7 +197,7 @@ def _pelvic_drop_truth(plan: Plan, t: np.ndarray, obliquity: np.ndarray) -> None
     lo, hi = np.searchsorted(t, plan.calibration["standing"][0])
     zero = float(np.mean(obliquity[lo:hi]))
     for block in plan.exercises:
-        if block["exercise"] != "single_leg_squat":
+        if block["exercise"] not in ("single_leg_squat", "step_down", "single_leg_stance"):
             continue
         sign = 1.0 if block["side"] == "L" else -1.0  # left end up == right side down
         for rep in block["reps"]:
