@@ -33,16 +33,18 @@ class GravityTracker:
         acc = np.asarray(acc, dtype=np.float64) / G  # Fusion works in g ...
         gyr = np.degrees(np.asarray(gyr, dtype=np.float64) - self.bias)  # ... and deg/s
         out = np.full(acc.shape, np.nan)
+        finite = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+        restart = int(RESTART_GAP_S * self.fs)
+        ahrs = self._ahrs
         for i in range(len(acc)):  # per sample: the C library does the work
-            a, g = acc[i], gyr[i]
-            if not (np.isfinite(a).all() and np.isfinite(g).all()):
+            if not finite[i]:
                 self._missing += 1
                 continue
-            if self._missing > RESTART_GAP_S * self.fs:
-                self._ahrs = _new(self.fs, self.gain)
+            if self._missing > restart:
+                ahrs = self._ahrs = _new(self.fs, self.gain)
             self._missing = 0
-            self._ahrs.update_no_magnetometer(g, a)
-            out[i] = self._ahrs.get_gravity()
+            ahrs.update_no_magnetometer(gyr[i], acc[i])
+            out[i] = ahrs.get_gravity()
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
