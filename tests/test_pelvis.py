@@ -140,3 +140,22 @@ def test_step_down_and_single_leg_stance_repetitions_and_drops(scenario):
             assert abs(r["pelvic_drop_deg"] - w["pelvic_drop_deg"]) < 1.0
             side = got["side"]
             assert r["quality"][f"glute_med_{side}"] == "ok"
+
+
+def test_rotation_for_display_follows_a_turn_about_the_vertical():
+    from scipy.spatial.transform import Rotation
+
+    from sensorkit.dsp.pelvis import rotation
+
+    fs = 200.0
+    n = int(6 * fs)
+    rate = np.zeros(n)
+    rate[int(2 * fs) : int(4 * fs)] = np.radians(10.0)  # 20 deg to the left over 2 s
+    mount = Rotation.from_euler("xyz", [15, -10, 30], degrees=True)  # sensor from room frame
+    up = np.tile(mount.inv().apply([0, 0, 1.0]), (n, 1))
+    gyr = mount.inv().apply(np.column_stack([np.zeros(n), np.zeros(n), rate])) + [0.01, -0.02, 0.005]
+    angle = rotation(up, gyr, fs, gyro_bias=np.array([0.01, -0.02, 0.005]))
+    assert abs(angle[int(2 * fs) - 1]) < 0.1
+    assert 18.5 < angle[int(4 * fs)] <= 20.1  # the slow drift removal takes under 1.5 deg of a 2-s turn
+    right = rotation(up, -gyr + 2 * np.array([0.01, -0.02, 0.005]), fs, gyro_bias=np.array([0.01, -0.02, 0.005]))
+    assert np.allclose(right, -angle)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import butter, lfilter
 
 MIN_STANDING_S = 5.0
 MIN_BEND_DEG = 20.0  # a forward bend must tilt the pelvis at least this far
@@ -81,6 +82,20 @@ def angles(up_sensor: np.ndarray, cal: PelvisCalibration) -> tuple[np.ndarray, n
     obliquity = np.degrees(np.arcsin(np.clip(up_p[:, 1], -1, 1)))
     tilt = -np.degrees(np.arcsin(np.clip(up_p[:, 0], -1, 1)))
     return obliquity, tilt
+
+
+def rotation(up_sensor: np.ndarray, gyr: np.ndarray, fs: float, gyro_bias: np.ndarray,
+             drift_hz: float = 0.01) -> np.ndarray:  # fmt: skip
+    """Pelvic rotation for display (deg, + = turned to the left, anticlockwise seen from above).
+
+    The angular rate about the vertical, integrated; with no magnetometer the heading
+    drifts, so a causal high-pass at `drift_hz` returns it to 0 over about a minute
+    while keeping the turns of a repetition. Not a clinical measure: shown, not reported.
+    """
+    rate = np.einsum("ij,ij->i", np.asarray(gyr) - gyro_bias, up_sensor)
+    angle = np.degrees(np.cumsum(np.nan_to_num(rate)) / fs)
+    b, a = butter(1, drift_hz, btype="highpass", fs=fs)
+    return lfilter(b, a, angle - angle[0]) if len(angle) else angle
 
 
 def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[tuple[int, int], list[tuple[int, int]]]:
