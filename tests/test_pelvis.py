@@ -159,3 +159,20 @@ def test_rotation_for_display_follows_a_turn_about_the_vertical():
     assert 18.5 < angle[int(4 * fs)] <= 20.1  # the slow drift removal takes under 1.5 deg of a 2-s turn
     right = rotation(up, -gyr + 2 * np.array([0.01, -0.02, 0.005]), fs, gyro_bias=np.array([0.01, -0.02, 0.005]))
     assert np.allclose(right, -angle)
+
+
+def test_optional_magnetometer_leaves_gravity_as_it_was():
+    from scipy.spatial.transform import Rotation
+
+    rec = session(9)
+    fs, acc, gyr = rec.config.fs_imu, rec.imu[:, :3], rec.imu[:, 3:]
+    # a magnetometer reading a constant room field (50 uT, 60 deg dip), rotated into the sensor frame
+    field = 50e-6 * np.array([np.cos(np.radians(60)), 0.0, -np.sin(np.radians(60))])
+    mag = Rotation.from_quat(rec.true_orientation).inv().apply(field)
+    mag += np.random.default_rng(0).normal(0, 2e-7, acc.shape)
+    mag[len(mag) // 2 :] = np.nan  # and a stretch without it
+    plain = gravity_direction(acc, gyr, fs)
+    with_mag = gravity_direction(acc, gyr, fs, mag=mag)
+    assert np.isnan(with_mag[len(mag) // 2 :]).all()  # samples missing a reading are missing
+    cos = np.clip(np.einsum("ij,ij->i", plain[: len(mag) // 2], with_mag[: len(mag) // 2]), -1, 1)
+    assert np.degrees(np.arccos(cos[int(2 * fs) :])).max() < 1.0

@@ -2,8 +2,9 @@
 
 Fusion of gyroscope and accelerometer is x-io's Fusion AHRS (`imufusion`, a
 maintained C implementation: a complementary filter with acceleration rejection
-and a startup phase that converges from the first still period). No magnetometer:
-indoors it misleads more than it helps, and nothing here needs a heading.
+and a startup phase that converges from the first still period). The magnetometer
+is optional and off by default: indoors it misleads more than it helps, and
+nothing here needs a heading.
 """
 
 from __future__ import annotations
@@ -28,12 +29,21 @@ class GravityTracker:
         self._ahrs = _new(fs, gain)
         self._missing = 0
 
-    def process(self, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
-        """Unit up vectors (n, 3) for acc (m/s^2) and gyr (rad/s); NaN rows where samples are missing."""
+    def process(self, acc: np.ndarray, gyr: np.ndarray, mag: np.ndarray | None = None) -> np.ndarray:
+        """Unit up vectors (n, 3) for acc (m/s^2) and gyr (rad/s); NaN rows where samples are missing.
+
+        `mag` (any unit, e.g. T) is optional and off by default: indoors, steel and
+        electronics bend the field, and gravity, all that is estimated here, needs no
+        heading. Given, it steadies the filter's heading (Fusion rejects disturbed samples).
+        """
         acc = np.asarray(acc, dtype=np.float64) / G  # Fusion works in g ...
         gyr = np.degrees(np.asarray(gyr, dtype=np.float64) - self.bias)  # ... and deg/s
         out = np.full(acc.shape, np.nan)
         finite = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+        if mag is not None:
+            mag = np.asarray(mag, dtype=np.float64)
+            mag = mag / np.nanmedian(np.linalg.norm(mag, axis=1))  # Fusion's rejection works in its own units
+            finite &= np.isfinite(mag).all(axis=1)
         restart = int(RESTART_GAP_S * self.fs)
         ahrs = self._ahrs
         for i in range(len(acc)):  # per sample: the C library does the work
@@ -43,26 +53,29 @@ class GravityTracker:
             if self._missing > restart:
                 ahrs = self._ahrs = _new(self.fs, self.gain)
             self._missing = 0
-            ahrs.update_no_magnetometer(gyr[i], acc[i])
+            if mag is None:
+                ahrs.update_no_magnetometer(gyr[i], acc[i])
+            else:
+                ahrs.update(gyr[i], acc[i], mag[i])
             out[i] = ahrs.get_gravity()
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 def gravity_direction(acc: np.ndarray, gyr: np.ndarray, fs: float, gyro_bias: np.ndarray | None = None,
-                      gain: float = 0.5) -> np.ndarray:  # fmt: skip
+                      gain: float = 0.5, mag: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """Unit 'up' vector in the sensor frame per sample (what a still accelerometer reads).
 
-    acc in m/s^2, gyr in rad/s, shape (n, 3); `gyro_bias` (rad/s) is subtracted first.
-    Rows with missing samples are NaN.
+    acc in m/s^2, gyr in rad/s, shape (n, 3); `gyro_bias` (rad/s) is subtracted first;
+    `mag` optional (see `GravityTracker.process`). Rows with missing samples are NaN.
     """
-    return GravityTracker(fs, gyro_bias, gain).process(acc, gyr)
+    return GravityTracker(fs, gyro_bias, gain).process(acc, gyr, mag)
 
 
 def _new(fs: float, gain: float) -> imufusion.Ahrs:
     ahrs = imufusion.Ahrs()
     ahrs.set_settings(imufusion.AhrsSettings(
         sample_rate=int(round(fs)), convention=imufusion.CONVENTION_NWU, gain=gain,
-        gyroscope_range=2000, acceleration_rejection=10, magnetic_rejection=0, rejection_timeout=int(5 * fs),
+        gyroscope_range=2000, acceleration_rejection=10, magnetic_rejection=10, rejection_timeout=int(5 * fs),
     ))  # fmt: skip
     ahrs.set_sample_period(1.0 / fs)
     return ahrs

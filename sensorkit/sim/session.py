@@ -58,6 +58,7 @@ class SimRecording:
     markers: list[tuple[float, str]]
     truth: dict
     true_up: np.ndarray | None = None  # (m, 3) unit up vector in the sensor frame at each IMU sample
+    true_orientation: np.ndarray | None = None  # (m, 4) room-from-sensor quaternions (x, y, z, w), z up
 
     @property
     def duration(self) -> float:
@@ -120,10 +121,9 @@ def _imu_rows(n_kinematic: int, fs_imu: float) -> np.ndarray:
     return np.arange(1, n_kinematic - 1, int(round(KINEMATIC_RATE / fs_imu)))
 
 
-def sensor_up(orientation: Rotation, mount: Rotation, fs_imu: float) -> np.ndarray:
-    """The true up direction in the sensor frame at each IMU sample (what orientation filters estimate)."""
-    idx = _imu_rows(len(orientation), fs_imu)
-    return (orientation[idx] * mount).inv().apply([0.0, 0.0, 1.0])
+def sensor_orientation(orientation: Rotation, mount: Rotation, fs_imu: float) -> Rotation:
+    """The true room-from-sensor orientation at each IMU sample (what orientation filters estimate)."""
+    return orientation[_imu_rows(len(orientation), fs_imu)] * mount
 
 
 def imu_signals(orientation: Rotation, position: np.ndarray, fs_imu: float,
@@ -231,4 +231,5 @@ def simulate(cfg: SimConfig) -> SimRecording:
         "markers": [[round(t, 4), text] for t, text in plan.markers],
     }
     markers = plan.markers if cfg.markers else []
-    return SimRecording(cfg, emg, imu, markers, truth, sensor_up(orientation, mount, cfg.fs_imu))
+    sensor = sensor_orientation(orientation, mount, cfg.fs_imu)
+    return SimRecording(cfg, emg, imu, markers, truth, sensor.inv().apply([0.0, 0.0, 1.0]), sensor.as_quat())
