@@ -36,6 +36,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from sensorkit.dsp.filters import apply_sos, finite_segments, lowpass_sos
+from sensorkit.dsp.movement import rest_bias
 from sensorkit.dsp.orientation import G, gravity_direction
 
 
@@ -67,7 +68,7 @@ class Contact:
 
 def vertical_signals(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     """Vertical acceleration without gravity (m/s^2, up > 0) and yaw rate about the vertical (rad/s)."""
-    up = gravity_direction(acc, gyr, fs)
+    up = gravity_direction(acc, gyr, fs, rest_bias(gyr, fs))
     return np.einsum("ij,ij->i", acc, up) - G, np.einsum("ij,ij->i", gyr, up)
 
 

@@ -60,7 +60,7 @@ def _speed(acc: np.ndarray, gyr: np.ndarray, fs: float, p: MovementParams) -> tu
     return apply_sos(sos, gyr, causal=True), apply_sos(sos, acc, causal=True)
 
 
-def _rest_bias(gyr: np.ndarray, fs: float) -> np.ndarray:
+def rest_bias(gyr: np.ndarray, fs: float) -> np.ndarray:
     """Gyro bias from the stillest 1-s windows (rad/s)."""
     w = max(2, int(fs))
     n = len(gyr) // w
@@ -98,7 +98,7 @@ def movement_periods(acc: np.ndarray, gyr: np.ndarray, fs: float,
     if len(gyr) < 2 * fs or np.isfinite(gyr).all(axis=1).sum() < fs:
         return []
     g, a = _speed(acc, gyr, fs, p)
-    speed = np.linalg.norm(g - _rest_bias(gyr, fs), axis=1)
+    speed = np.linalg.norm(g - rest_bias(gyr, fs), axis=1)
     act = _activity(speed, a, fs)
     periods = _absorb_fragments(_hysteresis(act > p.on_fraction, act > p.off_fraction, fs, p), fs, p)
     delay = group_delay_s(lowpass_sos(fs, min(p.smooth_hz, 0.4 * fs)), fs, 0.5)
