@@ -67,9 +67,12 @@ def rest_bias(gyr: np.ndarray, fs: float) -> np.ndarray:
     if n == 0:
         return np.nanmedian(gyr, axis=0)
     blocks = gyr[: n * w].reshape(n, w, 3)
-    var = np.nanvar(blocks, axis=1).sum(axis=1)
-    still = np.argsort(np.nan_to_num(var, nan=np.inf))[: max(1, n // 10)]
-    return np.nanmedian(blocks[still].reshape(-1, 3), axis=0)
+    whole = np.isfinite(blocks).all(axis=(1, 2))  # windows with a gap do not compete
+    if not whole.any():
+        return np.nanmedian(gyr, axis=0)
+    var = np.where(whole, blocks.var(axis=1).sum(axis=1), np.inf)
+    still = np.argsort(var)[: max(1, int(whole.sum()) // 10)]
+    return np.median(blocks[still].reshape(-1, 3), axis=0)
 
 
 def _activity(speed: np.ndarray, a: np.ndarray, fs: float) -> np.ndarray:
