@@ -5,6 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+import numpy as np
+
 from sensorkit.streams import Chunk, StreamInfo
 
 
@@ -52,3 +54,37 @@ class Source(ABC):
 
     @abstractmethod
     def status(self) -> SourceStatus: ...
+
+
+class GapFiller:
+    """NaN rows for the samples a stream missed while its device was unreachable.
+
+    A unit that kept counting fills its own gap (its sample index jumps); one that
+    rebooted restarts its count, and only the clock shows the silence. After
+    `expect_gap()`, the next chunk of each regular stream starts with as many NaN rows
+    as the time since that stream's last sample holds.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+        self._pending: set[str] = set()
+
+    def expect_gap(self) -> None:
+        self._pending = set(self._last)
+
+    def fill(self, chunks: list[Chunk]) -> list[Chunk]:
+        out = []
+        for c in chunks:
+            key, rate = c.info.source_id, c.info.srate
+            if rate > 0 and len(c):
+                if key in self._pending:
+                    self._pending.discard(key)
+                    missing = int(round((c.timestamps[0] - self._last[key]) * rate)) - 1
+                    if missing > 0 and c.lost == 0:  # lost > 0: the unit's own count filled the gap
+                        t = self._last[key] + np.arange(1, missing + 1) / rate
+                        nan = np.full((missing, c.info.n_channels), np.nan, dtype=np.asarray(c.samples).dtype)
+                        c = Chunk(c.info, np.concatenate([t, c.timestamps]), np.vstack([nan, c.samples]),
+                                  lost=c.lost + missing)  # fmt: skip
+                self._last[key] = float(c.timestamps[-1])
+            out.append(c)
+        return out

@@ -14,8 +14,9 @@ from typing import Protocol
 
 import numpy as np
 
-from sensorkit.devices.base import Source, SourceStatus
+from sensorkit.devices.base import GapFiller, Source, SourceStatus
 from sensorkit.devices.clock import ClockMap, DeviceClock
+from sensorkit.errors import SensorkitError
 from sensorkit.protocols import sk1
 from sensorkit.streams import EMG, IMU, MARKERS, Chunk, StreamInfo
 
@@ -75,6 +76,11 @@ class Sk1Assembler:
 
     def streams(self) -> list[StreamInfo]:
         return [s.info for s in self._streams.values() if s.info is not None] + [self.markers]
+
+    def restart_clock(self) -> None:
+        """After an interrupted link: the unit's clock may have restarted, so map it afresh."""
+        self.clock = ClockMap()
+        self._device_clock = DeviceClock()
 
     def process(self, frames: list[sk1.Frame], host_s: float) -> list[Chunk]:
         """Chunks for frames received (all) at host time `host_s`."""
@@ -179,14 +185,24 @@ class Sk1Assembler:
 
 
 class Sk1Device(Source):
-    """An sk1 unit reached through `transport` (serial, BLE or the simulator's firmware)."""
+    """An sk1 unit reached through `transport` (serial, BLE or the simulator's firmware).
 
-    def __init__(self, transport: Transport, source_id: str) -> None:
+    A transport that can lose its link (serial, BLE) reports it through `events()`;
+    the device then marks the loss and the return in its markers stream, starts the
+    unit again, and fills the silence with NaN rows (`GapFiller`). A unit that sends
+    no valid frame for `silence_s` after opening is an error, said in one line.
+    """
+
+    def __init__(self, transport: Transport, source_id: str, silence_s: float = 5.0) -> None:
         self.transport = transport
+        self.source_id = source_id
         self.decoder = sk1.Decoder()
         self.assembler = Sk1Assembler(source_id)
+        self.gaps = GapFiller()
+        self.silence_s = silence_s
         self._seq = 0
         self._state = "closed"
+        self._opened_at = 0.0
         self._frame_times: deque[tuple[float, int]] = deque(maxlen=64)
 
     @property
@@ -201,18 +217,47 @@ class Sk1Device(Source):
     def open(self) -> None:
         self._state = "connecting"
         self.transport.open()
+        self._start_unit()
+        self._opened_at = time.monotonic()
+
+    def _start_unit(self) -> None:
         self._command(sk1.CMD_SEND_INFO)
         self._command(sk1.CMD_START)
         self._state = "connected"
 
+    def _link_events(self) -> list[Chunk]:
+        """Markers for a lost / restored link; on return, start the unit again on a fresh clock."""
+        out = []
+        for kind, host_s in getattr(self.transport, "events", list)():
+            label = f"device_{kind}:{self.source_id}"
+            out.append(Chunk(self.assembler.markers, [host_s], np.array([[label]], dtype=object)))
+            if kind == "disconnected":
+                self._state = "reconnecting"
+                self.gaps.expect_gap()
+            else:
+                self.decoder.reset()
+                self.assembler.restart_clock()  # the unit may have rebooted
+                self._start_unit()
+        return out
+
+    def _check_alive(self) -> None:
+        if self.decoder.stats.frames == 0 and time.monotonic() - self._opened_at > self.silence_s:
+            st = self.decoder.stats
+            what = (f"sends bytes ({st.bytes}) but no valid sk1 frame ({st.crc_errors} bad frames): wrong "
+                    "protocol or baud rate?") if st.bytes else "sends nothing: is it switched on and streaming?"
+            raise SensorkitError(f"{self.source_id} {what} (waited {self.silence_s:.0f} s)")
+
     def read(self, timeout: float = 0.1) -> list[Chunk]:
         data = self.transport.read(timeout)
+        out = self._link_events()
         if not data:
-            return []
+            self._check_alive()
+            return out
         host_s = self.transport.clock()
         frames = self.decoder.feed(data)
         self._frame_times.append((time.monotonic(), self.decoder.stats.frames))
-        return self.assembler.process(frames, host_s)
+        self._check_alive()
+        return out + self.gaps.fill(self.assembler.process(frames, host_s))
 
     def close(self) -> None:
         if self._state != "closed":

@@ -1,7 +1,7 @@
 """Device spec strings: one URL-like string picks a source (DESIGN.md section 5).
 
-`sim://single_leg_squat?glute_delay_ms=120`, `file://recordings/before.xdf?speed=1`;
-`serial://`, `ble://` and `lsl://` arrive with the device drivers. As with pyserial's
+`sim://single_leg_squat?glute_delay_ms=120`, `file://recordings/before.xdf?speed=1`,
+`serial:///dev/ttyUSB0?protocol=sk1`; `ble://` and `lsl://` arrive with their drivers. As with pyserial's
 URL handlers, each scheme is one module with an `open_*` function.
 """
 
@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl
 from sensorkit.devices.base import Source
 from sensorkit.errors import SensorkitError
 
-SUPPORTED = ("sim", "file")
-PLANNED = ("serial", "ble", "lsl")
+SUPPORTED = ("sim", "file", "serial")
+PLANNED = ("ble", "lsl")
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,10 @@ def open_device(text: str) -> Source:
         from sensorkit.devices.replay import open_replay
 
         return open_replay(spec.target, spec.params)
+    if spec.scheme == "serial":
+        from sensorkit.devices.serial_port import open_serial
+
+        return open_serial(spec.target, spec.params)
     if spec.scheme in PLANNED:
         raise SensorkitError(
             f"{spec.scheme}:// devices are not supported by this version of sensorkit yet; "

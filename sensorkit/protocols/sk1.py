@@ -281,6 +281,12 @@ class Decoder:
         self._discarding = False
         self._last_seq: int | None = None
 
+    def reset(self) -> None:
+        """Forget a partial frame and the sequence (the link was interrupted); keep the counts."""
+        self._pending = b""
+        self._discarding = False
+        self._last_seq = None
+
     def feed(self, data: bytes | bytearray | memoryview) -> list[Frame]:
         st = self.stats
         st.bytes += len(data)

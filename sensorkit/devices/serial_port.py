@@ -1,0 +1,67 @@
+"""`serial://PORT?protocol=sk1|openbci|csv&baud=...&serial=...&timeout=5`: a unit on a serial port.
+
+PORT is a path (`/dev/ttyUSB0`, `COM3`, a udev symlink) or a USB `VID:PID` (with
+`serial=` its serial number when several are plugged in); the protocol picks the
+driver that reads the bytes; a device that sends no valid data for `timeout`
+seconds after opening is an error.
+"""
+
+from __future__ import annotations
+
+from sensorkit.devices.base import Source
+from sensorkit.devices.serial_transport import SerialTransport
+from sensorkit.errors import SensorkitError
+
+PROTOCOLS = ("sk1", "openbci", "csv")
+DEFAULT_BAUD = {"sk1": 921600, "openbci": 115200, "csv": 115200}
+
+
+def _baud(params: dict[str, str], protocol: str) -> int:
+    text = params.pop("baud", None)
+    if text is None:
+        return DEFAULT_BAUD[protocol]
+    try:
+        baud = int(text)
+    except ValueError:
+        baud = 0
+    if baud <= 0:
+        raise SensorkitError(f"serial baud={text!r} is not a baud rate")
+    return baud
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise SensorkitError(f"serial timeout={text!r}: give the seconds a silent device is waited for")
+    return value
+
+
+def open_serial(target: str, params: dict[str, str]) -> Source:
+    """The (not yet opened) Source for `serial://target?params`."""
+    params = dict(params)
+    if not target:
+        raise SensorkitError("serial:// needs a port, e.g. serial:///dev/ttyUSB0 or serial://COM3")
+    protocol = params.pop("protocol", "sk1")
+    if protocol not in PROTOCOLS:
+        raise SensorkitError(f"serial protocol {protocol!r} is unknown; choose from {', '.join(PROTOCOLS)}")
+    transport = SerialTransport(target, _baud(params, protocol), params.pop("serial", None))
+    source_id = f"serial:{target}"
+    silence = _seconds(params.pop("timeout", "5"))
+    if protocol == "sk1":
+        from sensorkit.devices.sk1_device import Sk1Device
+
+        device: Source = Sk1Device(transport, source_id, silence_s=silence)
+    elif protocol == "openbci":
+        from sensorkit.devices.openbci import open_cyton
+
+        device = open_cyton(transport, source_id, params, silence)
+    else:
+        from sensorkit.devices.csv_lines import open_csv_lines
+
+        device = open_csv_lines(transport, source_id, params, silence)
+    if params:
+        raise SensorkitError(f"unknown serial parameter(s) for {protocol}: {', '.join(sorted(params))}")
+    return device

@@ -1,0 +1,103 @@
+"""Serial devices end to end over real pseudo-terminals: a simulated firmware writes the bytes."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from sensorkit.cli import main
+from sensorkit.devices.sim import EMG_SCALE, GYR_SCALE, SimFirmware, _quantise
+from sensorkit.devices.virtual_port import VirtualPort
+from sensorkit.recording.xdf_reader import read_xdf
+from sensorkit.sim import Dosage, SimConfig, SimRecording, simulate
+
+pytestmark = pytest.mark.skipif(not hasattr(__import__("os"), "openpty"), reason="needs POSIX pseudo-terminals")
+
+
+def short_recording(seconds: float) -> SimRecording:
+    rec = simulate(SimConfig(scenario="calibration", seed=3, muscles=("glute_med_L", "glute_med_R"),
+                             dose=Dosage(reps=1)))  # fmt: skip
+    n_e, n_i = int(seconds * rec.config.fs_emg), int(seconds * rec.config.fs_imu)
+    return SimRecording(rec.config, rec.emg[:n_e], rec.imu[:n_i], [], rec.truth)
+
+
+def test_sk1_over_serial_records_bit_exact_and_survives_an_unplug(tmp_path, capsys):
+    rec = short_recording(30.0)
+    link = str(tmp_path / "ttySK1")
+    out = tmp_path / "serial.xdf"
+    with VirtualPort(SimFirmware(rec, speed=1.0), link=link) as port:
+        threading.Timer(2.5, port.unplug, args=(1.0,)).start()
+        assert main(["record", f"serial://{link}?protocol=sk1", "-o", str(out), "--duration", "6"]) == 0
+    f = read_xdf(out)
+    emg = next(s for s in f.streams if s.info.kind == "EMG")
+    imu = next(s for s in f.streams if s.info.kind == "IMU")
+    assert emg.info.channels == ("glute_med_L", "glute_med_R")
+    for stream, raw, scale in ((emg, _quantise(rec.emg, EMG_SCALE, 24), np.float32(EMG_SCALE)),
+                               (imu, None, None)):  # fmt: skip
+        x = stream.samples
+        assert 5.5 * stream.info.srate < len(x) < 7.5 * stream.info.srate  # about --duration of data
+        missing = np.isnan(x).any(axis=1)
+        gap = np.flatnonzero(missing)
+        # one gap, as long as the unplug (1 s) plus the reconnection (back-off), nothing else lost
+        assert gap.size and gap[-1] - gap[0] + 1 == gap.size
+        assert 0.9 * stream.info.srate < gap.size < 2.5 * stream.info.srate
+        if raw is not None:  # row k is sample k: the unit's own count fills the gap
+            want = (raw[: len(x)] * scale).astype(np.float32)
+            assert np.array_equal(x[~missing], want[~missing])
+    gyro = (_quantise(rec.imu[:, 3:], GYR_SCALE, 16) * np.float32(GYR_SCALE)).astype(np.float32)
+    ok = ~np.isnan(imu.samples).any(axis=1)
+    assert np.array_equal(imu.samples[ok, 3:], gyro[: len(imu.samples)][ok])
+    labels = [m for _, m in f.markers()]
+    assert f"device_disconnected:serial:{link}" in labels and f"device_reconnected:serial:{link}" in labels
+    t_lost = next(t for t, m in f.markers() if m.startswith("device_disconnected"))
+    t_back = next(t for t, m in f.markers() if m.startswith("device_reconnected"))
+    first_nan = emg.timestamps[np.flatnonzero(np.isnan(emg.samples).any(axis=1))[0]]
+    assert t_lost - 0.5 < first_nan < t_back and 0.9 < t_back - t_lost < 2.5
+
+
+class Noise:
+    """A firmware that sends random bytes (a wrong baud rate looks like this), or nothing."""
+
+    finished = False
+
+    def __init__(self, rate_bytes_s: float) -> None:
+        self.rng, self.rate = np.random.default_rng(0), rate_bytes_s
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def read(self, timeout: float) -> bytes:
+        threading.Event().wait(0.01)
+        return self.rng.integers(0, 256, int(self.rate * 0.01), dtype=np.uint8).tobytes()
+
+
+@pytest.mark.parametrize("rate,message", [(20000, "no valid sk1 frame"), (0, "sends nothing")])
+def test_garbage_or_silence_on_the_line_is_one_clear_error(tmp_path, capsys, rate, message):
+    link = str(tmp_path / "tty")
+    with VirtualPort(Noise(rate), link=link):
+        code = main(["record", f"serial://{link}?protocol=sk1&timeout=1.5", "-o", str(tmp_path / "x.xdf"),
+                     "--duration", "5"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code != 0 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.xdf").exists()  # no empty recording left behind
+
+
+def test_wrong_port_and_bad_parameters(tmp_path, capsys):
+    for spec, message in ((f"serial://{tmp_path}/ttyNONE", "does not exist"),
+                          ("serial://ffff:0001", "no USB serial device ffff:0001"),
+                          (f"serial://{tmp_path}/t?protocol=modbus", "protocol 'modbus' is unknown"),
+                          (f"serial://{tmp_path}/t?baud=fast", "baud='fast'"),
+                          (f"serial://{tmp_path}/t?parity=E", "parameter(s) for sk1: parity")):  # fmt: skip
+        assert main(["record", spec, "-o", str(tmp_path / "x.xdf"), "--duration", "1"]) != 0
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_permission_and_busy_messages():
+    import errno
+
+    from sensorkit.devices.serial_transport import _explain
+
+    assert "dialout" in _explain("/dev/ttyUSB0", PermissionError(errno.EACCES, "Permission denied"))
+    assert "in use" in _explain("/dev/ttyUSB0", OSError(errno.EBUSY, "Device or resource busy"))
