@@ -71,7 +71,7 @@ class Noise:
         return self.rng.integers(0, 256, int(self.rate * 0.01), dtype=np.uint8).tobytes()
 
 
-@pytest.mark.parametrize("rate,message", [(20000, "no valid sk1 frame"), (0, "sends nothing")])
+@pytest.mark.parametrize("rate,message", [(20000, "no valid sk1 data"), (0, "sends nothing")])
 def test_garbage_or_silence_on_the_line_is_one_clear_error(tmp_path, capsys, rate, message):
     link = str(tmp_path / "tty")
     with VirtualPort(Noise(rate), link=link):

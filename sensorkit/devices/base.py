@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
 
+from sensorkit.errors import SensorkitError
 from sensorkit.streams import Chunk, StreamInfo
 
 
@@ -88,3 +90,44 @@ class GapFiller:
                 self._last[key] = float(c.timestamps[-1])
             out.append(c)
         return out
+
+
+class LinkWatch:
+    """What every hardware driver does besides its protocol.
+
+    Marks a lost and a restored link (from the transport's `events()`) in the
+    device's markers stream, has the silence filled with NaN rows (`gaps`), and
+    turns a unit that sends no valid data for `silence_s` after opening into one
+    clear error.
+    """
+
+    def __init__(self, transport, source_id: str, markers: StreamInfo, silence_s: float) -> None:
+        self.transport, self.source_id, self.markers, self.silence_s = transport, source_id, markers, silence_s
+        self.gaps = GapFiller()
+        self.state = "closed"
+        self._opened_at = 0.0
+
+    def opened(self) -> None:
+        self.state = "connected"
+        self._opened_at = time.monotonic()
+
+    def events(self) -> tuple[list[Chunk], bool]:
+        """Marker chunks for what happened to the link, and whether it has just come back."""
+        chunks, back = [], False
+        for kind, host_s in getattr(self.transport, "events", list)():
+            label = f"device_{kind}:{self.source_id}"
+            chunks.append(Chunk(self.markers, [host_s], np.array([[label]], dtype=object)))
+            if kind == "disconnected":
+                self.state = "reconnecting"
+                self.gaps.expect_gap()
+            else:
+                self.state, back = "connected", True
+        return chunks, back
+
+    def check_alive(self, valid: int, bytes_seen: int, bad: int, protocol: str) -> None:
+        """Raise if nothing valid arrived within `silence_s` of opening."""
+        if valid or time.monotonic() - self._opened_at <= self.silence_s:
+            return
+        what = (f"sends bytes ({bytes_seen}) but no valid {protocol} data ({bad} bad): wrong protocol or "
+                "baud rate?") if bytes_seen else "sends nothing: is it switched on and streaming?"  # fmt: skip
+        raise SensorkitError(f"{self.source_id} {what} (waited {self.silence_s:g} s)")

@@ -14,9 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-from sensorkit.devices.base import GapFiller, Source, SourceStatus
+from sensorkit.devices.base import LinkWatch, Source, SourceStatus
 from sensorkit.devices.clock import ClockMap, DeviceClock
-from sensorkit.errors import SensorkitError
 from sensorkit.protocols import sk1
 from sensorkit.streams import EMG, IMU, MARKERS, Chunk, StreamInfo
 
@@ -189,8 +188,7 @@ class Sk1Device(Source):
 
     A transport that can lose its link (serial, BLE) reports it through `events()`;
     the device then marks the loss and the return in its markers stream, starts the
-    unit again, and fills the silence with NaN rows (`GapFiller`). A unit that sends
-    no valid frame for `silence_s` after opening is an error, said in one line.
+    unit again on a fresh clock, and fills the silence with NaN rows (`LinkWatch`).
     """
 
     def __init__(self, transport: Transport, source_id: str, silence_s: float = 5.0) -> None:
@@ -198,11 +196,8 @@ class Sk1Device(Source):
         self.source_id = source_id
         self.decoder = sk1.Decoder()
         self.assembler = Sk1Assembler(source_id)
-        self.gaps = GapFiller()
-        self.silence_s = silence_s
+        self.link = LinkWatch(transport, source_id, self.assembler.markers, silence_s)
         self._seq = 0
-        self._state = "closed"
-        self._opened_at = 0.0
         self._frame_times: deque[tuple[float, int]] = deque(maxlen=64)
 
     @property
@@ -215,57 +210,35 @@ class Sk1Device(Source):
         self.transport.write(frame)
 
     def open(self) -> None:
-        self._state = "connecting"
+        self.link.state = "connecting"
         self.transport.open()
-        self._start_unit()
-        self._opened_at = time.monotonic()
-
-    def _start_unit(self) -> None:
         self._command(sk1.CMD_SEND_INFO)
         self._command(sk1.CMD_START)
-        self._state = "connected"
-
-    def _link_events(self) -> list[Chunk]:
-        """Markers for a lost / restored link; on return, start the unit again on a fresh clock."""
-        out = []
-        for kind, host_s in getattr(self.transport, "events", list)():
-            label = f"device_{kind}:{self.source_id}"
-            out.append(Chunk(self.assembler.markers, [host_s], np.array([[label]], dtype=object)))
-            if kind == "disconnected":
-                self._state = "reconnecting"
-                self.gaps.expect_gap()
-            else:
-                self.decoder.reset()
-                self.assembler.restart_clock()  # the unit may have rebooted
-                self._start_unit()
-        return out
-
-    def _check_alive(self) -> None:
-        if self.decoder.stats.frames == 0 and time.monotonic() - self._opened_at > self.silence_s:
-            st = self.decoder.stats
-            what = (f"sends bytes ({st.bytes}) but no valid sk1 frame ({st.crc_errors} bad frames): wrong "
-                    "protocol or baud rate?") if st.bytes else "sends nothing: is it switched on and streaming?"
-            raise SensorkitError(f"{self.source_id} {what} (waited {self.silence_s:.0f} s)")
+        self.link.opened()
 
     def read(self, timeout: float = 0.1) -> list[Chunk]:
         data = self.transport.read(timeout)
-        out = self._link_events()
-        if not data:
-            self._check_alive()
-            return out
-        host_s = self.transport.clock()
-        frames = self.decoder.feed(data)
-        self._frame_times.append((time.monotonic(), self.decoder.stats.frames))
-        self._check_alive()
-        return out + self.gaps.fill(self.assembler.process(frames, host_s))
+        out, back = self.link.events()
+        if back:  # the unit may have rebooted: forget the partial frame and its clock, start it again
+            self.decoder.reset()
+            self.assembler.restart_clock()
+            self._command(sk1.CMD_SEND_INFO)
+            self._command(sk1.CMD_START)
+        st = self.decoder.stats
+        if data:
+            frames = self.decoder.feed(data)
+            self._frame_times.append((time.monotonic(), st.frames))
+            out += self.link.gaps.fill(self.assembler.process(frames, self.transport.clock()))
+        self.link.check_alive(st.frames, st.bytes, st.crc_errors, "sk1")
+        return out
 
     def close(self) -> None:
-        if self._state != "closed":
+        if self.link.state != "closed":
             try:
                 self._command(sk1.CMD_STOP)
             finally:
                 self.transport.close()
-                self._state = "closed"
+                self.link.state = "closed"
 
     def streams(self) -> list[StreamInfo]:
         return self.assembler.streams()
@@ -276,6 +249,6 @@ class Sk1Device(Source):
         if len(self._frame_times) > 1:
             (t0, f0), (t1, f1) = self._frame_times[0], self._frame_times[-1]
             fps = (f1 - f0) / max(t1 - t0, 1e-6)
-        state = "finished" if self.finished else self._state
+        state = "finished" if self.finished else self.link.state
         return SourceStatus(state, st.frames, fps, st.crc_errors, st.lost_packets,
                             self.assembler.lost_samples)  # fmt: skip
