@@ -101,3 +101,48 @@ def test_permission_and_busy_messages():
 
     assert "dialout" in _explain("/dev/ttyUSB0", PermissionError(errno.EACCES, "Permission denied"))
     assert "in use" in _explain("/dev/ttyUSB0", OSError(errno.EBUSY, "Device or resource busy"))
+
+
+def test_openbci_cyton_over_serial_scaled_exactly_with_losses_and_an_unplug(tmp_path):
+    from sensorkit.devices.sim_openbci import SimCyton, counts_of
+    from sensorkit.protocols import openbci as ob
+
+    rec = simulate(SimConfig(scenario="calibration", seed=4, dose=Dosage(reps=1)))
+    counts, accel = counts_of(rec)
+    labels = ",".join(rec.config.muscles)
+    link, out = str(tmp_path / "ttyUSB-cyton"), tmp_path / "cyton.xdf"
+    with VirtualPort(SimCyton(counts, accel, drop=frozenset({300, 301, 302, 1300})), link=link) as port:
+        threading.Timer(2.5, port.unplug, args=(1.0,)).start()
+        spec = f"serial://{link}?protocol=openbci&channels={labels}&gain=24"
+        assert main(["record", spec, "-o", str(out), "--duration", "6"]) == 0
+    f = read_xdf(out)
+    emg = next(s for s in f.streams if s.info.kind == "EMG")
+    assert emg.info.channels == tuple(rec.config.muscles) and emg.info.srate == 250
+    x = emg.samples
+    want = (counts * ob.volts_per_count(24)).astype(np.float32)
+    missing = np.isnan(x).any(axis=1)
+    gap = np.flatnonzero(missing)
+    assert list(gap[:3]) == [300, 301, 302]  # radio losses: NaN rows exactly where the packets were
+    assert np.array_equal(x[:300], want[:300]) and np.array_equal(x[303:600], want[303:600])
+    # after the unplug, the rows continue the board's own samples, bit-exact
+    after = np.flatnonzero(~missing & (np.arange(len(x)) > gap[3]))
+    k0 = int(np.flatnonzero((want == x[after[0]]).all(axis=1))[0])
+    run = x[after[0] :]
+    ok = ~np.isnan(run).any(axis=1)
+    assert np.array_equal(run[ok], want[k0 : k0 + len(run)][ok])
+    assert np.flatnonzero(~ok).tolist() == [1300 - k0]  # the later radio loss
+    acc = next(s for s in f.streams if s.info.name == "accel")
+    want_acc = (accel * ob.ACCEL_G_PER_COUNT * 9.80665).astype(np.float32)
+    assert np.array_equal(acc.samples[:20], want_acc[:20])
+    labels_seen = [m for _, m in f.markers()]
+    assert f"device_reconnected:serial:{link}" in labels_seen
+    assert emg.info.metadata.get("gain") == "24"
+
+
+def test_openbci_board_that_never_answers(tmp_path, capsys):
+    link = str(tmp_path / "tty")
+    with VirtualPort(Noise(0), link=link):
+        code = main(["record", f"serial://{link}?protocol=openbci", "-o", str(tmp_path / "x.xdf"),
+                     "--duration", "2"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code != 0 and "no OpenBCI reply ($$$)" in err and len(err.strip().splitlines()) == 1

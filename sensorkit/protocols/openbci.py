@@ -55,6 +55,7 @@ class Packet:
 @dataclass
 class DecoderStats:
     packets: int = 0
+    bytes: int = 0
     garbage_bytes: int = 0  # bytes skipped while looking for a packet (banner text, noise)
     lost_packets: int = 0  # from sample-number gaps
 
@@ -74,6 +75,7 @@ class CytonDecoder:
     def feed(self, data: bytes) -> list[Packet]:
         buf = self._buf
         buf += data
+        self.stats.bytes += len(data)
         out = []
         i = 0
         while len(buf) - i >= PACKET_BYTES:

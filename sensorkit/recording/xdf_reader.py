@@ -102,6 +102,13 @@ def _channels(raw: dict, n: int) -> tuple[list[str], list[str]]:
     return labels, units
 
 
+def _metadata(raw: dict) -> dict[str, str]:
+    """What sensorkit wrote under desc/sensorkit (device, protocol, gain, ...)."""
+    desc = _first(raw, "desc")
+    meta = _first(desc, "sensorkit") if isinstance(desc, dict) else None
+    return {k: str(_first(meta, k, "") or "") for k in meta} if isinstance(meta, dict) else {}
+
+
 def to_stream_data(s: dict) -> StreamData:
     """A pyxdf stream dict in sensorkit's model, numeric samples converted to SI units."""
     raw = s["info"]
@@ -126,7 +133,7 @@ def to_stream_data(s: dict) -> StreamData:
         channels=tuple(labels), units=tuple(units),
         srate=float(_first(raw, "nominal_srate", "0") or 0),
         source_id=str(_first(raw, "source_id", "") or ""),
-        channel_format=fmt,
+        channel_format=fmt, metadata=_metadata(raw),
     )  # fmt: skip
     return StreamData(info, ts, samples, raw)
 
