@@ -146,3 +146,55 @@ def test_openbci_board_that_never_answers(tmp_path, capsys):
                      "--duration", "2"])  # fmt: skip
     err = capsys.readouterr().err
     assert code != 0 and "no OpenBCI reply ($$$)" in err and len(err.strip().splitlines()) == 1
+
+
+def test_csv_lines_from_an_arduino_sketch(tmp_path):
+    from sensorkit.devices.sim_csv_lines import SimCsvSketch, sketch_counts
+
+    rec = simulate(SimConfig(scenario="calibration", seed=5, dose=Dosage(reps=1)))
+    rate = 500.0
+    counts = sketch_counts(rec, rate)
+    link, out = str(tmp_path / "ttyACM0"), tmp_path / "csv.xdf"
+    columns = "time,emg:glute_med_L,emg:glute_med_R,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
+    spec = (f"serial://{link}?protocol=csv&rate={rate:g}&columns={columns}&emg_offset=511.5"
+            f"&emg_scale={5 / 1023}")  # fmt: skip
+    with VirtualPort(SimCsvSketch(counts, rate, garble_every=50), link=link):
+        assert main(["record", spec, "-o", str(out), "--duration", "3"]) == 0
+    f = read_xdf(out)
+    emg = next(s for s in f.streams if s.info.kind == "EMG")
+    imu = next(s for s in f.streams if s.info.kind == "IMU")
+    assert emg.info.channels == ("glute_med_L", "glute_med_R") and imu.info.channels == IMU_COLS
+    assert len(emg.samples) == len(imu.samples) > 2.5 * rate
+    ok = ~np.isnan(emg.samples).any(axis=1)
+    # which sketch sample each row is: the rows are consecutive sample slots from the first one read
+    as_file = np.column_stack([(counts[:, :2] - 511.5) * (5 / 1023), counts[:, 5:] * np.radians(1 / 131)])
+    as_file = as_file.astype(np.float32)
+    rows = np.column_stack([emg.samples, imu.samples[:, 3:]])
+    r0 = next(r for r in range(len(rows)) if not np.isnan(rows[r : r + 10]).any())
+    k0 = next(k for k in range(len(counts) - 10) if np.array_equal(as_file[k : k + 10], rows[r0 : r0 + 10]))
+    k = k0 - r0 + np.arange(len(emg.samples))
+    want_emg = ((counts[k, :2] - 511.5) * (5 / 1023)).astype(np.float32)
+    assert np.array_equal(emg.samples[ok], want_emg[ok])
+    want_gyr = (counts[k, 5:] * np.radians(1 / 131)).astype(np.float32)
+    assert np.array_equal(imu.samples[ok, 3:], want_gyr[ok])
+    # the garbled lines (every 50th) are exactly the NaN rows
+    assert np.array_equal(~ok, k % 50 == 49)
+
+
+IMU_COLS = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+
+
+def test_csv_parameter_errors(tmp_path, capsys):
+    montage = tmp_path / "m.json"
+    montage.write_text('{"columns": ["time", "emg:glute_med_L"], "rate": 1000}')
+    for query, message in (("", "csv columns=..."), ("&columns=emg:x", "need rate="),
+                           ("&rate=100&columns=time,emg", "not understood: emg"),
+                           ("&rate=-5&columns=emg:x", "rate must be positive"),
+                           ("&rate=100&columns=time", "no EMG or IMU column"),
+                           (f"&montage={tmp_path}/none.json", "cannot read montage")):  # fmt: skip
+        assert main(["record", f"serial://{tmp_path}/t?protocol=csv{query}", "-o", str(tmp_path / "x.xdf")]) != 0
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    # a montage file is read (the port then does not exist)
+    assert main(["record", f"serial://{tmp_path}/t?protocol=csv&montage={montage}", "-o", str(tmp_path / "x.xdf")])
+    assert "does not exist" in capsys.readouterr().err
