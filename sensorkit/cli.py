@@ -21,6 +21,7 @@ from sensorkit.analysis.exercises import EXERCISES
 from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG
 from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
 from sensorkit.analysis.timing import DELAY_MARGIN_MS, TimingParams
+from sensorkit.cli_devices import register as register_device_commands
 from sensorkit.devices.spec import open_device
 from sensorkit.dsp.gait import initial_contacts
 from sensorkit.dsp.onset import DETECTORS, OnsetParams
@@ -395,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--duration", type=float, help="seconds of data to record")
     session_args(sp)
     sp.set_defaults(func=cmd_record)
+
+    register_device_commands(sub)
 
     sp = sub.add_parser("info", help="describe a recording", description="Streams, channels, "
                         "rates, duration, lost samples and markers of an XDF file; damaged files "

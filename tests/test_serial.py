@@ -198,3 +198,36 @@ def test_csv_parameter_errors(tmp_path, capsys):
     # a montage file is read (the port then does not exist)
     assert main(["record", f"serial://{tmp_path}/t?protocol=csv&montage={montage}", "-o", str(tmp_path / "x.xdf")])
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_devices_lists_ports_and_names_known_boards(capsys):
+    from sensorkit.cli_devices import guess
+    from sensorkit.devices.serial_transport import PortInfo, list_serial_ports
+
+    assert main(["devices"]) == 0
+    out = capsys.readouterr().out
+    ports = list_serial_ports()
+    assert all(p.device in out for p in ports) and (ports or "no serial ports found" in out)
+    dongle = PortInfo("/dev/ttyUSB0", "FT231X USB UART", 0x0403, 0x6015, "DM00ABCD")
+    assert guess(dongle) == "OpenBCI dongle? serial:///dev/ttyUSB0?protocol=openbci"
+    assert "protocol=csv" in guess(PortInfo("COM4", "Arduino Uno", 0x2341, 0x0043, None))
+    assert guess(PortInfo("/dev/ttyS0", "n/a", None, None, None)) == ""
+    assert "0403:6015" in dongle.line() and "DM00ABCD" in dongle.line()
+
+
+def test_virtual_device_command_can_be_recorded(tmp_path):
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "sensorkit", "virtual-device", "csv", "--scenario", "calibration",
+            "--link", str(tmp_path / "tty")]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        spec = proc.stdout.readline().strip()
+        assert spec.startswith(f"serial://{tmp_path}/tty?protocol=csv")
+        assert main(["record", spec, "-o", str(tmp_path / "v.xdf"), "--duration", "1"]) == 0
+    finally:
+        proc.terminate()
+        proc.wait(5)
+    emg = next(s for s in read_xdf(tmp_path / "v.xdf").streams if s.info.kind == "EMG")
+    assert len(emg.samples) >= 400 and np.isfinite(emg.samples).mean() > 0.95
