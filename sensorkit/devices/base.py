@@ -59,12 +59,18 @@ class Source(ABC):
 
 
 class GapFiller:
-    """NaN rows for the samples a stream missed while its device was unreachable.
+    """Keeps each regular stream continuous in time across chunks.
 
-    A unit that kept counting fills its own gap (its sample index jumps); one that
-    rebooted restarts its count, and only the clock shows the silence. After
-    `expect_gap()`, the next chunk of each regular stream starts with as many NaN rows
-    as the time since that stream's last sample holds.
+    - NaN rows for the samples a stream missed while its device was unreachable. A
+      unit that kept counting fills its own gap (its sample index jumps); one that
+      rebooted restarts its count, and only the clock shows the silence. After
+      `expect_gap()`, the next chunk of each stream starts with as many NaN rows as
+      the time since that stream's last sample holds.
+    - No time running backwards: when the online clock estimate improves (its lower
+      envelope finds a smaller delay), a new chunk can start before the previous one
+      ended. The correction is then slewed across the chunk (its first sample follows
+      the previous one, its last lands where the new estimate puts it), as NTP slews
+      rather than steps.
     """
 
     def __init__(self) -> None:
@@ -87,9 +93,21 @@ class GapFiller:
                         nan = np.full((missing, c.info.n_channels), np.nan, dtype=np.asarray(c.samples).dtype)
                         c = Chunk(c.info, np.concatenate([t, c.timestamps]), np.vstack([nan, c.samples]),
                                   lost=c.lost + missing)  # fmt: skip
+                c = self._slew(c, self._last.get(key))
                 self._last[key] = float(c.timestamps[-1])
             out.append(c)
         return out
+
+    @staticmethod
+    def _slew(c: Chunk, last: float | None) -> Chunk:
+        if last is None or len(c) < 2:
+            return c
+        t = c.timestamps
+        behind = last + 1.0 / c.info.srate - t[0]
+        if behind <= 0 or behind >= t[-1] - t[0]:
+            return c  # in order, or a step too large to slew within this chunk
+        ramp = 1.0 - np.arange(len(t)) / (len(t) - 1)
+        return Chunk(c.info, t + behind * ramp, c.samples, lost=c.lost)
 
 
 class LinkWatch:

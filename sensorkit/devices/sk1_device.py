@@ -23,6 +23,7 @@ KIND_NAMES = {sk1.KIND_EMG: EMG, sk1.KIND_IMU: IMU}
 _BLOCK_HEADER = sk1.BLOCK_HEADER.unpack_from
 _BLOCK_SIZE = sk1.BLOCK_HEADER.size
 MAX_GAP_S = 3600.0  # index jumps longer than this are restarts, not losses
+REBOOT_S = 1.0  # a device clock this far behind its latest time has restarted (frames arrive in order)
 
 
 class Transport(Protocol):
@@ -70,6 +71,7 @@ class Sk1Assembler:
         self.markers = markers_info(source_id)
         self._marker_times: list[tuple[float, str]] = []
         self.lost_samples = 0
+        self._latest_s = -np.inf  # latest device time seen (s)
         self.blocks_before_info = 0
         self.malformed = 0
 
@@ -77,9 +79,10 @@ class Sk1Assembler:
         return [s.info for s in self._streams.values() if s.info is not None] + [self.markers]
 
     def restart_clock(self) -> None:
-        """After an interrupted link: the unit's clock may have restarted, so map it afresh."""
+        """The unit's clock restarted (a reboot): map it afresh."""
         self.clock = ClockMap()
         self._device_clock = DeviceClock()
+        self._latest_s = -np.inf
 
     def process(self, frames: list[sk1.Frame], host_s: float) -> list[Chunk]:
         """Chunks for frames received (all) at host time `host_s`."""
@@ -100,6 +103,10 @@ class Sk1Assembler:
     def _frame(self, f: sk1.Frame) -> float:
         """Handle one frame; returns the device time (s) at which it was sent."""
         dev_s = self._device_clock.seconds(f.device_time_us)
+        if dev_s < self._latest_s - REBOOT_S:  # the unit's clock started again: it rebooted
+            self.restart_clock()
+            dev_s = self._device_clock.seconds(f.device_time_us)
+        self._latest_s = max(self._latest_s, dev_s)
         if f.type == sk1.EMG_BLOCK or f.type == sk1.IMU_BLOCK:
             sid, fmt, n_ch, n, first = _BLOCK_HEADER(f.body)
             st = self._streams.get(sid)
@@ -219,9 +226,8 @@ class Sk1Device(Source):
     def read(self, timeout: float = 0.1) -> list[Chunk]:
         data = self.transport.read(timeout)
         out, back = self.link.events()
-        if back:  # the unit may have rebooted: forget the partial frame and its clock, start it again
+        if back:  # forget the partial frame; start the unit again (a reboot shows in its clock)
             self.decoder.reset()
-            self.assembler.restart_clock()
             self._command(sk1.CMD_SEND_INFO)
             self._command(sk1.CMD_START)
         st = self.decoder.stats

@@ -1,0 +1,209 @@
+"""`ble://ADDRESS_OR_name=NAME?protocol=sk1|myo`: sensors on Bluetooth LE.
+
+- sk1: notifications carry whole sk1 frames (firmware_protocols/sk1/PROTOCOL.md
+  section 4); they go, in sequence-number order, to the same decoder as serial
+  bytes, and commands are written to the control characteristic.
+- myo: the Myo armband (firmware_protocols/myo/PROTOCOL.md): sleep off and raw EMG
+  + IMU on at every connection; the four EMG characteristics take turns, so a
+  notification that arrives out of turn is held until its predecessors come (or
+  are given up as lost: NaN rows).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+import cobs.cobs as cobs
+import numpy as np
+
+from sensorkit.devices.base import LinkWatch, Source, SourceStatus
+from sensorkit.devices.ble import BleBackend, BleLink
+from sensorkit.devices.clock import ClockMap
+from sensorkit.devices.sk1_device import Sk1Device, markers_info
+from sensorkit.errors import SensorkitError
+from sensorkit.protocols import myo, sk1
+from sensorkit.streams import EMG, IMU, IMU_CHANNELS, Chunk, StreamInfo
+
+G = 9.80665
+
+
+def _first_seq(payload: bytes) -> int | None:
+    """Sequence number of the first frame in a notification (None if it is not a frame)."""
+    try:
+        raw = cobs.decode(payload.split(b"\x00", 1)[0])
+        return sk1.HEADER.unpack_from(raw)[2]
+    except (cobs.DecodeError, Exception):
+        return None
+
+
+class Sk1BleTransport:
+    """The byte transport of an sk1 unit on BLE (see `sk1_device.Transport`)."""
+
+    def __init__(self, target: str, backend: BleBackend | None = None) -> None:
+        self.link = BleLink(target, [sk1.BLE_DATA_UUID], backend)
+        self._last_seq: int | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.link.connected
+
+    def open(self) -> None:
+        self.link.open()
+
+    def events(self) -> list[tuple[str, float]]:
+        return self.link.events()
+
+    def read(self, timeout: float) -> bytes:
+        items = self.link.read(timeout)
+        if not items:
+            return b""
+        # a notification overtaken by a later one in the same read is put back in its place
+        ref = self._last_seq if self._last_seq is not None else _first_seq(items[0][1])
+        keyed = []
+        for k, (_, payload, _) in enumerate(items):
+            seq = _first_seq(payload)
+            keyed.append((k if seq is None or ref is None else (seq - ref) % 65536, k, payload))
+        keyed.sort(key=lambda x: (x[0] if x[0] < 32768 else x[0] - 65536, x[1]))
+        last = _first_seq(keyed[-1][2])
+        self._last_seq = last if last is not None else self._last_seq
+        return b"".join(p for _, _, p in keyed)
+
+    def write(self, data: bytes) -> None:
+        self.link.write(sk1.BLE_CONTROL_UUID, data, response=False)
+
+    def clock(self) -> float:
+        return self.link.clock()
+
+    def close(self) -> None:
+        self.link.close()
+
+
+class MyoDevice(Source):
+    def __init__(self, target: str, source_id: str, backend: BleBackend | None = None,
+                 silence_s: float = 5.0) -> None:  # fmt: skip
+        self.link = BleLink(target, [*myo.EMG_DATA, myo.IMU_DATA], backend, on_connect=self._start)
+        self.source_id = source_id
+        meta = {"protocol": "myo", "location": "forearm"}
+        self.emg = StreamInfo("myo_emg", EMG, tuple(f"emg{i + 1}" for i in range(myo.N_EMG)), ("au",) * myo.N_EMG,
+                              myo.EMG_RATE_HZ, source_id=f"{source_id}:emg", metadata=meta)  # fmt: skip
+        self.imu = StreamInfo("myo_imu", IMU, IMU_CHANNELS, ("m/s^2",) * 3 + ("rad/s",) * 3, myo.IMU_RATE_HZ,
+                              source_id=f"{source_id}:imu", metadata=meta)  # fmt: skip
+        self.markers = markers_info(source_id)
+        self.watch = LinkWatch(self.link, source_id, self.markers, silence_s)
+        self.emg_clock, self.imu_clock = ClockMap(), ClockMap()
+        self.notifications = self.lost_samples = 0
+        self._expect: int | None = None  # EMG characteristic whose turn it is
+        self._held: dict[int, tuple[bytes, float]] = {}
+        self._n_emg = self._n_imu = 0
+        self._rates: deque[tuple[float, int]] = deque(maxlen=64)
+
+    @staticmethod
+    def _start(link: BleLink) -> None:
+        for command in myo.START:
+            link.write(myo.COMMAND, command)
+
+    def open(self) -> None:
+        self.watch.state = "connecting"
+        self.link.open()
+        self.watch.opened()
+
+    def _emg_rows(self, k: int, payload: bytes, host_s: float) -> list[tuple[np.ndarray, float]]:
+        """Take notification k (0-3); give the sample pairs now in turn, NaN pairs for turns given up."""
+        self._held[k] = (payload, host_s)
+        if self._expect is None:
+            self._expect = k
+        out = []
+        while True:
+            if self._expect in self._held:
+                data, t = self._held.pop(self._expect)
+                out.append((myo.emg_samples(data), t))
+            elif len(self._held) >= 3:  # the others came: this turn's notification was lost
+                out.append((np.full((2, myo.N_EMG), np.nan, np.float32), np.nan))
+            else:
+                return out
+            self._expect = (self._expect + 1) % 4
+
+    def _emg_chunk(self, rows: list[tuple[np.ndarray, float]]) -> Chunk:
+        x = np.vstack([r for r, _ in rows])
+        n0 = self._n_emg
+        self._n_emg += len(x)
+        for j, (_, host_s) in enumerate(rows):
+            if np.isfinite(host_s):  # the second sample of a pair left the armband when it was sent
+                self.emg_clock.observe((n0 + 2 * j + 1) / myo.EMG_RATE_HZ, host_s)
+        lost = int(np.isnan(x[:, 0]).sum())
+        self.lost_samples += lost
+        t = self.emg_clock.to_host((n0 + np.arange(len(x))) / myo.EMG_RATE_HZ)
+        return Chunk(self.emg, t, x, lost=lost)
+
+    def _imu_chunk(self, items: list[tuple[bytes, float]]) -> Chunk:
+        values = []
+        for payload, host_s in items:
+            _, acc_g, gyr_dps = myo.imu_sample(payload)
+            values.append(np.concatenate([acc_g * G, np.radians(gyr_dps)]))
+            self.imu_clock.observe(self._n_imu / myo.IMU_RATE_HZ, host_s)
+            self._n_imu += 1
+        n0 = self._n_imu - len(items)
+        t = self.imu_clock.to_host((n0 + np.arange(len(items))) / myo.IMU_RATE_HZ)
+        return Chunk(self.imu, t, np.array(values, dtype=np.float32))
+
+    def read(self, timeout: float = 0.1) -> list[Chunk]:
+        items = self.link.read(timeout)
+        out, back = self.watch.events()
+        if back:
+            self._expect, self._held = None, {}
+            self.emg_clock, self.imu_clock = ClockMap(), ClockMap()
+        emg_rows, imu_items = [], []
+        for uuid, payload, host_s in items:
+            try:
+                if uuid == myo.IMU_DATA:
+                    myo.imu_sample(payload)  # validate before use
+                    imu_items.append((payload, host_s))
+                else:
+                    myo.emg_samples(payload)
+                    emg_rows += self._emg_rows(myo.EMG_DATA.index(uuid), payload, host_s)
+            except ValueError:
+                continue  # a malformed notification: skipped
+            self.notifications += 1
+        chunks = ([self._emg_chunk(emg_rows)] if emg_rows else []) + ([self._imu_chunk(imu_items)] if imu_items else [])
+        if items:
+            self._rates.append((time.monotonic(), self.notifications))
+        out += self.watch.gaps.fill(chunks)
+        self.watch.check_alive(self.notifications, len(items), 0, "Myo")
+        return out
+
+    def close(self) -> None:
+        if self.watch.state != "closed":
+            try:
+                for command in myo.STOP:
+                    self.link.write(myo.COMMAND, command)
+            finally:
+                self.link.close()
+                self.watch.state = "closed"
+
+    def streams(self) -> list[StreamInfo]:
+        return [self.emg, self.imu, self.markers]
+
+    def status(self) -> SourceStatus:
+        rate = 0.0
+        if len(self._rates) > 1:
+            (t0, n0), (t1, n1) = self._rates[0], self._rates[-1]
+            rate = (n1 - n0) / max(t1 - t0, 1e-6)
+        return SourceStatus(self.watch.state, self.notifications, rate, 0, 0, self.lost_samples)
+
+
+def open_ble(target: str, params: dict[str, str], backend: BleBackend | None = None) -> Source:
+    """The (not yet opened) Source for `ble://target?protocol=sk1|myo`."""
+    params = dict(params)
+    if not target and "name" in params:  # ble://?name=X and ble://name=X both name the device
+        target = f"name={params.pop('name')}"
+    protocol = params.pop("protocol", "sk1")
+    silence = float(params.pop("timeout", "5"))
+    if params:
+        raise SensorkitError(f"unknown ble parameter(s): {', '.join(sorted(params))}")
+    source_id = f"ble:{target}"
+    if protocol == "sk1":
+        return Sk1Device(Sk1BleTransport(target, backend), source_id, silence_s=silence)
+    if protocol == "myo":
+        return MyoDevice(target, source_id, backend, silence)
+    raise SensorkitError(f"ble protocol {protocol!r} is unknown; choose from sk1, myo")
