@@ -202,7 +202,8 @@ def cmd_info(args) -> int:
 
 
 def _imu_streams(rec: Recording):
-    imus = [s for s in rec.of_kind("IMU") if set(IMU_CHANNELS) <= set(s.info.channels) and len(s.timestamps) > 1]
+    imus = [s for s in rec.of_kind("IMU") if set(IMU_CHANNELS) <= set(s.info.channels) and len(s.timestamps) > 1
+            and s.info.metadata.get("location", "pelvis") in ("pelvis", "sacrum")]  # not an armband's IMU
     pelvis = [s for s in imus if s.info.name.lower() in ("pelvis", "sacrum", "pelvis_imu")]
     return (pelvis or imus)[:1]
 

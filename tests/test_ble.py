@@ -170,3 +170,12 @@ def test_ble_errors_are_clear():
         open_ble("name=Myo", {"protocol": "polar"}, backend=backend)
     with pytest.raises(SensorkitError, match="needs an address"):
         open_ble("", {"protocol": "myo"}, backend=backend)
+
+
+def test_production_backend_is_bleaks_own_client():
+    import bleak
+
+    from sensorkit.devices.ble import BleakBackend
+
+    client = BleakBackend().client("AA:BB:CC:DD:EE:FF", lambda c: None)
+    assert isinstance(client, bleak.BleakClient)  # constructed only: no radio needed
