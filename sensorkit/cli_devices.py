@@ -1,5 +1,6 @@
-"""`sensorkit devices` (what is plugged in or in range) and `sensorkit virtual-device` (a
-simulated unit on a pseudo-terminal, to try serial recording without hardware)."""
+"""Device commands: `sensorkit devices` (what is plugged in or in range), `sensorkit stream`
+(republish devices on LSL) and `sensorkit virtual-device` (a simulated unit on a
+pseudo-terminal, to try serial recording without hardware)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,31 @@ def cmd_virtual_device(args) -> int:
     return 0
 
 
+def cmd_stream(args) -> int:
+    from sensorkit.acquisition import Acquisition
+    from sensorkit.devices.lsl import LslPublisher
+    from sensorkit.devices.spec import open_device
+
+    if not args.lsl:
+        raise SensorkitError("say where to stream: --lsl (the only output so far)")
+    if args.duration is not None and args.duration <= 0:
+        raise SensorkitError("--duration must be positive")
+    sources = [open_device(s) for s in args.devices]
+    publisher = LslPublisher()
+    acq = Acquisition(sources, [publisher])
+    try:
+        acq.start()
+        print(f"streaming {len(sources)} device(s) to LSL; Ctrl-C to stop", flush=True)
+        acq.wait(args.duration, on_tick=lambda: print("  " + "; ".join(s.status().line() for s in sources),
+                                                      flush=True), tick=5.0)  # fmt: skip
+    except KeyboardInterrupt:
+        print("\n  stopped by user")
+    finally:
+        acq.stop()
+        publisher.close()
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     sp = sub.add_parser("devices", help="list serial ports (and BLE sensors with --ble)",
                         description="List the serial ports (USB identity, serial number, and the spec "
@@ -86,6 +112,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--ble", action="store_true", help="also scan for Bluetooth LE sensors")
     sp.add_argument("--timeout", type=float, default=5.0, help="BLE scan time, s")
     sp.set_defaults(func=cmd_devices)
+
+    sp = sub.add_parser("stream", help="republish devices as LSL streams",
+                        description="Read one or more devices and republish every stream on the Lab "
+                        "Streaming Layer (same names, channels, units and timestamps), for LabRecorder and "
+                        "other LSL tools.")  # fmt: skip
+    sp.add_argument("devices", nargs="+", metavar="DEVICE", help="device specs, e.g. serial:///dev/ttyUSB0")
+    sp.add_argument("--lsl", action="store_true", help="publish on LSL")
+    sp.add_argument("--duration", type=float, help="seconds of data, then stop (default: until Ctrl-C)")
+    sp.set_defaults(func=cmd_stream)
 
     sp = sub.add_parser("virtual-device", help="a simulated unit on a pseudo-terminal (no hardware)",
                         description="Start a simulated sk1, OpenBCI Cyton or Arduino text-line unit on a "

@@ -50,7 +50,7 @@ def test_record_with_duration_and_replay_into_a_new_file(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["info", "/nonexistent/x.xdf"], "cannot read"),
-    (["record", "lsl://type=EMG", "-o", "{tmp}/x.xdf"], "not supported"),
+    (["record", "tcp://host", "-o", "{tmp}/x.xdf"], "unknown device scheme"),
     (["record", "serial:///dev/ttyUSB9", "-o", "{tmp}/x.xdf"], "does not exist"),
     (["record", "nonsense", "-o", "{tmp}/x.xdf"], "is not a spec"),
     (["simulate", "tango", "-o", "{tmp}/x.xdf"], "unknown sim scenario"),

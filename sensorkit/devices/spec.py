@@ -1,8 +1,8 @@
 """Device spec strings: one URL-like string picks a source (DESIGN.md section 5).
 
 `sim://single_leg_squat?glute_delay_ms=120`, `file://recordings/before.xdf?speed=1`,
-`serial:///dev/ttyUSB0?protocol=sk1`, `ble://name=Myo?protocol=myo`; `lsl://` arrives with
-its driver. As with pyserial's URL handlers, each scheme is one module with an `open_*` function.
+`serial:///dev/ttyUSB0?protocol=sk1`, `ble://name=Myo?protocol=myo`, `lsl://type=EMG`. As with
+pyserial's URL handlers, each scheme is one module with an `open_*` function.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from urllib.parse import parse_qsl
 from sensorkit.devices.base import Source
 from sensorkit.errors import SensorkitError
 
-SUPPORTED = ("sim", "file", "serial", "ble")
-PLANNED = ("lsl",)
+SUPPORTED = ("sim", "file", "serial", "ble", "lsl")
 
 
 @dataclass(frozen=True)
@@ -58,9 +57,9 @@ def open_device(text: str) -> Source:
         from sensorkit.devices.ble_devices import open_ble
 
         return open_ble(spec.target, spec.params)
-    if spec.scheme in PLANNED:
-        raise SensorkitError(
-            f"{spec.scheme}:// devices are not supported by this version of sensorkit yet; "
-            f"supported: {', '.join(s + '://' for s in SUPPORTED)}"
-        )
-    raise SensorkitError(f"unknown device scheme {spec.scheme!r} in {text!r}")
+    if spec.scheme == "lsl":
+        from sensorkit.devices.lsl import open_lsl
+
+        return open_lsl(spec.target, spec.params)
+    raise SensorkitError(f"unknown device scheme {spec.scheme!r} in {text!r}; "
+                         f"supported: {', '.join(s + '://' for s in SUPPORTED)}")  # fmt: skip
