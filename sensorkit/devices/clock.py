@@ -1,10 +1,14 @@
 """Mapping a device's own clock onto the host clock (DESIGN.md section 2).
 
 Frames reach the host some non-negative delay after the device stamped them, so
-`host_receive - device_time` is the true offset plus a jittery delay. The lower
-envelope of that difference, tracked in one-second buckets over a sliding window
-and fitted with a line, gives offset and drift (the approach LSL takes for its
-clock offsets, done per frame here because device time is in every frame).
+`host_receive - device_time` is the true offset plus a jittery delay. Its minimum
+per one-second bucket is kept over a sliding ten-minute window, and the line
+under all those minima that lies closest to them (the lower convex hull edge that
+minimises the summed distance: Moon, Skelly & Towsley 1999, "Estimation and removal
+of clock skew from network delay measurements") gives offset and drift. Unlike a
+least-squares fit, it is not pulled up by buckets whose best delay was long, as
+when frames and the host's polls (USB frames, BLE connection events) beat against
+each other for minutes.
 """
 
 from __future__ import annotations
@@ -14,6 +18,20 @@ from collections import deque
 import numpy as np
 
 WRAP_US = 1 << 32
+MAX_DRIFT = 0.002  # 2000 ppm: far beyond any crystal, a sanity bound on the fitted slope
+
+
+def _lower_hull(x: np.ndarray, y: np.ndarray) -> list[int]:
+    """Indices of the lower convex hull of points sorted by x (Andrew's monotone chain)."""
+    hull: list[int] = []
+    for k in range(len(x)):
+        while len(hull) >= 2:
+            i, j = hull[-2], hull[-1]
+            if (x[j] - x[i]) * (y[k] - y[i]) - (y[j] - y[i]) * (x[k] - x[i]) > 0:
+                break  # a left turn: j stays
+            hull.pop()
+        hull.append(k)
+    return hull
 
 
 class DeviceClock:
@@ -36,7 +54,7 @@ class DeviceClock:
 class ClockMap:
     """Online estimate of host = device + offset(device), offset linear in device time."""
 
-    def __init__(self, bucket_s: float = 1.0, window_buckets: int = 120) -> None:
+    def __init__(self, bucket_s: float = 1.0, window_buckets: int = 600) -> None:
         self.bucket_s = bucket_s
         self._buckets: deque[tuple[int, float, float]] = deque(maxlen=window_buckets)
         self._fit: tuple[float, float, float] | None = None  # (ref device s, offset, slope)
@@ -65,11 +83,18 @@ class ClockMap:
         if len(b) < 4:
             self._fit = (ref, float(b[:, 1].min()), 0.0)
             return
-        x = b[:, 0] - ref
-        slope, intercept = np.polyfit(x, b[:, 1], 1)
-        # the envelope is the line under all minima: shift it down to touch them
-        intercept += float(np.min(b[:, 1] - (intercept + slope * x)))
-        self._fit = (ref, float(intercept), float(slope))
+        x, y = b[:, 0] - ref, b[:, 1]
+        hull = _lower_hull(x, y)
+        best, fit = -np.inf, (float(y.min()), 0.0)
+        xm = float(x.mean())
+        for i, j in zip(hull[:-1], hull[1:], strict=True):
+            slope = (y[j] - y[i]) / (x[j] - x[i])
+            if abs(slope) > MAX_DRIFT:
+                continue  # not a clock's drift: a stretch of unusual delays
+            at_mean = y[i] + slope * (xm - x[i])  # all points lie above: the highest such line is closest
+            if at_mean > best:
+                best, fit = at_mean, (float(y[i] - slope * x[i]), float(slope))
+        self._fit = (ref, fit[0], fit[1])
 
     def to_host(self, device_s: np.ndarray | float) -> np.ndarray:
         """Host-clock seconds for device-clock seconds."""
