@@ -231,3 +231,25 @@ def test_virtual_device_command_can_be_recorded(tmp_path):
         proc.wait(5)
     emg = next(s for s in read_xdf(tmp_path / "v.xdf").streams if s.info.kind == "EMG")
     assert len(emg.samples) >= 400 and np.isfinite(emg.samples).mean() > 0.95
+
+
+def test_two_devices_into_one_recording(tmp_path):
+    from sensorkit.devices.sim_openbci import SimCyton, counts_of
+
+    rec = short_recording(10.0)
+    cyton_rec = simulate(SimConfig(scenario="calibration", seed=8, dose=Dosage(reps=1)))
+    sk1_link, ob_link = str(tmp_path / "ttySK1"), str(tmp_path / "ttyOB")
+    out = tmp_path / "both.xdf"
+    with VirtualPort(SimFirmware(rec, speed=1.0), link=sk1_link), VirtualPort(SimCyton(*counts_of(cyton_rec)),
+                                                                              link=ob_link):  # fmt: skip
+        assert main(["record", f"serial://{sk1_link}?protocol=sk1", f"serial://{ob_link}?protocol=openbci",
+                     "-o", str(out), "--duration", "3"]) == 0  # fmt: skip
+    f = read_xdf(out)
+    by_source = {s.info.source_id.split(":")[1] for s in f.streams if s.info.srate}
+    assert by_source == {sk1_link, ob_link}
+    emgs = [s for s in f.streams if s.info.kind == "EMG"]
+    assert {s.info.srate for s in emgs} == {2000.0, 250.0}
+    # both on the host clock: their spans overlap by most of the recording
+    spans = [(s.timestamps[0], s.timestamps[-1]) for s in emgs]
+    overlap = min(b for _, b in spans) - max(a for a, _ in spans)
+    assert overlap > 2.0
