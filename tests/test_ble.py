@@ -122,7 +122,8 @@ def test_sk1_over_ble_reordered_dropped_and_out_of_range():
     assert 2000 <= lengths[1] <= 4000  # the outage (1 s at 2 kHz) and the reconnection
     labels = [m[0] for m in got["markers"].samples]
     assert "device_disconnected:ble:name=sk1-unit" in labels and "device_reconnected:ble:name=sk1-unit" in labels
-    assert device.status().lost_samples >= block_len + 2000
+    status = device.status()
+    assert status.lost_samples >= block_len + 2000 and 50 < status.frames_per_s < 200  # ~110 frames/s sent
 
 
 def myo_script(seconds, rng):
@@ -160,6 +161,7 @@ def test_myo_emg_and_imu_with_swapped_and_lost_notifications():
     assert np.allclose(y[:100], imu[:100], atol=0.5 / 2048 * 9.81)  # to the armband's quantisation
     labels = [m[0] for m in got["markers"].samples]
     assert "device_reconnected:ble:name=Myo" in labels
+    assert 100 < device.status().frames_per_s < 220  # 100 EMG + 50 IMU notifications per second
 
 
 def test_ble_errors_are_clear():

@@ -51,6 +51,8 @@ def test_record_with_duration_and_replay_into_a_new_file(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["info", "/nonexistent/x.xdf"], "cannot read"),
     (["record", "tcp://host", "-o", "{tmp}/x.xdf"], "unknown device scheme"),
+    (["record", "ble://name=Myo?protocol=myo&timeout=soon", "-o", "{tmp}/x.xdf"], "timeout='soon' is not a number"),
+    (["record", "lsl://type=EMG?timeout=-1", "-o", "{tmp}/x.xdf"], "timeout='-1' must be positive"),
     (["record", "serial:///dev/ttyUSB9", "-o", "{tmp}/x.xdf"], "does not exist"),
     (["record", "nonsense", "-o", "{tmp}/x.xdf"], "is not a spec"),
     (["simulate", "tango", "-o", "{tmp}/x.xdf"], "unknown sim scenario"),

@@ -189,7 +189,7 @@ def test_csv_parameter_errors(tmp_path, capsys):
     montage.write_text('{"columns": ["time", "emg:glute_med_L"], "rate": 1000}')
     for query, message in (("", "csv columns=..."), ("&columns=emg:x", "need rate="),
                            ("&rate=100&columns=time,emg", "not understood: emg"),
-                           ("&rate=-5&columns=emg:x", "rate must be positive"),
+                           ("&rate=-5&columns=emg:x", "rate='-5' must be positive"),
                            ("&rate=100&columns=time", "no EMG or IMU column"),
                            (f"&montage={tmp_path}/none.json", "cannot read montage")):  # fmt: skip
         assert main(["record", f"serial://{tmp_path}/t?protocol=csv{query}", "-o", str(tmp_path / "x.xdf")]) != 0

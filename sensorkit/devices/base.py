@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,6 +109,23 @@ class GapFiller:
             return c  # in order, or a step too large to slew within this chunk
         ramp = 1.0 - np.arange(len(t)) / (len(t) - 1)
         return Chunk(c.info, t + behind * ramp, c.samples, lost=c.lost)
+
+
+class RateMeter:
+    """Frames (packets, lines, notifications) per second over the last 64 reads, for the status line."""
+
+    def __init__(self) -> None:
+        self._seen: deque[tuple[float, int]] = deque(maxlen=64)
+
+    def count(self, total: int) -> None:
+        self._seen.append((time.monotonic(), total))
+
+    @property
+    def per_s(self) -> float:
+        if len(self._seen) < 2:
+            return 0.0
+        (t0, n0), (t1, n1) = self._seen[0], self._seen[-1]
+        return (n1 - n0) / max(t1 - t0, 1e-6)
 
 
 class LinkWatch:

@@ -11,16 +11,14 @@
 
 from __future__ import annotations
 
-import time
-from collections import deque
-
 import cobs.cobs as cobs
 import numpy as np
 
-from sensorkit.devices.base import LinkWatch, Source, SourceStatus
+from sensorkit.devices.base import LinkWatch, RateMeter, Source, SourceStatus
 from sensorkit.devices.ble import BleBackend, BleLink
 from sensorkit.devices.clock import ClockMap
 from sensorkit.devices.sk1_device import Sk1Device, markers_info
+from sensorkit.devices.spec import pop_number
 from sensorkit.errors import SensorkitError
 from sensorkit.protocols import myo, sk1
 from sensorkit.streams import EMG, IMU, IMU_CHANNELS, Chunk, StreamInfo
@@ -96,7 +94,7 @@ class MyoDevice(Source):
         self._expect: int | None = None  # EMG characteristic whose turn it is
         self._held: dict[int, tuple[bytes, float]] = {}
         self._n_emg = self._n_imu = 0
-        self._rates: deque[tuple[float, int]] = deque(maxlen=64)
+        self.meter = RateMeter()
 
     @staticmethod
     def _start(link: BleLink) -> None:
@@ -167,7 +165,7 @@ class MyoDevice(Source):
             self.notifications += 1
         chunks = ([self._emg_chunk(emg_rows)] if emg_rows else []) + ([self._imu_chunk(imu_items)] if imu_items else [])
         if items:
-            self._rates.append((time.monotonic(), self.notifications))
+            self.meter.count(self.notifications)
         out += self.watch.gaps.fill(chunks)
         self.watch.check_alive(self.notifications, len(items), 0, "Myo")
         return out
@@ -185,11 +183,7 @@ class MyoDevice(Source):
         return [self.emg, self.imu, self.markers]
 
     def status(self) -> SourceStatus:
-        rate = 0.0
-        if len(self._rates) > 1:
-            (t0, n0), (t1, n1) = self._rates[0], self._rates[-1]
-            rate = (n1 - n0) / max(t1 - t0, 1e-6)
-        return SourceStatus(self.watch.state, self.notifications, rate, 0, 0, self.lost_samples)
+        return SourceStatus(self.watch.state, self.notifications, self.meter.per_s, 0, 0, self.lost_samples)
 
 
 def open_ble(target: str, params: dict[str, str], backend: BleBackend | None = None) -> Source:
@@ -198,7 +192,7 @@ def open_ble(target: str, params: dict[str, str], backend: BleBackend | None = N
     if not target and "name" in params:  # ble://?name=X and ble://name=X both name the device
         target = f"name={params.pop('name')}"
     protocol = params.pop("protocol", "sk1")
-    silence = float(params.pop("timeout", "5"))
+    silence = pop_number(params, "timeout", 5.0, "ble", positive=True)
     if params:
         raise SensorkitError(f"unknown ble parameter(s): {', '.join(sorted(params))}")
     source_id = f"ble:{target}"

@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections import deque
 from pathlib import Path
 
 import numpy as np
 
-from sensorkit.devices.base import LinkWatch, Source, SourceStatus
+from sensorkit.devices.base import LinkWatch, RateMeter, Source, SourceStatus
 from sensorkit.devices.clock import ClockMap
 from sensorkit.devices.sk1_device import Transport, markers_info
+from sensorkit.devices.spec import pop_number
 from sensorkit.errors import SensorkitError
 from sensorkit.streams import EMG, IMU, IMU_CHANNELS, Chunk, StreamInfo
 
@@ -66,7 +65,7 @@ class CsvLinesDevice(Source):
         self._count = 0  # lines accepted (the clock without a time column)
         self._last_t: float | None = None
         self._bytes = 0
-        self._rates: deque[tuple[float, int]] = deque(maxlen=64)
+        self.meter = RateMeter()
 
     def open(self) -> None:
         self.link.state = "connecting"
@@ -139,7 +138,7 @@ class CsvLinesDevice(Source):
         self._bytes += len(data)
         rows = self._parse(data) if data else np.zeros((0, len(self.columns)))
         if len(rows):
-            self._rates.append((time.monotonic(), self.lines))
+            self.meter.count(self.lines)
             out += self.link.gaps.fill(self._chunks(rows, self.transport.clock()))
         self.link.check_alive(self.lines - self.malformed, self._bytes, self.malformed, "text-line")
         return out
@@ -153,24 +152,7 @@ class CsvLinesDevice(Source):
         return [s for s in (self.emg, self.imu) if s is not None] + [self.markers]
 
     def status(self) -> SourceStatus:
-        lps = 0.0
-        if len(self._rates) > 1:
-            (t0, n0), (t1, n1) = self._rates[0], self._rates[-1]
-            lps = (n1 - n0) / max(t1 - t0, 1e-6)
-        return SourceStatus(self.link.state, self.lines, lps, self.malformed, 0, self.lost_samples)
-
-
-def _number(params: dict[str, str], key: str, default: float | None) -> float:
-    text = params.pop(key, None)
-    if text is None:
-        if default is None:
-            raise SensorkitError(f"csv devices need {key}=... (see docs: serial://PORT?protocol=csv&rate=...)")
-        return default
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        raise SensorkitError(f"csv {key}={text!r} is not a number") from None
-    return value
+        return SourceStatus(self.link.state, self.lines, self.meter.per_s, self.malformed, 0, self.lost_samples)
 
 
 def open_csv_lines(transport: Transport, source_id: str, params: dict[str, str], silence_s: float) -> CsvLinesDevice:
@@ -191,11 +173,9 @@ def open_csv_lines(transport: Transport, source_id: str, params: dict[str, str],
                              + (f" (not understood: {', '.join(bad)})" if bad else ""))  # fmt: skip
     if not any(c.startswith("emg:") or c in IMU_CHANNELS for c in columns):
         raise SensorkitError("csv columns=...: no EMG or IMU column to record")
-    rate = _number(params, "rate", None)
-    if rate <= 0:
-        raise SensorkitError("csv rate must be positive (lines per second)")
+    rate = pop_number(params, "rate", None, "csv", positive=True)
     time_unit = params.pop("time_unit", "ms")
     if time_unit not in TIME_UNITS:
         raise SensorkitError(f"csv time_unit={time_unit!r}: use ms, us or s")
-    scales = {k: _number(params, k, v) for k, v in DEFAULTS.items()}
+    scales = {k: pop_number(params, k, v, "csv") for k, v in DEFAULTS.items()}
     return CsvLinesDevice(transport, source_id, columns, rate, scales, time_unit, silence_s)

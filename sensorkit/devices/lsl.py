@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from sensorkit.devices.base import Source, SourceStatus
+from sensorkit.devices.spec import pop_number
 from sensorkit.errors import SensorkitError
 from sensorkit.streams import Chunk, StreamInfo
 from sensorkit.units import to_si
@@ -113,10 +114,11 @@ class LslSource(Source):
 
 def open_lsl(target: str, params: dict[str, str]) -> LslSource:
     """The Source for `lsl://PROPERTY=VALUE` (type, name, source_id, hostname, ...)."""
+    params = dict(params)
     prop, sep, value = target.partition("=")
     if not sep or not prop or not value:
         raise SensorkitError("lsl:// needs a stream property, e.g. lsl://type=EMG or lsl://name=MyStream")
-    resolve = float(params.pop("timeout", RESOLVE_S))
+    resolve = pop_number(params, "timeout", RESOLVE_S, "lsl", positive=True)
     if params:
         raise SensorkitError(f"unknown lsl parameter(s): {', '.join(sorted(params))}")
     return LslSource(prop, value, resolve)

@@ -12,11 +12,10 @@ radio link (sample-number gaps) become NaN rows.
 from __future__ import annotations
 
 import time
-from collections import deque
 
 import numpy as np
 
-from sensorkit.devices.base import LinkWatch, Source, SourceStatus
+from sensorkit.devices.base import LinkWatch, RateMeter, Source, SourceStatus
 from sensorkit.devices.clock import ClockMap
 from sensorkit.devices.sk1_device import Transport, markers_info
 from sensorkit.errors import SensorkitError
@@ -49,7 +48,7 @@ class CytonDevice(Source):
         self.clock = ClockMap()
         self._prev_end: int | None = None  # sample index after the last one delivered
         self._pending = b""
-        self._rates: deque[tuple[float, int]] = deque(maxlen=64)
+        self.meter = RateMeter()
 
     # ------------------------------------------------------------ start sequence
     def _handshake(self) -> None:
@@ -122,7 +121,7 @@ class CytonDevice(Source):
         if data:
             packets = self.decoder.feed(data)
             if packets:
-                self._rates.append((time.monotonic(), self.decoder.stats.packets))
+                self.meter.count(self.decoder.stats.packets)
                 out += self.link.gaps.fill(self._chunks(packets, self.transport.clock()))
         st = self.decoder.stats
         self.link.check_alive(st.packets, st.bytes, st.garbage_bytes, "OpenBCI")
@@ -140,12 +139,8 @@ class CytonDevice(Source):
         return [self.emg, self.accel, self.markers]
 
     def status(self) -> SourceStatus:
-        pps = 0.0
-        if len(self._rates) > 1:
-            (t0, n0), (t1, n1) = self._rates[0], self._rates[-1]
-            pps = (n1 - n0) / max(t1 - t0, 1e-6)
         st = self.decoder.stats
-        return SourceStatus(self.link.state, st.packets, pps, 0, st.lost_packets, self.lost_samples)
+        return SourceStatus(self.link.state, st.packets, self.meter.per_s, 0, st.lost_packets, self.lost_samples)
 
 
 def open_cyton(transport: Transport, source_id: str, params: dict[str, str], silence_s: float) -> CytonDevice:

@@ -10,33 +10,11 @@ from __future__ import annotations
 
 from sensorkit.devices.base import Source
 from sensorkit.devices.serial_transport import SerialTransport
+from sensorkit.devices.spec import pop_number
 from sensorkit.errors import SensorkitError
 
 PROTOCOLS = ("sk1", "openbci", "csv")
 DEFAULT_BAUD = {"sk1": 921600, "openbci": 115200, "csv": 115200}
-
-
-def _baud(params: dict[str, str], protocol: str) -> int:
-    text = params.pop("baud", None)
-    if text is None:
-        return DEFAULT_BAUD[protocol]
-    try:
-        baud = int(text)
-    except ValueError:
-        baud = 0
-    if baud <= 0:
-        raise SensorkitError(f"serial baud={text!r} is not a baud rate")
-    return baud
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if value <= 0:
-        raise SensorkitError(f"serial timeout={text!r}: give the seconds a silent device is waited for")
-    return value
 
 
 def open_serial(target: str, params: dict[str, str]) -> Source:
@@ -47,9 +25,12 @@ def open_serial(target: str, params: dict[str, str]) -> Source:
     protocol = params.pop("protocol", "sk1")
     if protocol not in PROTOCOLS:
         raise SensorkitError(f"serial protocol {protocol!r} is unknown; choose from {', '.join(PROTOCOLS)}")
-    transport = SerialTransport(target, _baud(params, protocol), params.pop("serial", None))
+    baud = pop_number(params, "baud", DEFAULT_BAUD[protocol], "serial", positive=True)
+    if baud != int(baud):
+        raise SensorkitError(f"serial baud={baud:g} is not a baud rate")
+    transport = SerialTransport(target, int(baud), params.pop("serial", None))
     source_id = f"serial:{target}"
-    silence = _seconds(params.pop("timeout", "5"))
+    silence = pop_number(params, "timeout", 5.0, "serial", positive=True)
     if protocol == "sk1":
         from sensorkit.devices.sk1_device import Sk1Device
 

@@ -7,14 +7,12 @@ transport differs.
 from __future__ import annotations
 
 import struct
-import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from sensorkit.devices.base import LinkWatch, Source, SourceStatus
+from sensorkit.devices.base import LinkWatch, RateMeter, Source, SourceStatus
 from sensorkit.devices.clock import ClockMap, DeviceClock
 from sensorkit.protocols import sk1
 from sensorkit.streams import EMG, IMU, MARKERS, Chunk, StreamInfo
@@ -205,7 +203,7 @@ class Sk1Device(Source):
         self.assembler = Sk1Assembler(source_id)
         self.link = LinkWatch(transport, source_id, self.assembler.markers, silence_s)
         self._seq = 0
-        self._frame_times: deque[tuple[float, int]] = deque(maxlen=64)
+        self.meter = RateMeter()
 
     @property
     def finished(self) -> bool:  # type: ignore[override]
@@ -233,7 +231,7 @@ class Sk1Device(Source):
         st = self.decoder.stats
         if data:
             frames = self.decoder.feed(data)
-            self._frame_times.append((time.monotonic(), st.frames))
+            self.meter.count(st.frames)
             out += self.link.gaps.fill(self.assembler.process(frames, self.transport.clock()))
         self.link.check_alive(st.frames, st.bytes, st.crc_errors, "sk1")
         return out
@@ -251,10 +249,6 @@ class Sk1Device(Source):
 
     def status(self) -> SourceStatus:
         st = self.decoder.stats
-        fps = 0.0
-        if len(self._frame_times) > 1:
-            (t0, f0), (t1, f1) = self._frame_times[0], self._frame_times[-1]
-            fps = (f1 - f0) / max(t1 - t0, 1e-6)
         state = "finished" if self.finished else self.link.state
-        return SourceStatus(state, st.frames, fps, st.crc_errors, st.lost_packets,
+        return SourceStatus(state, st.frames, self.meter.per_s, st.crc_errors, st.lost_packets,
                             self.assembler.lost_samples)  # fmt: skip
