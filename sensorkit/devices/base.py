@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,6 +147,17 @@ class LinkWatch:
     def opened(self) -> None:
         self.state = "connected"
         self._opened_at = time.monotonic()
+
+    def close(self, stop_unit: Callable[[], None] | None = None) -> None:
+        """Stop the unit (if it takes a command for that), then close the link; once only."""
+        if self.state == "closed":
+            return
+        try:
+            if stop_unit is not None:
+                stop_unit()
+        finally:
+            self.transport.close()
+            self.state = "closed"
 
     def events(self) -> tuple[list[Chunk], bool]:
         """Marker chunks for what happened to the link, and whether it has just come back."""

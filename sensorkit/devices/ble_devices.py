@@ -170,14 +170,12 @@ class MyoDevice(Source):
         self.watch.check_alive(self.notifications, len(items), 0, "Myo")
         return out
 
+    def _stop(self) -> None:
+        for command in myo.STOP:
+            self.link.write(myo.COMMAND, command)
+
     def close(self) -> None:
-        if self.watch.state != "closed":
-            try:
-                for command in myo.STOP:
-                    self.link.write(myo.COMMAND, command)
-            finally:
-                self.link.close()
-                self.watch.state = "closed"
+        self.watch.close(self._stop)
 
     def streams(self) -> list[StreamInfo]:
         return [self.emg, self.imu, self.markers]

@@ -144,9 +144,7 @@ class CsvLinesDevice(Source):
         return out
 
     def close(self) -> None:
-        if self.link.state != "closed":
-            self.transport.close()
-            self.link.state = "closed"
+        self.link.close()  # such sketches take no commands
 
     def streams(self) -> list[StreamInfo]:
         return [s for s in (self.emg, self.imu) if s is not None] + [self.markers]

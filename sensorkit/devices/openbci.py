@@ -128,12 +128,7 @@ class CytonDevice(Source):
         return out
 
     def close(self) -> None:
-        if self.link.state != "closed":
-            try:
-                self.transport.write(ob.CMD_STOP)
-            finally:
-                self.transport.close()
-                self.link.state = "closed"
+        self.link.close(lambda: self.transport.write(ob.CMD_STOP))
 
     def streams(self) -> list[StreamInfo]:
         return [self.emg, self.accel, self.markers]

@@ -237,12 +237,7 @@ class Sk1Device(Source):
         return out
 
     def close(self) -> None:
-        if self.link.state != "closed":
-            try:
-                self._command(sk1.CMD_STOP)
-            finally:
-                self.transport.close()
-                self.link.state = "closed"
+        self.link.close(lambda: self._command(sk1.CMD_STOP))
 
     def streams(self) -> list[StreamInfo]:
         return self.assembler.streams()
