@@ -90,7 +90,7 @@ class MyoDevice(Source):
         self.markers = markers_info(source_id)
         self.watch = LinkWatch(self.link, source_id, self.markers, silence_s)
         self.emg_clock, self.imu_clock = ClockMap(), ClockMap()
-        self.notifications = self.lost_samples = 0
+        self.notifications = self.lost_samples = self.received = 0
         self._expect: int | None = None  # EMG characteristic whose turn it is
         self._held: dict[int, tuple[bytes, float]] = {}
         self._n_emg = self._n_imu = 0
@@ -147,6 +147,7 @@ class MyoDevice(Source):
 
     def read(self, timeout: float = 0.1) -> list[Chunk]:
         items = self.link.read(timeout)
+        self.received += len(items)
         out, back = self.watch.events()
         if back:
             self._expect, self._held = None, {}
@@ -167,7 +168,7 @@ class MyoDevice(Source):
         if items:
             self.meter.count(self.notifications)
         out += self.watch.gaps.fill(chunks)
-        self.watch.check_alive(self.notifications, len(items), 0, "Myo")
+        self.watch.check_alive(self.notifications, self.received, self.received - self.notifications, "Myo")
         return out
 
     def _stop(self) -> None:
