@@ -17,8 +17,14 @@ from sensorkit.recording.xdf_writer import XdfWriter, _chunk, _varlen
 SECONDS = 60.0
 
 
+def _fresh(path: str) -> str:
+    if os.path.exists(path):  # the writer never truncates an existing file
+        os.remove(path)
+    return path
+
+
 def naive_write(path: str, chunks) -> None:
-    w = XdfWriter(path)
+    w = XdfWriter(_fresh(path))
     ids = {}
     for c in chunks:
         sid = ids.setdefault(c.info, w.add_stream(c.info))
@@ -30,7 +36,7 @@ def naive_write(path: str, chunks) -> None:
 
 
 def ours_write(path: str, chunks) -> None:
-    w = XdfWriter(path)
+    w = XdfWriter(_fresh(path))
     for c in chunks:
         w.write_chunk(c)
     w.close()

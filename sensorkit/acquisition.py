@@ -7,13 +7,14 @@ never stall a device.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
 
 from sensorkit.devices.base import Source
 from sensorkit.errors import SensorkitError
-from sensorkit.streams import Chunk
+from sensorkit.streams import Chunk, StreamInfo
 
 Consumer = Callable[[Chunk], None]
 
@@ -28,6 +29,10 @@ class Acquisition:
         self._lock = threading.Lock()
         self.first_time: float | None = None
         self.last_time: float | None = None
+        # stream identity (name, source id) -> index of the source that owns it, and each
+        # source's renamed streams: two sources must never merge into one stream
+        self._owners: dict[tuple[str, str], int] = {}
+        self._renamed: dict[tuple[int, StreamInfo], StreamInfo] = {}
 
     def start(self) -> None:
         for src in self.sources:
@@ -37,10 +42,32 @@ class Acquisition:
             t.start()
             self._threads.append(t)
 
+    def distinct(self, index: int, chunk: Chunk) -> Chunk:
+        """The chunk under a stream identity no other source uses.
+
+        Two identical sources (the same simulator or file opened twice) would otherwise
+        write their samples into one stream with timestamps running backwards; the
+        second one's streams get a `_2` (`_3`, ...) suffix on name and source id.
+        """
+        key = (index, chunk.info)
+        info = self._renamed.get(key)
+        if info is None:
+            with self._lock:
+                info = chunk.info
+                n = 1
+                while self._owners.setdefault((info.name, info.source_id), index) != index:
+                    n += 1
+                    info = dataclasses.replace(chunk.info, name=f"{chunk.info.name}_{n}",
+                                               source_id=f"{chunk.info.source_id}_{n}")  # fmt: skip
+                self._renamed[key] = info
+        return chunk if info is chunk.info else Chunk(info, chunk.timestamps, chunk.samples, chunk.lost)
+
     def _pump(self, src: Source) -> None:
+        index = self.sources.index(src)
         try:
             while not self._stop.is_set() and not src.finished:
                 for chunk in src.read(0.1):
+                    chunk = self.distinct(index, chunk)
                     if len(chunk) and chunk.info.srate > 0:
                         with self._lock:
                             t0, t1 = chunk.timestamps[0], chunk.timestamps[-1]

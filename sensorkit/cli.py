@@ -6,11 +6,16 @@ User errors (bad arguments, files, devices) print one line and exit non-zero.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import re
+import signal
 import sys
+import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,14 +24,17 @@ from sensorkit import __version__
 from sensorkit.acquisition import Acquisition
 from sensorkit.analysis.exercises import EXERCISES
 from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG
-from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
+from sensorkit.analysis.session import AnalysisOptions, analyze_session
 from sensorkit.analysis.timing import DELAY_MARGIN_MS, TimingParams
 from sensorkit.cli_devices import register as register_device_commands
 from sensorkit.devices.spec import open_device
 from sensorkit.dsp.gait import initial_contacts
+from sensorkit.dsp.imu_units import check_imu_units
 from sensorkit.dsp.onset import DETECTORS, OnsetParams
 from sensorkit.errors import SensorkitError
+from sensorkit.recording.outputs import check_outputs, write_text
 from sensorkit.recording.recorder import Recorder
+from sensorkit.recording.session_input import pelvis_imu, session_data
 from sensorkit.recording.text_import import TextImport, read_gait_events, read_text_emg, read_text_imu, write_xdf
 from sensorkit.recording.xdf_reader import Recording, read_xdf
 from sensorkit.report.table import contacts_summary, format_result, result_csv
@@ -34,11 +42,41 @@ from sensorkit.streams import IMU_CHANNELS
 
 SIM_MONTAGE = "simulated: bipolar surface EMG at SENIAM sites; IMU over S2, x anterior y left z superior"
 PSEUDONYM = re.compile(r"^(?=.*\d)[A-Za-z0-9_-]{1,32}$")
+# a session label is a date, a word of the clinic's vocabulary, or a short code with a digit
+# (week6, v2): never free text, which could carry a name
+SESSION_LABEL = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}|(?=.*\d)[A-Za-z0-9_.-]{1,32}|unspecified|before|after|pre|post|baseline|"
+    r"follow-?up|retest|initial|interim|final|discharge|demo|test|trial)$", re.IGNORECASE)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not usage + error
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def number(lo: float = -math.inf, hi: float = math.inf, above: bool = False):
+    """An argparse type: a finite number in [lo, hi] (in (lo, hi] with `above`).
+
+    nan and inf are refused: a NaN margin or threshold would silently clear every verdict.
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        low_ok = value > lo if above else value >= lo
+        if not (math.isfinite(value) and low_ok and value <= hi):
+            bounds = f"{'above' if above else 'at least'} {lo:g}" if math.isfinite(lo) else ""
+            if math.isfinite(hi):
+                bounds += (" and " if bounds else "") + f"at most {hi:g}"
+            raise argparse.ArgumentTypeError(f"{text!r} must be a finite number {bounds}".rstrip())
+        return value
+
+    return parse
+
+
+POSITIVE = number(0.0, above=True)
 
 
 def truth_path(xdf: str | os.PathLike) -> Path:
@@ -50,14 +88,31 @@ def truth_path(xdf: str | os.PathLike) -> Path:
 # ---------------------------------------------------------------- record
 
 
-def _check_output(path: str, overwrite: bool) -> None:
-    p = Path(path)
-    if p.suffix.lower() != ".xdf":
+def _spec_files(specs: list[str]) -> list[str]:
+    """The files that `file://` device specs read."""
+    return [s.split("://", 1)[1].split("?", 1)[0] for s in specs if s.lower().startswith("file://")]
+
+
+def _check_output(path: str, overwrite: bool, inputs: list[str] | None = None,
+                  extra: list[str] | None = None) -> None:  # fmt: skip
+    """An .xdf output (and its `extra` companions) that destroys nothing; see `check_outputs`."""
+    if Path(path).suffix.lower() != ".xdf":
         raise SensorkitError(f"output {path} must end in .xdf")
-    if p.exists() and not overwrite:
-        raise SensorkitError(f"{path} exists; pass --overwrite to replace it")
-    if not p.parent.exists():
-        raise SensorkitError(f"folder {p.parent} does not exist")
+    check_outputs([path, *(extra or [])], inputs or [], overwrite)
+
+
+def _source_names(specs: list[str], keep: bool) -> str:
+    """The device specs for the file header, without paths: a file name can carry a
+    patient's name, a path a user's; the file name only when the user asks (`keep`)."""
+    out = []
+    for s in specs:
+        if "://" in s and s.split("://", 1)[0].lower() in ("file", "import"):
+            scheme, rest = s.split("://", 1)
+            name = Path(rest.split("?", 1)[0]).name if keep else "(file name not stored)"
+            out.append(f"{scheme}://{name}")
+        else:
+            out.append(s)
+    return " ".join(out)
 
 
 def _file_meta(args, specs: list[str]) -> dict[str, str]:
@@ -66,15 +121,66 @@ def _file_meta(args, specs: list[str]) -> dict[str, str]:
             f"--patient {args.patient!r}: use a pseudonymous code with a digit, such as P017, "
             "never a name"
         )
+    if not SESSION_LABEL.match(args.session):
+        raise SensorkitError(
+            f"--session {args.session!r}: use a date (2026-11-29), before, after, baseline, follow-up, "
+            "or a short code with a digit (week6), never free text"
+        )
     return {"patient": args.patient, "session": args.session, "montage": args.montage,
-            "devices": " ".join(specs)}  # fmt: skip
+            "devices": _source_names(specs, getattr(args, "store_source_names", False))}  # fmt: skip
+
+
+@contextlib.contextmanager
+def _stop_on_hangup():
+    """SIGTERM (a service manager, `kill`) and SIGHUP (a closed terminal) end a recording
+    like Ctrl-C: the file is closed with its footers instead of cut off."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _replacing(output: str):
+    """With --overwrite, the old file is set aside and restored if the new recording fails
+    before it holds any sample; it is removed only once the new one has data."""
+    p = Path(output)
+    backup = p.with_name(f".{p.name}.replaced")
+    if p.exists():
+        os.replace(p, backup)
+    try:
+        yield
+    except BaseException:
+        if backup.exists() and not p.exists():
+            os.replace(backup, p)
+        raise
+    with contextlib.suppress(OSError):
+        backup.unlink()
 
 
 def record(specs: list[str], output: str, meta: dict[str, str], duration: float | None,
-           quiet: bool = False) -> list:  # fmt: skip
-    """Record sources into one XDF file; returns the sources (closed)."""
+           quiet: bool = False, hostname: bool = False) -> list:  # fmt: skip
+    """Record sources into one XDF file; returns the sources (closed).
+
+    A start that fails before any sample was written leaves no file behind.
+    """
     sources = [open_device(s) for s in specs]
-    recorder = Recorder(output, meta)
+    with _replacing(output), _stop_on_hangup():
+        return _record(sources, output, meta, duration, quiet, hostname)
+
+
+def _record(sources: list, output: str, meta: dict[str, str], duration: float | None,
+            quiet: bool, hostname: bool) -> list:  # fmt: skip
+    recorder = Recorder(output, meta, hostname=hostname)
     acq = Acquisition(sources, [recorder.push])
     started = time.monotonic()
 
@@ -99,9 +205,12 @@ def record(specs: list[str], output: str, meta: dict[str, str], duration: float 
         try:
             acq.stop()
         finally:
-            recorder.close()
-            if recorder.samples_written == 0 and sys.exc_info()[0] is not None:
-                os.remove(output)  # a failed start leaves no empty recording behind
+            try:
+                recorder.close()
+            finally:
+                if recorder.samples_written == 0 and sys.exc_info()[0] is not None:
+                    with contextlib.suppress(OSError):
+                        os.remove(output)  # a failed start leaves no empty recording behind
     if not quiet:
         ticks[0] = 0
         tick()
@@ -111,11 +220,10 @@ def record(specs: list[str], output: str, meta: dict[str, str], duration: float 
 
 
 def cmd_record(args) -> int:
-    _check_output(args.output, args.overwrite)
+    sims = any(d.lower().startswith("sim://") for d in args.devices)
+    _check_output(args.output, args.overwrite, _spec_files(args.devices), [truth_path(args.output)] if sims else [])
     meta = _file_meta(args, args.devices)
-    if args.duration is not None and args.duration <= 0:
-        raise SensorkitError("--duration must be positive")
-    sources = record(args.devices, args.output, meta, args.duration)
+    sources = record(args.devices, args.output, meta, args.duration, hostname=args.store_hostname)
     _write_truths(sources, args.output)
     print(f"wrote {args.output}")
     return 0
@@ -126,7 +234,7 @@ def _write_truths(sources, output: str) -> None:
               if hasattr(getattr(s, "transport", None), "truth_on_host_clock")]  # fmt: skip
     if truths:
         path = truth_path(output)
-        path.write_text(json.dumps(truths[0] if len(truths) == 1 else truths, indent=1))
+        write_text(path, json.dumps(truths[0] if len(truths) == 1 else truths, indent=1))
         print(f"wrote {path} (ground truth of the simulated patient)")
 
 
@@ -134,7 +242,7 @@ def _write_truths(sources, output: str) -> None:
 
 
 def cmd_simulate(args) -> int:
-    _check_output(args.output, args.overwrite)
+    _check_output(args.output, args.overwrite, extra=[truth_path(args.output)])
     params = dict(p.split("=", 1) for p in args.param if "=" in p)
     bad = [p for p in args.param if "=" not in p]
     if bad:
@@ -144,7 +252,7 @@ def cmd_simulate(args) -> int:
         args.montage = SIM_MONTAGE
     spec = f"sim://{args.scenario}?" + "&".join(f"{k}={v}" for k, v in params.items())
     meta = _file_meta(args, [spec])
-    sources = record([spec], args.output, meta, None, quiet=True)
+    sources = record([spec], args.output, meta, None, quiet=True, hostname=args.store_hostname)
     _write_truths(sources, args.output)
     print(f"wrote {args.output}")
     return 0
@@ -201,33 +309,6 @@ def cmd_info(args) -> int:
 # ---------------------------------------------------------------- analyze
 
 
-def _imu_streams(rec: Recording):
-    imus = [s for s in rec.of_kind("IMU") if set(IMU_CHANNELS) <= set(s.info.channels) and len(s.timestamps) > 1
-            and s.info.metadata.get("location", "pelvis") in ("pelvis", "sacrum")]  # not an armband's IMU
-    pelvis = [s for s in imus if s.info.name.lower() in ("pelvis", "sacrum", "pelvis_imu")]
-    return (pelvis or imus)[:1]
-
-
-def session_data(rec: Recording, channel_map: dict[str, str]) -> SessionData:
-    """A file's streams in the analysis's terms: EMG, the pelvis IMU, markers."""
-    emgs = [s for s in rec.of_kind("EMG") if len(s.timestamps) > 1]
-    if not emgs:
-        kinds = ", ".join(sorted({s.info.kind or "?" for s in rec.streams})) or "none"
-        raise SensorkitError(f"{rec.path} has no EMG stream with samples (stream types: {kinds})")
-    emg = max(emgs, key=lambda s: s.info.n_channels)
-    labels = [channel_map.get(c, c) for c in emg.info.channels]
-    unknown = set(channel_map) - set(emg.info.channels)
-    if unknown:
-        raise SensorkitError(f"--channel-map names channels the EMG stream lacks: {', '.join(sorted(unknown))}")
-    fs = emg.info.srate or (len(emg.timestamps) - 1) / (emg.timestamps[-1] - emg.timestamps[0])
-    imu = None
-    for s in _imu_streams(rec):
-        cols = [s.info.channels.index(c) for c in IMU_CHANNELS]
-        x = s.samples[:, cols]
-        imu = ImuData(s.timestamps, x[:, :3], x[:, 3:], s.info.srate or 100.0)
-    return SessionData(rec.path, EmgData(emg.timestamps, emg.samples, labels, float(fs)), imu, rec.markers())
-
-
 def _channel_map(text: str | None) -> dict[str, str]:
     if not text:
         return {}
@@ -238,13 +319,12 @@ def _channel_map(text: str | None) -> dict[str, str]:
 
 
 def cmd_analyze(args) -> int:
+    check_outputs([args.json, args.csv], [args.file], args.overwrite)
     rec = read_xdf(args.file)
-    for note in rec.notes:
-        print(f"warning: salvaged file: {note}", file=sys.stderr)
     data = session_data(rec, _channel_map(args.channel_map))
-    mains = {"auto": "auto", "none": None}.get(args.mains, None)
-    if mains is None and args.mains != "none":
-        mains = float(args.mains)
+    for note in data.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    mains = {"auto": "auto", "none": None}[args.mains] if args.mains in ("auto", "none") else float(args.mains)
     opt = AnalysisOptions(exercise=args.exercise, side=args.side, reference=args.reference, mains=mains,
                           onset=OnsetParams(detector=args.detector),
                           timing=TimingParams(delay_margin_ms=args.margin_ms),
@@ -258,10 +338,10 @@ def cmd_analyze(args) -> int:
     result = analyze_session(data, opt, progress)
     print(format_result(result))
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
+        write_text(args.json, json.dumps(result, indent=1))
         print(f"wrote {args.json}")
     if args.csv:
-        Path(args.csv).write_text(result_csv(result))
+        write_text(args.csv, result_csv(result))
         print(f"wrote {args.csv}")
     return 0
 
@@ -272,22 +352,28 @@ def cmd_analyze(args) -> int:
 def _walking_imu(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """(timestamps, acc m/s^2, gyr rad/s, rate) of the lower-back IMU in an XDF or text file."""
     if args.file.lower().endswith(".xdf"):
-        rec = read_xdf(args.file)
-        streams = _imu_streams(rec)
-        if not streams:
+        warnings: list[str] = []
+        imu = pelvis_imu(read_xdf(args.file), warnings)
+        for note in warnings:
+            print(f"warning: {note}", file=sys.stderr)
+        if imu is None:
             raise SensorkitError(f"{args.file} has no IMU stream with {', '.join(IMU_CHANNELS)}")
-        s = streams[0]
-        x = s.samples[:, [s.info.channels.index(c) for c in IMU_CHANNELS]]
-        fs = s.info.srate or (len(s.timestamps) - 1) / (s.timestamps[-1] - s.timestamps[0])
-        return s.timestamps, x[:, :3], x[:, 3:], float(fs)
+        return imu.timestamps, imu.acc, imu.gyr, imu.fs
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     t, acc, gyr, fs, units = read_text_imu(args.file, args.rate, args.time_column, columns,
                                            args.acc_unit, args.gyr_unit)  # fmt: skip
     print(f"{args.file}: {units}", file=sys.stderr)
+    try:
+        acc, gyr, notes = check_imu_units(acc, gyr)
+    except ValueError as exc:
+        raise SensorkitError(f"{args.file}: {exc}") from None
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
     return t, acc, gyr, fs
 
 
 def cmd_contacts(args) -> int:
+    check_outputs([args.csv], [args.file], args.overwrite)
     t, acc, gyr, fs = _walking_imu(args)
     if len(t) < 2 * fs:
         raise SensorkitError(f"{args.file}: less than 2 s of IMU data")
@@ -298,7 +384,7 @@ def cmd_contacts(args) -> int:
     if args.csv:
         rows = ["t_s,side,side_confidence"] + [f"{tt:.4f},{c.side},{c.side_confidence:.2f}"
                                                 for tt, c in zip(times, found, strict=True)]  # fmt: skip
-        Path(args.csv).write_text("\n".join(rows) + "\n")
+        write_text(args.csv, "\n".join(rows) + "\n")
         print(f"wrote {args.csv}")
     return 0
 
@@ -307,14 +393,14 @@ def cmd_contacts(args) -> int:
 
 
 def cmd_import(args) -> int:
-    _check_output(args.output, args.overwrite)
+    _check_output(args.output, args.overwrite, [args.file, args.events])
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     spec = TextImport(args.file, rate_hz=args.rate, unit=args.unit, scale=args.scale, offset=args.offset,
                       time_column=args.time_column, channel_map=_channel_map(args.channel_map),
                       columns=columns)  # fmt: skip
     t, x, labels = read_text_emg(spec)
     markers = read_gait_events(args.events, args.events_side) if args.events else []
-    meta = _file_meta(args, [f"import:{args.file}"])
+    meta = _file_meta(args, [f"import://{args.file}"])
     write_xdf(args.output, t, x, labels, spec.rate_hz, markers, meta)
     print(f"wrote {args.output}: {len(t)} samples x {len(labels)} channels at {spec.rate_hz:g} Hz"
           f"{f', {len(markers)} gait events' if markers else ''}")
@@ -358,7 +444,7 @@ def cmd_demo(args) -> int:
     print("sensorkit analyze", path)
     # the analyze command itself, with its own defaults
     analyze = build_parser().parse_args(["analyze", str(path), "--json", str(out / "demo.json"),
-                                         "--csv", str(out / "demo.csv"), "--quiet"])  # fmt: skip
+                                         "--csv", str(out / "demo.csv"), "--quiet", "--overwrite"])  # fmt: skip
     return cmd_analyze(analyze)
 
 
@@ -374,10 +460,16 @@ def build_parser() -> argparse.ArgumentParser:
     def session_args(sp):
         sp.add_argument("-o", "--output", required=True, help="output file, .xdf")
         sp.add_argument("--patient", default="unspecified", help="pseudonymous patient code (P017)")
-        sp.add_argument("--session", default="unspecified", help="session label: before, after, a date")
+        sp.add_argument("--session", default="unspecified",
+                        help="session label: before, after, baseline, follow-up, a date (2026-11-29) "
+                        "or a short code with a digit (week6)")  # fmt: skip
         sp.add_argument("--montage", default="unspecified",
                         help="electrode and sensor placement, e.g. 'SENIAM, 20 mm bipolar; IMU on S2'")
         sp.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+        sp.add_argument("--store-hostname", action="store_true",
+                        help="write this computer's name into the stream headers (off: it can identify a clinic)")
+        sp.add_argument("--store-source-names", action="store_true",
+                        help="write the names (never the paths) of replayed or imported files into the header")
 
     sp = sub.add_parser("simulate", help="write a simulated session and its ground truth",
                         description="Simulate a patient session as fast as possible into an XDF "
@@ -394,7 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Record one or more devices (sim://..., file://...) into one "
                         "XDF file until they end, --duration passes, or Ctrl-C.")  # fmt: skip
     sp.add_argument("devices", nargs="+", metavar="DEVICE", help="device spec, e.g. sim://session?speed=1")
-    sp.add_argument("--duration", type=float, help="seconds of data to record")
+    sp.add_argument("--duration", type=POSITIVE, help="seconds of data to record")
     session_args(sp)
     sp.set_defaults(func=cmd_record)
 
@@ -416,14 +508,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--side", choices=("L", "R"), help="stance or working leg")
     sp.add_argument("--reference", help="'movement' or a muscle label such as biceps_femoris_L")
     sp.add_argument("--detector", choices=DETECTORS, default=OnsetParams().detector)
-    sp.add_argument("--margin-ms", type=float, default=DELAY_MARGIN_MS,
-                    help="latency above which a glute is delayed (default 50 ms, see docs)")
-    sp.add_argument("--drop-threshold-deg", type=float, default=DROP_THRESHOLD_DEG,
-                    help="pelvic drop above which a repetition is flagged (default 5 deg, see docs)")
-    sp.add_argument("--mains", default="auto", help="mains notch: auto, none, 50 or 60")
+    sp.add_argument("--margin-ms", type=number(0, 500), default=DELAY_MARGIN_MS,
+                    help="latency above which a glute is delayed, 0-500 ms (default 50 ms, see docs)")
+    sp.add_argument("--drop-threshold-deg", type=number(0, 45), default=DROP_THRESHOLD_DEG,
+                    help="pelvic drop above which a repetition is flagged, 0-45 deg (default 5 deg, see docs)")
+    sp.add_argument("--mains", default="auto", choices=("auto", "none", "50", "60"),
+                    help="mains notch: auto (found in the data), none, 50 or 60 Hz")
     sp.add_argument("--channel-map", help="relabel EMG channels: OLD=NEW,... e.g. ME=glute_med_R")
     sp.add_argument("--json", help="write the full result as JSON")
     sp.add_argument("--csv", help="write one row per repetition and muscle")
+    sp.add_argument("--overwrite", action="store_true", help="replace existing output files")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_analyze)
 
@@ -432,11 +526,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "sensorkit XDF file: state the rate (or time column), the unit (V, mV, uV, or ADC "
                         "counts with --scale), and name the muscles with --channel-map.")  # fmt: skip
     sp.add_argument("file")
-    sp.add_argument("--rate", type=float, help="sample rate, Hz (unless --time-column gives it)")
+    sp.add_argument("--rate", type=POSITIVE, help="sample rate, Hz (unless --time-column gives it)")
     sp.add_argument("--time-column", help="column holding time in seconds")
     sp.add_argument("--unit", default="V", help="V, mV, uV or counts")
-    sp.add_argument("--scale", type=float, help="volts per ADC count (with --unit counts)")
-    sp.add_argument("--offset", type=float, default=0.0, help="ADC counts at 0 V (e.g. 2048 for 12 bit)")
+    sp.add_argument("--scale", type=POSITIVE, help="volts per ADC count (with --unit counts)")
+    sp.add_argument("--offset", type=number(), default=0.0, help="ADC counts at 0 V (e.g. 2048 for 12 bit)")
     sp.add_argument("--channel-map", help="name columns: OLD=NEW,... e.g. ME=glute_med_R")
     sp.add_argument("--columns", help="keep only these columns (after renaming), comma-separated")
     sp.add_argument("--events", help="CSV of foot contacts (touchdown_s, liftoff_s columns)")
@@ -451,7 +545,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "gyroscope columns.")  # fmt: skip
     sp.add_argument("file", help="FILE.xdf, or a text/CSV export")
     sp.add_argument("--csv", help="write the contacts (t_s, side, side_confidence) here")
-    sp.add_argument("--rate", type=float, help="text files: sample rate, Hz (unless --time-column gives it)")
+    sp.add_argument("--overwrite", action="store_true", help="replace an existing --csv file")
+    sp.add_argument("--rate", type=POSITIVE, help="text files: sample rate, Hz (unless --time-column gives it)")
     sp.add_argument("--time-column", help="text files: column holding time in seconds")
     sp.add_argument("--columns", help="text files: the accelerometer x,y,z and gyroscope x,y,z columns, "
                     "if not named acc_x ... gyr_z")  # fmt: skip
@@ -463,8 +558,8 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Stream a simulated patient through the pipeline into a "
                         "recording, then summarise it.")  # fmt: skip
     sp.add_argument("--output-dir", default="demo")
-    sp.add_argument("--speed", type=float, default=8.0, help="times real time (0: as fast as possible)")
-    sp.add_argument("--duration", type=float, help="seconds of data (default: the whole session)")
+    sp.add_argument("--speed", type=number(0, 1000), default=8.0, help="times real time (0: as fast as possible)")
+    sp.add_argument("--duration", type=POSITIVE, help="seconds of data (default: the whole session)")
     sp.add_argument("--seed", type=int, default=0)
     sp.set_defaults(func=cmd_demo)
     return p
@@ -473,7 +568,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            # numpy's RuntimeWarnings (mean of an empty slice, NaN compared) arise on data with
+            # gaps, which the code handles explicitly; they would only alarm a user
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return args.func(args)
     except SensorkitError as exc:
         print(f"sensorkit: error: {exc}", file=sys.stderr)
         return 1

@@ -11,8 +11,9 @@ from conftest import ROOT
 from sensorkit.analysis.exercises import parse_blocks
 from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, analyze_session
 from sensorkit.analysis.timing import summarise_latencies
-from sensorkit.cli import main, session_data
+from sensorkit.cli import main
 from sensorkit.errors import SensorkitError
+from sensorkit.recording.session_input import session_data
 from sensorkit.recording.xdf_reader import read_xdf
 from sensorkit.recording.xdf_writer import XdfWriter
 from sensorkit.streams import Chunk, StreamInfo

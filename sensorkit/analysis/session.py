@@ -52,6 +52,7 @@ class SessionData:
     emg: EmgData
     imu: ImuData | None = None
     markers: list[tuple[float, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what reading the file had to correct
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,8 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
                        "mains_detected_hz": {m: c.mains_hz for m, c in channels.items()}},  # fmt: skip
         "exercises": [],
     }
+    if data.warnings:
+        result["warnings"] = list(data.warnings)
     track = None
     if data.imu is not None:
         if progress:

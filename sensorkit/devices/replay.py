@@ -87,6 +87,8 @@ def open_replay(path: str, params: dict[str, str]) -> Replay:
         speed = float(params.get("speed", "1"))
     except ValueError:
         raise SensorkitError(f"file:// speed {params['speed']!r} is not a number") from None
+    if not np.isfinite(speed):
+        raise SensorkitError(f"file:// speed {params['speed']!r} must be a finite number (0 = as fast as possible)")
     if not path:
         raise SensorkitError("file:// needs a path, e.g. file://recordings/before.xdf")
     return Replay(path, speed)

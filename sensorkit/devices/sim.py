@@ -217,7 +217,10 @@ def _convert(name: str, kind, text: str):
         if "int" in kind and "float" not in kind:
             return int(text)
         if "float" in kind:
-            return float(text)
+            value = float(text)
+            if not np.isfinite(value):  # inf speed or NaN dose: NaN timestamps downstream
+                raise ValueError
+            return value
         if "tuple" in kind:
             return tuple(p.strip() for p in text.split(",") if p.strip())
     except ValueError:

@@ -50,6 +50,8 @@ def pop_number(params: dict[str, str], key: str, default: float | None, what: st
         value = float(text)
     except ValueError:
         raise SensorkitError(f"{what} {key}={text!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise SensorkitError(f"{what} {key}={text!r} must be a finite number")
     if positive and not value > 0:
         raise SensorkitError(f"{what} {key}={text!r} must be positive")
     return value

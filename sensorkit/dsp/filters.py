@@ -90,6 +90,62 @@ def finite_segments(x: np.ndarray) -> list[tuple[int, int]]:
     return true_runs(np.isfinite(x) if x.ndim == 1 else np.isfinite(x).all(axis=1))
 
 
+MAX_HOLD_S = 0.005  # NaN runs up to 5 ms (a few lost samples) are bridged for filtering
+
+
+Held = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def hold_short_gaps(x: np.ndarray, max_len: int, last: np.ndarray | None = None,
+                    run: np.ndarray | None = None) -> Held:  # fmt: skip
+    """Bridge lost samples for filtering: the first `max_len` NaN samples of every gap take
+    the last finite value before it (a zero-order hold), the rest of a longer gap stays NaN.
+
+    A hold needs no look-ahead, so the live path bridges exactly as the offline one: the
+    streaming twin passes the previous call's `last` (last finite value per channel) and
+    `run` (NaN samples since it). Without it, a signal with one lost sample in a hundred
+    falls into thousands of segments, each filtered from rest (slow and ringing).
+    Returns (bridged x, mask of held samples, last, run); x is (n,) or (n, channels).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    two_d = x if x.ndim == 2 else x[:, None]
+    n, m = two_d.shape
+    last = np.full(m, np.nan) if last is None else last
+    run = np.zeros(m, dtype=np.int64) if run is None else run
+    finite = np.isfinite(two_d)
+    if finite.all() or n == 0:
+        held = np.zeros_like(two_d, dtype=bool)
+        out = two_d.copy()
+        if n:
+            last, run = two_d[-1].copy(), np.zeros(m, dtype=np.int64)
+    else:
+        idx = np.where(finite, np.arange(n)[:, None], -1)
+        prev = np.maximum.accumulate(idx, axis=0)  # index of the last finite row, -1 before any
+        pos = np.where(prev >= 0, np.arange(n)[:, None] - prev - 1, np.arange(n)[:, None] + run[None, :])
+        source = np.where(prev >= 0, two_d[np.maximum(prev, 0), np.arange(m)[None, :]], last[None, :])
+        held = ~finite & (pos < max_len) & np.isfinite(source)
+        out = np.where(held, source, two_d)
+        last = np.where(prev[-1] >= 0, two_d[np.maximum(prev[-1], 0), np.arange(m)], last)
+        run = np.where(finite[-1], 0, pos[-1] + 1).astype(np.int64)
+    if x.ndim == 1:
+        return out[:, 0], held[:, 0], last, run
+    return out, held, last, run
+
+
+class StreamingGapHold:
+    """The streaming twin of `hold_short_gaps`: the same output for any chunking."""
+
+    def __init__(self, max_len: int) -> None:
+        self.max_len = max_len
+        self._last: np.ndarray | None = None
+        self._run: np.ndarray | None = None
+
+    def process(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(bridged chunk, mask of held samples)."""
+        out, held, self._last, self._run = hold_short_gaps(x, self.max_len, self._last, self._run)
+        return out, held
+
+
 def _steady_zi(sos: np.ndarray, first: np.ndarray) -> np.ndarray:
     """Initial state (sections, 2, channels) of a filter at rest at value `first`."""
     return sosfilt_zi(sos)[:, :, None] * first[None, None, :]

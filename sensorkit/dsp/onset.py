@@ -36,10 +36,12 @@ from scipy.stats import binom, chi2
 
 from sensorkit.dsp.filters import (
     BAND_HZ,
+    MAX_HOLD_S,
     apply_sos,
     bandpass_sos,
     condition,
     detect_mains,
+    hold_short_gaps,
     lowpass_sos,
     merge_runs,
     moving_rms,
@@ -136,8 +138,9 @@ class ChannelOnsets:
         self.raw = np.asarray(raw, dtype=np.float64)
         self.fs = fs
         self.params = params
-        self.mains_hz = detect_mains(self.raw, fs) if mains == "auto" else mains
-        self.cond = condition(self.raw, fs, band=band, mains=self.mains_hz, causal=True)
+        bridged, self.held, _, _ = hold_short_gaps(self.raw, max(1, int(round(MAX_HOLD_S * fs))))
+        self.mains_hz = detect_mains(bridged, fs) if mains == "auto" else mains
+        self.cond = condition(bridged, fs, band=band, mains=self.mains_hz, causal=True)
         self.env = detection_envelope(self.cond, fs, params, causal=True)
         self.delay_s, self.delay_sd_s = band_delay(fs, band)
 
@@ -147,7 +150,7 @@ class ChannelOnsets:
         # windows move with the filters' delay, so that a window sees what happened in it
         base = (int(round((baseline_s[0] + d) * fs)), int(round((baseline_s[1] + d) * fs)))
         search = (int(round((search_s[0] + d) * fs)), int(round((search_s[1] + d) * fs)))
-        o = detect_onset(self.cond, fs, base, search, self.params, env=self.env, raw=self.raw)
+        o = detect_onset(self.cond, fs, base, search, self.params, env=self.env, raw=self.raw, held=self.held)
         shift = lambda t: None if t is None else t - d  # noqa: E731
         sd_ms = None if o.sd_ms is None else float(np.hypot(o.sd_ms, self.delay_sd_s * 1000))
         return Onset(shift(o.onset_s), shift(o.offset_s), sd_ms, o.quality, o.snr_db)
@@ -249,11 +252,13 @@ def artefact_at_onset(cond: np.ndarray, raw: np.ndarray, fs: float, baseline: tu
 
 def _quality(raw: np.ndarray | None, env: np.ndarray, fs: float, baseline: tuple[int, int],
              search: tuple[int, int], onset: int | None, mu: float, sd: float, snr: float | None,
-             p: OnsetParams, cond: np.ndarray | None = None) -> str:  # fmt: skip
+             p: OnsetParams, cond: np.ndarray | None = None, held: np.ndarray | None = None) -> str:  # fmt: skip
     a, b = search
     near = (a, b) if onset is None else (max(onset - int(0.05 * fs), 0), onset + int(p.min_duration_s * fs) + 1)
     if not np.isfinite(env[baseline[0] : baseline[1]]).all() or not np.isfinite(env[near[0] : near[1]]).all():
         return "gap"
+    if held is not None and onset is not None and held[near[0] : near[1]].any():
+        return "gap"  # bridged lost samples right at the onset: its time is not to be trusted
     if raw is not None:
         flag = raw_signal_flag(raw[near[0] : near[1] + int(0.25 * fs)], fs)
         if flag:
@@ -291,8 +296,11 @@ def raw_signal_flag(raw: np.ndarray, fs: float) -> str | None:
 
 def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search: tuple[int, int],
                  params: OnsetParams = OnsetParams(), env: np.ndarray | None = None,
-                 raw: np.ndarray | None = None) -> Onset:  # fmt: skip
+                 raw: np.ndarray | None = None, held: np.ndarray | None = None) -> Onset:  # fmt: skip
     """The first onset in `search` (sample indices [a, b)) of conditioned EMG `cond`.
+
+    `held` marks lost samples bridged for filtering (`hold_short_gaps`): an onset that
+    touches one is flagged `gap`, one elsewhere in the repetition is not.
 
     `baseline` is a quiet window before it. Pass the precomputed `env`
     (`detection_envelope`) when calling many times on one signal, and the
@@ -326,7 +334,7 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
         k = sustained_start(below, min_len)
         offset = None if k is None else onset + k
     snr = None if onset is None else _snr_db(env, onset, fs, mu)
-    quality = _quality(raw, env, fs, baseline, search, onset, mu, sd, snr, p, cond)
+    quality = _quality(raw, env, fs, baseline, search, onset, mu, sd, snr, p, cond, held)
     return Onset(
         None if onset is None else onset / fs,
         None if offset is None else offset / fs,

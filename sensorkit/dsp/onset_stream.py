@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sensorkit.dsp.filters import BAND_HZ, StreamingFilter, condition_sos, lowpass_sos
+from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, StreamingFilter, StreamingGapHold, condition_sos, lowpass_sos
 from sensorkit.dsp.onset import OnsetParams, band_delay
 
 
@@ -27,6 +27,7 @@ class StreamingOnsetDetector:
         if params.detector not in ("threshold", "tkeo"):
             raise ValueError("live onsets use the threshold or tkeo detector")
         self.fs, self.p = fs, params
+        self._hold = StreamingGapHold(max(1, int(round(MAX_HOLD_S * fs))))  # as offline: short gaps bridged
         self._cond = StreamingFilter(condition_sos(fs, band, mains_hz))
         self._env = StreamingFilter(lowpass_sos(fs, params.envelope_hz))
         self.delay_s, _ = band_delay(fs, band)  # the same correction as offline
@@ -39,7 +40,7 @@ class StreamingOnsetDetector:
         self._active = False
 
     def _envelope(self, x: np.ndarray) -> np.ndarray:
-        c = self._cond.process(np.asarray(x, dtype=np.float64))
+        c = self._cond.process(self._hold.process(np.asarray(x, dtype=np.float64))[0])
         if self.p.detector == "tkeo":
             # TKEO of sample k needs sample k+1: it is produced one sample late; sample 0
             # takes sample 1's value, as offline

@@ -22,9 +22,10 @@ _STOP = object()
 
 class Recorder:
     def __init__(self, path: str | os.PathLike, file_meta: dict[str, str] | None = None,
-                 flush_interval: float = 0.5, boundary_interval: float = 5.0) -> None:  # fmt: skip
+                 flush_interval: float = 0.5, boundary_interval: float = 5.0,
+                 hostname: bool = False) -> None:  # fmt: skip
         self.path = os.fspath(path)
-        self._writer = XdfWriter(self.path, file_meta)
+        self._writer = XdfWriter(self.path, file_meta, hostname=hostname)
         self._queue: queue.Queue = queue.Queue()
         self._flush_interval = flush_interval
         self._boundary_interval = boundary_interval

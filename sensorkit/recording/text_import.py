@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sensorkit.errors import SensorkitError
+from sensorkit.recording.outputs import atomic_output
 from sensorkit.recording.xdf_writer import XdfWriter
 from sensorkit.streams import EMG, MARKERS, Chunk, StreamInfo
 from sensorkit.units import to_si
@@ -94,11 +95,11 @@ def read_text_emg(spec: TextImport) -> tuple[np.ndarray, np.ndarray, list[str]]:
             raise SensorkitError(f"{spec.path}: no column {spec.time_column!r} (columns: {', '.join(table)})")
         t = table.pop(spec.time_column).to_numpy()
         if spec.rate_hz is None:  # rounded: the time column's decimals are not the rate's
-            spec.rate_hz = float(np.round(1.0 / np.median(np.diff(t)), 3))
+            spec.rate_hz = rate_of_time_column(t, spec.path, spec.time_column)
     elif spec.rate_hz is None:
         raise SensorkitError("give the sample rate (--rate) or the time column (--time-column)")
     else:
-        t = np.arange(len(table)) / spec.rate_hz
+        t = np.arange(len(table)) / _positive_rate(spec.rate_hz)
     unknown = set(spec.channel_map) - set(table)
     if unknown:
         raise SensorkitError(f"--channel-map names columns the file lacks: {', '.join(sorted(unknown))}")
@@ -124,6 +125,21 @@ def read_text_emg(spec: TextImport) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 
 IMU_COLUMNS = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+
+
+def _positive_rate(rate_hz: float) -> float:
+    if not (np.isfinite(rate_hz) and rate_hz > 0):
+        raise SensorkitError(f"sample rate {rate_hz!r} Hz: give a positive finite rate")
+    return float(rate_hz)
+
+
+def rate_of_time_column(t: np.ndarray, path: str, column: str) -> float:
+    """The sample rate (Hz) a time column (s) implies, or a clear error when it implies none."""
+    steps = np.diff(t[np.isfinite(t)])
+    step = float(np.median(steps)) if steps.size else 0.0
+    if not step > 0:
+        raise SensorkitError(f"{path}: the time column {column!r} does not increase; give --rate")
+    return float(np.round(1.0 / step, 3))
 
 
 def _guess_unit(x: np.ndarray, choices: dict[str, float], given: str | None, what: str) -> str:
@@ -156,11 +172,11 @@ def read_text_imu(path: str, rate_hz: float | None = None, time_column: str | No
         if time_column not in table:
             raise SensorkitError(f"{path}: no column {time_column!r} (columns: {', '.join(table)})")
         t = table[time_column].to_numpy()
-        rate_hz = rate_hz or float(np.round(1.0 / np.median(np.diff(t)), 3))
+        rate_hz = rate_hz or rate_of_time_column(t, path, time_column)
     elif rate_hz is None:
         raise SensorkitError("give the sample rate (--rate) or the time column (--time-column)")
     else:
-        t = np.arange(len(table)) / rate_hz
+        t = np.arange(len(table)) / _positive_rate(rate_hz)
     x = table[names].to_numpy()
     acc_u = _guess_unit(np.linalg.norm(x[:, :3], axis=1), {"g": 4.0, "m/s^2": np.inf}, acc_unit, "acceleration")
     gyr_u = _guess_unit(x[:, 3:], {"rad/s": 10.0, "deg/s": np.inf}, gyr_unit, "angular rate")
@@ -183,13 +199,21 @@ def read_gait_events(path: str, side: str, t0: float = 0.0) -> list[tuple[float,
 
 def write_xdf(out: str, t: np.ndarray, x: np.ndarray, labels: list[str], rate_hz: float,
               markers: list[tuple[float, str]], meta: dict[str, str]) -> None:  # fmt: skip
-    """An XDF file with one EMG stream (V) and, if any, a markers stream."""
-    w = XdfWriter(out, meta)
-    emg = StreamInfo("emg", EMG, tuple(labels), ("V",) * len(labels), rate_hz, source_id=f"import:{out}")
-    for a in range(0, len(t), 10000):
-        w.write_chunk(Chunk(emg, t[a : a + 10000], x[a : a + 10000].astype(np.float32)))
-    if markers:
-        info = StreamInfo("markers", MARKERS, ("marker",), ("",), 0.0, source_id=f"import:{out}:markers",
-                          channel_format="string")  # fmt: skip
-        w.write_chunk(Chunk(info, [m[0] for m in markers], [[m[1]] for m in markers]))
-    w.close()
+    """An XDF file with one EMG stream (V) and, if any, a markers stream.
+
+    Written whole or not at all (`atomic_output`); no path is stored in it (a file
+    name can carry a patient's name).
+    """
+    _positive_rate(rate_hz)
+    with atomic_output(out) as tmp:
+        w = XdfWriter(tmp, meta)
+        try:
+            emg = StreamInfo("emg", EMG, tuple(labels), ("V",) * len(labels), rate_hz, source_id="import")
+            for a in range(0, len(t), 10000):
+                w.write_chunk(Chunk(emg, t[a : a + 10000], x[a : a + 10000].astype(np.float32)))
+            if markers:
+                info = StreamInfo("markers", MARKERS, ("marker",), ("",), 0.0, source_id="import:markers",
+                                  channel_format="string")  # fmt: skip
+                w.write_chunk(Chunk(info, [m[0] for m in markers], [[m[1]] for m in markers]))
+        finally:
+            w.close()

@@ -13,14 +13,14 @@ from __future__ import annotations
 import io
 import logging
 import os
-import struct
+import stat
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyxdf
 
 from sensorkit.errors import SensorkitError
-from sensorkit.recording.xdf_writer import BOUNDARY_UUID
+from sensorkit.recording.xdf_salvage import salvage
 from sensorkit.streams import StreamInfo
 from sensorkit.units import to_si
 
@@ -46,7 +46,8 @@ class Recording:
     path: str
     streams: list[StreamData]
     file_header: dict
-    notes: list[str] = field(default_factory=list)  # what salvage dropped
+    notes: list[str] = field(default_factory=list)  # what salvage dropped or repaired
+    closed_cleanly: bool = True  # False: no stream footers, the recording was interrupted
 
     def of_kind(self, kind: str) -> list[StreamData]:
         return [s for s in self.streams if s.info.kind.lower() == kind.lower()]
@@ -65,29 +66,10 @@ def _first(d: dict, key: str, default=None):
 
 
 def scan_chunks(data: bytes) -> tuple[bytes, list[str]]:
-    """The file reduced to its intact chunks, and notes on what was dropped."""
-    notes: list[str] = []
-    out = [b"XDF:"]
-    pos, n = 4, len(data)
-    while pos < n:
-        start = pos
-        width = data[pos]
-        if width in (1, 4, 8) and pos + 1 + width + 2 <= n:
-            length = int.from_bytes(data[pos + 1 : pos + 1 + width], "little")
-            body = pos + 1 + width
-            tag = struct.unpack_from("<H", data, body)[0]
-            if 2 <= length and body + length <= n and 1 <= tag <= 6:
-                out.append(data[start : body + length])
-                pos = body + length
-                continue
-        nxt = data.find(BOUNDARY_UUID, pos)
-        if nxt < 0:
-            notes.append(f"dropped the last {n - start} bytes: an incomplete chunk (file cut off)")
-            break
-        # resume right after the boundary chunk that contains this signature
-        notes.append(f"skipped {nxt + len(BOUNDARY_UUID) - start} damaged bytes at offset {start}")
-        pos = nxt + len(BOUNDARY_UUID)
-    return b"".join(out), notes
+    """The file's chunks as pyxdf can read them (an intact file unchanged), and notes on
+    what salvage did (see `sensorkit.recording.xdf_salvage`)."""
+    result = salvage(data)
+    return result.data, result.notes
 
 
 def _channels(raw: dict, n: int) -> tuple[list[str], list[str]]:
@@ -143,19 +125,28 @@ def read_xdf(path: str | os.PathLike) -> Recording:
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # /dev/zero, a pipe: never read it whole
+                raise SensorkitError(f"{path} is not a regular file")
+            head = f.read(4)
+            if head != b"XDF:" and not _looks_like_xdf(head + f.read(65536)):
+                raise SensorkitError(f"{path} is not an XDF file (it does not start with 'XDF:')")
+            f.seek(0)
             data = f.read()
     except OSError as exc:
         raise SensorkitError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if not data.startswith(b"XDF:"):
-        raise SensorkitError(f"{path} is not an XDF file (it does not start with 'XDF:')")
-    intact, notes = scan_chunks(data)
+    fixed = salvage(data)
     log = logging.getLogger("pyxdf.pyxdf")
     level = log.level
     log.setLevel(logging.CRITICAL)  # damage is reported once, in `notes`
     try:
-        streams, header = pyxdf.load_xdf(io.BytesIO(intact))
+        streams, header = pyxdf.load_xdf(io.BytesIO(fixed.data))
     except Exception as exc:  # pyxdf raises many kinds on malformed content
         raise SensorkitError(f"{path}: unreadable XDF content ({exc})") from None
     finally:
         log.setLevel(level)
-    return Recording(path, [to_stream_data(s) for s in streams], header or {}, notes)
+    return Recording(path, [to_stream_data(s) for s in streams], header or {}, fixed.notes, fixed.closed_cleanly)
+
+
+def _looks_like_xdf(head: bytes) -> bool:
+    """A file whose 'XDF:' signature is damaged but whose first chunks are XDF's."""
+    return b"<channel_count>" in head or (b"<info>" in head and b"<version>" in head)

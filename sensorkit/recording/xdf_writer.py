@@ -66,14 +66,18 @@ def channel_type(info: StreamInfo, label: str) -> str:
     return info.kind
 
 
-def stream_header_xml(info: StreamInfo, stream_id: int) -> bytes:
+def stream_header_xml(info: StreamInfo, stream_id: int, hostname: bool = False) -> bytes:
+    """A stream header chunk's content; the host name (which can identify a clinic or a
+    person's laptop) is written only when `hostname` is true."""
     root = ET.Element("info")
     for tag, val in (("name", info.name), ("type", info.kind), ("channel_count", info.n_channels),
                      ("nominal_srate", repr(float(info.srate))), ("channel_format", info.channel_format),
                      ("source_id", info.source_id), ("version", "1.1"),
                      ("created_at", repr(_now_lsl())), ("uid", uuid.uuid4()),
-                     ("session_id", "default"), ("hostname", socket.gethostname())):  # fmt: skip
+                     ("session_id", "default")):  # fmt: skip
         _sub(root, tag, val)
+    if hostname:
+        _sub(root, "hostname", socket.gethostname())
     desc = _sub(root, "desc")
     channels = _sub(desc, "channels")
     for label, unit in zip(info.channels, info.units, strict=True):
@@ -102,28 +106,40 @@ class XdfWriter:
     Not thread-safe on purpose: the Recorder owns it from its writer thread.
     """
 
-    def __init__(self, path: str | os.PathLike, file_meta: dict[str, str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike, file_meta: dict[str, str] | None = None,
+                 hostname: bool = False) -> None:  # fmt: skip
         self.path = os.fspath(path)
-        self._f: io.BufferedWriter = open(self.path, "wb")  # noqa: SIM115 (closed in close())
+        self.hostname = hostname
         self._ids: dict[StreamInfo, int] = {}
+        self._names: set[tuple[str, str]] = set()
         self._stats: dict[int, dict] = {}
-        self._f.write(b"XDF:")
         root = ET.Element("info")
         _sub(root, "version", "1.0")
         _sub(root, "datetime", datetime.now(UTC).isoformat(timespec="seconds"))
         _sub(root, "software", f"sensorkit {__version__}")
         for k, v in (file_meta or {}).items():
             _sub(root, k, v)
-        self._f.write(_chunk(TAG_FILE_HEADER, _xml(root)))
+        # "x": never truncate an existing file (callers check --overwrite and remove it first)
+        self._f: io.BufferedWriter = open(self.path, "xb")  # noqa: SIM115 (closed in close())
+        try:
+            self._f.write(b"XDF:" + _chunk(TAG_FILE_HEADER, _xml(root)))
+            self._f.flush()
+        except OSError:  # a full disk or a vanished folder: leave no stub that blocks a rerun
+            self._f.close()
+            os.remove(self.path)
+            raise
 
     def add_stream(self, info: StreamInfo) -> int:
         """Write a stream header once; returns the stream id used in the file."""
         if info in self._ids:
             return self._ids[info]
+        if (info.name, info.source_id) in self._names:  # readers could not tell the two apart
+            raise ValueError(f"a second stream named {info.name!r} from source {info.source_id!r}")
         sid = len(self._ids) + 1
         self._ids[info] = sid
+        self._names.add((info.name, info.source_id))
         self._stats[sid] = {"first": None, "last": None, "count": 0, "lost": 0}
-        self._f.write(_chunk(TAG_STREAM_HEADER, stream_header_xml(info, sid)))
+        self._f.write(_chunk(TAG_STREAM_HEADER, stream_header_xml(info, sid, self.hostname)))
         return sid
 
     def write_chunk(self, chunk: Chunk) -> None:

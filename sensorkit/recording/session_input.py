@@ -1,0 +1,71 @@
+"""A recording turned into the analysis's input: EMG, the pelvis IMU, markers.
+
+The one place that picks a file's streams for analysis, so that `analyze`,
+`contacts` and later readers agree on which IMU is the pelvis and check its units
+the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sensorkit.analysis.session import EmgData, ImuData, SessionData
+from sensorkit.dsp.imu_units import check_imu_units
+from sensorkit.errors import SensorkitError
+from sensorkit.recording.xdf_reader import Recording, StreamData
+from sensorkit.streams import IMU_CHANNELS
+
+PELVIS_NAMES = ("pelvis", "sacrum", "pelvis_imu")
+
+
+def rate_of(s: StreamData) -> float:
+    """A stream's sample rate, Hz: nominal, or from its timestamps when irregular."""
+    if s.info.srate:
+        return float(s.info.srate)
+    span = float(s.timestamps[-1] - s.timestamps[0]) if len(s.timestamps) > 1 else 0.0
+    if not span > 0:
+        raise SensorkitError(f"stream {s.info.name!r} has no sample rate and no time span")
+    return (len(s.timestamps) - 1) / span
+
+
+def pelvis_stream(rec: Recording) -> StreamData | None:
+    """The sacral IMU stream: named pelvis/sacrum, else the first body IMU with the six channels."""
+    imus = [s for s in rec.of_kind("IMU") if set(IMU_CHANNELS) <= set(s.info.channels) and len(s.timestamps) > 1
+            and s.info.metadata.get("location", "pelvis") in ("pelvis", "sacrum")]  # not an armband's IMU
+    pelvis = [s for s in imus if s.info.name.lower() in PELVIS_NAMES]
+    return (pelvis or imus or [None])[0]
+
+
+def pelvis_imu(rec: Recording, warnings: list[str] | None = None) -> ImuData | None:
+    """The pelvis IMU in SI units, its units checked against physics (corrections are
+    appended to `warnings`); None when the recording has none."""
+    s = pelvis_stream(rec)
+    if s is None:
+        return None
+    x = s.samples[:, [s.info.channels.index(c) for c in IMU_CHANNELS]]
+    try:
+        acc, gyr, notes = check_imu_units(x[:, :3], x[:, 3:])
+    except ValueError as exc:
+        raise SensorkitError(f"{rec.path}: IMU stream {s.info.name!r}: {exc}") from None
+    if warnings is not None:
+        warnings += [f"IMU stream {s.info.name!r}: {n}" for n in notes]
+    return ImuData(s.timestamps, acc, gyr, rate_of(s))
+
+
+def session_data(rec: Recording, channel_map: dict[str, str] | None = None) -> SessionData:
+    """A recording's streams in the analysis's terms: EMG (the stream with most channels),
+    the pelvis IMU, markers, and warnings about what had to be corrected."""
+    channel_map = channel_map or {}
+    emgs = [s for s in rec.of_kind("EMG") if len(s.timestamps) > 1]
+    if not emgs:
+        kinds = ", ".join(sorted({s.info.kind or "?" for s in rec.streams})) or "none"
+        raise SensorkitError(f"{rec.path} has no EMG stream with samples (stream types: {kinds})")
+    emg = max(emgs, key=lambda s: s.info.n_channels)
+    labels = [channel_map.get(c, c) for c in emg.info.channels]
+    unknown = set(channel_map) - set(emg.info.channels)
+    if unknown:
+        raise SensorkitError(f"--channel-map names channels the EMG stream lacks: {', '.join(sorted(unknown))}")
+    warnings: list[str] = [f"salvaged file: {n}" for n in rec.notes]
+    imu = pelvis_imu(rec, warnings)
+    data = EmgData(emg.timestamps, np.asarray(emg.samples), labels, rate_of(emg))
+    return SessionData(rec.path, data, imu, rec.markers(), warnings)
