@@ -29,6 +29,10 @@ from sensorkit.dsp.movement import MovementParams, movement_periods
 from sensorkit.dsp.onset import ChannelOnsets, OnsetParams, find_bursts
 from sensorkit.errors import SensorkitError
 
+# below this the band-pass shrinks to nothing and the 50 Hz detection envelope has no room;
+# 200 Hz still admits the Myo armband and OpenBCI Cyton (250 Hz)
+MIN_EMG_RATE_HZ = 200.0
+
 
 @dataclass
 class EmgData:
@@ -116,6 +120,10 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
                     progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
     """Per-repetition activation timing of every labelled muscle, per exercise block."""
     emg = data.emg
+    if emg.fs < MIN_EMG_RATE_HZ:
+        raise SensorkitError(f"EMG sampled at {emg.fs:g} Hz is too slow for onsets: surface EMG carries its power at "
+                             f"20-250 Hz (SENIAM recommends >= 1000 Hz); sensorkit needs at least "
+                             f"{MIN_EMG_RATE_HZ:g} Hz")  # fmt: skip
     if len(emg.timestamps) < emg.fs:
         raise SensorkitError("the EMG stream holds less than a second of data")
     idx = _muscles(emg)

@@ -49,6 +49,8 @@ from sensorkit.dsp.filters import (
 )
 
 DETECTORS = ("threshold", "tkeo", "double_threshold", "changepoint")
+HELD_WINDOW_S = 0.01  # +-10 ms around an onset...
+HELD_FRACTION = 0.1  # ...of which more than a tenth bridged lost samples: quality `gap`
 QUALITY = ("ok", "noisy_baseline", "no_burst", "saturated", "artefact", "lift_off", "gap")
 
 
@@ -139,6 +141,7 @@ class ChannelOnsets:
         self.fs = fs
         self.params = params
         bridged, self.held, _, _ = hold_short_gaps(self.raw, max(1, int(round(MAX_HOLD_S * fs))))
+        self._checked = bridged  # quality checks see the bridged signal: a lone lost sample hides no artefact
         self.mains_hz = detect_mains(bridged, fs) if mains == "auto" else mains
         self.cond = condition(bridged, fs, band=band, mains=self.mains_hz, causal=True)
         self.env = detection_envelope(self.cond, fs, params, causal=True)
@@ -150,7 +153,7 @@ class ChannelOnsets:
         # windows move with the filters' delay, so that a window sees what happened in it
         base = (int(round((baseline_s[0] + d) * fs)), int(round((baseline_s[1] + d) * fs)))
         search = (int(round((search_s[0] + d) * fs)), int(round((search_s[1] + d) * fs)))
-        o = detect_onset(self.cond, fs, base, search, self.params, env=self.env, raw=self.raw, held=self.held)
+        o = detect_onset(self.cond, fs, base, search, self.params, env=self.env, raw=self._checked, held=self.held)
         shift = lambda t: None if t is None else t - d  # noqa: E731
         sd_ms = None if o.sd_ms is None else float(np.hypot(o.sd_ms, self.delay_sd_s * 1000))
         return Onset(shift(o.onset_s), shift(o.offset_s), sd_ms, o.quality, o.snr_db)
@@ -257,8 +260,12 @@ def _quality(raw: np.ndarray | None, env: np.ndarray, fs: float, baseline: tuple
     near = (a, b) if onset is None else (max(onset - int(0.05 * fs), 0), onset + int(p.min_duration_s * fs) + 1)
     if not np.isfinite(env[baseline[0] : baseline[1]]).all() or not np.isfinite(env[near[0] : near[1]]).all():
         return "gap"
-    if held is not None and onset is not None and held[near[0] : near[1]].any():
-        return "gap"  # bridged lost samples right at the onset: its time is not to be trusted
+    if held is not None and onset is not None:
+        # bridged lost samples at the onset: a lone lost sample moves it by about a sample,
+        # but a tenth of the 20 ms around it lost (a 2-ms hole) leaves its time uncertain
+        w = max(1, int(round(HELD_WINDOW_S * fs)))
+        if held[max(onset - w, 0) : onset + w].mean() > HELD_FRACTION:
+            return "gap"
     if raw is not None:
         flag = raw_signal_flag(raw[near[0] : near[1] + int(0.25 * fs)], fs)
         if flag:

@@ -103,7 +103,8 @@ def to_stream_data(s: dict) -> StreamData:
         if len(ts):
             samples[:] = s["time_series"]
     else:
-        samples = np.asarray(s["time_series"], dtype=np.float64).reshape(len(ts), n)
+        with np.errstate(invalid="ignore", over="ignore"):  # damaged values stay as they are, unannounced
+            samples = np.asarray(s["time_series"], dtype=np.float64).reshape(len(ts), n)
         for j, u in enumerate(units):
             si, factor = to_si(u)
             if factor != 1.0:

@@ -38,6 +38,7 @@ from sensorkit.recording.xdf_writer import BOUNDARY_UUID, NUMERIC, TAG_BOUNDARY,
 TAG_FILE_HEADER, TAG_CLOCK_OFFSET, TAG_STREAM_FOOTER = 1, 4, 6
 SIZES = {"float32": 4, "double64": 8, "int8": 1, "int16": 2, "int32": 4, "int64": 8}
 MAX_CHANNELS = 4096
+MAX_STREAM_ID = 1024
 TIMESTAMP_SLACK_S = 1.0  # a timestamp this far off its chunk's own line is damage, not jitter
 
 
@@ -178,7 +179,7 @@ def _sample_layout(content: bytes, f: StreamFormat) -> tuple[int, int, bool] | N
         return None
     count, pos = v
     if f.channel_format == "string":
-        return (count, pos, False) if count > 0 else None
+        return (count, pos, False) if _strings_fit(content, pos, count, f.n_channels) else None
     size = SIZES[f.channel_format] * f.n_channels
     rest = len(content) - pos
     if count and rest == count * (9 + size):
@@ -196,6 +197,24 @@ def _sample_layout(content: bytes, f: StreamFormat) -> tuple[int, int, bool] | N
             return None
         p += 1 + content[p] + size
     return (count, pos, False) if p == len(content) else None
+
+
+def _strings_fit(content: bytes, pos: int, count: int, n_channels: int) -> bool:
+    """Whether `count` string samples ([0|8][timestamp][length][text] per channel) fill the
+    chunk exactly: a damaged length would otherwise swallow the chunks that follow."""
+    if not 0 < count <= len(content):
+        return False
+    p = pos
+    for _ in range(count):
+        if p >= len(content) or content[p] not in (0, 8):
+            return False
+        p += 1 + content[p]
+        for _ in range(n_channels):
+            v = _varlen(content, p)
+            if v is None:
+                return False
+            p = v[1] + v[0]
+    return p == len(content)
 
 
 def _bad_times(content: bytes, f: StreamFormat, count: int, pos: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -280,7 +299,7 @@ def _infer_format(sid: int, contents: list[bytes]) -> StreamFormat | None:
     return None
 
 
-def _resync(data: bytes, start: int, formats: dict[int, StreamFormat]) -> int:
+def _resync(data: bytes, start: int) -> int:
     """The next position from `start` where two plausible chunks follow each other."""
     n = len(data)
     arr = np.frombuffer(data, np.uint8)
@@ -294,7 +313,9 @@ def _resync(data: bytes, start: int, formats: dict[int, StreamFormat]) -> int:
             if c is None:
                 continue
             tag, body, end = c
-            if tag in (3, 4, 6) and struct.unpack_from("<I", data, body)[0] not in formats:
+            # a stream id sensorkit or LabRecorder would write (small); a stream whose header
+            # is the damaged chunk itself is not known yet, so any small id is accepted
+            if tag in (2, 3, 4, 6) and struct.unpack_from("<I", data, body)[0] > MAX_STREAM_ID:
                 continue
             if tag == TAG_FILE_HEADER:
                 continue
@@ -302,6 +323,22 @@ def _resync(data: bytes, start: int, formats: dict[int, StreamFormat]) -> int:
                 return q
         lo = hi
     return n
+
+
+def _xml_end(data: bytes, body: int, end: int) -> int:
+    """Where an XML chunk (headers, footers) really ends: its declared `end`, unless its
+    text closes elsewhere and a plausible chunk (or the end of the file) follows there,
+    which means its length field is damaged."""
+    tail = data[max(body, end - 16) : end].rstrip()
+    if tail.endswith(b"</info>"):
+        return end
+    close = data.find(b"</info>", body, min(len(data), end + 65536))
+    if close < 0:
+        return end
+    e = close + len(b"</info>")
+    if e == len(data) or _chunk_at(data, e) is not None:
+        return e
+    return end
 
 
 def _headers_in(data: bytes, a: int, b: int) -> list[tuple[int, bytes]]:
@@ -336,6 +373,8 @@ class _Walk:
         self.orphans: dict[int, list[tuple[int, bytes]]] = {}  # samples of streams with no header yet
         self.pending_gap: dict[int, float] = {}  # stream id -> last timestamp before a damaged stretch
         self.bad_times: dict[int, list[float]] = {}
+        self.gaps: dict[int, list[tuple[float, float, int]]] = {}  # stream id -> (from s, to s, samples)
+        self.t_first: float | None = None  # the earliest timestamp seen: times in notes count from it
 
     def chunk(self, pos: int) -> int | None:
         """Take the chunk at `pos`; its end, or None when it is damaged."""
@@ -343,7 +382,17 @@ class _Walk:
         if c is None:
             return None
         tag, body, end = c
-        raw, content = self.data[pos:end], self.data[body:end]
+        if tag in (TAG_FILE_HEADER, TAG_STREAM_HEADER, TAG_STREAM_FOOTER):
+            xml_end = _xml_end(self.data, body, end)
+            if xml_end != end:
+                self.notes.append(f"a damaged chunk length at offset {pos} corrected from its XML")
+                content = self.data[body:xml_end]
+                end = xml_end
+                raw = _chunk(tag, content)
+            else:
+                raw, content = self.data[pos:end], self.data[body:end]
+        else:
+            raw, content = self.data[pos:end], self.data[body:end]
         if tag == TAG_FILE_HEADER:
             fixed, note = _file_header_repaired(content)
             if note:
@@ -383,7 +432,8 @@ class _Walk:
         if late:
             self.late_headers.append(_chunk(TAG_STREAM_HEADER, f.header))
         for i, content in self.orphans.pop(sid, []):
-            self.out[i] = self.samples(sid, f, content) or b""
+            fixed = self.samples(sid, f, content)
+            self.out[i] = b"" if fixed is None else _chunk(TAG_SAMPLES, content) if fixed is content else fixed
 
     def samples(self, sid: int, f: StreamFormat, content: bytes) -> bytes | None:
         """The Samples chunk checked and, where needed, repaired (returned as `content`
@@ -415,7 +465,10 @@ class _Walk:
                 if 0 < missing <= 3600 * f.srate:
                     prefix = _nan_chunk(sid, f, before + 1.0 / f.srate, missing)
                     f.lost += missing
+                    self.gaps.setdefault(sid, []).append((before + 1.0 / f.srate, span[0], missing))
             f.last_t = span[1]
+            if np.isfinite(span[0]) and (self.t_first is None or span[0] < self.t_first):
+                self.t_first = span[0]
         f.samples += count
         if not prefix and fixed is None:
             return content
@@ -460,7 +513,7 @@ def salvage(data: bytes) -> Salvage:
         if end is not None:
             pos = end
             continue
-        nxt = _resync(data, pos + 1, w.formats)
+        nxt = _resync(data, pos + 1)
         stretches.append((pos, nxt))
         w.damaged(pos, nxt)
         pos = nxt
@@ -472,8 +525,10 @@ def salvage(data: bytes) -> Salvage:
         else:
             notes.append(f"skipped {b - a} damaged bytes at offset {a}")
     for sid, f in w.formats.items():
-        if f.lost:
-            notes.append(f"stream {f.name}: {f.lost} samples lost in damaged stretches, kept as a gap (NaN rows)")
+        t0 = w.t_first or 0.0
+        for a, b, k in w.gaps.get(sid, []):
+            notes.append(f"stream {f.name}: {k} samples ({b - a:.3g} s) lost at {a - t0:.2f}-{b - t0:.2f} s "
+                         "from the start, kept as a gap (NaN rows)")  # fmt: skip
         if w.bad_times.get(sid):
             shown = ", ".join(f"{v:.3g}" for v in w.bad_times[sid][:3])
             notes.append(f"stream {f.name}: {len(w.bad_times[sid])} samples with impossible timestamps "
