@@ -6,34 +6,28 @@ User errors (bad arguments, files, devices) print one line and exit non-zero.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
 import re
-import signal
 import sys
-import threading
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from sensorkit import __version__
-from sensorkit.acquisition import Acquisition
 from sensorkit.analysis.exercises import EXERCISES
 from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG
 from sensorkit.analysis.session import AnalysisOptions, analyze_session
 from sensorkit.analysis.timing import DELAY_MARGIN_MS, TimingParams
 from sensorkit.cli_devices import register as register_device_commands
-from sensorkit.devices.spec import open_device
 from sensorkit.dsp.gait import initial_contacts
 from sensorkit.dsp.imu_units import check_imu_units
 from sensorkit.dsp.onset import DETECTORS, OnsetParams
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.outputs import check_outputs, write_text
-from sensorkit.recording.recorder import Recorder
+from sensorkit.recording.record import record, write_truths
 from sensorkit.recording.session_input import pelvis_imu, session_data
 from sensorkit.recording.text_import import TextImport, read_gait_events, read_text_emg, read_text_imu, write_xdf
 from sensorkit.recording.xdf_reader import Recording, read_xdf
@@ -130,95 +124,6 @@ def _file_meta(args, specs: list[str]) -> dict[str, str]:
             "devices": _source_names(specs, getattr(args, "store_source_names", False))}  # fmt: skip
 
 
-@contextlib.contextmanager
-def _stop_on_hangup():
-    """SIGTERM (a service manager, `kill`) and SIGHUP (a closed terminal) end a recording
-    like Ctrl-C: the file is closed with its footers instead of cut off."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig}
-    try:
-        yield
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-
-
-@contextlib.contextmanager
-def _replacing(output: str):
-    """With --overwrite, the old file is set aside and restored if the new recording fails
-    before it holds any sample; it is removed only once the new one has data."""
-    p = Path(output)
-    backup = p.with_name(f".{p.name}.replaced")
-    if p.exists():
-        os.replace(p, backup)
-    try:
-        yield
-    except BaseException:
-        if backup.exists() and not p.exists():
-            os.replace(backup, p)
-        raise
-    with contextlib.suppress(OSError):
-        backup.unlink()
-
-
-def record(specs: list[str], output: str, meta: dict[str, str], duration: float | None,
-           quiet: bool = False, hostname: bool = False) -> list:  # fmt: skip
-    """Record sources into one XDF file; returns the sources (closed).
-
-    A start that fails before any sample was written leaves no file behind.
-    """
-    sources = [open_device(s) for s in specs]
-    with _replacing(output), _stop_on_hangup():
-        return _record(sources, output, meta, duration, quiet, hostname)
-
-
-def _record(sources: list, output: str, meta: dict[str, str], duration: float | None,
-            quiet: bool, hostname: bool) -> list:  # fmt: skip
-    recorder = Recorder(output, meta, hostname=hostname)
-    acq = Acquisition(sources, [recorder.push])
-    started = time.monotonic()
-
-    interactive = sys.stdout.isatty()
-    ticks = [0]
-
-    def tick() -> None:
-        ticks[0] += 1
-        if quiet or (not interactive and ticks[0] % 5):  # a log gets a line every 5 s
-            return
-        states = "; ".join(src.status().line() for src in sources)
-        line = f"  {acq.elapsed:7.1f} s recorded in {time.monotonic() - started:5.1f} s | {states}"
-        print("\r" + line if interactive else line, end="" if interactive else "\n", flush=True)
-
-    try:
-        acq.start()
-        acq.wait(duration, on_tick=tick)
-    except KeyboardInterrupt:
-        if not quiet:
-            print("\n  stopped by user; closing the file")
-    finally:
-        try:
-            acq.stop()
-        finally:
-            try:
-                recorder.close()
-            finally:
-                if recorder.samples_written == 0 and sys.exc_info()[0] is not None:
-                    with contextlib.suppress(OSError):
-                        os.remove(output)  # a failed start leaves no empty recording behind
-    if not quiet:
-        ticks[0] = 0
-        tick()
-        if interactive:
-            print()
-    return sources
-
-
 def cmd_record(args) -> int:
     sims = any(d.lower().startswith("sim://") for d in args.devices)
     _check_output(args.output, args.overwrite, _spec_files(args.devices), [truth_path(args.output)] if sims else [])
@@ -230,11 +135,8 @@ def cmd_record(args) -> int:
 
 
 def _write_truths(sources, output: str) -> None:
-    truths = [s.transport.truth_on_host_clock() for s in sources
-              if hasattr(getattr(s, "transport", None), "truth_on_host_clock")]  # fmt: skip
-    if truths:
-        path = truth_path(output)
-        write_text(path, json.dumps(truths[0] if len(truths) == 1 else truths, indent=1))
+    path = write_truths(sources, truth_path(output))
+    if path is not None:
         print(f"wrote {path} (ground truth of the simulated patient)")
 
 
@@ -324,11 +226,7 @@ def cmd_analyze(args) -> int:
     data = session_data(rec, _channel_map(args.channel_map))
     for note in data.warnings:
         print(f"warning: {note}", file=sys.stderr)
-    mains = {"auto": "auto", "none": None}[args.mains] if args.mains in ("auto", "none") else float(args.mains)
-    opt = AnalysisOptions(exercise=args.exercise, side=args.side, reference=args.reference, mains=mains,
-                          onset=OnsetParams(detector=args.detector),
-                          timing=TimingParams(delay_margin_ms=args.margin_ms),
-                          drop_threshold_deg=args.drop_threshold_deg)  # fmt: skip
+    opt = _analysis_options(args)
     quiet = args.quiet
 
     def progress(msg: str) -> None:
@@ -343,6 +241,54 @@ def cmd_analyze(args) -> int:
     if args.csv:
         write_text(args.csv, result_csv(result))
         print(f"wrote {args.csv}")
+    return 0
+
+
+# ---------------------------------------------------------------- live
+
+
+def _analysis_options(args) -> AnalysisOptions:
+    mains = {"auto": "auto", "none": None}[args.mains] if args.mains in ("auto", "none") else float(args.mains)
+    return AnalysisOptions(exercise=args.exercise, side=args.side, reference=args.reference, mains=mains,
+                           onset=OnsetParams(detector=args.detector),
+                           timing=TimingParams(delay_margin_ms=args.margin_ms),
+                           drop_threshold_deg=args.drop_threshold_deg)  # fmt: skip
+
+
+def cmd_live(args) -> int:
+    from sensorkit.live.pipeline import LivePipeline
+    from sensorkit.live.terminal import TerminalView
+
+    if args.record:
+        _check_output(args.record, args.overwrite, _spec_files(args.devices))
+    check_outputs([args.json, args.csv], _spec_files(args.devices) + ([args.record] if args.record else []),
+                  args.overwrite)  # fmt: skip
+    meta = _file_meta(args, args.devices)
+    opt = _analysis_options(args)
+    names = _spec_files(args.devices)
+    pipeline = LivePipeline(opt, file=Path(names[0]).name if len(names) == 1 else "live")
+    view = TerminalView(opt.timing.delay_margin_ms, opt.drop_threshold_deg)
+
+    def show(event) -> None:
+        line = view.line(event)
+        if line:
+            print(("\n" if sys.stdout.isatty() else "") + line, flush=True)
+
+    pipeline.subscribe(show)
+    pipeline.start()
+    try:
+        record(args.devices, args.record, meta, args.duration, quiet=args.quiet, hostname=args.store_hostname,
+               consumers=[pipeline.push])  # fmt: skip
+    finally:
+        result = pipeline.close()
+    if args.json:
+        write_text(args.json, json.dumps(result, indent=1))
+        print(f"wrote {args.json}")
+    if args.csv:
+        write_text(args.csv, result_csv(result))
+        print(f"wrote {args.csv}")
+    if args.record:
+        print(f"wrote {args.record}")
     return 0
 
 
@@ -457,6 +403,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"sensorkit {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    def analysis_args(sp):
+        sp.add_argument("--exercise", choices=EXERCISES, help="analyse this exercise (needed without markers)")
+        sp.add_argument("--side", choices=("L", "R"), help="stance or working leg")
+        sp.add_argument("--reference", help="'movement' or a muscle label such as biceps_femoris_L")
+        sp.add_argument("--detector", choices=DETECTORS, default=OnsetParams().detector)
+        sp.add_argument("--margin-ms", type=number(0, 500), default=DELAY_MARGIN_MS,
+                        help="latency above which a glute is delayed, 0-500 ms (default 50 ms, see docs)")
+        sp.add_argument("--drop-threshold-deg", type=number(0, 45), default=DROP_THRESHOLD_DEG,
+                        help="pelvic drop above which a repetition is flagged, 0-45 deg (default 5 deg, see docs)")
+        sp.add_argument("--mains", default="auto", choices=("auto", "none", "50", "60"),
+                        help="mains notch: auto (found in the data), none, 50 or 60 Hz")
+
     def session_args(sp):
         sp.add_argument("-o", "--output", required=True, help="output file, .xdf")
         sp.add_argument("--patient", default="unspecified", help="pseudonymous patient code (P017)")
@@ -504,22 +462,33 @@ def build_parser() -> argparse.ArgumentParser:
                         "muscle), with uncertainty, quality flags and a delayed verdict per glute.",
                         )  # fmt: skip
     sp.add_argument("file")
-    sp.add_argument("--exercise", choices=EXERCISES, help="analyse this exercise (needed without markers)")
-    sp.add_argument("--side", choices=("L", "R"), help="stance or working leg")
-    sp.add_argument("--reference", help="'movement' or a muscle label such as biceps_femoris_L")
-    sp.add_argument("--detector", choices=DETECTORS, default=OnsetParams().detector)
-    sp.add_argument("--margin-ms", type=number(0, 500), default=DELAY_MARGIN_MS,
-                    help="latency above which a glute is delayed, 0-500 ms (default 50 ms, see docs)")
-    sp.add_argument("--drop-threshold-deg", type=number(0, 45), default=DROP_THRESHOLD_DEG,
-                    help="pelvic drop above which a repetition is flagged, 0-45 deg (default 5 deg, see docs)")
-    sp.add_argument("--mains", default="auto", choices=("auto", "none", "50", "60"),
-                    help="mains notch: auto (found in the data), none, 50 or 60 Hz")
+    analysis_args(sp)
     sp.add_argument("--channel-map", help="relabel EMG channels: OLD=NEW,... e.g. ME=glute_med_R")
     sp.add_argument("--json", help="write the full result as JSON")
     sp.add_argument("--csv", help="write one row per repetition and muscle")
     sp.add_argument("--overwrite", action="store_true", help="replace existing output files")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_analyze)
+
+    sp = sub.add_parser("live", help="analyse devices live: a line per repetition, the result at the end",
+                        description="Run the live pipeline on devices (or a replay, file://F.xdf?speed=0): a "
+                        "line per repetition as it ends (each glute's latency with its uncertainty, the pelvic "
+                        "drop), the block's verdict when it ends, and at the end a result in exactly the "
+                        "analyze schema. With --record the session is recorded at the same time.")  # fmt: skip
+    sp.add_argument("devices", nargs="+", metavar="DEVICE", help="device spec, e.g. sim://session?speed=1")
+    analysis_args(sp)
+    sp.add_argument("--json", help="write the result (analyze schema) as JSON at the end")
+    sp.add_argument("--csv", help="write one row per repetition and muscle at the end")
+    sp.add_argument("--record", metavar="FILE.xdf", help="record the session into this file as well")
+    sp.add_argument("--duration", type=POSITIVE, help="seconds of data")
+    sp.add_argument("--patient", default="unspecified", help="pseudonymous patient code (P017), with --record")
+    sp.add_argument("--session", default="unspecified", help="session label (before, after, a date), with --record")
+    sp.add_argument("--montage", default="unspecified", help="electrode and sensor placement, with --record")
+    sp.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    sp.add_argument("--store-hostname", action="store_true", help="with --record: write this computer's name")
+    sp.add_argument("--store-source-names", action="store_true", help="with --record: write replayed file names")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no acquisition progress lines")
+    sp.set_defaults(func=cmd_live)
 
     sp = sub.add_parser("import", help="convert a text/CSV EMG export to XDF",
                         description="Convert EMG exported as text columns by another system into a "

@@ -65,19 +65,42 @@ def track_pelvis(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: f
 
     Raises ValueError when no calibration can be found.
     """
+    cal, bias, st = pelvis_calibration(timestamps, acc, gyr, fs, markers)
+    obliquity, _ = angles(gravity_direction(acc, gyr, fs, bias), cal)
+    zero = float(np.nanmean(obliquity[st[0] : st[1]]))
+    return PelvisTrack(timestamps, obliquity - zero, cal, saturated(acc, gyr), bias, zero)
+
+
+def saturated(acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+    """Per sample: an axis at (near) the sensor's range."""
+    return (np.abs(acc) >= SATURATION[0]).any(axis=1) | (np.abs(gyr) >= SATURATION[1]).any(axis=1)
+
+
+def calibration_windows(timestamps: np.ndarray, markers: list[tuple[float, str]]
+                        ) -> tuple[tuple[int, int], list[tuple[int, int]]] | None:  # fmt: skip
+    """(standing, bends) sample windows from calibration markers, or None without both."""
     standing, bends = _windows(markers, "standing"), _windows(markers, "forward_bend")
-    if standing and bends:
-        idx = lambda w: tuple(int(i) for i in np.searchsorted(timestamps, w))  # noqa: E731
-        st, bd, source = idx(standing[0]), [idx(w) for w in bends], "markers"
+    if not (standing and bends):
+        return None
+    idx = lambda w: tuple(int(i) for i in np.searchsorted(timestamps, w))  # noqa: E731
+    return idx(standing[0]), [idx(w) for w in bends]
+
+
+Calibrated = tuple[PelvisCalibration, np.ndarray, tuple[int, int]]
+
+
+def pelvis_calibration(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: float,
+                       markers: list[tuple[float, str]]) -> Calibrated:  # fmt: skip
+    """(calibration, gyro bias rad/s, quiet-standing window in samples): from the calibration
+    markers, else found in the data. Raises ValueError when none can be found."""
+    windows = calibration_windows(timestamps, markers)
+    if windows is not None:
+        (st, bd), source = windows, "markers"
     else:
         st, bd = detect_calibration(acc, gyr, fs)
         source = "detected"
     cal = calibrate(acc, st, bd, source)
-    bias = np.nanmedian(gyr[st[0] : st[1]], axis=0)
-    obliquity, _ = angles(gravity_direction(acc, gyr, fs, bias), cal)
-    zero = float(np.nanmean(obliquity[st[0] : st[1]]))
-    saturated = (np.abs(acc) >= SATURATION[0]).any(axis=1) | (np.abs(gyr) >= SATURATION[1]).any(axis=1)
-    return PelvisTrack(timestamps, obliquity - zero, cal, saturated, bias, zero)
+    return cal, np.nanmedian(gyr[st[0] : st[1]], axis=0), st
 
 
 def rep_drop(track: PelvisTrack, start_s: float, end_s: float, stance: str,
@@ -119,7 +142,7 @@ class LiveDrop:
     def process(self, acc: np.ndarray, gyr: np.ndarray) -> list[dict]:
         """Results of the repetitions that ended in this chunk (onset_s, end_s and rep_drop's fields)."""
         self._obl = np.concatenate([self._obl, self._oblique.process(acc, gyr)])
-        sat = (np.abs(acc) >= SATURATION[0]).any(axis=1) | (np.abs(gyr) >= SATURATION[1]).any(axis=1)
+        sat = saturated(acc, gyr)
         self._sat = np.concatenate([self._sat, sat])
         out = []
         for ev in self._moves.process(acc, gyr):

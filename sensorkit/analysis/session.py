@@ -116,6 +116,25 @@ def _reps_from_emg(ch: ChannelOnsets, emg: EmgData, block: Block, p: OnsetParams
     return [(t0 + on, t0 + off, None) for on, off in bursts]
 
 
+def result_base(file: str, opt: AnalysisOptions, mains_detected: dict[str, float | None]) -> dict:
+    """The parts of a result that come before its exercises (DESIGN.md section 7)."""
+    return {
+        "file": file,
+        "software": {"name": "sensorkit", "version": __version__},
+        "parameters": {"onset": asdict(opt.onset), "timing": asdict(opt.timing),
+                       "movement": asdict(opt.movement), "gait": asdict(opt.gait), "mains": opt.mains,
+                       "mains_detected_hz": mains_detected},  # fmt: skip
+        "exercises": [],
+    }
+
+
+def pelvis_json(cal, opt: AnalysisOptions) -> dict:
+    """How the pelvis sensor was calibrated, for a result's `pelvis` field."""
+    return {"calibration": cal.source, "mounting_deg": round(cal.mounting_deg, 1),
+            "bend_deg": round(cal.bend_deg, 1), "upside_down": cal.upside_down,
+            "drop_threshold_deg": opt.drop_threshold_deg}  # fmt: skip
+
+
 def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
                     progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
     """Per-repetition activation timing of every labelled muscle, per exercise block."""
@@ -134,14 +153,7 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
         if progress:
             progress(f"conditioning {m}")
         channels[m] = ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains)
-    result = {
-        "file": data.file,
-        "software": {"name": "sensorkit", "version": __version__},
-        "parameters": {"onset": asdict(opt.onset), "timing": asdict(opt.timing),
-                       "movement": asdict(opt.movement), "gait": asdict(opt.gait), "mains": opt.mains,
-                       "mains_detected_hz": {m: c.mains_hz for m, c in channels.items()}},  # fmt: skip
-        "exercises": [],
-    }
+    result = result_base(data.file, opt, {m: c.mains_hz for m, c in channels.items()})
     if data.warnings:
         result["warnings"] = list(data.warnings)
     track = None
@@ -151,10 +163,7 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
         try:
             imu = data.imu
             track = track_pelvis(imu.timestamps, imu.acc, imu.gyr, imu.fs, data.markers)
-            cal = track.calibration
-            result["pelvis"] = {"calibration": cal.source, "mounting_deg": round(cal.mounting_deg, 1),
-                                "bend_deg": round(cal.bend_deg, 1), "upside_down": cal.upside_down,
-                                "drop_threshold_deg": opt.drop_threshold_deg}  # fmt: skip
+            result["pelvis"] = pelvis_json(track.calibration, opt)
         except ValueError as exc:  # no usable calibration: pelvic drop is not reported
             result["pelvis"] = {"calibration": None, "reason": str(exc)}
     blocks = _blocks(data, opt)
@@ -267,7 +276,7 @@ def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: A
         ref_s = movement_onset if reference == "movement" else onsets[reference].onset_s
         timings.append(RepTiming(k, start, end, movement_onset, ref_s, onsets))
         floor = end
-    return _block_json(block, reference, timings, muscles, opt)
+    return block_json(block, reference, timings, muscles, opt)
 
 
 def _r(x: float | None, nd: int = 4):
@@ -281,21 +290,26 @@ def _summary(latencies: list[float | None], opt: AnalysisOptions) -> dict:
             "delayed": s.delayed}  # fmt: skip
 
 
-def _block_json(block: Block, reference: str, timings: list[RepTiming], muscles: list[str],
-                opt: AnalysisOptions) -> dict:  # fmt: skip
-    margin = opt.timing.delay_margin_ms
-    reps = []
-    for rt in timings:
-        lat = {m: rt.latency_ms(m) for m in muscles}
-        reps.append({
-            "index": rt.index, "start_s": _r(rt.start_s), "end_s": _r(rt.end_s),
-            "movement_onset_s": _r(rt.movement_onset_s), "reference_s": _r(rt.reference_s),
-            "onsets_s": {m: _r(rt.onsets[m].onset_s) for m in muscles},
-            "latency_ms": {m: _r(v, 1) for m, v in lat.items()},
-            "delayed": {m: None if v is None else bool(v > margin) for m, v in lat.items()},
-            "onset_sd_ms": {m: _r(rt.onsets[m].sd_ms, 1) for m in muscles},
-            "quality": {m: rt.onsets[m].quality for m in muscles},
-        })  # fmt: skip
+def rep_json(rt: RepTiming, muscles: list[str], margin_ms: float) -> dict:
+    """One repetition's row of the result (DESIGN.md section 7), without its pelvic drop."""
+    lat = {m: rt.latency_ms(m) for m in muscles}
+    return {
+        "index": rt.index, "start_s": _r(rt.start_s), "end_s": _r(rt.end_s),
+        "movement_onset_s": _r(rt.movement_onset_s), "reference_s": _r(rt.reference_s),
+        "onsets_s": {m: _r(rt.onsets[m].onset_s) for m in muscles},
+        "latency_ms": {m: _r(v, 1) for m, v in lat.items()},
+        "delayed": {m: None if v is None else bool(v > margin_ms) for m, v in lat.items()},
+        "onset_sd_ms": {m: _r(rt.onsets[m].sd_ms, 1) for m in muscles},
+        "quality": {m: rt.onsets[m].quality for m in muscles},
+    }  # fmt: skip
+
+
+def block_json(block: Block, reference: str, timings: list[RepTiming], muscles: list[str],
+               opt: AnalysisOptions, reps: list[dict] | None = None) -> dict:  # fmt: skip
+    """One exercise block of the result: its repetitions (`reps`, else made from `timings`)
+    and the per-muscle summary with the block's delayed verdict."""
+    if reps is None:
+        reps = [rep_json(rt, muscles, opt.timing.delay_margin_ms) for rt in timings]
     summary = {m: _summary([rt.latency_ms(m) for rt in timings if rt.onsets[m].quality == "ok"], opt)
                for m in muscles}  # fmt: skip
     return {

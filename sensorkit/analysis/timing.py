@@ -15,6 +15,7 @@ interval of its mean latency lies wholly above the margin.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,17 +50,21 @@ class RepTiming:
 
 
 def rep_onsets(channels: dict[str, ChannelOnsets], t0: float, anchor_s: float, end_s: float,
-               floor_s: float, p: TimingParams) -> dict[str, Onset]:  # fmt: skip
-    """Onsets of every channel for one repetition; times on the file clock.
+               floor_s: float, p: TimingParams, only: Iterable[str] | None = None) -> dict[str, Onset]:  # fmt: skip
+    """Onsets of every channel (or those named in `only`) for one repetition; times on the
+    file clock.
 
     `t0` is the file time of the channels' first sample, `anchor_s` the repetition's
     movement (or reference) onset, `floor_s` the end of the previous repetition (the
-    baseline never reaches into it).
+    baseline never reaches into it). `channels` may be any objects with `ChannelOnsets`'s
+    `onset` method (the live pipeline's channels are).
     """
     base = (max(anchor_s + p.baseline_s[0], floor_s), anchor_s + p.baseline_s[1])
     search = (anchor_s - p.search_before_s, end_s)
     out = {}
-    for name, ch in channels.items():
+    names = list(channels) if only is None else list(only)
+    for name in names:
+        ch = channels[name]
         if base[1] - base[0] < 0.2:
             out[name] = Onset(None, None, None, "noisy_baseline")
             continue

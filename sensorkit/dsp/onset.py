@@ -28,6 +28,7 @@ the highest of them (for the changepoint detector, the changepoint's posterior S
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -237,6 +238,12 @@ def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(x**2))) if x.size else 0.0
 
 
+@functools.lru_cache(maxsize=8)
+def _artefact_band(fs: float) -> np.ndarray:
+    """The 1-15 Hz band of movement artefacts (designed once per rate: it is asked per onset)."""
+    return butter(2, [1.0, 15.0], btype="bandpass", fs=fs, output="sos")
+
+
 def artefact_at_onset(cond: np.ndarray, raw: np.ndarray, fs: float, baseline: tuple[int, int],
                       onset: int) -> bool:  # fmt: skip
     """A movement artefact coincides with the onset: around it, 1-15 Hz content outweighs the
@@ -247,7 +254,7 @@ def artefact_at_onset(cond: np.ndarray, raw: np.ndarray, fs: float, baseline: tu
     seg = raw[lo:hi]
     if hi - lo < 2 * fs or not np.isfinite(seg).all():
         return False
-    low = sosfiltfilt(butter(2, [1.0, 15.0], btype="bandpass", fs=fs, output="sos"), seg - np.median(seg))
+    low = sosfiltfilt(_artefact_band(fs), seg - np.median(seg))
     w = slice(max(onset - int(0.05 * fs), 0) - lo, onset + int(0.15 * fs) - lo)
     lf = _rms(low[w])
     return lf > 3 * _rms(cond[lo:hi][w]) and lf > 5 * max(_rms(low[baseline[0] - lo : baseline[1] - lo]), 1e-12)

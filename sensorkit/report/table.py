@@ -57,24 +57,44 @@ def format_result(result: dict) -> str:
             lines.append(f"  {rep['index']:>3}  {mv:>10}"
                          + "".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
         margin = result["parameters"]["timing"]["delay_margin_ms"]
-        for m in block["glutes"]:
-            s = block["summary"][m]
-            if s["n"] == 0:
-                lines.append(f"  {m}: no clean onset")
-                continue
-            ci = "" if s["ci95_ms"] is None else f" (95% CI {s['ci95_ms'][0]:+.0f} to {s['ci95_ms'][1]:+.0f})"
-            verdict = {True: f"DELAYED (> {margin:.0f} ms)", False: "not delayed",
-                       None: "too few reps for a verdict"}[s["delayed"]]  # fmt: skip
-            lines.append(f"  {m}: mean {s['mean_latency_ms']:+.0f} ms{ci} over {s['n']} reps: {verdict}")
-        ok_drops = [r["pelvic_drop_deg"] for r in block["reps"]
-                    if r.get("pelvic_drop_deg") is not None and r.get("pelvic_drop_quality") == "ok"]  # fmt: skip
-        if ok_drops:
-            flagged = sum(bool(r.get("pelvic_drop_flag")) for r in block["reps"])
-            threshold = result.get("pelvis", {}).get("drop_threshold_deg", 5.0)
-            lines.append(f"  pelvic drop: mean {sum(ok_drops) / len(ok_drops):+.1f} deg over {len(ok_drops)} "
-                         f"reps, {flagged} above {threshold:g} deg")
+        lines += block_summary(block, margin, result.get("pelvis", {}).get("drop_threshold_deg", 5.0))
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def block_summary(block: dict, margin_ms: float, threshold_deg: float) -> list[str]:
+    """A block's verdict lines: each glute's mean latency, 95% interval and verdict; the mean drop."""
+    lines = []
+    for m in block["glutes"]:
+        s = block["summary"][m]
+        if s["n"] == 0:
+            lines.append(f"  {m}: no clean onset")
+            continue
+        ci = "" if s["ci95_ms"] is None else f" (95% CI {s['ci95_ms'][0]:+.0f} to {s['ci95_ms'][1]:+.0f})"
+        verdict = {True: f"DELAYED (> {margin_ms:.0f} ms)", False: "not delayed",
+                   None: "too few reps for a verdict"}[s["delayed"]]  # fmt: skip
+        lines.append(f"  {m}: mean {s['mean_latency_ms']:+.0f} ms{ci} over {s['n']} reps: {verdict}")
+    ok_drops = [r["pelvic_drop_deg"] for r in block["reps"]
+                if r.get("pelvic_drop_deg") is not None and r.get("pelvic_drop_quality") == "ok"]  # fmt: skip
+    if ok_drops:
+        flagged = sum(bool(r.get("pelvic_drop_flag")) for r in block["reps"])
+        lines.append(f"  pelvic drop: mean {sum(ok_drops) / len(ok_drops):+.1f} deg over {len(ok_drops)} "
+                     f"reps, {flagged} above {threshold_deg:g} deg")
+    return lines
+
+
+def rep_line(rep: dict, glutes: list[str]) -> str:
+    """One repetition in a line: each glute's latency with its uncertainty and quality, the drop."""
+    cells = [f"{m} {_cell(rep['latency_ms'][m], rep['onset_sd_ms'][m], rep['quality'][m])}"
+             + (" DELAYED" if rep["delayed"].get(m) else "") for m in glutes]  # fmt: skip
+    d = rep.get("pelvic_drop_deg")
+    if d is not None:
+        q = rep.get("pelvic_drop_quality", "ok")
+        flag = " FLAG" if rep.get("pelvic_drop_flag") else ""
+        cells.append(f"drop {d:+.1f} deg{flag}" + ("" if q == "ok" else f" {q}"))
+    elif rep.get("pelvic_drop_quality"):
+        cells.append(f"drop {rep['pelvic_drop_quality']}")
+    return f"  rep {rep['index']:>2}: " + ("; ".join(cells) if cells else "no glute channel")
 
 
 CSV_FIELDS = ("exercise", "side", "reference", "rep", "start_s", "end_s", "movement_onset_s", "muscle",

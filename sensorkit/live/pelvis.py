@@ -1,0 +1,137 @@
+"""The pelvis IMU, live: calibration at the calibration markers, obliquity, repetitions.
+
+Until the calibration is done the IMU is only kept. When the quiet standing and
+forward bend windows have both closed (their markers, and the IMU data past them),
+the sensor is calibrated exactly as `track_pelvis` does it, the orientation filter
+runs over everything kept so far and then on every new chunk (so obliquity equals the
+offline one sample for sample), and `LiveMovement` starts after the quiet standing
+as `movement_events` does. The whole IMU of a session is kept (200 Hz x 6 channels
+is about 35 MB an hour): the pelvic drop of a repetition is read from it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sensorkit.analysis.pelvic_drop import PelvisTrack, calibration_windows, pelvis_calibration, saturated
+from sensorkit.dsp.movement_stream import LiveMovement, MovementEvent
+from sensorkit.dsp.orientation import GravityTracker
+from sensorkit.dsp.pelvis import PelvisCalibration, angles
+
+
+class _Grow:
+    """An append-only array of rows with amortised growth."""
+
+    def __init__(self, width: int, dtype=np.float64) -> None:
+        self.data = np.empty((4096, width), dtype=dtype)
+        self.n = 0
+
+    def append(self, x: np.ndarray) -> None:
+        if self.n + len(x) > len(self.data):
+            data = np.empty((2 * (self.n + len(x)), self.data.shape[1]), dtype=self.data.dtype)
+            data[: self.n] = self.data[: self.n]
+            self.data = data
+        self.data[self.n : self.n + len(x)] = x
+        self.n += len(x)
+
+    def view(self) -> np.ndarray:
+        return self.data[: self.n]
+
+
+class LivePelvis:
+    """Acc (m/s^2) and gyr (rad/s) of the sacral IMU at `fs` Hz, chunk by chunk."""
+
+    def __init__(self, fs: float) -> None:
+        self.fs = fs
+        self._t = _Grow(1)
+        self._x = _Grow(6)
+        self._obl = _Grow(1)
+        self.calibration: PelvisCalibration | None = None
+        self._gravity: GravityTracker | None = None
+        self._zero = 0.0
+        self._bias = np.zeros(3)
+        self._moves: LiveMovement | None = None
+        self._pending_events: list[MovementEvent] = []
+        self._moves_from = 0  # absolute sample index where LiveMovement's stream starts
+
+    @property
+    def t_last(self) -> float | None:
+        """Timestamp of the newest sample (s, recording clock)."""
+        return float(self._t.data[self._t.n - 1, 0]) if self._t.n else None
+
+    @property
+    def timestamps(self) -> np.ndarray:
+        return self._t.view()[:, 0]
+
+    def push(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> list[MovementEvent]:
+        """Keep a chunk; once calibrated, track it. Returns movement events (times s on the
+        recording clock)."""
+        self._t.append(np.asarray(t, dtype=np.float64)[:, None])
+        self._x.append(np.column_stack([acc, gyr]))
+        if self.calibration is None:
+            return []
+        return self._track(len(t))
+
+    def try_calibrate(self, markers: list[tuple[float, str]], detect: bool = False) -> bool:
+        """Calibrate from the calibration markers once the IMU has passed their windows, or
+        (`detect`) from a calibration found in the data so far. Raises ValueError when
+        `detect` finds none."""
+        if self.calibration is not None or not self._t.n:
+            return self.calibration is not None
+        t = self.timestamps
+        windows = calibration_windows(t, markers)
+        if windows is None and not detect:
+            return False
+        if windows is not None:
+            standing, bends = windows
+            if max(b for _, b in bends) >= len(t) or standing[1] >= len(t):  # not all of it has arrived
+                return False
+        x = self._x.view()
+        cal, bias, st = pelvis_calibration(t, x[:, :3], x[:, 3:], self.fs, markers)
+        self.calibration, self._bias = cal, bias
+        self._gravity = GravityTracker(self.fs, bias)
+        obliquity, _ = angles(self._gravity.process(x[:, :3], x[:, 3:]), cal)
+        self._zero = float(np.nanmean(obliquity[st[0] : st[1]]))
+        self._obl.append((obliquity - self._zero)[:, None])
+        self._moves = LiveMovement(self.fs, x[st[0] : st[1], :3], x[st[0] : st[1], 3:])
+        self._moves_from = st[1]
+        self._pending_events = self._movements(st[1], len(t))
+        return True
+
+    def take_events(self) -> list[MovementEvent]:
+        """Movement events found while catching up on calibration (then empty)."""
+        out, self._pending_events = self._pending_events, []
+        return out
+
+    def _track(self, n: int) -> list[MovementEvent]:
+        x = self._x.view()[-n:]
+        obliquity, _ = angles(self._gravity.process(x[:, :3], x[:, 3:]), self.calibration)
+        self._obl.append((obliquity - self._zero)[:, None])
+        return self._movements(self._x.n - n, self._x.n)
+
+    def _movements(self, a: int, b: int) -> list[MovementEvent]:
+        x = self._x.view()[a:b]
+        t = self.timestamps
+
+        def to_t(s: float) -> float:  # LiveMovement counts s from its first sample: map to the clock
+            return float(np.interp(self._moves_from + s * self.fs, np.arange(len(t)), t))
+
+        return [MovementEvent(e.kind, to_t(e.t_s), to_t(e.onset_s), to_t(e.detected_s))
+                for e in self._moves.process(x[:, :3], x[:, 3:])]  # fmt: skip
+
+    def peak_rate(self, t0: float, t1: float) -> float:
+        """Peak angular speed (rad/s, gyro bias removed) between two times on the recording clock."""
+        t = self.timestamps
+        a, b = np.searchsorted(t, [t0, t1])
+        g = self._x.view()[a : max(b, a + 1), 3:] - self._bias
+        speed = np.linalg.norm(g, axis=1)
+        return float(np.nanmax(speed)) if np.isfinite(speed).any() else 0.0
+
+    def track(self) -> PelvisTrack | None:
+        """Obliquity so far as a `PelvisTrack` (for `rep_drop`); None before calibration."""
+        if self.calibration is None:
+            return None
+        x = self._x.view()
+        n = self._obl.n
+        return PelvisTrack(self.timestamps[:n], self._obl.view()[:, 0], self.calibration,
+                           saturated(x[:n, :3], x[:n, 3:]), self._bias, self._zero)  # fmt: skip

@@ -1,0 +1,473 @@
+"""The live pipeline: chunks in, typed events out, and at the end an `analyze` result.
+
+It is a consumer (DESIGN.md section 1): `push` only enqueues a chunk, and a worker
+thread does the analysis, so acquisition and the recorder never wait for it. It runs
+the streaming twins of the offline analysis:
+
+- each labelled EMG channel through `LiveEmgChannel` (the causal conditioning of
+  `ChannelOnsets`, chunk by chunk);
+- the pelvis IMU through `LivePelvis` (calibration at the calibration markers,
+  obliquity, repetitions and movement onsets from `LiveMovement`);
+- exercise blocks from `exercise_start` / `exercise_end` markers as they arrive.
+
+Per repetition it asks the offline questions (`rep_onsets`, `rep_drop`) of the data
+kept, as soon as their answers can no longer change, and builds the result rows with
+the offline code (`rep_json`, `block_json`): on a replay the result equals `analyze`'s
+except where the two find repetitions differently (`movement_periods` sees a whole
+block, `LiveMovement` only the past). Subscribers get the events through callbacks
+(run on the pipeline's thread: keep them short) or their own queue (`events()`); a
+slow subscriber delays only itself and later events, never acquisition.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sensorkit.analysis.exercises import EXERCISES, MUSCLE_LABEL, Block, default_reference
+from sensorkit.analysis.pelvic_drop import SINGLE_LEG, rep_drop
+from sensorkit.analysis.session import AnalysisOptions, block_json, pelvis_json, rep_json, result_base
+from sensorkit.analysis.timing import RepTiming, rep_onsets
+from sensorkit.dsp.onset import Onset
+from sensorkit.live.emg import LiveEmg, LiveEmgChannel
+from sensorkit.live.events import (
+    BlockDone,
+    BlockStarted,
+    Calibrated,
+    Event,
+    Notice,
+    RepetitionCancelled,
+    RepetitionDone,
+    RepetitionStarted,
+)  # fmt: skip
+from sensorkit.live.events import Onset as OnsetEvent
+from sensorkit.live.pelvis import LivePelvis
+from sensorkit.streams import IMU_CHANNELS, Chunk, StreamInfo, concat_chunks
+
+PELVIS_NAMES = ("pelvis", "sacrum", "pelvis_imu")
+# A repetition is a movement, not the settling of a posture: offline, `movement_periods`
+# keeps motions above 30 % of the block's range; live, the range is known only from the
+# repetitions so far, so a motion must turn the pelvis faster than MIN_REP_RATE and than
+# REP_RATE_FRACTION of the block's median repetition so far.
+MIN_REP_RATE = 0.1  # rad/s (5.7 deg/s): sway and settling stay well below, the slowest lifts above
+REP_RATE_FRACTION = 0.3
+BLOCK_SETTLE_S = 0.5  # a block is done once the IMU is this far past its end marker
+BATCH_S = 0.05  # the worker analyses what arrived in this long at once ...
+SLICE_S = 0.5  # ... in time order, this much data time at a time
+ONSET_EVERY_S = 0.1  # how often onsets of a repetition in progress are looked for (data time)
+_STOP = object()
+
+
+@dataclass
+class _Rep:
+    index: int
+    onset_s: float
+    end_s: float | None = None
+    reported: set[str] = field(default_factory=set)  # channels whose Onset event went out
+
+
+@dataclass
+class _Block:
+    block: Block
+    reference: str
+    timings: list[RepTiming] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+    current: _Rep | None = None  # started, not ended
+    pending: list[_Rep] = field(default_factory=list)  # ended, onsets not all final
+    count: int = 0
+    peaks: list[float] = field(default_factory=list)  # peak angular speed of each repetition, rad/s
+    done: bool = False
+
+    def contains(self, t: float) -> bool:
+        return self.block.start_s <= t < self.block.end_s
+
+
+class LivePipeline:
+    """The live analysis of one session; `options` as for `analyze_session`."""
+
+    def __init__(self, options: AnalysisOptions = AnalysisOptions(), file: str = "live") -> None:
+        self.opt = options
+        self.file = file
+        self._callbacks: list[Callable[[Event], None]] = []
+        self._queues: list[queue.Queue] = []
+        self._inbox: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
+        # analysis state
+        self.emg: LiveEmg | None = None
+        self.channels: dict[str, LiveEmgChannel] = {}
+        self._emg_stream: tuple[str, str] | None = None
+        self._emg_cols: list[int] = []
+        self._emg_t0: float | None = None
+        self._emg_fs = 0.0
+        self._imu_stream: tuple[str, str] | None = None
+        self._imu_cols: list[int] = []
+        self.pelvis: LivePelvis | None = None
+        self.markers: list[tuple[float, str]] = []
+        self.blocks: list[_Block] = []
+        self._done: list[dict] = []  # finished blocks, in order
+        self._pelvis_json: dict | None = None
+        self._notices: set[str] = set()
+        self._next_look = -math.inf
+        if options.exercise is not None:  # no markers: the whole session is that exercise
+            self._open_block(options.exercise, options.side, -math.inf)
+
+    # ---------------------------------------------------------------- subscribing
+
+    def subscribe(self, callback: Callable[[Event], None]) -> None:
+        """Call `callback(event)` for every event, on the pipeline's thread."""
+        self._callbacks.append(callback)
+
+    def events(self) -> queue.Queue:
+        """A new queue that receives every event from now on (for a GUI or another thread)."""
+        q: queue.Queue = queue.Queue()
+        self._queues.append(q)
+        return q
+
+    def _emit(self, event: Event) -> None:
+        for q in self._queues:
+            q.put(event)
+        for cb in self._callbacks:
+            cb(event)
+
+    # ---------------------------------------------------------------- threading
+
+    def start(self) -> LivePipeline:
+        """Run the analysis on its own thread; `push` then only enqueues."""
+        self._thread = threading.Thread(target=self._run, name="sensorkit-live", daemon=True)
+        self._thread.start()
+        return self
+
+    def push(self, chunk: Chunk) -> None:
+        """The consumer: queue a chunk (never blocks). Without `start`, analyse it at once."""
+        if self._thread is None:
+            self.feed(chunk)
+            return
+        if self._error is not None:
+            raise RuntimeError(f"the live pipeline failed: {self._error}") from self._error
+        self._inbox.put(chunk)
+
+    @property
+    def backlog(self) -> int:
+        return self._inbox.qsize()
+
+    def _run(self) -> None:
+        """Analyse in batches: what arrived during the last `BATCH_S` is joined per stream, so
+        that the many small chunks of a live device cost one pass each, not one per chunk."""
+        try:
+            stop = False
+            while not stop:
+                items = [self._inbox.get()]
+                time.sleep(BATCH_S)
+                while True:
+                    try:
+                        items.append(self._inbox.get_nowait())
+                    except queue.Empty:
+                        break
+                stop = any(i is _STOP for i in items)
+                by_stream: dict[StreamInfo, list[Chunk]] = {}
+                for c in items:
+                    if c is not _STOP and len(c):
+                        by_stream.setdefault(c.info, []).append(c)
+                self._feed_interleaved([concat_chunks(cs) if len(cs) > 1 else cs[0] for cs in by_stream.values()])
+        except BaseException as exc:  # handed to the producer on its next push or on close
+            self._error = exc
+
+    def _feed_interleaved(self, chunks: list[Chunk]) -> None:
+        """Feed a batch of streams in time order, `SLICE_S` at a time, as they would have come
+        live: a backlog (a replay pushed at full speed) must not run one stream minutes ahead
+        of the others, beyond what the EMG buffers keep."""
+        if not chunks:
+            return
+        t_lo = min(float(c.timestamps[0]) for c in chunks)
+        t_hi = max(float(c.timestamps[-1]) for c in chunks)
+        if t_hi - t_lo <= SLICE_S:
+            for c in chunks:
+                self.feed(c)
+            return
+        pos = [0] * len(chunks)
+        edge = t_lo
+        while any(p < len(c) for p, c in zip(pos, chunks, strict=True)):
+            edge += SLICE_S
+            for k, c in enumerate(chunks):
+                stop = int(np.searchsorted(c.timestamps, edge, side="left"))
+                if stop > pos[k]:
+                    self.feed(Chunk(c.info, c.timestamps[pos[k] : stop], c.samples[pos[k] : stop]))
+                    pos[k] = stop
+
+    def close(self) -> dict:
+        """Analyse what is queued, finish open repetitions and blocks; the result."""
+        if self._thread is not None:
+            self._inbox.put(_STOP)
+            self._thread.join()
+            self._thread = None
+            if self._error is not None:
+                raise self._error
+        return self.finish()
+
+    # ---------------------------------------------------------------- analysis
+
+    def feed(self, chunk: Chunk) -> None:
+        """Analyse one chunk now (the worker thread's step; call directly for tests)."""
+        if not len(chunk):
+            return
+        info = chunk.info
+        key = (info.name, info.source_id)
+        if info.is_string:
+            if info.kind.lower() in ("markers", "marker", "stringmarker"):
+                self._markers(chunk)
+        elif info.kind.upper() == "EMG" and self._emg(key, chunk):
+            pass
+        elif info.kind.upper() == "IMU":
+            self._imu(key, chunk)
+        self._advance()
+
+    @property
+    def data_now(self) -> float | None:
+        """The newest data time analysed (s, recording clock): how far the pipeline has got."""
+        times = [t for t in (self._emg_now(), self.pelvis.t_last if self.pelvis is not None else None) if t is not None]
+        return min(times) if times else None
+
+    def _notice(self, text: str) -> None:
+        if text not in self._notices:
+            self._notices.add(text)
+            self._emit(Notice(text))
+
+    def _emg(self, key: tuple[str, str], chunk: Chunk) -> bool:
+        info = chunk.info
+        if self._emg_stream is None:
+            cols = [i for i, c in enumerate(info.channels) if MUSCLE_LABEL.match(c)]
+            if not cols or info.srate <= 0:
+                self._notice(f"EMG stream {info.name!r}: no channel labelled with a muscle and side")
+                return False
+            self._emg_stream, self._emg_cols, self._emg_fs = key, cols, float(info.srate)
+            self._emg_t0 = float(chunk.timestamps[0])
+            self.emg = LiveEmg(self._emg_fs, len(cols), self.opt.onset, self.opt.mains)
+            self.channels = {info.channels[i]: self.emg.channel(j) for j, i in enumerate(cols)}
+        if key != self._emg_stream:
+            return False
+        self.emg.push(np.asarray(chunk.samples, dtype=np.float64)[:, self._emg_cols])
+        return True
+
+    def _imu(self, key: tuple[str, str], chunk: Chunk) -> None:
+        info = chunk.info
+        if self._imu_stream is None:
+            usable = set(IMU_CHANNELS) <= set(info.channels) and info.srate > 0
+            where = info.metadata.get("location", "pelvis")
+            if not usable or where not in PELVIS_NAMES or (info.name.lower() not in PELVIS_NAMES and where != "pelvis"):
+                return
+            self._imu_stream = key
+            self._imu_cols = [info.channels.index(c) for c in IMU_CHANNELS]
+            self.pelvis = LivePelvis(float(info.srate))
+        if key != self._imu_stream:
+            return
+        x = np.asarray(chunk.samples, dtype=np.float64)[:, self._imu_cols]
+        for ev in self.pelvis.push(chunk.timestamps, x[:, :3], x[:, 3:]):
+            self._movement(ev)
+        self._calibrate()
+
+    def _markers(self, chunk: Chunk) -> None:
+        for t, row in zip(chunk.timestamps, chunk.samples, strict=True):
+            text = str(row[0]).strip()
+            self.markers.append((float(t), text))
+            parts = text.split(":")
+            if parts[0] == "exercise_start" and len(parts) > 1 and self.opt.exercise is None:
+                side = parts[2] if len(parts) > 2 and parts[2] in ("L", "R") else None
+                self._close_open_block(float(t))
+                self._open_block(parts[1], side, float(t))
+            elif parts[0] == "exercise_end" and len(parts) > 1 and self.opt.exercise is None:
+                for b in self.blocks:
+                    if b.block.exercise == parts[1] and b.block.end_s == math.inf and b.block.start_s <= t:
+                        b.block = Block(b.block.exercise, b.block.side, b.block.start_s, float(t))
+        self._calibrate()
+
+    def _close_open_block(self, t: float) -> None:
+        for b in self.blocks:  # a block without its end marker runs to the next block's start
+            if b.block.end_s == math.inf:
+                b.block = Block(b.block.exercise, b.block.side, b.block.start_s, t)
+
+    def _open_block(self, exercise: str, side: str | None, t: float) -> None:
+        if exercise not in EXERCISES:
+            self._notice(f"skipping exercise {exercise!r}: sensorkit does not know it")
+            return
+        if exercise == "gait":
+            self._notice("gait blocks are analysed by `sensorkit analyze` (live gait steps are not built yet)")
+            return
+        muscles = list(self.channels) or []
+        reference = self.opt.reference or default_reference(exercise, side, muscles)
+        self.blocks.append(_Block(Block(exercise, side, t, math.inf), reference))
+        self._emit(BlockStarted(exercise, side, t, reference))
+        if self.pelvis is not None and self.pelvis.calibration is None and not self._calibration_pending():
+            try:  # no calibration markers before the first block: find one in the data so far
+                if self.pelvis.try_calibrate(self.markers, detect=True):
+                    self._calibrated()
+            except ValueError as exc:
+                self._notice(f"no pelvis calibration ({exc}): no repetitions or pelvic drop until one")
+
+    def _calibration_pending(self) -> bool:
+        return any(m.startswith("calibration_start") for _, m in self.markers)
+
+    def _calibrate(self) -> None:
+        if self.pelvis is not None and self.pelvis.calibration is None and self.pelvis.try_calibrate(self.markers):
+            self._calibrated()
+
+    def _calibrated(self) -> None:
+        self._pelvis_json = pelvis_json(self.pelvis.calibration, self.opt)
+        self._emit(Calibrated(float(self.pelvis.t_last), self._pelvis_json))
+        for ev in self.pelvis.take_events():
+            self._movement(ev)
+
+    def _movement(self, ev) -> None:
+        if ev.kind == "onset":
+            b = next((b for b in self.blocks if b.contains(ev.onset_s) and not b.done), None)
+            last_end = b.timings[-1].end_s if b is not None and b.timings else None
+            last_end = b.pending[-1].end_s if b is not None and b.pending else last_end
+            if b is None or (last_end is not None and ev.onset_s < last_end):
+                return  # outside every block, or the previous repetition going on (its onset traced back into it)
+            b.count += 1
+            b.current = _Rep(b.count, ev.onset_s)
+            self._emit(RepetitionStarted(b.block.exercise, b.block.side, b.count, ev.onset_s, ev.detected_s))
+            return
+        for b in self.blocks:
+            rep = b.current
+            if rep is not None and rep.onset_s == ev.onset_s:
+                b.current = None
+                peak = self.pelvis.peak_rate(rep.onset_s, ev.t_s)
+                floor = max(MIN_REP_RATE, REP_RATE_FRACTION * float(np.median(b.peaks)) if b.peaks else 0.0)
+                if ev.t_s - rep.onset_s < self.opt.movement.min_period_s or peak < floor:
+                    b.count -= 1  # a twitch or a settling posture, not a repetition
+                    self._emit(RepetitionCancelled(b.block.exercise, b.block.side, rep.index))
+                else:
+                    b.peaks.append(peak)
+                    rep.end_s = ev.t_s
+                    b.pending.append(rep)
+
+    # ------------------------------------------------ repetitions and blocks as they complete
+
+    def _emg_now(self) -> float | None:
+        """Data time up to which every EMG channel is conditioned."""
+        if self.emg is None or self._emg_t0 is None:
+            return None
+        return self._emg_t0 + self.emg.covered / self._emg_fs
+
+    def _onsets(self, b: _Block, rep: _Rep, end_s: float, floor: float,
+                only: list[str] | None = None) -> tuple[dict[str, Onset], bool]:  # fmt: skip
+        """The repetition's onsets (of the channels in `only`) with a search window to `end_s`,
+        and whether all are final."""
+        onsets = rep_onsets(self.channels, self._emg_t0, rep.onset_s, end_s, floor, self.opt.timing, only)
+        final = {m: self.channels[m].final(_relative(o, self._emg_t0), end_s - self._emg_t0)
+                 for m, o in onsets.items()}  # fmt: skip
+        ref_s = _reference_s(b, rep, onsets)
+        for m, o in onsets.items():
+            if final[m] and m not in rep.reported and o.onset_s is not None:
+                rep.reported.add(m)
+                known = ref_s is not None and (b.reference == "movement" or final.get(b.reference, False))
+                lat = (o.onset_s - ref_s) * 1000 if known else None
+                self._emit(OnsetEvent(m, o.onset_s, o.sd_ms, o.quality, lat, rep.index))
+        return onsets, all(final.values())
+
+    def _floor(self, b: _Block, rep: _Rep) -> float:
+        return b.timings[-1].end_s if b.timings else max(b.block.start_s, -math.inf)
+
+    def _advance(self) -> None:
+        now = self._emg_now()
+        for b in self.blocks:
+            if b.done:
+                continue
+            while b.pending and now is not None:
+                rep = b.pending[0]
+                if not self._finish_rep(b, rep):
+                    break
+                b.pending.pop(0)
+            if b.current is not None and now is not None and now >= self._next_look:
+                waiting = [m for m in self.channels if m not in b.current.reported]
+                if b.reference != "movement" and b.reference in self.channels and b.reference not in waiting:
+                    waiting.append(b.reference)  # latencies need the reference's onset
+                if waiting:
+                    self._onsets(b, b.current, now, self._floor(b, b.current), waiting)
+        if now is not None and now >= self._next_look:
+            self._next_look = now + ONSET_EVERY_S
+        imu_now = self.pelvis.t_last if self.pelvis is not None else None
+        for b in self.blocks:
+            if b.done or b.block.end_s == math.inf or b.pending or b.current is not None:
+                continue
+            if imu_now is None or imu_now >= b.block.end_s + BLOCK_SETTLE_S:
+                self._finish_block(b)
+
+    def _finish_rep(self, b: _Block, rep: _Rep, force: bool = False) -> bool:
+        """Complete a repetition if its onsets are final (or `force`); whether it was."""
+        onsets, final = self._onsets(b, rep, rep.end_s, self._floor(b, rep))
+        if not (final or force):
+            return False
+        ref_s = _reference_s(b, rep, onsets)
+        rt = RepTiming(rep.index, rep.onset_s, rep.end_s, rep.onset_s, ref_s, onsets)
+        row = rep_json(rt, list(self.channels), self.opt.timing.delay_margin_ms)
+        track = self.pelvis.track() if self.pelvis is not None else None
+        if track is not None and b.block.exercise in SINGLE_LEG and b.block.side is not None:
+            row.update(rep_drop(track, rep.onset_s, rep.end_s, b.block.side, self.opt.drop_threshold_deg))
+        b.timings.append(rt)
+        b.rows.append(row)
+        self._emit(RepetitionDone(b.block.exercise, b.block.side, row))
+        return True
+
+    def _finish_block(self, b: _Block) -> None:
+        b.done = True
+        block = b.block
+        if block.start_s == -math.inf:  # --exercise without markers: the data's own span
+            start = self._emg_t0 if self._emg_t0 is not None else (self.pelvis.timestamps[0] if self.pelvis else 0.0)
+            block = Block(block.exercise, block.side, float(start), block.end_s)
+        result = block_json(block, b.reference, b.timings, list(self.channels), self.opt, reps=b.rows)
+        self._done.append(result)
+        self._emit(BlockDone(result))
+
+    def finish(self) -> dict:
+        """End of the stream: finish what is open, as `analyze` would at the end of the file."""
+        if self.emg is not None:
+            self.emg.decide_mains()
+        ends = [t for t in (self._emg_now(), self.pelvis.t_last if self.pelvis else None) if t is not None]
+        end = max(ends) if ends else 0.0
+        for b in self.blocks:
+            if b.done:
+                continue
+            if b.block.end_s == math.inf:
+                b.block = Block(b.block.exercise, b.block.side, b.block.start_s, end)
+            if b.current is not None:  # moving when the data ended: the repetition ends there
+                rep, b.current = b.current, None
+                rep.end_s = end
+                b.pending.append(rep)
+            for rep in b.pending:
+                self._finish_rep(b, rep, force=True)
+            b.pending = []
+            self._finish_block(b)
+        return self.result()
+
+    def result(self) -> dict:
+        """The finished blocks in the `analyze` schema (DESIGN.md section 7)."""
+        out = result_base(self.file, self.opt, {m: ch.mains_hz for m, ch in self.channels.items()})
+        out["exercises"] = sorted(self._done, key=lambda blk: blk["start_s"])
+        if self._pelvis_json is not None:
+            out["pelvis"] = self._pelvis_json
+        elif self.pelvis is not None:
+            out["pelvis"] = {"calibration": None, "reason": "no calibration was found during the session"}
+        out["live"] = {"notices": sorted(self._notices)}
+        return out
+
+
+def _reference_s(b: _Block, rep: _Rep, onsets: dict[str, Onset]) -> float | None:
+    """The repetition's reference time: its movement onset, or the reference muscle's onset."""
+    if b.reference == "movement":
+        return rep.onset_s
+    ref = onsets.get(b.reference)
+    return None if ref is None else ref.onset_s
+
+
+def _relative(o: Onset, t0: float) -> Onset:
+    """An onset on the file clock as s from the channel's first sample."""
+    return Onset(None if o.onset_s is None else o.onset_s - t0, None, o.sd_ms, o.quality, o.snr_db)
