@@ -14,25 +14,15 @@ import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 from sensorkit import __version__
 from sensorkit.analysis.exercises import EXERCISES
-from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG
-from sensorkit.analysis.session import AnalysisOptions, analyze_session
-from sensorkit.analysis.timing import DELAY_MARGIN_MS, TimingParams
 from sensorkit.cli_devices import register as register_device_commands
-from sensorkit.dsp.gait import initial_contacts
-from sensorkit.dsp.imu_units import check_imu_units
-from sensorkit.dsp.onset import DETECTORS, OnsetParams
+from sensorkit.defaults import DEFAULT_DETECTOR, DELAY_MARGIN_MS, DETECTORS, DROP_THRESHOLD_DEG
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.outputs import check_outputs, write_text
-from sensorkit.recording.record import record, write_truths
-from sensorkit.recording.session_input import pelvis_imu, session_data
-from sensorkit.recording.text_import import TextImport, read_gait_events, read_text_emg, read_text_imu, write_xdf
-from sensorkit.recording.xdf_reader import Recording, read_xdf
-from sensorkit.report.table import contacts_summary, format_result, result_csv
-from sensorkit.streams import IMU_CHANNELS
+
+# Everything heavier (numpy's users scipy and pandas, pyxdf, the devices) is imported inside
+# the command that needs it: `sensorkit --help` and `--version` start at once.
 
 SIM_MONTAGE = "simulated: bipolar surface EMG at SENIAM sites; IMU over S2, x anterior y left z superior"
 PSEUDONYM = re.compile(r"^(?=.*\d)[A-Za-z0-9_-]{1,32}$")
@@ -125,6 +115,8 @@ def _file_meta(args, specs: list[str]) -> dict[str, str]:
 
 
 def cmd_record(args) -> int:
+    from sensorkit.recording.record import record
+
     sims = any(d.lower().startswith("sim://") for d in args.devices)
     _check_output(args.output, args.overwrite, _spec_files(args.devices), [truth_path(args.output)] if sims else [])
     meta = _file_meta(args, args.devices)
@@ -135,6 +127,8 @@ def cmd_record(args) -> int:
 
 
 def _write_truths(sources, output: str) -> None:
+    from sensorkit.recording.record import write_truths
+
     path = write_truths(sources, truth_path(output))
     if path is not None:
         print(f"wrote {path} (ground truth of the simulated patient)")
@@ -144,6 +138,8 @@ def _write_truths(sources, output: str) -> None:
 
 
 def cmd_simulate(args) -> int:
+    from sensorkit.recording.record import record
+
     _check_output(args.output, args.overwrite, extra=[truth_path(args.output)])
     params = dict(p.split("=", 1) for p in args.param if "=" in p)
     bad = [p for p in args.param if "=" not in p]
@@ -163,44 +159,10 @@ def cmd_simulate(args) -> int:
 # ---------------------------------------------------------------- info
 
 
-def _fmt_rate(r: float) -> str:
-    return f"{r:g}" if r else "-"
-
-
-def describe(rec: Recording) -> str:
-    """A readable summary of a recording: streams, channels, rates, duration, losses, markers."""
-    lines = []
-    size = os.path.getsize(rec.path) / 1e6
-    info = rec.file_header.get("info", {}) if isinstance(rec.file_header, dict) else {}
-
-    def field(k: str) -> str:
-        v = info.get(k)
-        return str(v[0]) if isinstance(v, list) and v else "-"
-
-    lines.append(f"{rec.path}: {size:.2f} MB, {len(rec.streams)} streams; software {field('software')}, "
-                 f"patient {field('patient')}, session {field('session')}")  # fmt: skip
-    if field("montage") != "-":
-        lines.append(f"  montage: {field('montage')}")
-    for note in rec.notes:
-        lines.append(f"  salvaged: {note}")
-    lines.append(f"  {'stream':<14}{'type':<9}{'ch':>3}{'rate Hz':>9}{'samples':>10}{'duration s':>12}"
-                 f"{'lost':>7}  channels (unit)")  # fmt: skip
-    for s in rec.streams:
-        n = len(s.timestamps)
-        dur = f"{s.timestamps[-1] - s.timestamps[0]:.2f}" if n > 1 else "-"
-        chans = ", ".join(f"{c} ({u})" if u else c for c, u in zip(s.info.channels, s.info.units, strict=True))
-        lost = "-" if s.info.is_string else str(s.lost_samples)
-        lines.append(f"  {s.info.name[:13]:<14}{s.info.kind[:8]:<9}{s.info.n_channels:>3}"
-                     f"{_fmt_rate(s.info.srate):>9}{n:>10}{dur:>12}{lost:>7}  {chans}")  # fmt: skip
-    markers = rec.markers()
-    if markers:
-        t0 = min(float(s.timestamps[0]) for s in rec.streams if len(s.timestamps))
-        lines.append(f"  markers ({len(markers)}; time s from the first sample):")
-        lines += [f"  {t - t0:9.2f}  {text}" for t, text in markers]
-    return "\n".join(lines)
-
-
 def cmd_info(args) -> int:
+    from sensorkit.recording.xdf_reader import read_xdf
+    from sensorkit.report.recording import describe
+
     rec = read_xdf(args.file)
     print(describe(rec))
     if not any(len(s.timestamps) for s in rec.streams):
@@ -221,6 +183,11 @@ def _channel_map(text: str | None) -> dict[str, str]:
 
 
 def cmd_analyze(args) -> int:
+    from sensorkit.analysis.session import analyze_session
+    from sensorkit.recording.session_input import session_data
+    from sensorkit.recording.xdf_reader import read_xdf
+    from sensorkit.report.table import format_result, result_csv
+
     check_outputs([args.json, args.csv], [args.file], args.overwrite)
     rec = read_xdf(args.file)
     data = session_data(rec, _channel_map(args.channel_map))
@@ -247,7 +214,11 @@ def cmd_analyze(args) -> int:
 # ---------------------------------------------------------------- live
 
 
-def _analysis_options(args) -> AnalysisOptions:
+def _analysis_options(args):
+    from sensorkit.analysis.session import AnalysisOptions
+    from sensorkit.analysis.timing import TimingParams
+    from sensorkit.dsp.onset import OnsetParams
+
     mains = {"auto": "auto", "none": None}[args.mains] if args.mains in ("auto", "none") else float(args.mains)
     return AnalysisOptions(exercise=args.exercise, side=args.side, reference=args.reference, mains=mains,
                            onset=OnsetParams(detector=args.detector),
@@ -255,18 +226,12 @@ def _analysis_options(args) -> AnalysisOptions:
                            drop_threshold_deg=args.drop_threshold_deg)  # fmt: skip
 
 
-def cmd_live(args) -> int:
+def _live_pipeline(opt, name: str):
+    """A started live pipeline whose events are printed as lines (the terminal view)."""
     from sensorkit.live.pipeline import LivePipeline
     from sensorkit.live.terminal import TerminalView
 
-    if args.record:
-        _check_output(args.record, args.overwrite, _spec_files(args.devices))
-    check_outputs([args.json, args.csv], _spec_files(args.devices) + ([args.record] if args.record else []),
-                  args.overwrite)  # fmt: skip
-    meta = _file_meta(args, args.devices)
-    opt = _analysis_options(args)
-    names = _spec_files(args.devices)
-    pipeline = LivePipeline(opt, file=Path(names[0]).name if len(names) == 1 else "live")
+    pipeline = LivePipeline(opt, file=name)
     view = TerminalView(opt.timing.delay_margin_ms, opt.drop_threshold_deg)
 
     def show(event) -> None:
@@ -275,7 +240,21 @@ def cmd_live(args) -> int:
             print(("\n" if sys.stdout.isatty() else "") + line, flush=True)
 
     pipeline.subscribe(show)
-    pipeline.start()
+    return pipeline.start()
+
+
+def cmd_live(args) -> int:
+    from sensorkit.recording.record import record
+    from sensorkit.report.table import result_csv
+
+    if args.record:
+        _check_output(args.record, args.overwrite, _spec_files(args.devices))
+    check_outputs([args.json, args.csv], _spec_files(args.devices) + ([args.record] if args.record else []),
+                  args.overwrite)  # fmt: skip
+    meta = _file_meta(args, args.devices)
+    opt = _analysis_options(args)
+    names = _spec_files(args.devices)
+    pipeline = _live_pipeline(opt, Path(names[0]).name if len(names) == 1 else "live")
     try:
         record(args.devices, args.record, meta, args.duration, quiet=args.quiet, hostname=args.store_hostname,
                consumers=[pipeline.push])  # fmt: skip
@@ -295,7 +274,13 @@ def cmd_live(args) -> int:
 # ---------------------------------------------------------------- contacts
 
 
-def _walking_imu(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def _walking_imu(args) -> tuple:
+    from sensorkit.dsp.imu_units import check_imu_units
+    from sensorkit.recording.session_input import pelvis_imu
+    from sensorkit.recording.text_import import read_text_imu
+    from sensorkit.recording.xdf_reader import read_xdf
+    from sensorkit.streams import IMU_CHANNELS
+
     """(timestamps, acc m/s^2, gyr rad/s, rate) of the lower-back IMU in an XDF or text file."""
     if args.file.lower().endswith(".xdf"):
         warnings: list[str] = []
@@ -319,6 +304,11 @@ def _walking_imu(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
 
 
 def cmd_contacts(args) -> int:
+    import numpy as np
+
+    from sensorkit.dsp.gait import initial_contacts
+    from sensorkit.report.table import contacts_summary
+
     check_outputs([args.csv], [args.file], args.overwrite)
     t, acc, gyr, fs = _walking_imu(args)
     if len(t) < 2 * fs:
@@ -339,6 +329,8 @@ def cmd_contacts(args) -> int:
 
 
 def cmd_import(args) -> int:
+    from sensorkit.recording.text_import import TextImport, read_gait_events, read_text_emg, write_xdf
+
     _check_output(args.output, args.overwrite, [args.file, args.events])
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     spec = TextImport(args.file, rate_hz=args.rate, unit=args.unit, scale=args.scale, offset=args.offset,
@@ -357,6 +349,8 @@ def cmd_import(args) -> int:
 
 
 def _truth_summary(truth: dict) -> str:
+    import numpy as np
+
     lines = ["ground truth of the simulated patient:"]
     for block in truth["exercises"]:
         side = block["side"] or "both"
@@ -372,14 +366,23 @@ def _truth_summary(truth: dict) -> str:
 
 
 def cmd_demo(args) -> int:
+    from sensorkit.recording.record import record
+    from sensorkit.recording.xdf_reader import read_xdf
+    from sensorkit.report.recording import describe
+
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "demo.xdf"
     spec = f"sim://session?speed={args.speed:g}&seed={args.seed}"
-    print(f"sensorkit {__version__} demo: a simulated patient ({spec}) streams sk1 frames through "
-          f"the pipeline into {path}")  # fmt: skip
+    print(f"sensorkit {__version__} demo: a simulated patient ({spec}) streams sk1 frames into {path}, "
+          "analysed live as it comes (a line per repetition)")  # fmt: skip
     meta = {"patient": "P000", "session": "demo", "montage": SIM_MONTAGE, "devices": spec}
-    sources = record([spec], str(path), meta, args.duration)
+    demo_args = build_parser().parse_args(["live", spec])  # the live command's own defaults
+    pipeline = _live_pipeline(_analysis_options(demo_args), path.name)
+    try:
+        sources = record([spec], str(path), meta, args.duration, consumers=[pipeline.push])
+    finally:
+        pipeline.close()
     _write_truths(sources, str(path))
     print()
     print(describe(read_xdf(path)))
@@ -387,7 +390,7 @@ def cmd_demo(args) -> int:
     print()
     print(_truth_summary(truth))
     print()
-    print("sensorkit analyze", path)
+    print("sensorkit analyze", path, "(the same analysis of the finished file)")
     # the analyze command itself, with its own defaults
     analyze = build_parser().parse_args(["analyze", str(path), "--json", str(out / "demo.json"),
                                          "--csv", str(out / "demo.csv"), "--quiet", "--overwrite"])  # fmt: skip
@@ -407,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--exercise", choices=EXERCISES, help="analyse this exercise (needed without markers)")
         sp.add_argument("--side", choices=("L", "R"), help="stance or working leg")
         sp.add_argument("--reference", help="'movement' or a muscle label such as biceps_femoris_L")
-        sp.add_argument("--detector", choices=DETECTORS, default=OnsetParams().detector)
+        sp.add_argument("--detector", choices=DETECTORS, default=DEFAULT_DETECTOR)
         sp.add_argument("--margin-ms", type=number(0, 500), default=DELAY_MARGIN_MS,
                         help="latency above which a glute is delayed, 0-500 ms (default 50 ms, see docs)")
         sp.add_argument("--drop-threshold-deg", type=number(0, 45), default=DROP_THRESHOLD_DEG,

@@ -152,3 +152,14 @@ def test_schema_quality_flags_are_the_detectors_flags():
 
     rep = SCHEMA["properties"]["exercises"]["items"]["properties"]["reps"]["items"]
     assert tuple(rep["properties"]["quality"]["additionalProperties"]["enum"]) == QUALITY
+
+
+def test_the_exercise_registry_is_the_one_list():
+    from sensorkit.analysis.exercises import BILATERAL, EXERCISES, REGISTRY, SINGLE_LEG, default_reference
+
+    assert EXERCISES == tuple(REGISTRY) and len(EXERCISES) == 13
+    assert set(BILATERAL) == {"glute_bridge", "hip_thrust"} and "single_leg_squat" in SINGLE_LEG
+    assert not set(BILATERAL) & set(SINGLE_LEG)
+    assert default_reference("prone_hip_extension", "L", ["glute_max_L", "biceps_femoris_L"]) == "biceps_femoris_L"
+    assert default_reference("prone_hip_extension", "L", ["glute_max_L"]) == "movement"
+    assert default_reference("single_leg_squat", "L", ["biceps_femoris_L"]) == "movement"

@@ -92,3 +92,13 @@ def test_truncated_file_info_salvages(tmp_path, capsys):
     assert main(["info", str(out)]) == 0
     text = capsys.readouterr().out
     assert "salvaged" in text and "emg" in text
+
+
+def test_help_and_version_start_without_the_heavy_packages():
+    code = ("import sys\nfrom sensorkit.cli import main\n"
+            "for argv in (['--version'], ['--help'], ['analyze', '--help'], ['live', '--help']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in ('scipy', 'pandas', 'pyxdf', 'PySide6', 'pyqtgraph') if m in sys.modules))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip().splitlines()[-1] == "[]"

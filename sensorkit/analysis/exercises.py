@@ -1,16 +1,53 @@
-"""Exercises, their blocks in a session, and the reference each one's glute timing uses."""
+"""Exercises, their blocks in a session, and the reference each one's glute timing uses.
+
+`REGISTRY` is the one list of exercises: the analysis, the live pipeline, the CLI's
+choices and help all read it, so adding an exercise is one entry here (and, to try
+it without a patient, a scenario in `sensorkit.sim`).
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-EXERCISES = (
-    "single_leg_squat", "step_down", "step_up", "single_leg_stance", "prone_hip_extension",
-    "glute_bridge", "single_leg_bridge", "hip_thrust", "clamshell", "side_lying_abduction",
-    "lunge", "lateral_band_walk", "gait",
-)  # fmt: skip
-BILATERAL = ("glute_bridge", "hip_thrust")
+
+@dataclass(frozen=True)
+class Exercise:
+    """What the analysis must know of an exercise.
+
+    `bilateral`: both legs work (no side). `single_leg`: the patient stands (or steps)
+    on one leg, so the pelvic drop of the other side is measured. `reference`: what
+    glute latency is measured from: `movement` (movement onset from the pelvis IMU),
+    `hamstrings` (the working side's hamstrings, falling back to movement) or
+    `initial_contact` (each step's foot contact). `reps_from`: `movement` (repetitions
+    are motions of the pelvis) or `contacts` (each step of gait).
+    """
+
+    name: str
+    bilateral: bool = False
+    single_leg: bool = False
+    reference: str = "movement"
+    reps_from: str = "movement"
+
+
+REGISTRY: dict[str, Exercise] = {e.name: e for e in (
+    Exercise("single_leg_squat", single_leg=True),
+    Exercise("step_down", single_leg=True),
+    Exercise("step_up", single_leg=True),
+    Exercise("single_leg_stance", single_leg=True),
+    Exercise("prone_hip_extension", reference="hamstrings"),  # the Sahrmann test
+    Exercise("glute_bridge", bilateral=True),
+    Exercise("single_leg_bridge", single_leg=True),
+    Exercise("hip_thrust", bilateral=True),
+    Exercise("clamshell"),
+    Exercise("side_lying_abduction"),
+    Exercise("lunge", single_leg=True),
+    Exercise("lateral_band_walk", single_leg=True),
+    Exercise("gait", single_leg=True, reference="initial_contact", reps_from="contacts"),  # each step's stance leg
+)}  # fmt: skip
+EXERCISES = tuple(REGISTRY)
+BILATERAL = tuple(e.name for e in REGISTRY.values() if e.bilateral)
+SINGLE_LEG = tuple(e.name for e in REGISTRY.values() if e.single_leg)
 GLUTES = ("glute_max", "glute_med")
 HAMSTRINGS = ("biceps_femoris", "semitendinosus", "semimembranosus")
 MUSCLE_LABEL = re.compile(r"^[a-z][a-z0-9_]*_[LR]$")
@@ -52,9 +89,9 @@ def parse_blocks(markers: list[tuple[float, str]], end_of_data: float) -> list[B
 
 
 def default_reference(exercise: str, side: str | None, muscles: list[str]) -> str:
-    """The reference of glute latency: the ipsilateral hamstrings for prone hip extension
-    (the classic Sahrmann test), movement onset from the IMU otherwise."""
-    if exercise == "prone_hip_extension" and side is not None:
+    """The reference of glute latency (`Exercise.reference`): the working side's hamstrings
+    where the exercise names them and they are recorded, movement onset otherwise."""
+    if REGISTRY[exercise].reference == "hamstrings" and side is not None:
         for h in HAMSTRINGS:
             if f"{h}_{side}" in muscles:
                 return f"{h}_{side}"

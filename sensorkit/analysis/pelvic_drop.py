@@ -18,13 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sensorkit.analysis.exercises import SINGLE_LEG  # noqa: F401 (re-exported: the drop applies to these)
+from sensorkit.defaults import DROP_THRESHOLD_DEG  # noqa: F401 (re-exported)
 from sensorkit.dsp.movement_stream import LiveMovement, LiveMovementParams
 from sensorkit.dsp.orientation import GravityTracker, gravity_direction
 from sensorkit.dsp.pelvis import PelvisCalibration, angles, calibrate, detect_calibration
 
-SINGLE_LEG = ("single_leg_squat", "step_down", "step_up", "single_leg_stance", "single_leg_bridge",
-              "lunge", "lateral_band_walk", "gait")  # fmt: skip  # gait: each step's stance leg
-DROP_THRESHOLD_DEG = 5.0
 SATURATION = (0.98 * 16 * 9.80665, 0.98 * np.radians(2000))  # near common +-16 g / +-2000 deg/s ranges
 
 

@@ -17,12 +17,14 @@ from sensorkit.analysis.exercises import (
     BILATERAL,
     EXERCISES,
     MUSCLE_LABEL,
+    REGISTRY,
+    SINGLE_LEG,
     Block,
     default_reference,
     glutes_of_interest,
     parse_blocks,
 )  # fmt: skip
-from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, SINGLE_LEG, rep_drop, track_pelvis
+from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, rep_drop, track_pelvis
 from sensorkit.analysis.timing import RepTiming, TimingParams, rep_onsets, summarise_latencies
 from sensorkit.dsp.gait import GaitParams, initial_contacts
 from sensorkit.dsp.movement import MovementParams, movement_periods
@@ -256,7 +258,7 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
 
 
 def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: AnalysisOptions) -> dict:
-    if block.exercise == "gait":
+    if REGISTRY[block.exercise].reps_from == "contacts":
         return _gait_result(block, data, channels, muscles, opt)
     reference = opt.reference or default_reference(block.exercise, block.side, muscles)
     if reference != "movement" and reference not in channels:

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import t as student_t
 
+from sensorkit.defaults import DELAY_MARGIN_MS
 from sensorkit.dsp.onset import ChannelOnsets, Onset
-
-DELAY_MARGIN_MS = 50.0
 
 
 @dataclass(frozen=True)

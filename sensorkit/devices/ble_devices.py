@@ -17,8 +17,8 @@ import numpy as np
 from sensorkit.devices.base import LinkWatch, RateMeter, Source, SourceStatus
 from sensorkit.devices.ble import BleBackend, BleLink
 from sensorkit.devices.clock import ClockMap
+from sensorkit.devices.params import pop_number
 from sensorkit.devices.sk1_device import Sk1Device, markers_info
-from sensorkit.devices.spec import pop_number
 from sensorkit.errors import SensorkitError
 from sensorkit.protocols import myo, sk1
 from sensorkit.streams import EMG, IMU, IMU_CHANNELS, Chunk, StreamInfo

@@ -29,8 +29,8 @@ import numpy as np
 
 from sensorkit.devices.base import LinkWatch, RateMeter, Source, SourceStatus
 from sensorkit.devices.clock import ClockMap
+from sensorkit.devices.params import pop_number
 from sensorkit.devices.sk1_device import Transport, markers_info
-from sensorkit.devices.spec import pop_number
 from sensorkit.errors import SensorkitError
 from sensorkit.streams import EMG, IMU, IMU_CHANNELS, Chunk, StreamInfo
 

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from sensorkit.devices.base import Source, SourceStatus
-from sensorkit.devices.spec import pop_number
+from sensorkit.devices.params import pop_number
 from sensorkit.errors import SensorkitError
 from sensorkit.streams import Chunk, StreamInfo
 from sensorkit.units import to_si

@@ -9,8 +9,8 @@ seconds after opening is an error.
 from __future__ import annotations
 
 from sensorkit.devices.base import Source
+from sensorkit.devices.params import pop_number
 from sensorkit.devices.serial_transport import SerialTransport
-from sensorkit.devices.spec import pop_number
 from sensorkit.errors import SensorkitError
 
 PROTOCOLS = ("sk1", "openbci", "csv")

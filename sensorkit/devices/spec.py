@@ -38,25 +38,6 @@ def parse_spec(text: str) -> DeviceSpec:
     return DeviceSpec(scheme.lower(), target, params)
 
 
-def pop_number(params: dict[str, str], key: str, default: float | None, what: str,
-               positive: bool = False) -> float:  # fmt: skip
-    """Take a numeric spec parameter out of `params` (its default when absent), or say what is wrong."""
-    text = params.pop(key, None)
-    if text is None:
-        if default is None:
-            raise SensorkitError(f"{what} devices need {key}=...")
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise SensorkitError(f"{what} {key}={text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise SensorkitError(f"{what} {key}={text!r} must be a finite number")
-    if positive and not value > 0:
-        raise SensorkitError(f"{what} {key}={text!r} must be positive")
-    return value
-
-
 def open_device(text: str) -> Source:
     """The (not yet opened) Source a spec string names."""
     spec = parse_spec(text)

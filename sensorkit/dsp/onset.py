@@ -35,6 +35,7 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt, sosfreqz
 from scipy.stats import binom, chi2
 
+from sensorkit.defaults import DEFAULT_DETECTOR, DETECTORS  # noqa: F401 (DETECTORS re-exported)
 from sensorkit.dsp.filters import (
     BAND_HZ,
     MAX_HOLD_S,
@@ -49,7 +50,6 @@ from sensorkit.dsp.filters import (
     true_runs,
 )
 
-DETECTORS = ("threshold", "tkeo", "double_threshold", "changepoint")
 HELD_WINDOW_S = 0.01  # +-10 ms around an onset...
 HELD_FRACTION = 0.1  # ...of which more than a tenth bridged lost samples: quality `gap`
 QUALITY = ("ok", "noisy_baseline", "no_burst", "saturated", "artefact", "lift_off", "gap")
@@ -59,7 +59,7 @@ QUALITY = ("ok", "noisy_baseline", "no_burst", "saturated", "artefact", "lift_of
 class OnsetParams:
     """Detector settings; defaults from the sources cited in this module's docstring."""
 
-    detector: str = "tkeo"
+    detector: str = DEFAULT_DETECTOR
     k_sd: float = 3.0  # threshold: baseline mean + k SD
     min_duration_s: float = 0.03  # the burst must stay above threshold this long
     envelope_hz: float = 50.0  # low-pass of the detection envelope

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sensorkit.analysis.exercises import EXERCISES, MUSCLE_LABEL, Block, default_reference
-from sensorkit.analysis.pelvic_drop import SINGLE_LEG, rep_drop
+from sensorkit.analysis.exercises import EXERCISES, MUSCLE_LABEL, REGISTRY, SINGLE_LEG, Block, default_reference
+from sensorkit.analysis.pelvic_drop import rep_drop
 from sensorkit.analysis.session import AnalysisOptions, block_json, pelvis_json, rep_json, result_base
 from sensorkit.analysis.timing import RepTiming, rep_onsets
 from sensorkit.dsp.onset import Onset
@@ -297,7 +297,7 @@ class LivePipeline:
         if exercise not in EXERCISES:
             self._notice(f"skipping exercise {exercise!r}: sensorkit does not know it")
             return
-        if exercise == "gait":
+        if REGISTRY[exercise].reps_from == "contacts":
             self._notice("gait blocks are analysed by `sensorkit analyze` (live gait steps are not built yet)")
             return
         muscles = list(self.channels) or []

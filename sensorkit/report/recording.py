@@ -1,0 +1,45 @@
+"""A recording described in words: streams, channels, rates, duration, losses, markers
+(`sensorkit info`)."""
+
+from __future__ import annotations
+
+import os
+
+from sensorkit.recording.xdf_reader import Recording
+
+
+def _fmt_rate(r: float) -> str:
+    return f"{r:g}" if r else "-"
+
+
+def describe(rec: Recording) -> str:
+    """A readable summary of a recording: streams, channels, rates, duration, losses, markers."""
+    lines = []
+    size = os.path.getsize(rec.path) / 1e6
+    info = rec.file_header.get("info", {}) if isinstance(rec.file_header, dict) else {}
+
+    def field(k: str) -> str:
+        v = info.get(k)
+        return str(v[0]) if isinstance(v, list) and v else "-"
+
+    lines.append(f"{rec.path}: {size:.2f} MB, {len(rec.streams)} streams; software {field('software')}, "
+                 f"patient {field('patient')}, session {field('session')}")  # fmt: skip
+    if field("montage") != "-":
+        lines.append(f"  montage: {field('montage')}")
+    for note in rec.notes:
+        lines.append(f"  salvaged: {note}")
+    lines.append(f"  {'stream':<14}{'type':<9}{'ch':>3}{'rate Hz':>9}{'samples':>10}{'duration s':>12}"
+                 f"{'lost':>7}  channels (unit)")  # fmt: skip
+    for s in rec.streams:
+        n = len(s.timestamps)
+        dur = f"{s.timestamps[-1] - s.timestamps[0]:.2f}" if n > 1 else "-"
+        chans = ", ".join(f"{c} ({u})" if u else c for c, u in zip(s.info.channels, s.info.units, strict=True))
+        lost = "-" if s.info.is_string else str(s.lost_samples)
+        lines.append(f"  {s.info.name[:13]:<14}{s.info.kind[:8]:<9}{s.info.n_channels:>3}"
+                     f"{_fmt_rate(s.info.srate):>9}{n:>10}{dur:>12}{lost:>7}  {chans}")  # fmt: skip
+    markers = rec.markers()
+    if markers:
+        t0 = min(float(s.timestamps[0]) for s in rec.streams if len(s.timestamps))
+        lines.append(f"  markers ({len(markers)}; time s from the first sample):")
+        lines += [f"  {t - t0:9.2f}  {text}" for t, text in markers]
+    return "\n".join(lines)
