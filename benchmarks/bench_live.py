@@ -22,7 +22,7 @@ import numpy as np
 
 from sensorkit.acquisition import Acquisition
 from sensorkit.devices.base import Source, SourceStatus
-from sensorkit.devices.replay import Replay
+from sensorkit.devices.schemes.file import Replay
 from sensorkit.devices.spec import open_device
 from sensorkit.live.events import RepetitionDone
 from sensorkit.live.pipeline import LivePipeline

@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 from sensorkit.acquisition import Acquisition
-from sensorkit.devices.serial_transport import SerialTransport
-from sensorkit.devices.sk1_device import Sk1Device
+from sensorkit.devices.drivers.sk1 import Sk1Device
+from sensorkit.devices.transports.serial import SerialTransport
 from sensorkit.protocols import sk1
 
 SECONDS = 20.0
@@ -30,8 +30,8 @@ MUSCLES = tuple(f"m{i}_{'LR'[i % 2]}" for i in range(16))
 
 
 def _firmware(link: str, started: mp.Queue, seconds: float) -> None:
-    from sensorkit.devices.sim import SimFirmware
-    from sensorkit.devices.virtual_port import VirtualPort
+    from sensorkit.devices.virtual.pty import VirtualPort
+    from sensorkit.devices.virtual.sk1 import SimFirmware
     from sensorkit.sim import Dosage, SimConfig, SimRecording, simulate
 
     rec = simulate(SimConfig(scenario="calibration", muscles=MUSCLES, dose=Dosage(reps=1)))

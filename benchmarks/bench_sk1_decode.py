@@ -14,7 +14,7 @@ import struct
 import numpy as np
 from common import best_time, sk1_wire
 
-from sensorkit.devices.sk1_device import Sk1Assembler
+from sensorkit.devices.drivers.sk1 import Sk1Assembler
 from sensorkit.protocols import sk1
 
 SECONDS = 20.0

@@ -275,32 +275,15 @@ def cmd_live(args) -> int:
 
 
 def _walking_imu(args) -> tuple:
-    from sensorkit.dsp.imu_units import check_imu_units
-    from sensorkit.recording.session_input import pelvis_imu
-    from sensorkit.recording.text_import import read_text_imu
-    from sensorkit.recording.xdf_reader import read_xdf
-    from sensorkit.streams import IMU_CHANNELS
-
     """(timestamps, acc m/s^2, gyr rad/s, rate) of the lower-back IMU in an XDF or text file."""
-    if args.file.lower().endswith(".xdf"):
-        warnings: list[str] = []
-        imu = pelvis_imu(read_xdf(args.file), warnings)
-        for note in warnings:
-            print(f"warning: {note}", file=sys.stderr)
-        if imu is None:
-            raise SensorkitError(f"{args.file} has no IMU stream with {', '.join(IMU_CHANNELS)}")
-        return imu.timestamps, imu.acc, imu.gyr, imu.fs
+    from sensorkit.recording.session_input import walking_imu
+
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-    t, acc, gyr, fs, units = read_text_imu(args.file, args.rate, args.time_column, columns,
-                                           args.acc_unit, args.gyr_unit)  # fmt: skip
-    print(f"{args.file}: {units}", file=sys.stderr)
-    try:
-        acc, gyr, notes = check_imu_units(acc, gyr)
-    except ValueError as exc:
-        raise SensorkitError(f"{args.file}: {exc}") from None
-    for note in notes:
-        print(f"warning: {note}", file=sys.stderr)
-    return t, acc, gyr, fs
+    warnings: list[str] = []
+    imu = walking_imu(args.file, warnings, args.rate, args.time_column, columns, args.acc_unit, args.gyr_unit)
+    for note in warnings:
+        print(note if note.startswith(args.file) else f"warning: {note}", file=sys.stderr)
+    return imu.timestamps, imu.acc, imu.gyr, imu.fs
 
 
 def cmd_contacts(args) -> int:
@@ -348,27 +331,10 @@ def cmd_import(args) -> int:
 # ---------------------------------------------------------------- demo
 
 
-def _truth_summary(truth: dict) -> str:
-    import numpy as np
-
-    lines = ["ground truth of the simulated patient:"]
-    for block in truth["exercises"]:
-        side = block["side"] or "both"
-        drops = [r.get("pelvic_drop_deg") for r in block["reps"]]
-        lat = [v for r in block["reps"] for m, v in r["latency_ms"].items()
-               if m.startswith("glute") and v is not None]  # fmt: skip
-        text = f"  {block['exercise']:<21}{side:<5}{len(block['reps'])} reps, glute latency vs " \
-               f"{block['reference']}: {np.mean(lat):+.0f} ms"
-        if drops[0] is not None:
-            text += f", pelvic drop {np.mean(drops):.1f} deg"
-        lines.append(text)
-    return "\n".join(lines)
-
-
 def cmd_demo(args) -> int:
     from sensorkit.recording.record import record
     from sensorkit.recording.xdf_reader import read_xdf
-    from sensorkit.report.recording import describe
+    from sensorkit.report.recording import describe, truth_summary
 
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -388,7 +354,7 @@ def cmd_demo(args) -> int:
     print(describe(read_xdf(path)))
     truth = sources[0].transport.truth_on_host_clock()
     print()
-    print(_truth_summary(truth))
+    print(truth_summary(truth))
     print()
     print("sensorkit analyze", path, "(the same analysis of the finished file)")
     # the analyze command itself, with its own defaults

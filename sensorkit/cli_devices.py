@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import threading
 
-from sensorkit.devices.serial_transport import PortInfo, list_serial_ports
+from sensorkit.devices.transports.serial import PortInfo, list_serial_ports
 from sensorkit.errors import SensorkitError
 
 # USB identities of boards sensorkit can read, and the spec that reads them
@@ -35,7 +35,7 @@ def cmd_devices(args) -> int:
         hint = guess(p)
         print(p.line() + (f"\n    -> {hint}" if hint else ""))
     if args.ble:
-        from sensorkit.devices.ble import scan
+        from sensorkit.devices.transports.ble import scan
 
         found = scan(args.timeout)
         print(f"{len(found)} supported BLE devices in range" + (":" if found else ""))
@@ -45,21 +45,21 @@ def cmd_devices(args) -> int:
 
 
 def cmd_virtual_device(args) -> int:
-    from sensorkit.devices.virtual_port import VirtualPort
+    from sensorkit.devices.virtual.pty import VirtualPort
     from sensorkit.sim import SimConfig, simulate
 
     rec = simulate(SimConfig(scenario=args.scenario, seed=args.seed))
     if args.protocol == "sk1":
-        from sensorkit.devices.sim import SimFirmware
+        from sensorkit.devices.virtual.sk1 import SimFirmware
 
         firmware, query = SimFirmware(rec, speed=1.0), "protocol=sk1"
     elif args.protocol == "openbci":
-        from sensorkit.devices.sim_openbci import SimCyton, counts_of
+        from sensorkit.devices.virtual.openbci import SimCyton, counts_of
 
         firmware = SimCyton(*counts_of(rec))
         query = "protocol=openbci&channels=" + ",".join((rec.config.muscles + ("-",) * 8)[:8])
     else:
-        from sensorkit.devices.sim_csv_lines import SimCsvSketch, sketch_counts
+        from sensorkit.devices.virtual.csv_lines import SimCsvSketch, sketch_counts
 
         firmware = SimCsvSketch(sketch_counts(rec, 500.0), 500.0)
         query = (f"protocol=csv&rate=500&emg_offset=511.5&columns=time,emg:{rec.config.muscles[0]},"
@@ -81,8 +81,8 @@ def cmd_virtual_device(args) -> int:
 
 def cmd_stream(args) -> int:
     from sensorkit.acquisition import Acquisition
-    from sensorkit.devices.lsl import LslPublisher
     from sensorkit.devices.spec import open_device
+    from sensorkit.outlets.lsl import LslPublisher
 
     if not args.lsl:
         raise SensorkitError("say where to stream: --lsl (the only output so far)")

@@ -3,8 +3,8 @@
 import numpy as np
 
 from sensorkit.acquisition import Acquisition
-from sensorkit.devices.sim import SimFirmware
-from sensorkit.devices.sk1_device import Sk1Device
+from sensorkit.devices.drivers.sk1 import Sk1Device
+from sensorkit.devices.virtual.sk1 import SimFirmware
 from sensorkit.recording.recorder import Recorder
 from sensorkit.sim import Dosage, SimConfig, simulate
 from sensorkit.streams import concat_chunks
@@ -41,7 +41,7 @@ def record_sim(path, rec, meta=None):
 
 
 def expected_emg(rec):
-    from sensorkit.devices.sim import EMG_SCALE
+    from sensorkit.devices.virtual.sk1 import EMG_SCALE
 
     raw = np.clip(np.round(rec.emg / EMG_SCALE), -(2**23), 2**23 - 1)
     return (raw * float(np.float32(EMG_SCALE))).astype(np.float32)

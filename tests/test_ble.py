@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from sensorkit.acquisition import Acquisition
-from sensorkit.devices.ble_devices import open_ble
-from sensorkit.devices.sim import EMG_SCALE, SimFirmware, _quantise
+from sensorkit.devices.schemes.ble import open_ble
+from sensorkit.devices.virtual.sk1 import EMG_SCALE, SimFirmware, _quantise
 from sensorkit.errors import SensorkitError
 from sensorkit.protocols import myo, sk1
 from sensorkit.sim import Dosage, SimConfig, SimRecording, simulate
@@ -177,7 +177,7 @@ def test_ble_errors_are_clear():
 def test_production_backend_is_bleaks_own_client():
     import bleak
 
-    from sensorkit.devices.ble import BleakBackend
+    from sensorkit.devices.transports.ble import BleakBackend
 
     client = BleakBackend().client("AA:BB:CC:DD:EE:FF", lambda c: None)
     assert isinstance(client, bleak.BleakClient)  # constructed only: no radio needed

@@ -10,7 +10,7 @@ taken at the same true instant are apart after an hour.
 
 import numpy as np
 
-from sensorkit.devices.sk1_device import Sk1Assembler
+from sensorkit.devices.drivers.sk1 import Sk1Assembler
 from sensorkit.protocols import sk1
 
 HOUR = 3600.0

@@ -11,7 +11,7 @@ import pytest
 
 from sensorkit.analysis.session import analyze_session
 from sensorkit.cli import main
-from sensorkit.devices.replay import Replay
+from sensorkit.devices.schemes.file import Replay
 from sensorkit.live.events import (
     BlockDone,
     BlockStarted,

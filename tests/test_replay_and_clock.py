@@ -3,7 +3,7 @@ import pytest
 from helpers import record_sim, small_session
 
 from sensorkit.devices.clock import ClockMap, DeviceClock
-from sensorkit.devices.replay import Replay, open_replay
+from sensorkit.devices.schemes.file import Replay, open_replay
 from sensorkit.devices.spec import open_device, parse_spec
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.xdf_reader import read_xdf

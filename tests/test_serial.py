@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from sensorkit.cli import main
-from sensorkit.devices.sim import EMG_SCALE, GYR_SCALE, SimFirmware, _quantise
-from sensorkit.devices.virtual_port import VirtualPort
+from sensorkit.devices.virtual.pty import VirtualPort
+from sensorkit.devices.virtual.sk1 import EMG_SCALE, GYR_SCALE, SimFirmware, _quantise
 from sensorkit.recording.xdf_reader import read_xdf
 from sensorkit.sim import Dosage, SimConfig, SimRecording, simulate
 
@@ -97,14 +97,14 @@ def test_wrong_port_and_bad_parameters(tmp_path, capsys):
 def test_permission_and_busy_messages():
     import errno
 
-    from sensorkit.devices.serial_transport import _explain
+    from sensorkit.devices.transports.serial import _explain
 
     assert "dialout" in _explain("/dev/ttyUSB0", PermissionError(errno.EACCES, "Permission denied"))
     assert "in use" in _explain("/dev/ttyUSB0", OSError(errno.EBUSY, "Device or resource busy"))
 
 
 def test_openbci_cyton_over_serial_scaled_exactly_with_losses_and_an_unplug(tmp_path):
-    from sensorkit.devices.sim_openbci import SimCyton, counts_of
+    from sensorkit.devices.virtual.openbci import SimCyton, counts_of
     from sensorkit.protocols import openbci as ob
 
     rec = simulate(SimConfig(scenario="calibration", seed=4, dose=Dosage(reps=1)))
@@ -149,7 +149,7 @@ def test_openbci_board_that_never_answers(tmp_path, capsys):
 
 
 def test_csv_lines_from_an_arduino_sketch(tmp_path):
-    from sensorkit.devices.sim_csv_lines import SimCsvSketch, sketch_counts
+    from sensorkit.devices.virtual.csv_lines import SimCsvSketch, sketch_counts
 
     rec = simulate(SimConfig(scenario="calibration", seed=5, dose=Dosage(reps=1)))
     rate = 500.0
@@ -202,7 +202,7 @@ def test_csv_parameter_errors(tmp_path, capsys):
 
 def test_devices_lists_ports_and_names_known_boards(capsys):
     from sensorkit.cli_devices import guess
-    from sensorkit.devices.serial_transport import PortInfo, list_serial_ports
+    from sensorkit.devices.transports.serial import PortInfo, list_serial_ports
 
     assert main(["devices"]) == 0
     out = capsys.readouterr().out
@@ -234,7 +234,7 @@ def test_virtual_device_command_can_be_recorded(tmp_path):
 
 
 def test_two_devices_into_one_recording(tmp_path):
-    from sensorkit.devices.sim_openbci import SimCyton, counts_of
+    from sensorkit.devices.virtual.openbci import SimCyton, counts_of
 
     rec = short_recording(10.0)
     cyton_rec = simulate(SimConfig(scenario="calibration", seed=8, dose=Dosage(reps=1)))

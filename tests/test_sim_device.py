@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from helpers import drain, expected_emg, small_session
 
-from sensorkit.devices.sim import SimFirmware, open_sim, shift_times
-from sensorkit.devices.sk1_device import Sk1Device
+from sensorkit.devices.drivers.sk1 import Sk1Device
+from sensorkit.devices.schemes.sim import open_sim
+from sensorkit.devices.virtual.sk1 import SimFirmware, shift_times
 from sensorkit.errors import SensorkitError
 
 

@@ -2,18 +2,29 @@
 
 `sim://single_leg_squat?glute_delay_ms=120`, `file://recordings/before.xdf?speed=1`,
 `serial:///dev/ttyUSB0?protocol=sk1`, `ble://name=Myo?protocol=myo`, `lsl://type=EMG`. As with
-pyserial's URL handlers, each scheme is one module with an `open_*` function.
+pyserial's URL handlers, each scheme is one module in `devices/schemes/` with an `open_*`
+function, listed in `SCHEMES`.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from sensorkit.devices.base import Source
 from sensorkit.errors import SensorkitError
 
-SUPPORTED = ("sim", "file", "serial", "ble", "lsl")
+# scheme -> (module, its opener(target, params) -> Source, the target when the spec gives none).
+# A new scheme is one module in devices/schemes/ and one line here.
+SCHEMES: dict[str, tuple[str, str, str]] = {
+    "sim": ("sensorkit.devices.schemes.sim", "open_sim", "session"),
+    "file": ("sensorkit.devices.schemes.file", "open_replay", ""),
+    "serial": ("sensorkit.devices.schemes.serial", "open_serial", ""),
+    "ble": ("sensorkit.devices.schemes.ble", "open_ble", ""),
+    "lsl": ("sensorkit.devices.schemes.lsl", "open_lsl", ""),
+}
+SUPPORTED = tuple(SCHEMES)
 
 
 @dataclass(frozen=True)
@@ -41,25 +52,10 @@ def parse_spec(text: str) -> DeviceSpec:
 def open_device(text: str) -> Source:
     """The (not yet opened) Source a spec string names."""
     spec = parse_spec(text)
-    if spec.scheme == "sim":
-        from sensorkit.devices.sim import open_sim
-
-        return open_sim(spec.target or "session", spec.params)
-    if spec.scheme == "file":
-        from sensorkit.devices.replay import open_replay
-
-        return open_replay(spec.target, spec.params)
-    if spec.scheme == "serial":
-        from sensorkit.devices.serial_port import open_serial
-
-        return open_serial(spec.target, spec.params)
-    if spec.scheme == "ble":
-        from sensorkit.devices.ble_devices import open_ble
-
-        return open_ble(spec.target, spec.params)
-    if spec.scheme == "lsl":
-        from sensorkit.devices.lsl import open_lsl
-
-        return open_lsl(spec.target, spec.params)
-    raise SensorkitError(f"unknown device scheme {spec.scheme!r} in {text!r}; "
-                         f"supported: {', '.join(s + '://' for s in SUPPORTED)}")  # fmt: skip
+    entry = SCHEMES.get(spec.scheme)
+    if entry is None:
+        raise SensorkitError(f"unknown device scheme {spec.scheme!r} in {text!r}; "
+                             f"supported: {', '.join(s + '://' for s in SCHEMES)}")  # fmt: skip
+    module, function, default_target = entry
+    opener = getattr(importlib.import_module(module), function)  # imported on use: --help stays fast
+    return opener(spec.target or default_target, spec.params)

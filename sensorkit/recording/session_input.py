@@ -12,7 +12,8 @@ import numpy as np
 from sensorkit.analysis.session import EmgData, ImuData, SessionData
 from sensorkit.dsp.imu_units import check_imu_units
 from sensorkit.errors import SensorkitError
-from sensorkit.recording.xdf_reader import Recording, StreamData
+from sensorkit.recording.text_import import read_text_imu
+from sensorkit.recording.xdf_reader import Recording, StreamData, read_xdf
 from sensorkit.streams import IMU_CHANNELS
 
 PELVIS_NAMES = ("pelvis", "sacrum", "pelvis_imu")
@@ -69,3 +70,24 @@ def session_data(rec: Recording, channel_map: dict[str, str] | None = None) -> S
     imu = pelvis_imu(rec, warnings)
     data = EmgData(emg.timestamps, np.asarray(emg.samples), labels, rate_of(emg))
     return SessionData(rec.path, data, imu, rec.markers(), warnings)
+
+
+def walking_imu(path: str, warnings: list[str], rate_hz: float | None = None, time_column: str | None = None,
+                columns: list[str] | None = None, acc_unit: str | None = None,
+                gyr_unit: str | None = None) -> ImuData:  # fmt: skip
+    """The lower-back IMU of a walk: an XDF recording's pelvis stream, or a text/CSV export
+    (rate, time column, the six columns and units as `read_text_imu` takes them), its units
+    checked against physics; notes on units go to `warnings`."""
+    if path.lower().endswith(".xdf"):
+        imu = pelvis_imu(read_xdf(path), warnings)
+        if imu is None:
+            raise SensorkitError(f"{path} has no IMU stream with {', '.join(IMU_CHANNELS)}")
+        return imu
+    t, acc, gyr, fs, units = read_text_imu(path, rate_hz, time_column, columns, acc_unit, gyr_unit)
+    warnings.append(f"{path}: {units}")
+    try:
+        acc, gyr, notes = check_imu_units(acc, gyr)
+    except ValueError as exc:
+        raise SensorkitError(f"{path}: {exc}") from None
+    warnings += notes
+    return ImuData(t, acc, gyr, fs)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from sensorkit.recording.xdf_reader import Recording
 
 
@@ -42,4 +44,21 @@ def describe(rec: Recording) -> str:
         t0 = min(float(s.timestamps[0]) for s in rec.streams if len(s.timestamps))
         lines.append(f"  markers ({len(markers)}; time s from the first sample):")
         lines += [f"  {t - t0:9.2f}  {text}" for t, text in markers]
+    return "\n".join(lines)
+
+
+def truth_summary(truth: dict) -> str:
+    """A simulated patient's ground truth in a few lines: per block, the glutes' mean latency and
+    the mean pelvic drop."""
+    lines = ["ground truth of the simulated patient:"]
+    for block in truth["exercises"]:
+        side = block["side"] or "both"
+        drops = [r.get("pelvic_drop_deg") for r in block["reps"]]
+        lat = [v for r in block["reps"] for m, v in r["latency_ms"].items()
+               if m.startswith("glute") and v is not None]  # fmt: skip
+        text = f"  {block['exercise']:<21}{side:<5}{len(block['reps'])} reps, glute latency vs " \
+               f"{block['reference']}: {np.mean(lat):+.0f} ms"
+        if drops[0] is not None:
+            text += f", pelvic drop {np.mean(drops):.1f} deg"
+        lines.append(text)
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sensorkit.devices.base import Source
 from sensorkit.devices.params import pop_number
-from sensorkit.devices.serial_transport import SerialTransport
+from sensorkit.devices.transports.serial import SerialTransport
 from sensorkit.errors import SensorkitError
 
 PROTOCOLS = ("sk1", "openbci", "csv")
@@ -32,15 +32,15 @@ def open_serial(target: str, params: dict[str, str]) -> Source:
     source_id = f"serial:{target}"
     silence = pop_number(params, "timeout", 5.0, "serial", positive=True)
     if protocol == "sk1":
-        from sensorkit.devices.sk1_device import Sk1Device
+        from sensorkit.devices.drivers.sk1 import Sk1Device
 
         device: Source = Sk1Device(transport, source_id, silence_s=silence)
     elif protocol == "openbci":
-        from sensorkit.devices.openbci import open_cyton
+        from sensorkit.devices.drivers.openbci import open_cyton
 
         device = open_cyton(transport, source_id, params, silence)
     else:
-        from sensorkit.devices.csv_lines import open_csv_lines
+        from sensorkit.devices.drivers.csv_lines import open_csv_lines
 
         device = open_csv_lines(transport, source_id, params, silence)
     if params:

@@ -1,80 +1,21 @@
-"""`ble://ADDRESS_OR_name=NAME?protocol=sk1|myo`: sensors on Bluetooth LE.
-
-- sk1: notifications carry whole sk1 frames (firmware_protocols/sk1/PROTOCOL.md
-  section 4); they go, in sequence-number order, to the same decoder as serial
-  bytes, and commands are written to the control characteristic.
-- myo: the Myo armband (firmware_protocols/myo/PROTOCOL.md): sleep off and raw EMG
-  + IMU on at every connection; the four EMG characteristics take turns, so a
-  notification that arrives out of turn is held until its predecessors come (or
-  are given up as lost: NaN rows).
-"""
+"""The Myo armband on Bluetooth LE (firmware_protocols/myo/PROTOCOL.md): sleep off and raw
+EMG + IMU on at every connection; the four EMG characteristics take turns, so a
+notification that arrives out of turn is held until its predecessors come (or are
+given up as lost: NaN rows)."""
 
 from __future__ import annotations
 
-import cobs.cobs as cobs
 import numpy as np
 
-from sensorkit.devices.base import LinkWatch, RateMeter, Source, SourceStatus
-from sensorkit.devices.ble import BleBackend, BleLink
+from sensorkit.devices.base import Source, SourceStatus
 from sensorkit.devices.clock import ClockMap
-from sensorkit.devices.params import pop_number
-from sensorkit.devices.sk1_device import Sk1Device, markers_info
-from sensorkit.errors import SensorkitError
-from sensorkit.protocols import myo, sk1
+from sensorkit.devices.drivers.sk1 import markers_info
+from sensorkit.devices.link import LinkWatch, RateMeter
+from sensorkit.devices.transports.ble import BleBackend, BleLink
+from sensorkit.protocols import myo
 from sensorkit.streams import EMG, IMU, IMU_CHANNELS, Chunk, StreamInfo
 
 G = 9.80665
-
-
-def _first_seq(payload: bytes) -> int | None:
-    """Sequence number of the first frame in a notification (None if it is not a frame)."""
-    try:
-        raw = cobs.decode(payload.split(b"\x00", 1)[0])
-        return sk1.HEADER.unpack_from(raw)[2]
-    except (cobs.DecodeError, Exception):
-        return None
-
-
-class Sk1BleTransport:
-    """The byte transport of an sk1 unit on BLE (see `sk1_device.Transport`)."""
-
-    def __init__(self, target: str, backend: BleBackend | None = None) -> None:
-        self.link = BleLink(target, [sk1.BLE_DATA_UUID], backend)
-        self._last_seq: int | None = None
-
-    @property
-    def connected(self) -> bool:
-        return self.link.connected
-
-    def open(self) -> None:
-        self.link.open()
-
-    def events(self) -> list[tuple[str, float]]:
-        return self.link.events()
-
-    def read(self, timeout: float) -> bytes:
-        items = self.link.read(timeout)
-        if not items:
-            return b""
-        # a notification overtaken by a later one in the same read is put back in its place
-        ref = self._last_seq if self._last_seq is not None else _first_seq(items[0][1])
-        keyed = []
-        for k, (_, payload, _) in enumerate(items):
-            seq = _first_seq(payload)
-            keyed.append((k if seq is None or ref is None else (seq - ref) % 65536, k, payload))
-        keyed.sort(key=lambda x: (x[0] if x[0] < 32768 else x[0] - 65536, x[1]))
-        last = _first_seq(keyed[-1][2])
-        self._last_seq = last if last is not None else self._last_seq
-        return b"".join(p for _, _, p in keyed)
-
-    def write(self, data: bytes) -> None:
-        self.link.write(sk1.BLE_CONTROL_UUID, data, response=False)
-
-    def clock(self) -> float:
-        return self.link.clock()
-
-    def close(self) -> None:
-        self.link.close()
 
 
 class MyoDevice(Source):
@@ -183,20 +124,3 @@ class MyoDevice(Source):
 
     def status(self) -> SourceStatus:
         return SourceStatus(self.watch.state, self.notifications, self.meter.per_s, 0, 0, self.lost_samples)
-
-
-def open_ble(target: str, params: dict[str, str], backend: BleBackend | None = None) -> Source:
-    """The (not yet opened) Source for `ble://target?protocol=sk1|myo`."""
-    params = dict(params)
-    if not target and "name" in params:  # ble://?name=X and ble://name=X both name the device
-        target = f"name={params.pop('name')}"
-    protocol = params.pop("protocol", "sk1")
-    silence = pop_number(params, "timeout", 5.0, "ble", positive=True)
-    if params:
-        raise SensorkitError(f"unknown ble parameter(s): {', '.join(sorted(params))}")
-    source_id = f"ble:{target}"
-    if protocol == "sk1":
-        return Sk1Device(Sk1BleTransport(target, backend), source_id, silence_s=silence)
-    if protocol == "myo":
-        return MyoDevice(target, source_id, backend, silence)
-    raise SensorkitError(f"ble protocol {protocol!r} is unknown; choose from sk1, myo")

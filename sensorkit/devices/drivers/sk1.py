@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
-from sensorkit.devices.base import LinkWatch, RateMeter, Source, SourceStatus
+from sensorkit.devices.base import Source, SourceStatus
 from sensorkit.devices.clock import ClockMap, DeviceClock
+from sensorkit.devices.link import LinkWatch, RateMeter
+from sensorkit.devices.transports.base import Transport
 from sensorkit.protocols import sk1
 from sensorkit.streams import EMG, IMU, MARKERS, Chunk, StreamInfo
 
@@ -22,16 +23,6 @@ _BLOCK_HEADER = sk1.BLOCK_HEADER.unpack_from
 _BLOCK_SIZE = sk1.BLOCK_HEADER.size
 MAX_GAP_S = 3600.0  # index jumps longer than this are restarts, not losses
 REBOOT_S = 1.0  # a device clock this far behind its latest time has restarted (frames arrive in order)
-
-
-class Transport(Protocol):
-    """Moves bytes; knows nothing of their meaning."""
-
-    def open(self) -> None: ...
-    def read(self, timeout: float) -> bytes: ...
-    def write(self, data: bytes) -> None: ...
-    def close(self) -> None: ...
-    def clock(self) -> float: ...
 
 
 @dataclass

@@ -15,9 +15,11 @@ import time
 
 import numpy as np
 
-from sensorkit.devices.base import LinkWatch, RateMeter, Source, SourceStatus
+from sensorkit.devices.base import Source, SourceStatus
 from sensorkit.devices.clock import ClockMap
-from sensorkit.devices.sk1_device import Transport, markers_info
+from sensorkit.devices.drivers.sk1 import markers_info
+from sensorkit.devices.link import LinkWatch, RateMeter
+from sensorkit.devices.transports.base import Transport
 from sensorkit.errors import SensorkitError
 from sensorkit.protocols import openbci as ob
 from sensorkit.streams import EMG, IMU, Chunk, StreamInfo

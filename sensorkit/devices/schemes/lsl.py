@@ -20,24 +20,11 @@ import numpy as np
 from sensorkit.devices.base import Source, SourceStatus
 from sensorkit.devices.params import pop_number
 from sensorkit.errors import SensorkitError
+from sensorkit.lsl_runtime import load_pylsl
 from sensorkit.streams import Chunk, StreamInfo
 from sensorkit.units import to_si
 
 RESOLVE_S = 5.0
-
-
-def _pylsl():
-    try:
-        import pylsl
-    except ImportError:  # pragma: no cover - pylsl is a dependency; its native library may still fail
-        raise SensorkitError("LSL needs pylsl: pip install pylsl") from None
-    except (OSError, RuntimeError) as exc:
-        raise SensorkitError(f"LSL's native library (liblsl) cannot be loaded: {exc}") from None
-    try:  # liblsl logs INFO lines to stderr by default: keep the command line's one-line messages
-        pylsl.set_config_content("[log]\nlevel = -2\n")
-    except Exception:  # older liblsl, or already configured by an earlier call
-        pass
-    return pylsl
 
 
 def _channels(info) -> tuple[list[str], list[str]]:
@@ -64,7 +51,7 @@ class LslSource(Source):
         self._started = 0.0
 
     def open(self) -> None:
-        pylsl = _pylsl()
+        pylsl = load_pylsl()
         found = pylsl.resolve_byprop(self.prop, self.value, timeout=self.resolve_s)
         if not found:
             raise SensorkitError(f"no LSL stream with {self.prop}={self.value!r} found within {self.resolve_s:g} s "
@@ -122,40 +109,3 @@ def open_lsl(target: str, params: dict[str, str]) -> LslSource:
     if params:
         raise SensorkitError(f"unknown lsl parameter(s): {', '.join(sorted(params))}")
     return LslSource(prop, value, resolve)
-
-
-class LslPublisher:
-    """A consumer that republishes chunks as LSL outlets, one per stream (made on its first chunk)."""
-
-    def __init__(self, source_prefix: str = "sensorkit") -> None:
-        self._pylsl = _pylsl()
-        self.prefix = source_prefix
-        self._outlets: dict[str, object] = {}
-
-    def _outlet(self, info: StreamInfo):
-        pylsl = self._pylsl
-        fmt = pylsl.cf_string if info.is_string else pylsl.cf_float32
-        lsl_info = pylsl.StreamInfo(info.name, info.kind, info.n_channels, info.srate, fmt,
-                                    f"{self.prefix}:{info.source_id or info.name}")  # fmt: skip
-        channels = lsl_info.desc().append_child("channels")
-        for label, unit in zip(info.channels, info.units, strict=True):
-            ch = channels.append_child("channel")
-            ch.append_child_value("label", label)
-            ch.append_child_value("unit", unit)
-            ch.append_child_value("type", info.kind)
-        lsl_info.desc().append_child("acquisition").append_child_value("software", "sensorkit")
-        return pylsl.StreamOutlet(lsl_info, chunk_size=0, max_buffered=60)
-
-    def __call__(self, chunk: Chunk) -> None:
-        key = chunk.info.source_id or chunk.info.name
-        outlet = self._outlets.get(key)
-        if outlet is None:
-            outlet = self._outlets[key] = self._outlet(chunk.info)
-        if chunk.info.is_string:
-            for t, row in zip(chunk.timestamps, chunk.samples, strict=True):
-                outlet.push_sample([str(v) for v in row], float(t))
-        else:
-            outlet.push_chunk(np.ascontiguousarray(chunk.samples, dtype=np.float32), chunk.timestamps.tolist())
-
-    def close(self) -> None:
-        self._outlets.clear()

@@ -22,22 +22,23 @@ NaN rows; without one, the line count at `rate` is the board's clock.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 
-from sensorkit.devices.base import LinkWatch, RateMeter, Source, SourceStatus
+from sensorkit.devices.base import Source, SourceStatus
 from sensorkit.devices.clock import ClockMap
+from sensorkit.devices.drivers.sk1 import markers_info
+from sensorkit.devices.link import LinkWatch, RateMeter
 from sensorkit.devices.params import pop_number
-from sensorkit.devices.sk1_device import Transport, markers_info
+from sensorkit.devices.transports.base import Transport
 from sensorkit.errors import SensorkitError
+from sensorkit.protocols.text_lines import LineParser
 from sensorkit.streams import EMG, IMU, IMU_CHANNELS, Chunk, StreamInfo
 
 TIME_UNITS = {"ms": 1e-3, "us": 1e-6, "s": 1.0}
 DEFAULTS = {"emg_scale": 5.0 / 1023, "emg_offset": 0.0, "acc_scale": 9.80665 / 16384,
             "gyr_scale": np.radians(1 / 131)}  # fmt: skip
-_SPLIT = re.compile(r"[,;\t ]+")
 
 
 class CsvLinesDevice(Source):
@@ -59,9 +60,8 @@ class CsvLinesDevice(Source):
         self.markers = markers_info(source_id)
         self.link = LinkWatch(transport, source_id, self.markers, silence_s)
         self.clock = ClockMap()
-        self.lines = self.malformed = self.lost_samples = 0
-        self._partial = b""
-        self._synced = False
+        self.parser = LineParser(len(columns))
+        self.lost_samples = 0
         self._count = 0  # lines accepted (the clock without a time column)
         self._last_t: float | None = None
         self._bytes = 0
@@ -71,24 +71,6 @@ class CsvLinesDevice(Source):
         self.link.state = "connecting"
         self.transport.open()
         self.link.opened()
-
-    def _parse(self, data: bytes) -> np.ndarray:
-        lines = (self._partial + data).split(b"\n")
-        self._partial = lines.pop()
-        if not self._synced and lines:  # the port opened mid-line: that first piece is no line
-            lines.pop(0)
-            self._synced = True
-        rows = []
-        for raw in lines:
-            fields = _SPLIT.split(raw.decode("ascii", "replace").strip())
-            self.lines += 1
-            try:
-                if len(fields) != len(self.columns):
-                    raise ValueError
-                rows.append([float(f) for f in fields])
-            except ValueError:
-                self.malformed += 1
-        return np.array(rows, dtype=np.float64).reshape(-1, len(self.columns))
 
     def _device_times(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Board times (s) of the rows, and of every sample slot including missed ones (NaN rows)."""
@@ -134,13 +116,15 @@ class CsvLinesDevice(Source):
         data = self.transport.read(timeout)
         out, back = self.link.events()
         if back:  # a reset board restarts its clock: map it afresh
-            self.clock, self._last_t, self._partial, self._synced = ClockMap(), None, b"", False
+            self.clock, self._last_t = ClockMap(), None
+            self.parser.reset()
         self._bytes += len(data)
-        rows = self._parse(data) if data else np.zeros((0, len(self.columns)))
+        rows = self.parser.feed(data) if data else np.zeros((0, len(self.columns)))
         if len(rows):
-            self.meter.count(self.lines)
+            self.meter.count(self.parser.lines)
             out += self.link.gaps.fill(self._chunks(rows, self.transport.clock()))
-        self.link.check_alive(self.lines - self.malformed, self._bytes, self.malformed, "text-line")
+        good = self.parser.lines - self.parser.malformed
+        self.link.check_alive(good, self._bytes, self.parser.malformed, "text-line")
         return out
 
     def close(self) -> None:
@@ -150,7 +134,8 @@ class CsvLinesDevice(Source):
         return [s for s in (self.emg, self.imu) if s is not None] + [self.markers]
 
     def status(self) -> SourceStatus:
-        return SourceStatus(self.link.state, self.lines, self.meter.per_s, self.malformed, 0, self.lost_samples)
+        return SourceStatus(self.link.state, self.parser.lines, self.meter.per_s, self.parser.malformed, 0,
+                            self.lost_samples)  # fmt: skip
 
 
 def open_csv_lines(transport: Transport, source_id: str, params: dict[str, str], silence_s: float) -> CsvLinesDevice:

@@ -74,7 +74,7 @@ def _explain(port: str, exc: BaseException) -> str:
 
 
 class SerialTransport:
-    """A byte transport (see `sk1_device.Transport`) on a serial port."""
+    """A byte transport (see `transports.base.Transport`) on a serial port."""
 
     def __init__(self, target: str, baudrate: int = 115200, serial_number: str | None = None) -> None:
         self.target, self.baudrate, self.serial_number = target, baudrate, serial_number

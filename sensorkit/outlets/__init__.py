@@ -1,0 +1,1 @@
+"""Consumers that publish what sensorkit acquires (an LSL outlet)."""
