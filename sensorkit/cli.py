@@ -226,12 +226,12 @@ def _analysis_options(args):
                            drop_threshold_deg=args.drop_threshold_deg)  # fmt: skip
 
 
-def _live_pipeline(opt, name: str):
+def _live_pipeline(opt, name: str, meta: dict | None = None):
     """A started live pipeline whose events are printed as lines (the terminal view)."""
     from sensorkit.live.pipeline import LivePipeline
     from sensorkit.live.terminal import TerminalView
 
-    pipeline = LivePipeline(opt, file=name)
+    pipeline = LivePipeline(opt, file=name, meta=meta)
     view = TerminalView(opt.timing.delay_margin_ms, opt.drop_threshold_deg)
 
     def show(event) -> None:
@@ -254,7 +254,18 @@ def cmd_live(args) -> int:
     meta = _file_meta(args, args.devices)
     opt = _analysis_options(args)
     names = _spec_files(args.devices)
-    pipeline = _live_pipeline(opt, Path(names[0]).name if len(names) == 1 else "live")
+    whose = {"pseudonym": None if args.patient == "unspecified" else args.patient,
+             "session": None if args.session == "unspecified" else args.session, "recorded": None}  # fmt: skip
+    if len(names) == 1 and len(args.devices) == 1 and whose["pseudonym"] is None:  # a replay: the file says whose
+        from sensorkit.recording.session_input import header_meta
+        from sensorkit.recording.xdf_reader import read_xdf
+
+        whose = header_meta(read_xdf(names[0]))
+    if args.record:
+        from datetime import UTC, datetime
+
+        whose["recorded"] = datetime.now(UTC).isoformat(timespec="seconds")
+    pipeline = _live_pipeline(opt, Path(args.record or (names[0] if len(names) == 1 else "live")).name, whose)
     try:
         record(args.devices, args.record, meta, args.duration, quiet=args.quiet, hostname=args.store_hostname,
                consumers=[pipeline.push])  # fmt: skip
@@ -268,6 +279,53 @@ def cmd_live(args) -> int:
         print(f"wrote {args.csv}")
     if args.record:
         print(f"wrote {args.record}")
+    return 0
+
+
+# ---------------------------------------------------------------- compare
+
+
+def _session_result(path: str, args) -> dict:
+    """An `analyze` result: read from a saved JSON, or analysed now from a recording."""
+    if path.lower().endswith(".json"):
+        try:
+            result = json.loads(Path(path).read_text())
+        except OSError as exc:
+            raise SensorkitError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except ValueError:
+            raise SensorkitError(f"{path} is not a JSON result of sensorkit analyze") from None
+        if not isinstance(result, dict) or not isinstance(result.get("exercises"), list):
+            raise SensorkitError(f"{path} is not a result of sensorkit analyze (no exercises)")
+        return result
+    from sensorkit.analysis.session import analyze_session
+    from sensorkit.recording.session_input import session_data
+    from sensorkit.recording.xdf_reader import read_xdf
+
+    if not args.quiet:
+        print(f"  analysing {path}...", file=sys.stderr, flush=True)
+    return analyze_session(session_data(read_xdf(path)), _analysis_options(args))
+
+
+def cmd_compare(args) -> int:
+    from sensorkit.analysis.compare import compare_results
+    from sensorkit.report.compare import comparison_csv, format_comparison
+
+    check_outputs([args.json, args.csv], args.sessions, args.overwrite)
+    results = [_session_result(p, args) for p in args.sessions]
+    labels = [r.get("session") or Path(p).stem for r, p in zip(results, args.sessions, strict=True)]
+    if len(set(labels)) < len(labels):  # two sessions with one label: tell them apart by file
+        labels = [f"{lab} ({Path(p).name})" for lab, p in zip(labels, args.sessions, strict=True)]
+    try:
+        comparison = compare_results(results, labels)
+    except ValueError as exc:
+        raise SensorkitError(str(exc)) from None
+    print(format_comparison(comparison))
+    if args.json:
+        write_text(args.json, json.dumps(comparison, indent=1))
+        print(f"wrote {args.json}")
+    if args.csv:
+        write_text(args.csv, comparison_csv(comparison))
+        print(f"wrote {args.csv}")
     return 0
 
 
@@ -458,6 +516,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--store-source-names", action="store_true", help="with --record: write replayed file names")
     sp.add_argument("-q", "--quiet", action="store_true", help="no acquisition progress lines")
     sp.set_defaults(func=cmd_live)
+
+    sp = sub.add_parser("compare", help="compare sessions of one patient: before/after, or a trend",
+                        description="Compare two or more sessions of one patient (recordings, analysed now, or "
+                        "saved analyze JSON results), in time order: per exercise, side, muscle and metric, "
+                        "n and mean +- SD per session, the change with its 95%% interval, Hedges' g, the "
+                        "minimal detectable change, and a verdict (improved / worse / no clear change) for "
+                        "glute latencies and the pelvic drop.")  # fmt: skip
+    sp.add_argument("sessions", nargs="+", metavar="SESSION", help="FILE.xdf or FILE.json, oldest first")
+    analysis_args(sp)
+    sp.add_argument("--json", help="write the comparison as JSON")
+    sp.add_argument("--csv", help="write one row per exercise, side, muscle and metric")
+    sp.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sp.set_defaults(func=cmd_compare)
 
     sp = sub.add_parser("import", help="convert a text/CSV EMG export to XDF",
                         description="Convert EMG exported as text columns by another system into a "

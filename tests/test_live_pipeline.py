@@ -145,7 +145,7 @@ def test_a_slow_subscriber_costs_the_recording_no_sample(tmp_path):
     pipeline.subscribe(slow)
     pipeline.start()
     chunks = []
-    sources = record(["sim://single_leg_squat?speed=1.5&reps=2&seed=1"], str(out), {"patient": "P001"}, 33.0,
+    sources = record(["sim://single_leg_squat?speed=1&reps=2&seed=1"], str(out), {"patient": "P001"}, 33.0,
                      quiet=True, consumers=[pipeline.push, chunks.append])  # fmt: skip
     result = pipeline.close()
     assert len(seen) >= 4 and result["exercises"]  # the slow subscriber got every event, late

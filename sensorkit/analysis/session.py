@@ -7,6 +7,7 @@ DESIGN.md section 7.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -59,6 +60,7 @@ class SessionData:
     imu: ImuData | None = None
     markers: list[tuple[float, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what reading the file had to correct
+    meta: dict[str, str | None] = field(default_factory=dict)  # pseudonym, session, recorded (file header)
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,14 @@ def _reps_from_emg(ch: ChannelOnsets, emg: EmgData, block: Block, p: OnsetParams
     return [(t0 + on, t0 + off, None) for on, off in bursts]
 
 
-def result_base(file: str, opt: AnalysisOptions, mains_detected: dict[str, float | None]) -> dict:
-    """The parts of a result that come before its exercises (DESIGN.md section 7)."""
+def result_base(file: str, opt: AnalysisOptions, mains_detected: dict[str, float | None],
+                meta: dict[str, str | None] | None = None) -> dict:  # fmt: skip
+    """The parts of a result that come before its exercises (DESIGN.md section 7): the file,
+    whose session it is (pseudonym, session label, recording date), software and parameters."""
+    meta = meta or {}
     return {
-        "file": file,
+        "file": os.path.basename(file),
+        "pseudonym": meta.get("pseudonym"), "session": meta.get("session"), "recorded": meta.get("recorded"),
         "software": {"name": "sensorkit", "version": __version__},
         "parameters": {"onset": asdict(opt.onset), "timing": asdict(opt.timing),
                        "movement": asdict(opt.movement), "gait": asdict(opt.gait), "mains": opt.mains,
@@ -155,7 +161,7 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
         if progress:
             progress(f"conditioning {m}")
         channels[m] = ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains)
-    result = result_base(data.file, opt, {m: c.mains_hz for m, c in channels.items()})
+    result = result_base(data.file, opt, {m: c.mains_hz for m, c in channels.items()}, data.meta)
     if data.warnings:
         result["warnings"] = list(data.warnings)
     track = None
@@ -289,7 +295,7 @@ def _summary(latencies: list[float | None], opt: AnalysisOptions) -> dict:
     s = summarise_latencies(latencies, opt.timing.delay_margin_ms)
     return {"n": s.n, "mean_latency_ms": _r(s.mean_ms, 1), "sd_ms": _r(s.sd_ms, 1),
             "ci95_ms": None if s.ci95_ms is None else [_r(s.ci95_ms[0], 1), _r(s.ci95_ms[1], 1)],
-            "delayed": s.delayed}  # fmt: skip
+            "delayed": s.delayed, "outliers": s.outliers}  # fmt: skip
 
 
 def rep_json(rt: RepTiming, muscles: list[str], margin_ms: float) -> dict:

@@ -18,9 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import numpy as np
-from scipy.stats import t as student_t
-
+from sensorkit.analysis.stats import summarise
 from sensorkit.defaults import DELAY_MARGIN_MS
 from sensorkit.dsp.onset import ChannelOnsets, Onset
 
@@ -75,23 +73,17 @@ def rep_onsets(channels: dict[str, ChannelOnsets], t0: float, anchor_s: float, e
 
 @dataclass(frozen=True)
 class LatencySummary:
-    n: int
+    n: int  # latencies averaged
     mean_ms: float | None
     sd_ms: float | None
     ci95_ms: tuple[float, float] | None
     delayed: bool | None  # None: too few repetitions to say
+    outliers: int = 0  # latencies set aside as outliers (shown, not averaged)
 
 
 def summarise_latencies(latencies: list[float], margin_ms: float = DELAY_MARGIN_MS) -> LatencySummary:
-    """n, mean, SD and 95% CI (t distribution) of a muscle's latencies over a block."""
-    x = np.asarray([v for v in latencies if v is not None and np.isfinite(v)], dtype=np.float64)
-    n = len(x)
-    if n == 0:
-        return LatencySummary(0, None, None, None, None)
-    mean = float(x.mean())
-    if n < 2:
-        return LatencySummary(1, mean, None, None, None)
-    sd = float(x.std(ddof=1))
-    half = float(student_t.ppf(0.975, n - 1) * sd / np.sqrt(n))
-    ci = (mean - half, mean + half)
-    return LatencySummary(n, mean, sd, ci, bool(ci[0] > margin_ms))
+    """n, mean, SD and 95% CI (t distribution) of a muscle's latencies over a block, outliers
+    (more than 3.5 robust SDs from the median, `analysis.stats`) set aside."""
+    s = summarise(latencies)
+    delayed = None if s.ci95 is None else bool(s.ci95[0] > margin_ms)
+    return LatencySummary(s.n, s.mean, s.sd, s.ci95, delayed, s.outliers)

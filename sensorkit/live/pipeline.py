@@ -91,9 +91,11 @@ class _Block:
 class LivePipeline:
     """The live analysis of one session; `options` as for `analyze_session`."""
 
-    def __init__(self, options: AnalysisOptions = AnalysisOptions(), file: str = "live") -> None:
+    def __init__(self, options: AnalysisOptions = AnalysisOptions(), file: str = "live",
+                 meta: dict[str, str | None] | None = None) -> None:  # fmt: skip
         self.opt = options
         self.file = file
+        self.meta = meta or {}  # pseudonym, session, recorded: for the result
         self._callbacks: list[Callable[[Event], None]] = []
         self._queues: list[queue.Queue] = []
         self._inbox: queue.Queue = queue.Queue()
@@ -450,7 +452,7 @@ class LivePipeline:
 
     def result(self) -> dict:
         """The finished blocks in the `analyze` schema (DESIGN.md section 7)."""
-        out = result_base(self.file, self.opt, {m: ch.mains_hz for m, ch in self.channels.items()})
+        out = result_base(self.file, self.opt, {m: ch.mains_hz for m, ch in self.channels.items()}, self.meta)
         out["exercises"] = sorted(self._done, key=lambda blk: blk["start_s"])
         if self._pelvis_json is not None:
             out["pelvis"] = self._pelvis_json

@@ -69,7 +69,19 @@ def session_data(rec: Recording, channel_map: dict[str, str] | None = None) -> S
     warnings: list[str] = [f"salvaged file: {n}" for n in rec.notes]
     imu = pelvis_imu(rec, warnings)
     data = EmgData(emg.timestamps, np.asarray(emg.samples), labels, rate_of(emg))
-    return SessionData(rec.path, data, imu, rec.markers(), warnings)
+    return SessionData(rec.path, data, imu, rec.markers(), warnings, header_meta(rec))
+
+
+def header_meta(rec: Recording) -> dict[str, str | None]:
+    """Whose recording it is, from the file header: pseudonym, session label, recording date."""
+    info = rec.file_header.get("info", {}) if isinstance(rec.file_header, dict) else {}
+
+    def field(key: str) -> str | None:
+        v = info.get(key)
+        v = v[0] if isinstance(v, list) and v else v
+        return None if v in (None, "", "unspecified") else str(v)
+
+    return {"pseudonym": field("patient"), "session": field("session"), "recorded": field("datetime")}
 
 
 def walking_imu(path: str, warnings: list[str], rate_hz: float | None = None, time_column: str | None = None,

@@ -73,7 +73,8 @@ def block_summary(block: dict, margin_ms: float, threshold_deg: float) -> list[s
         ci = "" if s["ci95_ms"] is None else f" (95% CI {s['ci95_ms'][0]:+.0f} to {s['ci95_ms'][1]:+.0f})"
         verdict = {True: f"DELAYED (> {margin_ms:.0f} ms)", False: "not delayed",
                    None: "too few reps for a verdict"}[s["delayed"]]  # fmt: skip
-        lines.append(f"  {m}: mean {s['mean_latency_ms']:+.0f} ms{ci} over {s['n']} reps: {verdict}")
+        aside = f" ({s['outliers']} outlier{'s' if s['outliers'] > 1 else ''} set aside)" if s.get("outliers") else ""
+        lines.append(f"  {m}: mean {s['mean_latency_ms']:+.0f} ms{ci} over {s['n']} reps{aside}: {verdict}")
     ok_drops = [r["pelvic_drop_deg"] for r in block["reps"]
                 if r.get("pelvic_drop_deg") is not None and r.get("pelvic_drop_quality") == "ok"]  # fmt: skip
     if ok_drops:
