@@ -188,7 +188,7 @@ def cmd_analyze(args) -> int:
     from sensorkit.recording.xdf_reader import read_xdf
     from sensorkit.report.table import format_result, result_csv
 
-    check_outputs([args.json, args.csv], [args.file], args.overwrite)
+    check_outputs([args.json, args.csv, args.report, args.pdf], [args.file], args.overwrite)
     rec = read_xdf(args.file)
     data = session_data(rec, _channel_map(args.channel_map))
     for note in data.warnings:
@@ -202,13 +202,19 @@ def cmd_analyze(args) -> int:
 
     result = analyze_session(data, opt, progress)
     print(format_result(result))
+    _write_outputs(args, result, result_csv)
+    _write_report(args, [result], None)
+    return 0
+
+
+def _write_outputs(args, result: dict, to_csv) -> None:
+    """--json and --csv (the caller has checked them with check_outputs)."""
     if args.json:
         write_text(args.json, json.dumps(result, indent=1))
         print(f"wrote {args.json}")
     if args.csv:
-        write_text(args.csv, result_csv(result))
+        write_text(args.csv, to_csv(result))
         print(f"wrote {args.csv}")
-    return 0
 
 
 # ---------------------------------------------------------------- live
@@ -271,12 +277,7 @@ def cmd_live(args) -> int:
                consumers=[pipeline.push])  # fmt: skip
     finally:
         result = pipeline.close()
-    if args.json:
-        write_text(args.json, json.dumps(result, indent=1))
-        print(f"wrote {args.json}")
-    if args.csv:
-        write_text(args.csv, result_csv(result))
-        print(f"wrote {args.csv}")
+    _write_outputs(args, result, result_csv)
     if args.record:
         print(f"wrote {args.record}")
     return 0
@@ -310,7 +311,7 @@ def cmd_compare(args) -> int:
     from sensorkit.analysis.compare import compare_results
     from sensorkit.report.compare import comparison_csv, format_comparison
 
-    check_outputs([args.json, args.csv], args.sessions, args.overwrite)
+    check_outputs([args.json, args.csv, args.report, args.pdf], args.sessions, args.overwrite)
     results = [_session_result(p, args) for p in args.sessions]
     labels = [r.get("session") or Path(p).stem for r, p in zip(results, args.sessions, strict=True)]
     if len(set(labels)) < len(labels):  # two sessions with one label: tell them apart by file
@@ -320,13 +321,25 @@ def cmd_compare(args) -> int:
     except ValueError as exc:
         raise SensorkitError(str(exc)) from None
     print(format_comparison(comparison))
-    if args.json:
-        write_text(args.json, json.dumps(comparison, indent=1))
-        print(f"wrote {args.json}")
-    if args.csv:
-        write_text(args.csv, comparison_csv(comparison))
-        print(f"wrote {args.csv}")
+    _write_outputs(args, comparison, comparison_csv)
+    _write_report(args, results, comparison)
     return 0
+
+
+def _write_report(args, results: list[dict], comparison: dict | None) -> None:
+    """--report OUT.html (and --pdf OUT.pdf, printed by headless Chromium)."""
+    if not (args.report or args.pdf):
+        return
+    from sensorkit.report.html import report_html
+    from sensorkit.report.pdf import print_pdf
+
+    page = report_html(results, comparison)
+    if args.report:
+        write_text(args.report, page)
+        print(f"wrote {args.report}")
+    if args.pdf:
+        print_pdf(page, args.pdf)
+        print(f"wrote {args.pdf}")
 
 
 # ---------------------------------------------------------------- contacts
@@ -418,7 +431,21 @@ def cmd_demo(args) -> int:
     # the analyze command itself, with its own defaults
     analyze = build_parser().parse_args(["analyze", str(path), "--json", str(out / "demo.json"),
                                          "--csv", str(out / "demo.csv"), "--quiet", "--overwrite"])  # fmt: skip
-    return cmd_analyze(analyze)
+    cmd_analyze(analyze)
+    # the example patient of recordings/: glutes late and the pelvis dropping before a rehab
+    # programme, better after; the comparison and its report
+    examples = next((d for d in (Path("recordings"), Path(__file__).resolve().parents[1] / "recordings")
+                     if (d / "before.xdf").exists() and (d / "after.xdf").exists()), None)  # fmt: skip
+    if examples is None:
+        return 0
+    report = out / "report.html"
+    print()
+    print(f"sensorkit compare {examples / 'before.xdf'} {examples / 'after.xdf'} --report {report}")
+    compare = build_parser().parse_args(["compare", str(examples / "before.xdf"), str(examples / "after.xdf"),
+                                         "--report", str(report), "--quiet", "--overwrite"])  # fmt: skip
+    cmd_compare(compare)
+    print(f"open {report.resolve()} in a browser to see the report")
+    return 0
 
 
 # ---------------------------------------------------------------- main
@@ -441,6 +468,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="pelvic drop above which a repetition is flagged, 0-45 deg (default 5 deg, see docs)")
         sp.add_argument("--mains", default="auto", choices=("auto", "none", "50", "60"),
                         help="mains notch: auto (found in the data), none, 50 or 60 Hz")
+
+    def result_args(sp, json_help: str, csv_help: str, report_help: str):
+        sp.add_argument("--json", help=json_help)
+        sp.add_argument("--csv", help=csv_help)
+        sp.add_argument("--report", metavar="OUT.html", help=report_help)
+        sp.add_argument("--pdf", metavar="OUT.pdf", help="print the report to PDF (needs Chromium)")
+        sp.add_argument("--overwrite", action="store_true", help="replace existing output files")
+        sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
 
     def session_args(sp):
         sp.add_argument("-o", "--output", required=True, help="output file, .xdf")
@@ -491,10 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file")
     analysis_args(sp)
     sp.add_argument("--channel-map", help="relabel EMG channels: OLD=NEW,... e.g. ME=glute_med_R")
-    sp.add_argument("--json", help="write the full result as JSON")
-    sp.add_argument("--csv", help="write one row per repetition and muscle")
-    sp.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    result_args(sp, "write the full result as JSON", "write one row per repetition and muscle",
+                "write the session's report: one self-contained HTML file")  # fmt: skip
     sp.set_defaults(func=cmd_analyze)
 
     sp = sub.add_parser("live", help="analyse devices live: a line per repetition, the result at the end",
@@ -525,10 +558,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "glute latencies and the pelvic drop.")  # fmt: skip
     sp.add_argument("sessions", nargs="+", metavar="SESSION", help="FILE.xdf or FILE.json, oldest first")
     analysis_args(sp)
-    sp.add_argument("--json", help="write the comparison as JSON")
-    sp.add_argument("--csv", help="write one row per exercise, side, muscle and metric")
-    sp.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    result_args(sp, "write the comparison as JSON", "write one row per exercise, side, muscle and metric",
+                "write the clinic report: one self-contained HTML file")  # fmt: skip
     sp.set_defaults(func=cmd_compare)
 
     sp = sub.add_parser("import", help="convert a text/CSV EMG export to XDF",

@@ -66,7 +66,7 @@ def test_table_and_csv(tmp_path, capsys):
     assert "pelvis sensor calibrated from markers standing and forward bends" in text
     assert "glute_med_L: mean" in text and "not delayed" in text  # ~15 ms after the programme
     rows = csv_path.read_text().strip().splitlines()
-    assert rows[0].startswith("exercise,side,reference,rep") and len(rows) == 1 + 2 * 4 * 8
+    assert rows[0].startswith("pseudonym,session,exercise,side,reference,rep") and len(rows) == 1 + 2 * 4 * 8
 
 
 def test_without_markers_the_exercise_is_named_on_the_command_line(tmp_path):

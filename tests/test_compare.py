@@ -150,7 +150,7 @@ def test_compare_command_on_recordings_and_saved_results(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "patient P001: 2 sessions compared (before, after)" in text and ": improved" in text
     assert json.loads(out.read_text())["entries"]
-    assert csv.read_text().splitlines()[0].startswith("exercise,side,muscle,metric,from,to")
+    assert csv.read_text().splitlines()[0].startswith("pseudonym,exercise,side,muscle,metric,from,to")
 
 
 def test_compare_command_errors_are_one_line(tmp_path, capsys):
@@ -172,3 +172,34 @@ def test_observations_keep_only_clean_values(example):
     obs = observations(example[0])
     assert all(np.isfinite(v) for vals in obs.values() for v in vals)
     assert len(obs[("single_leg_squat", "L", None, "pelvic_drop_deg")]) == 4
+
+
+@pytest.mark.parametrize("before, after, expected", [
+    ({"glute_delay_ms": 110, "pelvic_drop_deg": 8}, {"glute_delay_ms": 10, "pelvic_drop_deg": 2.5}, "improved"),
+    ({"glute_delay_ms": 10, "pelvic_drop_deg": 2.5}, {"glute_delay_ms": 110, "pelvic_drop_deg": 8}, "worse"),
+    ({"glute_delay_ms": 60, "pelvic_drop_deg": 5}, {"glute_delay_ms": 60, "pelvic_drop_deg": 5}, "no clear change"),
+    ({"glute_delay_ms": 80, "pelvic_drop_deg": 9}, {"glute_delay_ms": 80, "pelvic_drop_deg": 3},
+     {"drop": "improved", "glute": "no clear change"}),
+])  # fmt: skip
+def test_verdicts_on_simulated_pairs_with_known_changes(before, after, expected, tmp_path, capsys):
+    """Pairs of simulated sessions (different seeds: different patients' noise, same truth
+    where nothing changed): every verdict on the working side's glutes and the drop is right."""
+    paths = []
+    for k, params in enumerate((before, after)):
+        p = tmp_path / f"s{k}.xdf"
+        argv = ["simulate", "single_leg_squat", "-o", str(p), "--seed", str(11 + k), "--patient", "P005",
+                "--session", ("before", "after")[k], "--param", "reps=8"]  # fmt: skip
+        for key, value in params.items():
+            argv += ["--param", f"{key}={value}"]
+        assert main(argv) == 0
+        paths.append(str(p))
+    out = tmp_path / "c.json"
+    assert main(["compare", *paths, "--json", str(out), "-q"]) == 0
+    verdicts = {(e["side"], e["muscle"] or "drop"): e["verdict"] for e in json.loads(out.read_text())["entries"]
+                if e["judged"]}  # fmt: skip
+    assert len(verdicts) == 6  # both sides: two glutes and the drop
+    if isinstance(expected, str):
+        assert set(verdicts.values()) == {expected}, verdicts
+    else:  # only the drop changed
+        for (_, what), v in verdicts.items():
+            assert v == expected["drop" if what == "drop" else "glute"], verdicts

@@ -121,6 +121,22 @@ def rep_drop(track: PelvisTrack, start_s: float, end_s: float, stance: str,
             "pelvic_drop_flag": bool(d[k] > threshold_deg), "pelvic_drop_quality": quality}  # fmt: skip
 
 
+CURVE_RATE_HZ = 25.0  # obliquity curves kept in results (for reports): enough for a 1-3 s repetition
+
+
+def drop_curve(track: PelvisTrack, start_s: float, end_s: float, stance: str,
+               rate_hz: float = CURVE_RATE_HZ) -> dict:  # fmt: skip
+    """The drop of the side opposite `stance` through a repetition (deg, signed as `rep_drop`),
+    resampled at `rate_hz` from `start_s`: what a report draws."""
+    sign = 1.0 if stance == "L" else -1.0
+    t = np.arange(start_s, end_s, 1.0 / rate_hz)
+    ok = np.isfinite(track.obliquity)
+    if len(t) == 0 or ok.sum() < 2:
+        return {"rate_hz": rate_hz, "start_s": round(float(start_s), 4), "deg": []}
+    d = np.interp(t, track.timestamps[ok], sign * track.obliquity[ok])
+    return {"rate_hz": rate_hz, "start_s": round(float(start_s), 4), "deg": [round(float(v), 2) for v in d]}
+
+
 class LiveDrop:
     """Per-repetition pelvic drop on a live stream: repetitions from `LiveMovement`, obliquity from
     `LiveObliquity`, the drop as `rep_drop` computes it, reported `settle_s` (0.3 s) after each

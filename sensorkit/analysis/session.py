@@ -25,7 +25,7 @@ from sensorkit.analysis.exercises import (
     glutes_of_interest,
     parse_blocks,
 )  # fmt: skip
-from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, rep_drop, track_pelvis
+from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, drop_curve, rep_drop, track_pelvis
 from sensorkit.analysis.timing import RepTiming, TimingParams, rep_onsets, summarise_latencies
 from sensorkit.dsp.gait import GaitParams, initial_contacts
 from sensorkit.dsp.movement import MovementParams, movement_periods
@@ -162,6 +162,8 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
             progress(f"conditioning {m}")
         channels[m] = ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains)
     result = result_base(data.file, opt, {m: c.mains_hz for m, c in channels.items()}, data.meta)
+    starts = [float(emg.timestamps[0])] + ([float(data.imu.timestamps[0])] if data.imu is not None else [])
+    result["recording_start_s"] = round(min(starts), 4)  # tables show times from here, as `info` does
     if data.warnings:
         result["warnings"] = list(data.warnings)
     track = None
@@ -190,6 +192,7 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
                 stance = block.side or rep.get("side")  # gait: the stance side of each step
                 if stance is not None:
                     rep.update(rep_drop(track, rep["start_s"], rep["end_s"], stance, opt.drop_threshold_deg))
+                    rep["pelvic_drop_curve"] = drop_curve(track, rep["start_s"], rep["end_s"], stance)
         result["exercises"].append(block_json)
     return result
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sensorkit.analysis.exercises import EXERCISES, MUSCLE_LABEL, REGISTRY, SINGLE_LEG, Block, default_reference
-from sensorkit.analysis.pelvic_drop import rep_drop
+from sensorkit.analysis.pelvic_drop import drop_curve, rep_drop
 from sensorkit.analysis.session import AnalysisOptions, block_json, pelvis_json, rep_json, result_base
 from sensorkit.analysis.timing import RepTiming, rep_onsets
 from sensorkit.dsp.onset import Onset
@@ -414,6 +414,7 @@ class LivePipeline:
         track = self.pelvis.track() if self.pelvis is not None else None
         if track is not None and b.block.exercise in SINGLE_LEG and b.block.side is not None:
             row.update(rep_drop(track, rep.onset_s, rep.end_s, b.block.side, self.opt.drop_threshold_deg))
+            row["pelvic_drop_curve"] = drop_curve(track, row["start_s"], row["end_s"], b.block.side)
         b.timings.append(rt)
         b.rows.append(row)
         self._emit(RepetitionDone(b.block.exercise, b.block.side, row))
@@ -454,6 +455,9 @@ class LivePipeline:
         """The finished blocks in the `analyze` schema (DESIGN.md section 7)."""
         out = result_base(self.file, self.opt, {m: ch.mains_hz for m, ch in self.channels.items()}, self.meta)
         out["exercises"] = sorted(self._done, key=lambda blk: blk["start_s"])
+        starts = [t for t in (self._emg_t0, float(self.pelvis.timestamps[0]) if self.pelvis else None) if t is not None]
+        if starts:
+            out["recording_start_s"] = round(min(starts), 4)
         if self._pelvis_json is not None:
             out["pelvis"] = self._pelvis_json
         elif self.pelvis is not None:

@@ -41,8 +41,8 @@ def format_comparison(comparison: dict) -> str:
     return "\n".join(lines)
 
 
-FIELDS = ("exercise", "side", "muscle", "metric", "from", "to", "n_from", "mean_from", "sd_from", "n_to", "mean_to",
-          "sd_to", "difference", "ci95_low", "ci95_high", "hedges_g", "mdc", "verdict", "text")  # fmt: skip
+FIELDS = ("pseudonym", "exercise", "side", "muscle", "metric", "from", "to", "n_from", "mean_from", "sd_from", "n_to",
+          "mean_to", "sd_to", "difference", "ci95_low", "ci95_high", "hedges_g", "mdc", "verdict", "text")  # fmt: skip
 
 
 def comparison_csv(comparison: dict) -> str:
@@ -53,7 +53,8 @@ def comparison_csv(comparison: dict) -> str:
     for e in comparison["entries"]:
         a, b = e["sessions"][0], e["sessions"][-1]
         ci = e["ci95"] or [None, None]
-        w.writerow({"exercise": e["exercise"], "side": e["side"] or "", "muscle": e["muscle"] or "",
+        w.writerow({"pseudonym": comparison.get("pseudonym") or "", "exercise": e["exercise"], "side": e["side"] or "",
+                    "muscle": e["muscle"] or "",
                     "metric": e["metric"], "from": e["from"], "to": e["to"], "n_from": a["n"], "mean_from": a["mean"],
                     "sd_from": a["sd"], "n_to": b["n"], "mean_to": b["mean"], "sd_to": b["sd"],
                     "difference": e["difference"], "ci95_low": ci[0], "ci95_high": ci[1], "hedges_g": e["hedges_g"],

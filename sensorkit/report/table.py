@@ -28,6 +28,10 @@ def format_result(result: dict) -> str:
     the pelvic drop (deg) on single-leg tasks, then each glute's mean latency with its 95%
     interval and the verdict, and the mean drop."""
     lines = []
+    who = ", ".join(f"{k} {result[k]}" for k in ("pseudonym", "session") if result.get(k))
+    if who:
+        when = f", recorded {result['recorded']}" if result.get("recorded") else ""
+        lines += [f"{result.get('file', '')}: {who}{when}", ""]
     pelvis = result.get("pelvis")
     if pelvis and pelvis.get("calibration") is None:
         lines += [f"pelvic drop not reported: {pelvis.get('reason', 'no calibration')}", ""]
@@ -35,6 +39,7 @@ def format_result(result: dict) -> str:
         note = "; the sensor was upside down (corrected)" if pelvis.get("upside_down") else ""
         lines += [f"pelvis sensor calibrated from {pelvis['calibration']} standing and forward bends, mounted "
                   f"{pelvis['mounting_deg']:.0f} deg from upright{note}", ""]
+    t0 = result.get("recording_start_s") or 0.0
     for block in result["exercises"]:
         side = f" {block['side']}" if block["side"] else ""
         ref = {"movement": "movement onset", "initial_contact": "initial contact"}.get(
@@ -50,10 +55,10 @@ def format_result(result: dict) -> str:
                 row.append(_drop_cell(rep))
         widths = [max(len(c), *(len(r[k]) for r in rows)) + 2 if rows else len(c) + 2
                   for k, c in enumerate(columns)]  # fmt: skip
-        lines.append("  rep    anchor_s" + "".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
+        lines.append("  rep  at (s)    " + "".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
         for rep, cells in zip(block["reps"], rows, strict=True):
             t = rep["movement_onset_s"] if rep["movement_onset_s"] is not None else rep.get("reference_s")
-            mv = "-" if t is None else f"{t:.2f}"
+            mv = "-" if t is None else f"{t - t0:.2f}"  # seconds from the recording's start, as `info` shows
             lines.append(f"  {rep['index']:>3}  {mv:>10}"
                          + "".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
         margin = result["parameters"]["timing"]["delay_margin_ms"]
@@ -98,9 +103,9 @@ def rep_line(rep: dict, glutes: list[str]) -> str:
     return f"  rep {rep['index']:>2}: " + ("; ".join(cells) if cells else "no glute channel")
 
 
-CSV_FIELDS = ("exercise", "side", "reference", "rep", "start_s", "end_s", "movement_onset_s", "muscle",
-              "onset_s", "latency_ms", "onset_sd_ms", "delayed", "quality", "pelvic_drop_deg",
-              "pelvic_drop_flag")  # fmt: skip
+CSV_FIELDS = ("pseudonym", "session", "exercise", "side", "reference", "rep", "start_s", "end_s",
+              "movement_onset_s", "muscle", "onset_s", "latency_ms", "onset_sd_ms", "delayed", "quality",
+              "pelvic_drop_deg", "pelvic_drop_flag")  # fmt: skip
 
 
 def result_csv(result: dict) -> str:
@@ -112,6 +117,7 @@ def result_csv(result: dict) -> str:
         for rep in block["reps"]:
             for m in rep["onsets_s"]:
                 w.writerow({
+                    "pseudonym": result.get("pseudonym") or "", "session": result.get("session") or "",
                     "exercise": block["exercise"], "side": block["side"] or "", "reference": block["reference"],
                     "rep": rep["index"], "start_s": rep["start_s"], "end_s": rep["end_s"],
                     "movement_onset_s": rep["movement_onset_s"], "muscle": m, "onset_s": rep["onsets_s"][m],
