@@ -283,6 +283,39 @@ def cmd_live(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- monitor and replay (GUI)
+
+
+def _gui(args, specs: list[str], title: str) -> int:
+    try:
+        from sensorkit.gui.app import run_gui
+    except ImportError as exc:
+        raise SensorkitError(f"the window needs the GUI packages ({exc.name}): pip install 'sensorkit[gui]'") from None
+    record_to = getattr(args, "record", None)
+    if record_to:
+        _check_output(record_to, args.overwrite, _spec_files(specs))
+    check_outputs([args.screenshot], _spec_files(specs) + ([record_to] if record_to else []), args.overwrite)
+    meta = _file_meta(args, specs) if record_to else None
+    result = run_gui(specs, _analysis_options(args), record_to, meta, args.screenshot, args.quit_after,
+                     args.window, title)  # fmt: skip
+    reps = sum(len(b["reps"]) for b in result["exercises"])
+    print(f"{len(result['exercises'])} blocks, {reps} repetitions analysed")
+    for path in (record_to, args.screenshot):
+        if path:
+            print(f"wrote {path}")
+    return 0
+
+
+def cmd_monitor(args) -> int:
+    return _gui(args, args.devices, "sensorkit monitor: " + " + ".join(args.devices))
+
+
+def cmd_replay(args) -> int:
+    if not Path(args.file).is_file():
+        raise SensorkitError(f"cannot read {args.file}: no such file")
+    return _gui(args, [f"file://{args.file}?speed={args.speed:g}"], f"sensorkit replay: {args.file}")
+
+
 # ---------------------------------------------------------------- compare
 
 
@@ -549,6 +582,35 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--store-source-names", action="store_true", help="with --record: write replayed file names")
     sp.add_argument("-q", "--quiet", action="store_true", help="no acquisition progress lines")
     sp.set_defaults(func=cmd_live)
+
+    def window_args(sp):
+        sp.add_argument("--window", type=number(2, 30), default=10.0, help="seconds of traces shown (2-30)")
+        sp.add_argument("--screenshot", metavar="FILE.png", help="save the window as a PNG (with --quit-after)")
+        sp.add_argument("--quit-after", type=POSITIVE, metavar="S", help="close the window after S seconds")
+
+    sp = sub.add_parser("monitor", help="watch a session live: traces, onsets, pelvic drop, the clinical panel",
+                        description="Open the monitor window on devices: EMG traces with their envelopes, the "
+                        "pelvic obliquity, onsets and repetitions as the live pipeline finds them, and the "
+                        "clinical panel; with --record the session is recorded at the same time.")  # fmt: skip
+    sp.add_argument("devices", nargs="+", metavar="DEVICE", help="device spec, e.g. sim://session?speed=1")
+    sp.add_argument("--record", metavar="FILE.xdf", help="record the session into this file")
+    sp.add_argument("--patient", default="unspecified", help="pseudonymous patient code (P017)")
+    sp.add_argument("--session", default="unspecified", help="session label: before, after, a date")
+    sp.add_argument("--montage", default="unspecified", help="electrode and sensor placement")
+    sp.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    analysis_args(sp)
+    window_args(sp)
+    sp.set_defaults(func=cmd_monitor)
+
+    sp = sub.add_parser("replay", help="replay a recording in the monitor window",
+                        description="Play a recording through the live pipeline into the monitor window, with "
+                        "play/pause and 0.25x-8x speed.")  # fmt: skip
+    sp.add_argument("file", help="FILE.xdf")
+    sp.add_argument("--speed", type=number(0.25, 8), default=1.0, help="times real time, 0.25-8")
+    sp.add_argument("--overwrite", action="store_true", help="replace an existing --screenshot file")
+    analysis_args(sp)
+    window_args(sp)
+    sp.set_defaults(func=cmd_replay)
 
     sp = sub.add_parser("compare", help="compare sessions of one patient: before/after, or a trend",
                         description="Compare two or more sessions of one patient (recordings, analysed now, or "

@@ -119,6 +119,16 @@ class LivePelvis:
         return [MovementEvent(e.kind, to_t(e.t_s), to_t(e.onset_s), to_t(e.detected_s))
                 for e in self._moves.process(x[:, :3], x[:, 3:])]  # fmt: skip
 
+    def recent_obliquity(self, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+        """(timestamps s, obliquity deg) of the last `seconds`, as copies (for a view on another
+        thread); empty before calibration. Arrays only ever grow, so a snapshot is consistent."""
+        n = self._obl.n
+        if self.calibration is None or n == 0:
+            return np.zeros(0), np.zeros(0)
+        k = min(n, int(seconds * self.fs) + 1)
+        t = self._t.data[n - k : n, 0].copy()
+        return t, self._obl.data[n - k : n, 0].copy()
+
     def peak_rate(self, t0: float, t1: float) -> float:
         """Peak angular speed (rad/s, gyro bias removed) between two times on the recording clock."""
         t = self.timestamps

@@ -45,8 +45,28 @@ class Replay(Source):
         self._wall0 = time.monotonic()
         self.finished = False
 
+    @property
+    def paused(self) -> bool:
+        return getattr(self, "_paused", False)
+
+    def pause(self) -> None:
+        """Stop releasing data (the replay's clock stops with it)."""
+        self._paused = True
+
+    def resume(self, speed: float | None = None) -> None:
+        """Go on from where the replay stopped, at `speed` (or the same speed)."""
+        if speed is not None:
+            if not (np.isfinite(speed) and speed >= 0):
+                raise SensorkitError("replay speed must be a finite number >= 0")
+            self.speed = speed
+        self._t0, self._wall0 = self._t, time.monotonic()  # data time goes on from here
+        self._paused = False
+
     def read(self, timeout: float = 0.1) -> list[Chunk]:
         if self.finished:
+            return []
+        if self.paused:
+            time.sleep(min(timeout, 0.05))
             return []
         if self.speed:
             due = self._t0 + (time.monotonic() - self._wall0) * self.speed

@@ -1,0 +1,65 @@
+"""`sensorkit monitor` and `sensorkit replay`: the window wired to a session.
+
+Sources feed, through one `Acquisition`, the recorder (optional), the live pipeline and
+the display buffers; the window pulls from the pipeline's event queue and the buffers.
+`--screenshot FILE.png --quit-after S` saves the window and exits (documentation,
+headless checks).
+"""
+
+from __future__ import annotations
+
+import os
+
+from sensorkit.acquisition import Acquisition
+from sensorkit.analysis.session import AnalysisOptions
+from sensorkit.devices.spec import open_device
+from sensorkit.gui.display import DisplayBuffers
+from sensorkit.gui.window import MonitorWindow
+from sensorkit.live.pipeline import LivePipeline
+from sensorkit.recording.record import replacing
+from sensorkit.recording.recorder import Recorder
+
+
+def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = None,
+            meta: dict[str, str] | None = None, screenshot: str | None = None, quit_after: float | None = None,
+            window_s: float = 10.0, title: str = "sensorkit", keep: dict | None = None) -> dict:  # fmt: skip
+    """Open the window on the devices of `specs` until it is closed (or `quit_after` s);
+    returns the live pipeline's result (and leaves the window in `keep["window"]`, for tests)."""
+    import pyqtgraph as pg
+    from pyqtgraph.Qt import QtCore
+
+    pg.setConfigOptions(antialias=False, useOpenGL=False)
+    app = pg.mkQApp("sensorkit")
+    sources = [open_device(s) for s in specs]
+    replay = sources[0] if len(sources) == 1 and hasattr(sources[0], "pause") else None
+    pipeline = LivePipeline(options, file=os.path.basename(record_to or specs[0]))
+    events = pipeline.events()
+    display = DisplayBuffers(max(window_s, 30.0))
+    with replacing(record_to):
+        recorder = Recorder(record_to, meta or {}) if record_to else None
+        consumers = ([recorder.push] if recorder else []) + [pipeline.push, display.push]
+        acq = Acquisition(sources, consumers)
+        window = MonitorWindow(title, display, events, lambda: pipeline.pelvis,
+                               lambda: " | ".join(s.status().line() for s in sources), options.timing.delay_margin_ms,
+                               options.drop_threshold_deg, window_s, replay)  # fmt: skip
+        window.resize(1400, 850)
+        if keep is not None:
+            keep["window"] = window
+        try:
+            pipeline.start()
+            acq.start()
+            window.show()
+            if quit_after is not None:
+                def finish() -> None:
+                    window.frame()
+                    if screenshot:
+                        window.grab().save(screenshot)
+                    window.close()
+
+                QtCore.QTimer.singleShot(int(quit_after * 1000), finish)
+            app.exec()
+        finally:
+            acq.stop()
+            if recorder is not None:
+                recorder.close()
+    return pipeline.close()

@@ -1,0 +1,129 @@
+"""The clinical panel: the exercise under way, the repetition count, the last repetition's
+glute latencies (green / amber / red against the delayed margin, with their uncertainty)
+and pelvic drop (against its threshold), the running table of repetitions (exportable to
+CSV) and the block's verdict when it ends. A view of the pipeline's events only."""
+
+from __future__ import annotations
+
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+from sensorkit.analysis.exercises import glutes_of_interest
+from sensorkit.live.events import BlockDone, BlockStarted, Calibrated, Notice, RepetitionDone, RepetitionStarted
+from sensorkit.report.table import block_summary
+
+GREEN, AMBER, RED, GREY = "#1b7a2f", "#b26a00", "#b3261e", "#555555"
+
+
+def latency_color(latency_ms: float | None, sd_ms: float | None, margin_ms: float) -> str:
+    """Green when clearly within the margin, red when clearly beyond it, amber when its
+    uncertainty straddles it."""
+    if latency_ms is None:
+        return GREY
+    sd = 1.96 * (sd_ms or 0.0)
+    if latency_ms - sd > margin_ms:
+        return RED
+    if latency_ms + sd <= margin_ms:
+        return GREEN
+    return AMBER
+
+
+class ClinicalPanel(QtWidgets.QWidget):
+    COLUMNS = ("block", "rep", "glute latencies (ms)", "drop (deg)")
+
+    def __init__(self, margin_ms: float = 50.0, threshold_deg: float = 5.0) -> None:
+        super().__init__()
+        self.margin_ms, self.threshold_deg = margin_ms, threshold_deg
+        self.rows: list[dict] = []  # RepetitionDone rows, in order
+        layout = QtWidgets.QVBoxLayout(self)
+        self.exercise = QtWidgets.QLabel("waiting for the calibration and the first exercise")
+        self.exercise.setStyleSheet("font-size: 15pt; font-weight: bold")
+        self.exercise.setWordWrap(True)
+        self.count = QtWidgets.QLabel("")
+        self.count.setStyleSheet("font-size: 12pt")
+        self.last = QtWidgets.QLabel("")
+        self.last.setTextFormat(QtCore.Qt.RichText)
+        self.last.setStyleSheet("font-size: 13pt")
+        self.last.setWordWrap(True)
+        self.table = QtWidgets.QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        self.verdict = QtWidgets.QLabel("")
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextFormat(QtCore.Qt.PlainText)
+        self.notes = QtWidgets.QLabel("")
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet(f"color: {GREY}")
+        self.export = QtWidgets.QPushButton("Export table to CSV...")
+        self.export.clicked.connect(self._export_dialog)
+        for w in (self.exercise, self.count, self.last, self.table, self.verdict, self.notes, self.export):
+            layout.addWidget(w)
+        self._reps_in_block = 0
+
+    def on_event(self, event) -> None:
+        if isinstance(event, Calibrated):
+            self.notes.setText(f"pelvis sensor calibrated ({event.pelvis['calibration']}), mounted "
+                               f"{event.pelvis['mounting_deg']:.0f} deg from upright")  # fmt: skip
+        elif isinstance(event, BlockStarted):
+            side = {"L": " - left", "R": " - right"}.get(event.side or "", "")
+            self.exercise.setText(event.exercise.replace("_", " ") + side)
+            self._reps_in_block = 0
+            self.count.setText("repetition 0")
+            self.verdict.setText("")
+        elif isinstance(event, RepetitionStarted):
+            self.count.setText(f"repetition {event.index} under way")
+        elif isinstance(event, RepetitionDone):
+            self._rep_done(event)
+        elif isinstance(event, BlockDone):
+            b = event.block
+            lines = block_summary(b, self.margin_ms, self.threshold_deg)
+            self.verdict.setText(f"{b['exercise'].replace('_', ' ')} {b['side'] or ''} done:\n" + "\n".join(
+                line.strip() for line in lines))  # fmt: skip
+        elif isinstance(event, Notice):
+            self.notes.setText(event.text)
+
+    def _rep_done(self, event: RepetitionDone) -> None:
+        row = event.row
+        self.rows.append({**row, "exercise": event.exercise, "side": event.side})
+        self._reps_in_block += 1
+        self.count.setText(f"repetition {row['index']} done")
+        glutes = glutes_of_interest(event.exercise, event.side, list(row["latency_ms"]))
+        parts, cells = [], []
+        for m in glutes:
+            lat, sd = row["latency_ms"][m], row["onset_sd_ms"][m]
+            color = latency_color(lat, sd, self.margin_ms)
+            text = row["quality"][m] if lat is None else f"{lat:+.0f} ± {1.96 * (sd or 0):.0f} ms"
+            parts.append(f"<span style='color:{color}'>{m}: {text}</span>")
+            cells.append(f"{m} {text}")
+        drop = row.get("pelvic_drop_deg")
+        if drop is not None:
+            color = RED if row.get("pelvic_drop_flag") else GREEN
+            parts.append(f"<span style='color:{color}'>pelvic drop {drop:+.1f} deg</span>")
+        self.last.setText("<br>".join(parts) or "no glute channel")
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        block = event.exercise.replace("_", " ") + (f" {event.side}" if event.side else "")
+        values = (block, str(row["index"]), "; ".join(cells), "-" if drop is None else f"{drop:+.1f}")
+        for c, value in enumerate(values):
+            self.table.setItem(r, c, QtWidgets.QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()
+        self.table.scrollToBottom()
+
+    def table_csv(self) -> str:
+        """The repetition table as CSV: one row per repetition and muscle (the analyze CSV's rows)."""
+        from sensorkit.report.table import result_csv
+
+        blocks: dict[tuple, dict] = {}
+        for row in self.rows:
+            key = (row["exercise"], row["side"])
+            block = blocks.setdefault(key, {"exercise": key[0], "side": key[1], "reference": "", "reps": []})
+            block["reps"].append(row)
+        return result_csv({"exercises": list(blocks.values())})
+
+    def _export_dialog(self) -> None:
+        from sensorkit.recording.outputs import write_text
+
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export repetitions", "repetitions.csv", "CSV (*.csv)")
+        if path:
+            write_text(path, self.table_csv())  # the dialog itself asks before replacing a file

@@ -1,0 +1,97 @@
+"""The monitor window: traces on the left, the clinical panel on the right, device status
+below; replays get play/pause and a speed choice. Drawing runs on a Qt timer at 30 Hz
+and only reads what the acquisition and the pipeline left behind: a slow or frozen
+window never holds back a sample (the recorder and the pipeline have their own threads).
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+from sensorkit.gui.display import DisplayBuffers
+from sensorkit.gui.panel import ClinicalPanel
+from sensorkit.gui.traces import TracesView
+from sensorkit.live.events import BlockStarted, Onset, RepetitionDone, RepetitionStarted
+
+FRAME_MS = 33  # ~30 frames a second
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class MonitorWindow(QtWidgets.QMainWindow):
+    def __init__(self, title: str, display: DisplayBuffers, events: queue.Queue, pelvis_of: Callable[[], object],
+                 status: Callable[[], str], margin_ms: float = 50.0, threshold_deg: float = 5.0,
+                 window_s: float = 10.0, replay=None) -> None:  # fmt: skip
+        super().__init__()
+        self.setWindowTitle(title)
+        self.display, self.events, self.pelvis_of, self.status_of = display, events, pelvis_of, status
+        self.traces = TracesView(window_s, threshold_deg)
+        self.panel = ClinicalPanel(margin_ms, threshold_deg)
+        split = QtWidgets.QSplitter()
+        split.addWidget(self.traces)
+        split.addWidget(self.panel)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(central)
+        if replay is not None:
+            layout.addLayout(self._replay_controls(replay))
+        layout.addWidget(split)
+        self.setCentralWidget(central)
+        self.status = QtWidgets.QLabel("")
+        self.statusBar().addWidget(self.status)
+        self.frames = 0
+        self.timer = QtCore.QTimer(self)
+        self.timer.timeout.connect(self.frame)
+        self.timer.start(FRAME_MS)
+
+    def _replay_controls(self, replay) -> QtWidgets.QHBoxLayout:
+        row = QtWidgets.QHBoxLayout()
+        self.play = QtWidgets.QPushButton("Pause")
+        self.speed = QtWidgets.QComboBox()
+        self.speed.addItems([f"{s:g}x" for s in SPEEDS])
+        self.speed.setCurrentIndex(min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - (replay.speed or 8.0))))
+
+        def toggle() -> None:
+            if replay.paused:
+                replay.resume(SPEEDS[self.speed.currentIndex()])
+                self.play.setText("Pause")
+            else:
+                replay.pause()
+                self.play.setText("Play")
+
+        def speed_changed(i: int) -> None:
+            if not replay.paused:
+                replay.resume(SPEEDS[i])
+
+        self.play.clicked.connect(toggle)
+        self.speed.currentIndexChanged.connect(speed_changed)
+        row.addWidget(QtWidgets.QLabel("replay"))
+        row.addWidget(self.play)
+        row.addWidget(QtWidgets.QLabel("speed"))
+        row.addWidget(self.speed)
+        row.addStretch(1)
+        return row
+
+    def frame(self) -> None:
+        """One frame: the pipeline's new events, then the traces."""
+        while True:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                break
+            self.panel.on_event(event)
+            if isinstance(event, BlockStarted):
+                self.traces.set_stance(event.side)
+            elif isinstance(event, Onset):
+                self.traces.add_mark(event.t_s, "onset", event.channel)
+            elif isinstance(event, RepetitionStarted):
+                self.traces.add_mark(event.movement_onset_s, "movement")
+            elif isinstance(event, RepetitionDone):
+                self.traces.add_mark(event.row["end_s"], "rep_end", "__pelvis__")
+        self.traces.refresh(self.display, self.pelvis_of())
+        self.frames += 1
+        if self.frames % 15 == 0:
+            self.status.setText(self.status_of())

@@ -1,0 +1,82 @@
+"""The monitor window, offscreen: it draws, a replay drives it to the pipeline's own result,
+and recording through it loses nothing."""
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pyqtgraph", reason="the GUI packages are not installed (pip install 'sensorkit[gui]')")
+
+from sensorkit.analysis.session import AnalysisOptions  # noqa: E402
+from sensorkit.cli import main  # noqa: E402
+from sensorkit.gui.app import run_gui  # noqa: E402
+from sensorkit.gui.panel import GREEN, RED, latency_color  # noqa: E402
+from sensorkit.recording.xdf_reader import read_xdf  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_curves_are_drawn(qtbot):
+    """PySide6 6.12 with pyqtgraph 0.14 crashes right here (pyproject pins a working range)."""
+    import pyqtgraph as pg
+
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    curve = pg.PlotCurveItem(np.sin(np.linspace(0, 20, 2000)), pen=pg.mkPen("#3a6ea5", width=1), skipFiniteCheck=True)
+    w.addItem(curve)
+    w.resize(400, 200)
+    w.show()
+    qtbot.wait(50)
+    img = w.grab().toImage()
+    colors = {img.pixelColor(x, y).name() for x in range(0, 400, 4) for y in range(0, 200, 4)}
+    assert "#3a6ea5" in colors  # the curve's pixels are on the image
+
+
+def test_a_replay_drives_the_window_to_the_pipelines_result(qtbot, tmp_path):
+    keep = {}
+    shot = tmp_path / "replay.png"
+    result = run_gui([f"file://{ROOT / 'recordings' / 'before.xdf'}?speed=8"], AnalysisOptions(),
+                     screenshot=str(shot), quit_after=12, keep=keep)  # fmt: skip
+    panel = keep["window"].panel
+    rows = [r for b in result["exercises"] for r in b["reps"]]
+    assert len(rows) == 8 and [r["index"] for r in panel.rows] == [r["index"] for r in rows]
+    for shown, found in zip(panel.rows, rows, strict=True):
+        assert shown["latency_ms"] == found["latency_ms"] and shown["pelvic_drop_deg"] == found["pelvic_drop_deg"]
+    assert panel.table.rowCount() == 8
+    table = list(csv.DictReader(io.StringIO(panel.table_csv())))
+    assert len(table) == 8 * 8 and {r["exercise"] for r in table} == {"single_leg_squat"}
+    assert "DELAYED" in panel.verdict.text()
+    assert shot.exists() and shot.stat().st_size > 20000
+    traces = keep["window"].traces
+    assert len(traces.rows) == 9 and traces.obliquity is not None and len(traces.obliquity.getData()[0]) > 100
+
+
+def test_latency_colours_respect_the_margin_and_the_uncertainty():
+    assert latency_color(20, 5, 50) == GREEN and latency_color(90, 5, 50) == RED
+    assert latency_color(45, 5, 50) not in (GREEN, RED)  # 45 +- 10 straddles the margin: amber
+
+
+def test_monitor_records_a_session_from_a_simulated_device(tmp_path, capsys, qtbot):
+    out = tmp_path / "monitor.xdf"
+    assert main(["monitor", "sim://single_leg_squat?speed=4&reps=2", "--record", str(out), "--patient", "P001",
+                 "--quit-after", "8"]) == 0  # fmt: skip
+    rec = read_xdf(out)
+    kinds = {s.info.kind for s in rec.streams}
+    assert {"EMG", "IMU", "Markers"} <= kinds and rec.closed_cleanly
+    emg = rec.of_kind("EMG")[0]
+    assert len(emg.timestamps) > 8 * 2000 and emg.lost_samples == 0
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_replay_command_screenshot_and_its_errors(tmp_path, capsys, qtbot):
+    shot = tmp_path / "x.png"
+    assert main(["replay", str(ROOT / "recordings" / "after.xdf"), "--speed", "8", "--quit-after", "3",
+                 "--screenshot", str(shot)]) == 0  # fmt: skip
+    assert shot.exists()
+    assert main(["replay", str(tmp_path / "missing.xdf")]) == 1
+    assert "no such file" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["replay", str(ROOT / "recordings" / "after.xdf"), "--speed", "100"])
