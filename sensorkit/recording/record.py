@@ -28,7 +28,9 @@ from sensorkit.recording.recorder import Recorder
 @contextlib.contextmanager
 def stop_on_hangup() -> Iterator[None]:
     """SIGTERM (a service manager, `kill`) and SIGHUP (a closed terminal) end a recording
-    like Ctrl-C: the file is closed with its footers instead of cut off."""
+    like Ctrl-C: the file is closed with its footers instead of cut off. SIGINT is handled
+    too, since a recorder started from a script in the background inherits it ignored and
+    `kill -INT` must still stop it."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -36,7 +38,8 @@ def stop_on_hangup() -> Iterator[None]:
     def stop(signum, frame):
         raise KeyboardInterrupt
 
-    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig}
+    signals = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
+    old = {sig: signal.signal(sig, stop) for sig in signals if sig}
     try:
         yield
     finally:
