@@ -225,8 +225,8 @@ class LivePipeline:
         if info.is_string:
             if info.kind.lower() in ("markers", "marker", "stringmarker"):
                 self._markers(chunk)
-        elif info.kind.upper() == "EMG" and self._emg(key, chunk):
-            pass
+        elif info.kind.upper() == "EMG":
+            self._emg(key, chunk)
         elif info.kind.upper() == "IMU":
             self._imu(key, chunk)
         self._advance()
@@ -376,7 +376,9 @@ class LivePipeline:
         return onsets, all(final.values())
 
     def _floor(self, b: _Block, rep: _Rep) -> float:
-        return b.timings[-1].end_s if b.timings else max(b.block.start_s, -math.inf)
+        """Where the repetition's baseline may begin: the previous repetition's end, or the
+        block's start (as `analyze` does)."""
+        return b.timings[-1].end_s if b.timings else b.block.start_s
 
     def _advance(self) -> None:
         now = self._emg_now()
