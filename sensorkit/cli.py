@@ -115,12 +115,16 @@ def _file_meta(args, specs: list[str]) -> dict[str, str]:
 
 
 def cmd_record(args) -> int:
-    from sensorkit.recording.record import record
+    from sensorkit.recording.protocol import load_protocol
+    from sensorkit.recording.record import protocol_in_terminal, record
 
     sims = any(d.lower().startswith("sim://") for d in args.devices)
     _check_output(args.output, args.overwrite, _spec_files(args.devices), [truth_path(args.output)] if sims else [])
     meta = _file_meta(args, args.devices)
-    sources = record(args.devices, args.output, meta, args.duration, hostname=args.store_hostname)
+    on_start = None
+    if args.protocol:
+        on_start = protocol_in_terminal(load_protocol(None if args.protocol == "default" else args.protocol))
+    sources = record(args.devices, args.output, meta, args.duration, hostname=args.store_hostname, on_start=on_start)
     _write_truths(sources, args.output)
     print(f"wrote {args.output}")
     return 0
@@ -296,8 +300,13 @@ def _gui(args, specs: list[str], title: str) -> int:
         _check_output(record_to, args.overwrite, _spec_files(specs))
     check_outputs([args.screenshot], _spec_files(specs) + ([record_to] if record_to else []), args.overwrite)
     meta = _file_meta(args, specs) if record_to else None
+    protocol = None
+    if getattr(args, "protocol", None):
+        from sensorkit.recording.protocol import load_protocol
+
+        protocol = load_protocol(None if args.protocol == "default" else args.protocol)
     result = run_gui(specs, _analysis_options(args), record_to, meta, args.screenshot, args.quit_after,
-                     args.window, title)  # fmt: skip
+                     args.window, title, protocol=protocol)  # fmt: skip
     reps = sum(len(b["reps"]) for b in result["exercises"])
     print(f"{len(result['exercises'])} blocks, {reps} repetitions analysed")
     for path in (record_to, args.screenshot):
@@ -540,6 +549,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "XDF file until they end, --duration passes, or Ctrl-C.")  # fmt: skip
     sp.add_argument("devices", nargs="+", metavar="DEVICE", help="device spec, e.g. sim://session?speed=1")
     sp.add_argument("--duration", type=POSITIVE, help="seconds of data to record")
+    sp.add_argument("--protocol", metavar="FILE.toml", help="walk a session protocol in the terminal (Enter starts "
+                    "and ends each step, writing its markers); 'default' for the shipped one")  # fmt: skip
     session_args(sp)
     sp.set_defaults(func=cmd_record)
 
@@ -594,6 +605,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "clinical panel; with --record the session is recorded at the same time.")  # fmt: skip
     sp.add_argument("devices", nargs="+", metavar="DEVICE", help="device spec, e.g. sim://session?speed=1")
     sp.add_argument("--record", metavar="FILE.xdf", help="record the session into this file")
+    sp.add_argument("--protocol", metavar="FILE.toml", help="guide the session through a protocol, writing its "
+                    "markers ('default' for the shipped one)")  # fmt: skip
     sp.add_argument("--patient", default="unspecified", help="pseudonymous patient code (P017)")
     sp.add_argument("--session", default="unspecified", help="session label: before, after, a date")
     sp.add_argument("--montage", default="unspecified", help="electrode and sensor placement")

@@ -80,3 +80,45 @@ def test_replay_command_screenshot_and_its_errors(tmp_path, capsys, qtbot):
     assert "no such file" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["replay", str(ROOT / "recordings" / "after.xdf"), "--speed", "100"])
+
+
+def test_the_monitor_guides_a_session_whose_markers_analyse_by_block(qtbot, tmp_path):
+    """Recording through the window with the protocol: its buttons write the markers that make
+    `analyze` find every block (the simulated patient sends none of its own)."""
+    from pyqtgraph.Qt import QtCore, QtWidgets
+
+    from sensorkit.analysis.session import analyze_session
+    from sensorkit.recording.protocol import load_protocol
+    from sensorkit.recording.session_input import session_data
+    from sensorkit.sim import Dosage, SimConfig, simulate
+
+    plan = simulate(SimConfig(scenario="single_leg_squat", seed=4, dose=Dosage(reps=3)))
+    due = [t for t, _ in plan.markers]  # when the clinician presses, s from the session's start
+    protocol = tmp_path / "p.toml"
+    protocol.write_text('[[step]]\ncalibration = "standing"\n[[step]]\ncalibration = "forward_bend"\n'
+                        '[[step]]\nexercise = "single_leg_squat"\nside = "L"\n'
+                        '[[step]]\nexercise = "single_leg_squat"\nside = "R"\n')  # fmt: skip
+    out = tmp_path / "guided.xdf"
+
+    def clinician(keep):
+        acq, window = keep["acquisition"], keep["window"]
+        panel = window.findChildren(QtWidgets.QGroupBox)[0]  # the protocol panel
+
+        def tick():
+            if due and acq.first_time is not None and acq.last_time - acq.first_time >= due[0]:
+                due.pop(0)
+                panel.go.click()
+            if not due and acq.finished:
+                window.close()
+
+        timer = QtCore.QTimer(window)
+        timer.timeout.connect(tick)
+        timer.start(5)
+
+    run_gui(["sim://single_leg_squat?speed=8&seed=4&reps=3&markers=false"], AnalysisOptions(), str(out),
+            {"patient": "P001"}, protocol=load_protocol(protocol), setup=clinician, quit_after=60)  # fmt: skip
+    rec = read_xdf(out)
+    assert [m for _, m in rec.markers()] == [m for _, m in plan.markers]
+    result = analyze_session(session_data(rec))
+    assert [(b["exercise"], b["side"], len(b["reps"])) for b in result["exercises"]] == \
+        [("single_leg_squat", "L", 3), ("single_leg_squat", "R", 3)]  # fmt: skip

@@ -9,22 +9,28 @@ headless checks).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from sensorkit.acquisition import Acquisition
 from sensorkit.analysis.session import AnalysisOptions
 from sensorkit.devices.spec import open_device
 from sensorkit.gui.display import DisplayBuffers
+from sensorkit.gui.protocol_panel import ProtocolPanel
 from sensorkit.gui.window import MonitorWindow
 from sensorkit.live.pipeline import LivePipeline
-from sensorkit.recording.record import replacing
+from sensorkit.recording.protocol import Protocol, ProtocolRunner
+from sensorkit.recording.record import MarkerStream, replacing
 from sensorkit.recording.recorder import Recorder
 
 
 def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = None,
             meta: dict[str, str] | None = None, screenshot: str | None = None, quit_after: float | None = None,
-            window_s: float = 10.0, title: str = "sensorkit", keep: dict | None = None) -> dict:  # fmt: skip
+            window_s: float = 10.0, title: str = "sensorkit", keep: dict | None = None,
+            protocol: Protocol | None = None, setup: Callable[[dict], None] | None = None) -> dict:  # fmt: skip
     """Open the window on the devices of `specs` until it is closed (or `quit_after` s);
-    returns the live pipeline's result (and leaves the window in `keep["window"]`, for tests)."""
+    returns the live pipeline's result. With a `protocol`, the window guides the session and
+    writes its markers. `keep` receives the window, acquisition and protocol runner, and
+    `setup(keep)` runs before the window's event loop starts (tests drive the window so)."""
     import pyqtgraph as pg
     from pyqtgraph.Qt import QtCore
 
@@ -39,16 +45,20 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
         recorder = Recorder(record_to, meta or {}) if record_to else None
         consumers = ([recorder.push] if recorder else []) + [pipeline.push, display.push]
         acq = Acquisition(sources, consumers)
+        runner = ProtocolRunner(protocol, MarkerStream(acq)) if protocol is not None else None
         window = MonitorWindow(title, display, events, lambda: pipeline.pelvis,
                                lambda: " | ".join(s.status().line() for s in sources), options.timing.delay_margin_ms,
-                               options.drop_threshold_deg, window_s, replay)  # fmt: skip
+                               options.drop_threshold_deg, window_s, replay,
+                               ProtocolPanel(runner) if runner is not None else None)  # fmt: skip
         window.resize(1400, 850)
-        if keep is not None:
-            keep["window"] = window
+        keep = keep if keep is not None else {}
+        keep.update(window=window, acquisition=acq, runner=runner)
         try:
             pipeline.start()
             acq.start()
             window.show()
+            if setup is not None:
+                setup(keep)
             if quit_after is not None:
                 def finish() -> None:
                     window.frame()

@@ -23,7 +23,7 @@ SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 class MonitorWindow(QtWidgets.QMainWindow):
     def __init__(self, title: str, display: DisplayBuffers, events: queue.Queue, pelvis_of: Callable[[], object],
                  status: Callable[[], str], margin_ms: float = 50.0, threshold_deg: float = 5.0,
-                 window_s: float = 10.0, replay=None) -> None:  # fmt: skip
+                 window_s: float = 10.0, replay=None, protocol: QtWidgets.QWidget | None = None) -> None:  # fmt: skip
         super().__init__()
         self.setWindowTitle(title)
         self.display, self.events, self.pelvis_of, self.status_of = display, events, pelvis_of, status
@@ -31,7 +31,13 @@ class MonitorWindow(QtWidgets.QMainWindow):
         self.panel = ClinicalPanel(margin_ms, threshold_deg)
         split = QtWidgets.QSplitter()
         split.addWidget(self.traces)
-        split.addWidget(self.panel)
+        side = QtWidgets.QWidget()
+        side_layout = QtWidgets.QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        if protocol is not None:
+            side_layout.addWidget(protocol)
+        side_layout.addWidget(self.panel, 1)
+        split.addWidget(side)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         central = QtWidgets.QWidget()

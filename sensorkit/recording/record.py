@@ -22,7 +22,67 @@ from pathlib import Path
 from sensorkit.acquisition import Acquisition, Consumer
 from sensorkit.devices.spec import open_device
 from sensorkit.recording.outputs import write_text
+from sensorkit.recording.protocol import Protocol, ProtocolRunner
 from sensorkit.recording.recorder import Recorder
+from sensorkit.streams import MARKERS, Chunk, StreamInfo
+
+SESSION_MARKERS = StreamInfo("session_markers", MARKERS, ("marker",), ("",), 0.0, source_id="sensorkit:protocol",
+                             channel_format="string")  # fmt: skip
+
+
+class MarkerStream:
+    """Markers set during acquisition (a protocol's steps, notes), as a Markers stream: each
+    is stamped with the newest data time, so it lines up with the samples whatever the
+    source's pace (a simulator at 4x, a replay), and handed to every consumer."""
+
+    def __init__(self, acq: Acquisition) -> None:
+        self.acq = acq
+        self.sent: list[tuple[float, str]] = []
+
+    def __call__(self, text: str) -> None:
+        t = self.acq.last_time if self.acq.last_time is not None else time.monotonic()
+        chunk = Chunk(SESSION_MARKERS, [t], [[text]])
+        self.sent.append((float(t), text))
+        for consume in self.acq.consumers:
+            consume(chunk)
+
+
+def protocol_in_terminal(protocol: Protocol, inp=None, out=None) -> Callable[[Acquisition], None]:
+    """An `on_start` for `record` that walks a protocol in the terminal: Enter starts or ends
+    the step shown, `skip` leaves it out, `note TEXT` adds an annotation."""
+    inp = inp or sys.stdin
+    out = out or sys.stdout
+
+    def start(acq: Acquisition) -> None:
+        runner = ProtocolRunner(protocol, MarkerStream(acq))
+
+        def say(text: str) -> None:
+            print(text, file=out, flush=True)
+
+        def show() -> None:
+            step = runner.step
+            if step is None:
+                say("  protocol complete: Ctrl-C ends the recording")
+                return
+            action = "end" if runner.running else "start"
+            say(f"  next: {step.title()} - {step.say}" if not runner.running else f"  now: {step.title()}")
+            say(f"  [Enter] {action}  [skip]  [note TEXT]")
+
+        def loop() -> None:
+            say(f"protocol: {protocol.name} ({len(protocol.steps)} steps)")
+            show()
+            for line in inp:
+                line = line.strip()
+                if line.startswith("note "):
+                    runner.annotate(line[5:])
+                    say("  note added")
+                    continue
+                say("  " + (runner.skip() if line == "skip" else runner.advance()))
+                show()
+
+        threading.Thread(target=loop, name="sensorkit-protocol", daemon=True).start()
+
+    return start
 
 
 @contextlib.contextmanager
