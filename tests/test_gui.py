@@ -122,3 +122,28 @@ def test_the_monitor_guides_a_session_whose_markers_analyse_by_block(qtbot, tmp_
     result = analyze_session(session_data(rec))
     assert [(b["exercise"], b["side"], len(b["reps"])) for b in result["exercises"]] == \
         [("single_leg_squat", "L", 3), ("single_leg_squat", "R", 3)]  # fmt: skip
+
+
+def test_a_sensor_dropout_shows_the_banner_and_the_recording_the_gap(qtbot, tmp_path):
+    import threading
+
+    from sensorkit.devices.virtual.pty import VirtualPort
+    from sensorkit.devices.virtual.sk1 import SimFirmware
+    from sensorkit.sim import Dosage, SimConfig, simulate
+
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=2, dose=Dosage(reps=1), muscles=("glute_med_L",)))
+    link = str(tmp_path / "ttySK1")
+    out = tmp_path / "dropout.xdf"
+    keep = {}
+    with VirtualPort(SimFirmware(rec, speed=1.0), link=link) as port:
+        threading.Timer(2.5, port.unplug, args=(1.5,)).start()
+        run_gui([f"serial://{link}?protocol=sk1"], AnalysisOptions(), str(out), {"patient": "P001"},
+                quit_after=8, keep=keep)  # fmt: skip
+    banners = keep["window"].banners
+    assert any(b.startswith("Sensor lost") for b in banners) and banners[-1].startswith("Sensor back")
+    f = read_xdf(out)
+    emg = f.of_kind("EMG")[0]
+    assert 1.0 * emg.info.srate < emg.lost_samples < 4 * emg.info.srate  # the silence, as NaN rows
+    labels = [m for _, m in f.markers()]
+    assert any(m.startswith("device_disconnected") for m in labels)
+    assert any(m.startswith("device_reconnected") for m in labels)

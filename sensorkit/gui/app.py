@@ -49,7 +49,9 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
         window = MonitorWindow(title, display, events, lambda: pipeline.pelvis,
                                lambda: " | ".join(s.status().line() for s in sources), options.timing.delay_margin_ms,
                                options.drop_threshold_deg, window_s, replay,
-                               ProtocolPanel(runner) if runner is not None else None)  # fmt: skip
+                               ProtocolPanel(runner) if runner is not None else None,
+                               lambda: [(spec, src.status().state) for spec, src in zip(specs, sources, strict=True)],
+                               )  # fmt: skip
         window.resize(1400, 850)
         keep = keep if keep is not None else {}
         keep.update(window=window, acquisition=acq, runner=runner)

@@ -23,7 +23,8 @@ SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 class MonitorWindow(QtWidgets.QMainWindow):
     def __init__(self, title: str, display: DisplayBuffers, events: queue.Queue, pelvis_of: Callable[[], object],
                  status: Callable[[], str], margin_ms: float = 50.0, threshold_deg: float = 5.0,
-                 window_s: float = 10.0, replay=None, protocol: QtWidgets.QWidget | None = None) -> None:  # fmt: skip
+                 window_s: float = 10.0, replay=None, protocol: QtWidgets.QWidget | None = None,
+                 links: Callable[[], list[tuple[str, str]]] | None = None) -> None:  # fmt: skip
         super().__init__()
         self.setWindowTitle(title)
         self.display, self.events, self.pelvis_of, self.status_of = display, events, pelvis_of, status
@@ -42,6 +43,15 @@ class MonitorWindow(QtWidgets.QMainWindow):
         split.setStretchFactor(1, 1)
         central = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(central)
+        # a banner when a sensor drops out, and when it comes back
+        self.links_of = links or (lambda: [])
+        self.banner = QtWidgets.QLabel("")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.banners: list[str] = []  # every banner shown, in order
+        self._lost: set[str] = set()
+        self._back_until = 0
+        layout.addWidget(self.banner)
         if replay is not None:
             layout.addLayout(self._replay_controls(replay))
         layout.addWidget(split)
@@ -101,3 +111,28 @@ class MonitorWindow(QtWidgets.QMainWindow):
         self.frames += 1
         if self.frames % 15 == 0:
             self.status.setText(self.status_of())
+        self._check_links()
+
+    def _check_links(self) -> None:
+        """Red while a sensor is lost (the recording goes on, marking the gap), green for a few
+        seconds when it is back."""
+        lost = {name for name, state in self.links_of() if state in ("reconnecting", "disconnected")}
+        if lost:
+            text = f"Sensor lost: {', '.join(sorted(lost))}, reconnecting. The recording goes on and marks the gap."
+            style = "background: #b3261e; color: white; font-weight: bold; padding: 6px"
+        elif self._lost:
+            text = f"Sensor back: {', '.join(sorted(self._lost))}. The gap is marked in the recording."
+            style = "background: #1b7a2f; color: white; font-weight: bold; padding: 6px"
+            self._back_until = self.frames + int(5000 / FRAME_MS)
+        elif self.frames > self._back_until:
+            self.banner.hide()
+            self._lost = lost
+            return
+        else:
+            return
+        self._lost = lost
+        if text != self.banner.text():
+            self.banner.setText(text)
+            self.banner.setStyleSheet(style)
+            self.banners.append(text)
+        self.banner.show()
