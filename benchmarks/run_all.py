@@ -7,6 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import bench_gait  # noqa: E402
+import bench_gui  # noqa: E402
 import bench_live  # noqa: E402
 import bench_movement  # noqa: E402
 import bench_onset  # noqa: E402
@@ -17,7 +18,7 @@ import bench_sk1_decode  # noqa: E402
 import bench_xdf_write  # noqa: E402
 
 BENCHES = (bench_sk1_decode, bench_serial_latency, bench_xdf_write, bench_recorder_memory, bench_movement,
-           bench_pelvic_drop, bench_gait, bench_onset, bench_live)
+           bench_pelvic_drop, bench_gait, bench_onset, bench_live, bench_gui)
 for bench in BENCHES:
     bench.main()
     print()

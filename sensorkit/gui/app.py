@@ -26,11 +26,13 @@ from sensorkit.recording.recorder import Recorder
 def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = None,
             meta: dict[str, str] | None = None, screenshot: str | None = None, quit_after: float | None = None,
             window_s: float = 10.0, title: str = "sensorkit", keep: dict | None = None,
-            protocol: Protocol | None = None, setup: Callable[[dict], None] | None = None) -> dict:  # fmt: skip
+            protocol: Protocol | None = None, setup: Callable[[dict], None] | None = None,
+            extra_sources: list | None = None) -> dict:  # fmt: skip
     """Open the window on the devices of `specs` until it is closed (or `quit_after` s);
     returns the live pipeline's result. With a `protocol`, the window guides the session and
     writes its markers. `keep` receives the window, acquisition and protocol runner, and
-    `setup(keep)` runs before the window's event loop starts (tests drive the window so)."""
+    `setup(keep)` runs before the window's event loop starts (tests drive the window so);
+    `extra_sources` are opened Sources added to those of `specs` (benchmarks)."""
     import pyqtgraph as pg
     from pyqtgraph.Qt import QtCore
 
@@ -38,6 +40,8 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
     app = pg.mkQApp("sensorkit")
     sources = [open_device(s) for s in specs]
     replay = sources[0] if len(sources) == 1 and hasattr(sources[0], "pause") else None
+    sources += list(extra_sources or [])
+    names = list(specs) + [type(s).__name__ for s in extra_sources or []]
     pipeline = LivePipeline(options, file=os.path.basename(record_to or specs[0]))
     events = pipeline.events()
     display = DisplayBuffers(max(window_s, 30.0))
@@ -50,7 +54,7 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
                                lambda: " | ".join(s.status().line() for s in sources), options.timing.delay_margin_ms,
                                options.drop_threshold_deg, window_s, replay,
                                ProtocolPanel(runner) if runner is not None else None,
-                               lambda: [(spec, src.status().state) for spec, src in zip(specs, sources, strict=True)],
+                               lambda: [(name, src.status().state) for name, src in zip(names, sources, strict=True)],
                                )  # fmt: skip
         window.resize(1400, 850)
         keep = keep if keep is not None else {}
