@@ -353,7 +353,7 @@ def cmd_compare(args) -> int:
     from sensorkit.analysis.compare import compare_results
     from sensorkit.report.compare import comparison_csv, format_comparison
 
-    check_outputs([args.json, args.csv, args.report, args.pdf], args.sessions, args.overwrite)
+    check_outputs([args.json, args.csv, args.report, args.pdf, args.screenshot], args.sessions, args.overwrite)
     results = [_session_result(p, args) for p in args.sessions]
     labels = [r.get("session") or Path(p).stem for r, p in zip(results, args.sessions, strict=True)]
     if len(set(labels)) < len(labels):  # two sessions with one label: tell them apart by file
@@ -365,6 +365,15 @@ def cmd_compare(args) -> int:
     print(format_comparison(comparison))
     _write_outputs(args, comparison, comparison_csv)
     _write_report(args, results, comparison)
+    if args.view:
+        try:
+            from sensorkit.gui.compare_view import show_comparison
+        except ImportError as exc:
+            raise SensorkitError(f"the compare view needs the GUI packages ({exc.name}): "
+                                 "pip install 'sensorkit[gui]'") from None  # fmt: skip
+        show_comparison(results, comparison, args.screenshot, args.quit_after)
+        if args.screenshot:
+            print(f"wrote {args.screenshot}")
     return 0
 
 
@@ -635,6 +644,10 @@ def build_parser() -> argparse.ArgumentParser:
     analysis_args(sp)
     result_args(sp, "write the comparison as JSON", "write one row per exercise, side, muscle and metric",
                 "write the clinic report: one self-contained HTML file")  # fmt: skip
+    sp.add_argument("--view", action="store_true", help="open the compare view (verdicts, figures, a button that "
+                    "writes the report)")  # fmt: skip
+    sp.add_argument("--screenshot", metavar="FILE.png", help="with --view: save the window (with --quit-after)")
+    sp.add_argument("--quit-after", type=POSITIVE, metavar="S", help="with --view: close it after S seconds")
     sp.set_defaults(func=cmd_compare)
 
     sp = sub.add_parser("import", help="convert a text/CSV EMG export to XDF",

@@ -147,3 +147,22 @@ def test_a_sensor_dropout_shows_the_banner_and_the_recording_the_gap(qtbot, tmp_
     labels = [m for _, m in f.markers()]
     assert any(m.startswith("device_disconnected") for m in labels)
     assert any(m.startswith("device_reconnected") for m in labels)
+
+
+def test_the_compare_view_shows_the_verdicts_and_the_figures(qtbot):
+    from PySide6 import QtSvgWidgets
+
+    from sensorkit.analysis.compare import compare_results
+    from sensorkit.analysis.session import analyze_session
+    from sensorkit.gui.compare_view import CompareWindow
+    from sensorkit.recording.session_input import session_data
+
+    results = [analyze_session(session_data(read_xdf(ROOT / "recordings" / f"{n}.xdf"))) for n in ("before", "after")]
+    comparison = compare_results(results, ["before", "after"])
+    w = CompareWindow(results, comparison)
+    qtbot.addWidget(w)
+    judged = [e for e in comparison["entries"] if e["judged"]]
+    assert w.table.rowCount() == len(judged) == 6
+    assert {w.table.item(r, 0).text() for r in range(6)} == {"improved"}
+    assert len(w.findChildren(QtSvgWidgets.QSvgWidget)) == 6  # the report's figures, two blocks x three
+    assert w.report().count("<svg") == 6
