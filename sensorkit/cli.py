@@ -306,7 +306,7 @@ def _gui(args, specs: list[str], title: str) -> int:
 
         protocol = load_protocol(None if args.protocol == "default" else args.protocol)
     result = run_gui(specs, _analysis_options(args), record_to, meta, args.screenshot, args.quit_after,
-                     args.window, title, protocol=protocol)  # fmt: skip
+                     args.window, title, protocol=protocol, biofeedback=args.biofeedback)  # fmt: skip
     reps = sum(len(b["reps"]) for b in result["exercises"])
     print(f"{len(result['exercises'])} blocks, {reps} repetitions analysed")
     for path in (record_to, args.screenshot):
@@ -607,6 +607,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--window", type=number(2, 30), default=10.0, help="seconds of traces shown (2-30)")
         sp.add_argument("--screenshot", metavar="FILE.png", help="save the window as a PNG (with --quit-after)")
         sp.add_argument("--quit-after", type=POSITIVE, metavar="S", help="close the window after S seconds")
+        sp.add_argument("--biofeedback", metavar="MUSCLE",
+                        help="cue (colour and a beep) in each repetition whether this glute, e.g. glute_med_L, "
+                        "fired before the movement: for retraining its timing")  # fmt: skip
 
     sp = sub.add_parser("monitor", help="watch a session live: traces, onsets, pelvic drop, the clinical panel",
                         description="Open the monitor window on devices: EMG traces with their envelopes, the "

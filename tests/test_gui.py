@@ -166,3 +166,12 @@ def test_the_compare_view_shows_the_verdicts_and_the_figures(qtbot):
     assert {w.table.item(r, 0).text() for r in range(6)} == {"improved"}
     assert len(w.findChildren(QtSvgWidgets.QSvgWidget)) == 6  # the report's figures, two blocks x three
     assert w.report().count("<svg") == 6
+
+
+def test_biofeedback_cues_each_repetition(qtbot):
+    keep = {}
+    run_gui([f"file://{ROOT / 'recordings' / 'after.xdf'}?speed=8"], AnalysisOptions(), quit_after=11, keep=keep,
+            biofeedback="glute_med_L")  # fmt: skip
+    cues = keep["window"].cues
+    assert len(cues) >= 3 and all(c.startswith("glute_med_L") for c in cues)
+    assert any("after the movement" in c for c in cues)  # the example patient's glute fires 10-30 ms after

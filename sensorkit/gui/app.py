@@ -27,7 +27,7 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
             meta: dict[str, str] | None = None, screenshot: str | None = None, quit_after: float | None = None,
             window_s: float = 10.0, title: str = "sensorkit", keep: dict | None = None,
             protocol: Protocol | None = None, setup: Callable[[dict], None] | None = None,
-            extra_sources: list | None = None) -> dict:  # fmt: skip
+            extra_sources: list | None = None, biofeedback: str | None = None) -> dict:  # fmt: skip
     """Open the window on the devices of `specs` until it is closed (or `quit_after` s);
     returns the live pipeline's result. With a `protocol`, the window guides the session and
     writes its markers. `keep` receives the window, acquisition and protocol runner, and
@@ -55,7 +55,7 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
                                options.drop_threshold_deg, window_s, replay,
                                ProtocolPanel(runner) if runner is not None else None,
                                lambda: [(name, src.status().state) for name, src in zip(names, sources, strict=True)],
-                               )  # fmt: skip
+                               biofeedback)  # fmt: skip
         window.resize(1400, 850)
         keep = keep if keep is not None else {}
         keep.update(window=window, acquisition=acq, runner=runner)

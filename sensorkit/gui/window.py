@@ -24,7 +24,8 @@ class MonitorWindow(QtWidgets.QMainWindow):
     def __init__(self, title: str, display: DisplayBuffers, events: queue.Queue, pelvis_of: Callable[[], object],
                  status: Callable[[], str], margin_ms: float = 50.0, threshold_deg: float = 5.0,
                  window_s: float = 10.0, replay=None, protocol: QtWidgets.QWidget | None = None,
-                 links: Callable[[], list[tuple[str, str]]] | None = None) -> None:  # fmt: skip
+                 links: Callable[[], list[tuple[str, str]]] | None = None,
+                 biofeedback: str | None = None) -> None:  # fmt: skip
         super().__init__()
         self.setWindowTitle(title)
         self.display, self.events, self.pelvis_of, self.status_of = display, events, pelvis_of, status
@@ -52,6 +53,14 @@ class MonitorWindow(QtWidgets.QMainWindow):
         self._lost: set[str] = set()
         self._back_until = 0
         layout.addWidget(self.banner)
+        # biofeedback: a cue in each repetition on whether the chosen glute fired before the movement
+        self.biofeedback = biofeedback
+        self.cue = QtWidgets.QLabel("")
+        self.cue.setAlignment(QtCore.Qt.AlignCenter)
+        self.cue.hide()
+        self.cues: list[str] = []
+        self._cue_until = 0
+        layout.addWidget(self.cue)
         if replay is not None:
             layout.addLayout(self._replay_controls(replay))
         layout.addWidget(split)
@@ -103,6 +112,8 @@ class MonitorWindow(QtWidgets.QMainWindow):
                 self.traces.set_stance(event.side)
             elif isinstance(event, Onset):
                 self.traces.add_mark(event.t_s, "onset", event.channel)
+                if event.channel == self.biofeedback and event.latency_ms is not None:
+                    self._cue(event)
             elif isinstance(event, RepetitionStarted):
                 self.traces.add_mark(event.movement_onset_s, "movement")
             elif isinstance(event, RepetitionDone):
@@ -112,6 +123,24 @@ class MonitorWindow(QtWidgets.QMainWindow):
         if self.frames % 15 == 0:
             self.status.setText(self.status_of())
         self._check_links()
+        if self.cue.isVisible() and self.frames > self._cue_until:
+            self.cue.hide()
+
+    def _cue(self, event: Onset) -> None:
+        """Green, with a beep, when the glute switched on before the movement began; amber when
+        after (with by how much). Shown for two seconds."""
+        if event.latency_ms < 0:
+            text = f"{event.channel} fired first ({event.latency_ms:+.0f} ms)"
+            style = "background: #1b7a2f; color: white; font-size: 22pt; font-weight: bold; padding: 8px"
+            QtWidgets.QApplication.beep()
+        else:
+            text = f"{event.channel} after the movement ({event.latency_ms:+.0f} ms)"
+            style = "background: #b26a00; color: white; font-size: 22pt; font-weight: bold; padding: 8px"
+        self.cue.setText(text)
+        self.cue.setStyleSheet(style)
+        self.cue.show()
+        self.cues.append(text)
+        self._cue_until = self.frames + int(2000 / FRAME_MS)
 
     def _check_links(self) -> None:
         """Red while a sensor is lost (the recording goes on, marking the gap), green for a few
