@@ -9,7 +9,6 @@ import argparse
 import json
 import math
 import os
-import re
 import sys
 import warnings
 from pathlib import Path
@@ -19,18 +18,13 @@ from sensorkit.analysis.exercises import EXERCISES
 from sensorkit.cli_devices import register as register_device_commands
 from sensorkit.defaults import DEFAULT_DETECTOR, DELAY_MARGIN_MS, DETECTORS, DROP_THRESHOLD_DEG
 from sensorkit.errors import SensorkitError
+from sensorkit.recording.identity import check_identity
 from sensorkit.recording.outputs import check_outputs, write_text
 
 # Everything heavier (numpy's users scipy and pandas, pyxdf, the devices) is imported inside
 # the command that needs it: `sensorkit --help` and `--version` start at once.
 
 SIM_MONTAGE = "simulated: bipolar surface EMG at SENIAM sites; IMU over S2, x anterior y left z superior"
-PSEUDONYM = re.compile(r"^(?=.*\d)[A-Za-z0-9_-]{1,32}$")
-# a session label is a date, a word of the clinic's vocabulary, or a short code with a digit
-# (week6, v2): never free text, which could carry a name
-SESSION_LABEL = re.compile(
-    r"^(\d{4}-\d{2}-\d{2}|(?=.*\d)[A-Za-z0-9_.-]{1,32}|unspecified|before|after|pre|post|baseline|"
-    r"follow-?up|retest|initial|interim|final|discharge|demo|test|trial)$", re.IGNORECASE)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -100,16 +94,7 @@ def _source_names(specs: list[str], keep: bool) -> str:
 
 
 def _file_meta(args, specs: list[str]) -> dict[str, str]:
-    if args.patient != "unspecified" and not PSEUDONYM.match(args.patient):
-        raise SensorkitError(
-            f"--patient {args.patient!r}: use a pseudonymous code with a digit, such as P017, "
-            "never a name"
-        )
-    if not SESSION_LABEL.match(args.session):
-        raise SensorkitError(
-            f"--session {args.session!r}: use a date (2026-11-29), before, after, baseline, follow-up, "
-            "or a short code with a digit (week6), never free text"
-        )
+    check_identity(args.patient, args.session)
     return {"patient": args.patient, "session": args.session, "montage": args.montage,
             "devices": _source_names(specs, getattr(args, "store_source_names", False))}  # fmt: skip
 

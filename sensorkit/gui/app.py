@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from sensorkit.acquisition import Acquisition
 from sensorkit.analysis.session import AnalysisOptions
 from sensorkit.devices.spec import open_device
+from sensorkit.errors import SensorkitError
 from sensorkit.gui.display import DisplayBuffers
 from sensorkit.gui.protocol_panel import ProtocolPanel
+from sensorkit.gui.session_panel import SessionPanel
 from sensorkit.gui.window import MonitorWindow
 from sensorkit.live.pipeline import LivePipeline
+from sensorkit.recording.identity import check_identity
+from sensorkit.recording.outputs import check_outputs
 from sensorkit.recording.protocol import Protocol, ProtocolRunner
 from sensorkit.recording.record import MarkerStream, replacing
 from sensorkit.recording.recorder import Recorder
@@ -49,16 +54,38 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
         recorder = Recorder(record_to, meta or {}) if record_to else None
         consumers = ([recorder.push] if recorder else []) + [pipeline.push, display.push]
         acq = Acquisition(sources, consumers)
+        recorders: list[Recorder] = [recorder] if recorder else []
+
+        def start_recording(path: str, patient: str, session: str) -> str:
+            """Start recording into `path` while the sensors stream; '' or what is wrong."""
+            try:
+                if Path(path).suffix.lower() != ".xdf":
+                    raise SensorkitError("name a file ending in .xdf")
+                check_identity(patient, session, ("pseudonym", "session label"))
+                check_outputs([path], [], overwrite=False)
+                rec = Recorder(path, {"patient": patient, "session": session, "devices": " ".join(names)})
+            except (SensorkitError, OSError) as exc:
+                return str(exc)
+            recorders.append(rec)
+            acq.consumers = [*acq.consumers, rec.push]  # a new list: the reader threads go on with theirs
+            return ""
+
+        def stop_recording() -> str:
+            rec = recorders.pop()
+            acq.consumers = [c for c in acq.consumers if c != rec.push]
+            rec.close()
+            return f"wrote {rec.path} ({rec.samples_written} samples)"
+
         runner = ProtocolRunner(protocol, MarkerStream(acq)) if protocol is not None else None
         window = MonitorWindow(title, display, events, lambda: pipeline.pelvis,
                                lambda: " | ".join(s.status().line() for s in sources), options.timing.delay_margin_ms,
                                options.drop_threshold_deg, window_s, replay,
                                ProtocolPanel(runner) if runner is not None else None,
                                lambda: [(name, src.status().state) for name, src in zip(names, sources, strict=True)],
-                               biofeedback)  # fmt: skip
+                               biofeedback, SessionPanel(start_recording, stop_recording, record_to))  # fmt: skip
         window.resize(1400, 850)
         keep = keep if keep is not None else {}
-        keep.update(window=window, acquisition=acq, runner=runner)
+        keep.update(window=window, acquisition=acq, runner=runner, recorders=recorders)
         try:
             pipeline.start()
             acq.start()
@@ -76,6 +103,6 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
             app.exec()
         finally:
             acq.stop()
-            if recorder is not None:
-                recorder.close()
+            for rec in recorders:  # still recording when the window closed
+                rec.close()
     return pipeline.close()

@@ -25,7 +25,7 @@ class MonitorWindow(QtWidgets.QMainWindow):
                  status: Callable[[], str], margin_ms: float = 50.0, threshold_deg: float = 5.0,
                  window_s: float = 10.0, replay=None, protocol: QtWidgets.QWidget | None = None,
                  links: Callable[[], list[tuple[str, str]]] | None = None,
-                 biofeedback: str | None = None) -> None:  # fmt: skip
+                 biofeedback: str | None = None, session: QtWidgets.QWidget | None = None) -> None:  # fmt: skip
         super().__init__()
         self.setWindowTitle(title)
         self.display, self.events, self.pelvis_of, self.status_of = display, events, pelvis_of, status
@@ -36,6 +36,8 @@ class MonitorWindow(QtWidgets.QMainWindow):
         side = QtWidgets.QWidget()
         side_layout = QtWidgets.QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
+        if session is not None:
+            side_layout.addWidget(session)
         if protocol is not None:
             side_layout.addWidget(protocol)
         side_layout.addWidget(self.panel, 1)
