@@ -301,7 +301,17 @@ def _gui(args, specs: list[str], title: str) -> int:
 
 
 def cmd_monitor(args) -> int:
-    return _gui(args, args.devices, "sensorkit monitor: " + " + ".join(args.devices))
+    devices = args.devices
+    if not devices:  # no device named: the window asks
+        try:
+            from sensorkit.gui.app import pick_devices
+        except ImportError as exc:
+            raise SensorkitError(f"the window needs the GUI packages ({exc.name}): "
+                                 "pip install 'sensorkit[gui]'") from None  # fmt: skip
+        devices = pick_devices()
+        if not devices:
+            raise SensorkitError("no device chosen")
+    return _gui(args, devices, "sensorkit monitor: " + " + ".join(devices))
 
 
 def cmd_replay(args) -> int:
@@ -600,7 +610,8 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Open the monitor window on devices: EMG traces with their envelopes, the "
                         "pelvic obliquity, onsets and repetitions as the live pipeline finds them, and the "
                         "clinical panel; with --record the session is recorded at the same time.")  # fmt: skip
-    sp.add_argument("devices", nargs="+", metavar="DEVICE", help="device spec, e.g. sim://session?speed=1")
+    sp.add_argument("devices", nargs="*", metavar="DEVICE",
+                    help="device spec, e.g. sim://session?speed=1 (none: choose them in a dialog)")
     sp.add_argument("--record", metavar="FILE.xdf", help="record the session into this file")
     sp.add_argument("--protocol", metavar="FILE.toml", help="guide the session through a protocol, writing its "
                     "markers ('default' for the shipped one)")  # fmt: skip

@@ -7,24 +7,9 @@ from __future__ import annotations
 import argparse
 import threading
 
-from sensorkit.devices.transports.serial import PortInfo, list_serial_ports
+from sensorkit.devices.identify import guess
+from sensorkit.devices.transports.serial import list_serial_ports
 from sensorkit.errors import SensorkitError
-
-# USB identities of boards sensorkit can read, and the spec that reads them
-KNOWN_USB = {
-    (0x0403, 0x6015): "OpenBCI dongle? serial://{port}?protocol=openbci",  # FTDI FT231X
-    (0x2341, None): "Arduino: serial://{port}?protocol=csv&rate=...&columns=...",
-    (0x2A03, None): "Arduino: serial://{port}?protocol=csv&rate=...&columns=...",
-    (0x1A86, 0x7523): "CH340 (Arduino clone): serial://{port}?protocol=csv&rate=...&columns=...",
-}  # fmt: skip
-
-
-def guess(port: PortInfo) -> str:
-    """What a port probably is, as a spec to try; '' when unknown."""
-    for (vid, pid), hint in KNOWN_USB.items():
-        if port.vid == vid and (pid is None or port.pid == pid):
-            return hint.format(port=port.device)
-    return ""
 
 
 def cmd_devices(args) -> int:

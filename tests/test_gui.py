@@ -214,3 +214,22 @@ def test_recording_starts_and_stops_from_the_window(qtbot, tmp_path):
     assert rec.closed_cleanly and rec.file_header["info"]["patient"] == ["P017"]
     emg = rec.of_kind("EMG")[0]
     assert 3 * 2000 < len(emg.timestamps) < 5 * 2000 and emg.lost_samples == 0
+
+
+def test_the_device_picker_offers_ports_and_simulated_patients(qtbot, monkeypatch):
+    from sensorkit.devices.transports.serial import PortInfo
+    from sensorkit.gui import app
+    from sensorkit.gui.device_picker import DevicePicker
+
+    monkeypatch.setattr("sensorkit.devices.transports.serial.list_serial_ports",
+                        lambda: [PortInfo("/dev/ttyUSB0", "FT231X", 0x0403, 0x6015, "D1"),
+                                 PortInfo("/dev/ttyACM0", "sk1 unit", 0x1234, 0x0001, "S7")])  # fmt: skip
+    candidates = app.device_candidates()
+    specs = [spec for _, spec in candidates]
+    assert "serial:///dev/ttyUSB0?protocol=openbci" in specs and "serial:///dev/ttyACM0?protocol=sk1" in specs
+    assert "sim://session?speed=1" in specs
+    picker = DevicePicker(candidates)
+    qtbot.addWidget(picker)
+    picker.list.item(0).setSelected(True)
+    picker.spec.setText("lsl://type=EMG")
+    assert picker.specs() == ["serial:///dev/ttyUSB0?protocol=openbci", "lsl://type=EMG"]

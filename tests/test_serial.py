@@ -201,7 +201,7 @@ def test_csv_parameter_errors(tmp_path, capsys):
 
 
 def test_devices_lists_ports_and_names_known_boards(capsys):
-    from sensorkit.cli_devices import guess
+    from sensorkit.devices.identify import guess
     from sensorkit.devices.transports.serial import PortInfo, list_serial_ports
 
     assert main(["devices"]) == 0

@@ -27,6 +27,35 @@ from sensorkit.recording.protocol import Protocol, ProtocolRunner
 from sensorkit.recording.record import MarkerStream, replacing
 from sensorkit.recording.recorder import Recorder
 
+SIMULATED = [("Simulated patient: a whole clinic session", "sim://session?speed=1"),
+             ("Simulated patient: single-leg squats", "sim://single_leg_squat?speed=1")]
+
+
+def device_candidates() -> list[tuple[str, str]]:
+    """(description, spec) of the serial ports found and of the simulated patients."""
+    from sensorkit.devices.identify import guess
+    from sensorkit.devices.transports.serial import list_serial_ports
+
+    out = []
+    for port in list_serial_ports():
+        hint = guess(port)  # "what it is: the spec", or ""
+        at = hint.find("serial://")
+        spec = hint[at:] if at >= 0 else f"serial://{port.device}?protocol=sk1"
+        what = hint[:at].strip(" :") if at > 0 else ""
+        out.append((port.line() + (f" ({what})" if what else ""), spec))
+    return out + SIMULATED
+
+
+def pick_devices() -> list[str]:
+    """The devices the user picks in a dialog ([] when cancelled)."""
+    import pyqtgraph as pg
+
+    from sensorkit.gui.device_picker import DevicePicker
+
+    pg.mkQApp("sensorkit")
+    dialog = DevicePicker(device_candidates())
+    return dialog.specs() if dialog.exec() else []
+
 
 def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = None,
             meta: dict[str, str] | None = None, screenshot: str | None = None, quit_after: float | None = None,
