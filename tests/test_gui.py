@@ -233,3 +233,22 @@ def test_the_device_picker_offers_ports_and_simulated_patients(qtbot, monkeypatc
     picker.list.item(0).setSelected(True)
     picker.spec.setText("lsl://type=EMG")
     assert picker.specs() == ["serial:///dev/ttyUSB0?protocol=openbci", "lsl://type=EMG"]
+
+
+def test_seeking_a_replay_brings_a_fresh_analysis_there(qtbot):
+    from pyqtgraph.Qt import QtCore
+
+    keep = {}
+
+    def setup(k):
+        start, _ = k["window"].replay.span
+        QtCore.QTimer.singleShot(1500, lambda: k["seek"](start + 55.0))  # into the right-leg block
+
+    result = run_gui([f"file://{ROOT / 'recordings' / 'before.xdf'}?speed=8"], AnalysisOptions(), keep=keep,
+                     setup=setup, quit_after=6)  # fmt: skip
+    window = keep["window"]
+    blocks = [(b["exercise"], b["side"], len(b["reps"])) for b in result["exercises"]]
+    assert blocks == [("single_leg_squat", "L", 4), ("single_leg_squat", "R", 4)]  # nothing lost by the jump
+    shown = [(r["side"], r["index"]) for r in window.panel.rows]
+    assert shown[:4] == [("L", 1), ("L", 2), ("L", 3), ("L", 4)] and ("R", 4) in shown  # caught up, then on
+    assert window.replay.position > window.replay.span[0] + 55.0

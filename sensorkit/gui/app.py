@@ -79,6 +79,7 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
     pipeline = LivePipeline(options, file=os.path.basename(record_to or specs[0]))
     events = pipeline.events()
     display = DisplayBuffers(max(window_s, 30.0))
+    live = {"pipeline": pipeline}  # the analysis in use (a seek replaces it)
     with replacing(record_to):
         recorder = Recorder(record_to, meta or {}) if record_to else None
         consumers = ([recorder.push] if recorder else []) + [pipeline.push, display.push]
@@ -106,17 +107,41 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
             return f"wrote {rec.path} ({rec.samples_written} samples)"
 
         runner = ProtocolRunner(protocol, MarkerStream(acq)) if protocol is not None else None
-        window = MonitorWindow(title, display, events, lambda: pipeline.pelvis,
+        def seek(t: float) -> None:
+            """Bring a fresh analysis to data time `t` (fed from the file's start at once, so the
+            calibration and earlier repetitions are known) and go on replaying from there."""
+            if recorders or replay is None:
+                return  # never while recording: the file would jump
+            was_paused = replay.paused
+            replay.pause()
+            fresh = LivePipeline(options, file=live["pipeline"].file)
+            fresh_events = fresh.events()
+            fresh_display = DisplayBuffers(display.window_s)
+            for chunk in replay.chunks_until(t):
+                fresh.push(chunk)  # not started: analysed now
+                if chunk.timestamps[-1] >= t - fresh_display.window_s:
+                    fresh_display.push(chunk)
+            fresh.start()
+            old, live["pipeline"] = live["pipeline"], fresh
+            acq.consumers = [r.push for r in recorders] + [fresh.push, fresh_display.push]
+            old.close()
+            window.reset(fresh_display, fresh_events)
+            replay.seek(t)
+            if not was_paused:
+                replay.resume()
+
+        window = MonitorWindow(title, display, events, lambda: live["pipeline"].pelvis,
                                lambda: " | ".join(s.status().line() for s in sources), options.timing.delay_margin_ms,
                                options.drop_threshold_deg, window_s, replay,
                                ProtocolPanel(runner) if runner is not None else None,
                                lambda: [(name, src.status().state) for name, src in zip(names, sources, strict=True)],
-                               biofeedback, SessionPanel(start_recording, stop_recording, record_to))  # fmt: skip
+                               biofeedback, SessionPanel(start_recording, stop_recording, record_to),
+                               seek if replay is not None else None)  # fmt: skip
         window.resize(1400, 850)
         keep = keep if keep is not None else {}
-        keep.update(window=window, acquisition=acq, runner=runner, recorders=recorders)
+        keep.update(window=window, acquisition=acq, runner=runner, recorders=recorders, seek=seek, live=live)
         try:
-            pipeline.start()
+            live["pipeline"].start()
             acq.start()
             window.show()
             if setup is not None:
@@ -134,4 +159,4 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
             acq.stop()
             for rec in recorders:  # still recording when the window closed
                 rec.close()
-    return pipeline.close()
+    return live["pipeline"].close()

@@ -61,6 +61,13 @@ class ClinicalPanel(QtWidgets.QWidget):
             layout.addWidget(w)
         self._reps_in_block = 0
 
+    def clear_all(self) -> None:
+        """Forget the repetitions shown (a new analysis follows)."""
+        self.rows = []
+        self.table.setRowCount(0)
+        for label in (self.count, self.last, self.verdict):
+            label.setText("")
+
     def on_event(self, event) -> None:
         if isinstance(event, Calibrated):
             self.notes.setText(f"pelvis sensor calibrated ({event.pelvis['calibration']}), mounted "

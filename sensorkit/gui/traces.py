@@ -82,6 +82,18 @@ class TracesView(pg.GraphicsLayoutWidget):
         """The stance side of the block under way (None: show obliquity, left side up)."""
         self.stance = side
 
+    def clear_all(self) -> None:
+        """Forget the drawn data and marks (the rows stay)."""
+        for band, env in self.curves.values():
+            band.setData([], [])
+            env.setData([], [])
+        if self.obliquity is not None:
+            self.obliquity.setData([], [])
+        for _, _, _, line in self.marks:
+            if line.getViewBox() is not None:
+                line.getViewBox().removeItem(line)
+        self.marks = []
+
     def add_mark(self, t_s: float, kind: str, channel: str | None = None) -> None:
         """A vertical mark at data time `t_s` on one channel's row (or on every row)."""
         rows = [self.rows[channel]] if channel in self.rows else list(self.rows.values())

@@ -25,10 +25,12 @@ class MonitorWindow(QtWidgets.QMainWindow):
                  status: Callable[[], str], margin_ms: float = 50.0, threshold_deg: float = 5.0,
                  window_s: float = 10.0, replay=None, protocol: QtWidgets.QWidget | None = None,
                  links: Callable[[], list[tuple[str, str]]] | None = None,
-                 biofeedback: str | None = None, session: QtWidgets.QWidget | None = None) -> None:  # fmt: skip
+                 biofeedback: str | None = None, session: QtWidgets.QWidget | None = None,
+                 on_seek: Callable[[float], None] | None = None) -> None:  # fmt: skip
         super().__init__()
         self.setWindowTitle(title)
         self.display, self.events, self.pelvis_of, self.status_of = display, events, pelvis_of, status
+        self.replay, self.on_seek = replay, on_seek
         self.traces = TracesView(window_s, threshold_deg)
         self.panel = ClinicalPanel(margin_ms, threshold_deg)
         split = QtWidgets.QSplitter()
@@ -95,12 +97,30 @@ class MonitorWindow(QtWidgets.QMainWindow):
 
         self.play.clicked.connect(toggle)
         self.speed.currentIndexChanged.connect(speed_changed)
+        # seek: where the replay is, and dragging it elsewhere (the analysis is brought there afresh)
+        self.seek = QtWidgets.QSlider(QtCore.Qt.Horizontal)
+        self.seek.setRange(0, 1000)
+        self.seek.sliderReleased.connect(self._seek_released)
+        self.where = QtWidgets.QLabel("")
         row.addWidget(QtWidgets.QLabel("replay"))
         row.addWidget(self.play)
         row.addWidget(QtWidgets.QLabel("speed"))
         row.addWidget(self.speed)
-        row.addStretch(1)
+        row.addWidget(self.seek, 1)
+        row.addWidget(self.where)
         return row
+
+    def _seek_released(self) -> None:
+        if self.on_seek is None:
+            return
+        start, end = self.replay.span
+        self.on_seek(start + self.seek.value() / 1000 * (end - start))
+
+    def reset(self, display: DisplayBuffers, events: queue.Queue) -> None:
+        """Start drawing afresh from new buffers and a new analysis (after a seek)."""
+        self.display, self.events = display, events
+        self.traces.clear_all()
+        self.panel.clear_all()
 
     def frame(self) -> None:
         """One frame: the pipeline's new events, then the traces."""
@@ -124,6 +144,11 @@ class MonitorWindow(QtWidgets.QMainWindow):
         self.frames += 1
         if self.frames % 15 == 0:
             self.status.setText(self.status_of())
+            if self.replay is not None and not self.seek.isSliderDown():
+                start, end = self.replay.span
+                pos = self.replay.position
+                self.seek.setValue(int(1000 * (pos - start) / max(end - start, 1e-9)))
+                self.where.setText(f"{pos - start:6.1f} / {end - start:.1f} s")
         self._check_links()
         if self.cue.isVisible() and self.frames > self._cue_until:
             self.cue.hide()

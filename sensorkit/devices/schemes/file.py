@@ -39,7 +39,7 @@ class Replay(Source):
         if not self._streams:
             raise SensorkitError(f"{self.path} holds no samples to replay")
         self._pos = [0] * len(self._streams)
-        self._t0 = min(float(s.timestamps[0]) for s in self._streams)
+        self._t0 = self._start = min(float(s.timestamps[0]) for s in self._streams)
         self._end = max(float(s.timestamps[-1]) for s in self._streams)
         self._t = self._t0
         self._wall0 = time.monotonic()
@@ -61,6 +61,35 @@ class Replay(Source):
             self.speed = speed
         self._t0, self._wall0 = self._t, time.monotonic()  # data time goes on from here
         self._paused = False
+
+    @property
+    def span(self) -> tuple[float, float]:
+        """First and last timestamp of the recording (s, its own clock)."""
+        return self._start, self._end
+
+    @property
+    def position(self) -> float:
+        """The data time released so far (s, the recording's clock)."""
+        return self._t
+
+    def seek(self, t: float) -> None:
+        """Go on from data time `t` (clamped to the recording); paused or not as before."""
+        t = float(min(max(t, self._start), self._end))
+        self._pos = [int(np.searchsorted(s.timestamps, t, side="right")) for s in self._streams]
+        self._t = t
+        self._t0, self._wall0 = t, time.monotonic()
+        self.finished = all(p >= len(s.timestamps) for p, s in zip(self._pos, self._streams, strict=True))
+
+    def chunks_until(self, t: float) -> list[Chunk]:
+        """Every chunk from the recording's start up to data time `t`, at once (to bring a
+        fresh analysis up to a seek point); the replay's own position does not move."""
+        out = []
+        for s in self._streams:
+            stop = int(np.searchsorted(s.timestamps, t, side="right"))
+            step = max(1, int(s.info.srate * STEP_S))  # replay-sized pieces; markers one by one
+            out += [Chunk(s.info, s.timestamps[a : min(a + step, stop)], s.samples[a : min(a + step, stop)])
+                    for a in range(0, stop, step)]  # fmt: skip
+        return sorted(out, key=lambda c: float(c.timestamps[0]))
 
     def read(self, timeout: float = 0.1) -> list[Chunk]:
         if self.finished:
