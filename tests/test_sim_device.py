@@ -139,3 +139,15 @@ def test_shift_times_moves_only_times():
     rep = s["exercises"][0]["reps"][0]
     assert s["exercises"][0]["start_s"] == 101.0 and rep["onsets_s"] == {"m": 102.0, "q": None}
     assert rep["latency_ms"] == {"m": 5.0} and s["config"] == {"markers": True}
+
+
+def test_the_units_battery_is_in_its_status():
+    from sensorkit.devices.spec import open_device
+
+    dev = open_device("sim://calibration?speed=0")
+    dev.open()
+    while dev.status().battery_percent is None and not dev.finished:
+        dev.read(0.05)
+    status = dev.status()
+    dev.close()
+    assert 0 <= status.battery_percent <= 100 and f"battery {status.battery_percent}%" in status.line()

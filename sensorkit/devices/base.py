@@ -18,10 +18,12 @@ class SourceStatus:
     crc_errors: int = 0
     lost_packets: int = 0
     lost_samples: int = 0
+    battery_percent: int | None = None  # where the device reports it
 
     def line(self) -> str:
+        battery = f", battery {self.battery_percent}%" if self.battery_percent is not None else ""
         return (f"{self.state}, {self.frames_per_s:.0f} frames/s, {self.crc_errors} CRC errors, "
-                f"{self.lost_packets} lost packets, {self.lost_samples} lost samples")  # fmt: skip
+                f"{self.lost_packets} lost packets, {self.lost_samples} lost samples{battery}")  # fmt: skip
 
 
 class Source(ABC):

@@ -236,5 +236,7 @@ class Sk1Device(Source):
     def status(self) -> SourceStatus:
         st = self.decoder.stats
         state = "finished" if self.finished else self.link.state
+        last = self.assembler.last_status
+        battery = None if last is None or last.battery_percent == 255 else int(last.battery_percent)  # 255: unknown
         return SourceStatus(state, st.frames, self.meter.per_s, st.crc_errors, st.lost_packets,
-                            self.assembler.lost_samples)  # fmt: skip
+                            self.assembler.lost_samples, battery)  # fmt: skip
