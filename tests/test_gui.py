@@ -3,6 +3,7 @@ and recording through it loses nothing."""
 
 import csv
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +103,7 @@ def test_the_monitor_guides_a_session_whose_markers_analyse_by_block(qtbot, tmp_
 
     def clinician(keep):
         acq, window = keep["acquisition"], keep["window"]
-        panel = window.findChildren(QtWidgets.QGroupBox)[0]  # the protocol panel
+        panel = next(w for w in window.findChildren(QtWidgets.QGroupBox) if w.title().startswith("Protocol"))
 
         def tick():
             if due and acq.first_time is not None and acq.last_time - acq.first_time >= due[0]:
@@ -252,3 +253,22 @@ def test_seeking_a_replay_brings_a_fresh_analysis_there(qtbot):
     shown = [(r["side"], r["index"]) for r in window.panel.rows]
     assert shown[:4] == [("L", 1), ("L", 2), ("L", 3), ("L", 4)] and ("R", 4) in shown  # caught up, then on
     assert window.replay.position > window.replay.span[0] + 55.0
+
+
+def test_a_frozen_window_loses_no_sample_from_the_recording(qtbot, tmp_path):
+    """The window's thread stops for 2 s (a slow machine, a modal dialog): acquisition, the
+    recorder and the pipeline run on their own threads, so the file has every sample."""
+    from pyqtgraph.Qt import QtCore
+
+    out = tmp_path / "frozen.xdf"
+
+    def setup(keep):
+        QtCore.QTimer.singleShot(1500, lambda: time.sleep(2.0))  # the GUI thread frozen
+
+    result = run_gui(["sim://single_leg_squat?speed=1&reps=1"], AnalysisOptions(), str(out), {"patient": "P001"},
+                     setup=setup, quit_after=6)  # fmt: skip
+    rec = read_xdf(out)
+    emg = rec.of_kind("EMG")[0]
+    assert len(emg.timestamps) > 5 * 2000 and emg.lost_samples == 0
+    assert np.all(np.diff(emg.timestamps) < 2 / 2000)  # no hole anywhere, the frozen 2 s included
+    assert result["file"] == "frozen.xdf"

@@ -41,6 +41,8 @@ class MarkerStream:
 
     def __call__(self, text: str) -> None:
         t = self.acq.last_time if self.acq.last_time is not None else time.monotonic()
+        if self.sent and t <= self.sent[-1][0]:  # markers keep the order they were set in
+            t = self.sent[-1][0] + 1e-3
         chunk = Chunk(SESSION_MARKERS, [t], [[text]])
         self.sent.append((float(t), text))
         for consume in self.acq.consumers:
