@@ -24,6 +24,23 @@ MARK_PENS = {
 }
 
 
+def peak_decimate(t: np.ndarray, x: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most 2 x `bins` points that keep every bin's minimum and maximum (`x` is (n, ch)), so a
+    trace drawn in about `bins` pixels looks the same as with all its samples: what
+    pyqtgraph's peak downsampling does for PlotDataItems, done once for every channel."""
+    k = len(t) // bins
+    if k < 2:
+        return t, x
+    n = k * bins
+    start = len(t) - n  # keep the newest samples whole
+    xs = x[start:].reshape(bins, k, -1)
+    lo, hi = xs.min(axis=1), xs.max(axis=1)  # a bin with a lost sample is NaN: drawn as a gap
+    out = np.empty((2 * bins, x.shape[1]), dtype=x.dtype)
+    out[0::2], out[1::2] = lo, hi
+    tb = t[start:].reshape(bins, k)
+    return np.repeat(tb[:, k // 2], 2), out
+
+
 class TracesView(pg.GraphicsLayoutWidget):
     """Rows of scrolling traces; `refresh(display, pelvis)` draws the newest `window_s` seconds."""
 
@@ -61,6 +78,7 @@ class TracesView(pg.GraphicsLayoutWidget):
         self._labels = list(labels)
         for label in labels:
             p = self._plot(label)
+            p.hideAxis("bottom")  # one time axis, under the last row: 16 more cost a third of a frame
             band = pg.PlotCurveItem(pen=TRACE_PEN, skipFiniteCheck=True, antialias=False)
             env = pg.PlotCurveItem(pen=ENVELOPE_PEN, skipFiniteCheck=True, antialias=False)
             p.addItem(band)
@@ -113,15 +131,19 @@ class TracesView(pg.GraphicsLayoutWidget):
         if not len(t):
             return
         self._now = now = float(t[-1])
-        rel = t - now
+        bins = max(200, int(self.width()))  # about one bin a pixel
+        t_band, x = peak_decimate(t, x, bins)
+        k = max(1, len(t) // bins)
+        t_env, env = t[len(t) - k * (len(t) // k) :: k], env[len(t) - k * (len(t) // k) :: k]  # smooth: every k-th
+        rel = t_band - now
         rescale = self._frames % 10 == 0  # ranges follow the data a few times a second, not every frame
         self._frames += 1
         for j, label in enumerate(self._labels):
             band, envelope = self.curves[label]
             band.setData(rel, x[:, j])
-            envelope.setData(rel, env[:, j])
+            envelope.setData(t_env - now, env[:, j])
             if rescale:
-                peak = float(np.nanpercentile(np.abs(x[:, j]), 99.5)) if np.isfinite(x[:, j]).any() else 1.0
+                peak = float(np.nanpercentile(np.abs(x[:, j]), 99)) if np.isfinite(x[:, j]).any() else 1.0
                 self.rows[label].setYRange(-max(peak, 5.0), max(peak, 5.0), padding=0.05)
         if pelvis is not None and self.obliquity is not None:
             to, obl = pelvis.recent_obliquity(self.window_s)
