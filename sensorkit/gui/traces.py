@@ -31,8 +31,9 @@ def peak_decimate(t: np.ndarray, x: np.ndarray, bins: int) -> tuple[np.ndarray, 
     k = len(t) // bins
     if k < 2:
         return t, x
+    bins = len(t) // k  # bins of k samples that cover all but fewer than k of them
     n = k * bins
-    start = len(t) - n  # keep the newest samples whole
+    start = len(t) - n  # the oldest few left out, the newest kept
     xs = x[start:].reshape(bins, k, -1)
     lo, hi = xs.min(axis=1), xs.max(axis=1)  # a bin with a lost sample is NaN: drawn as a gap
     out = np.empty((2 * bins, x.shape[1]), dtype=x.dtype)

@@ -67,7 +67,7 @@ class MonitorWindow(QtWidgets.QMainWindow):
         layout.addWidget(self.cue)
         if replay is not None:
             layout.addLayout(self._replay_controls(replay))
-        layout.addWidget(split)
+        layout.addWidget(split, 1)  # the traces take the height; the bars above only what they need
         self.setCentralWidget(central)
         self.status = QtWidgets.QLabel("")
         self.statusBar().addWidget(self.status)
