@@ -24,6 +24,22 @@ MARK_PENS = {
 }
 
 
+class ScrollingCurve(pg.PlotCurveItem):
+    """A curve whose bounds are its row's fixed span: pyqtgraph would otherwise scan the data
+    for its bounds several times a frame (a fifth of the window's drawing time), which a
+    scrolling trace in a fixed range never needs."""
+
+    def __init__(self, window_s: float, **kw) -> None:
+        super().__init__(**kw)
+        self._rect = pg.QtCore.QRectF(-window_s - 1.0, -1e9, window_s + 2.0, 2e9)
+
+    def boundingRect(self):  # noqa: N802 (Qt's name)
+        return self._rect
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):  # noqa: N802, N803 (pyqtgraph's names)
+        return (-self._rect.width(), 0.0) if ax == 0 else (None, None)
+
+
 def peak_decimate(t: np.ndarray, x: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
     """At most 2 x `bins` points that keep every bin's minimum and maximum (`x` is (n, ch)), so a
     trace drawn in about `bins` pixels looks the same as with all its samples: what
@@ -80,14 +96,14 @@ class TracesView(pg.GraphicsLayoutWidget):
         for label in labels:
             p = self._plot(label)
             p.hideAxis("bottom")  # one time axis, under the last row: 16 more cost a third of a frame
-            band = pg.PlotCurveItem(pen=TRACE_PEN, skipFiniteCheck=True, antialias=False)
-            env = pg.PlotCurveItem(pen=ENVELOPE_PEN, skipFiniteCheck=True, antialias=False)
+            band = ScrollingCurve(self.window_s, pen=TRACE_PEN, skipFiniteCheck=True, antialias=False)
+            env = ScrollingCurve(self.window_s, pen=ENVELOPE_PEN, skipFiniteCheck=True, antialias=False)
             p.addItem(band)
             p.addItem(env)
             self.rows[label] = p
             self.curves[label] = (band, env)
         p = self._plot("pelvic drop")
-        self.obliquity = pg.PlotCurveItem(pen=OBLIQUITY_PEN, skipFiniteCheck=True, antialias=False)
+        self.obliquity = ScrollingCurve(self.window_s, pen=OBLIQUITY_PEN, skipFiniteCheck=True, antialias=False)
         p.addItem(self.obliquity)
         band = pg.LinearRegionItem((self.threshold, 30), orientation="horizontal", movable=False,
                                    brush=pg.mkBrush(198, 40, 40, 30), pen=pg.mkPen(None))  # fmt: skip
