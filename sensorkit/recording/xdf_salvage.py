@@ -52,8 +52,6 @@ class StreamFormat:
     name: str
     header: bytes | None = None  # the (repaired) stream header content, stream id included
     last_t: float | None = None  # timestamp of the last sample seen, s
-    samples: int = 0
-    lost: int = 0
 
 
 @dataclass
@@ -63,11 +61,6 @@ class Salvage:
     data: bytes
     notes: list[str] = field(default_factory=list)
     closed_cleanly: bool = True
-    lost_samples: dict[int, int] = field(default_factory=dict)  # stream id -> NaN rows added
-
-    @property
-    def repaired(self) -> bool:
-        return bool(self.notes)
 
 
 def _varlen(data: bytes | memoryview, pos: int) -> tuple[int, int] | None:
@@ -452,9 +445,7 @@ class _Walk:
                 values = np.ndarray((count,), "<f8", content, pos + 1, (stride,))[bad].tolist()
                 self.bad_times.setdefault(sid, []).extend(values)
                 if not np.isfinite(line).all() or f.channel_format not in ("float32", "double64"):
-                    f.lost += count  # no line to put them on, or no NaN in an integer format
-                    return b""
-                f.lost += int(bad.sum())
+                    return b""  # no line to put them on, or no NaN in an integer format
                 fixed = _set_lost(content, f, pos, bad, line)
         span = _times(fixed or content, f, count, pos, stamped)
         prefix = b""
@@ -464,12 +455,10 @@ class _Walk:
                 missing = int(round((span[0] - before) * f.srate)) - 1
                 if 0 < missing <= 3600 * f.srate:
                     prefix = _nan_chunk(sid, f, before + 1.0 / f.srate, missing)
-                    f.lost += missing
                     self.gaps.setdefault(sid, []).append((before + 1.0 / f.srate, span[0], missing))
             f.last_t = span[1]
             if np.isfinite(span[0]) and (self.t_first is None or span[0] < self.t_first):
                 self.t_first = span[0]
-        f.samples += count
         if not prefix and fixed is None:
             return content
         return prefix + _chunk(TAG_SAMPLES, fixed or content)
@@ -538,4 +527,4 @@ def salvage(data: bytes) -> Salvage:
         notes.append("the file was not closed cleanly (no stream footers): the recording was interrupted "
                      "and ends at its last flushed data")  # fmt: skip
     out = w.out[: w.headers_at] + w.late_headers + w.out[w.headers_at :]
-    return Salvage(b"".join(out), notes, clean, {sid: f.lost for sid, f in w.formats.items() if f.lost})
+    return Salvage(b"".join(out), notes, clean)
