@@ -99,8 +99,19 @@ def _file_meta(args, specs: list[str]) -> dict[str, str]:
             "devices": _source_names(specs, getattr(args, "store_source_names", False))}  # fmt: skip
 
 
-def cmd_record(args) -> int:
+def _protocol(name: str):
+    """The protocol `--protocol` names: a TOML file, or "default" for the shipped one."""
     from sensorkit.recording.protocol import load_protocol
+
+    return load_protocol(None if name == "default" else name)
+
+
+def _gui_missing(exc: ImportError, what: str = "the window") -> SensorkitError:
+    """The one message for a GUI command run without the GUI extra installed."""
+    return SensorkitError(f"{what} needs the GUI packages ({exc.name}): pip install 'sensorkit[gui]'")
+
+
+def cmd_record(args) -> int:
     from sensorkit.recording.record import protocol_in_terminal, record
 
     sims = any(d.lower().startswith("sim://") for d in args.devices)
@@ -108,7 +119,7 @@ def cmd_record(args) -> int:
     meta = _file_meta(args, args.devices)
     on_start = None
     if args.protocol:
-        on_start = protocol_in_terminal(load_protocol(None if args.protocol == "default" else args.protocol))
+        on_start = protocol_in_terminal(_protocol(args.protocol))
     sources = record(args.devices, args.output, meta, args.duration, hostname=args.store_hostname, on_start=on_start)
     _write_truths(sources, args.output)
     print(f"wrote {args.output}")
@@ -279,17 +290,13 @@ def _gui(args, specs: list[str], title: str) -> int:
     try:
         from sensorkit.gui.app import run_gui
     except ImportError as exc:
-        raise SensorkitError(f"the window needs the GUI packages ({exc.name}): pip install 'sensorkit[gui]'") from None
+        raise _gui_missing(exc) from None
     record_to = getattr(args, "record", None)
     if record_to:
         _check_output(record_to, args.overwrite, _spec_files(specs))
     check_outputs([args.screenshot], _spec_files(specs) + ([record_to] if record_to else []), args.overwrite)
     meta = _file_meta(args, specs) if record_to else None
-    protocol = None
-    if getattr(args, "protocol", None):
-        from sensorkit.recording.protocol import load_protocol
-
-        protocol = load_protocol(None if args.protocol == "default" else args.protocol)
+    protocol = _protocol(args.protocol) if getattr(args, "protocol", None) else None
     result = run_gui(specs, _analysis_options(args), record_to, meta, args.screenshot, args.quit_after,
                      args.window, title, protocol=protocol, biofeedback=args.biofeedback)  # fmt: skip
     reps = sum(len(b["reps"]) for b in result["exercises"])
@@ -306,8 +313,7 @@ def cmd_monitor(args) -> int:
         try:
             from sensorkit.gui.app import pick_devices
         except ImportError as exc:
-            raise SensorkitError(f"the window needs the GUI packages ({exc.name}): "
-                                 "pip install 'sensorkit[gui]'") from None  # fmt: skip
+            raise _gui_missing(exc) from None
         devices = pick_devices()
         if not devices:
             raise SensorkitError("no device chosen")
@@ -364,8 +370,7 @@ def cmd_compare(args) -> int:
         try:
             from sensorkit.gui.compare_view import show_comparison
         except ImportError as exc:
-            raise SensorkitError(f"the compare view needs the GUI packages ({exc.name}): "
-                                 "pip install 'sensorkit[gui]'") from None  # fmt: skip
+            raise _gui_missing(exc, "the compare view") from None
         show_comparison(results, comparison, args.screenshot, args.quit_after)
         if args.screenshot:
             print(f"wrote {args.screenshot}")
