@@ -25,7 +25,7 @@ test: venv lint
 	$(BIN)/python -m pytest
 
 lint: venv
-	$(BIN)/ruff check sensorkit tests benchmarks
+	$(BIN)/ruff check sensorkit tests benchmarks docs/tools
 	$(BIN)/lint-imports
 
 # benchmarks get their own environment: the comparison packages (mobgap and what it pulls

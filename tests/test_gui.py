@@ -52,7 +52,28 @@ def test_a_replay_drives_the_window_to_the_pipelines_result(qtbot, tmp_path):
     assert "DELAYED" in panel.verdict.text()
     assert shot.exists() and shot.stat().st_size > 20000
     traces = keep["window"].traces
-    assert len(traces.rows) == 9 and traces.obliquity is not None and len(traces.obliquity.getData()[0]) > 100
+    assert len(traces.labels) == 8 and len(traces.obliquity.getData()[0]) > 100
+    xb, yb = traces.band.getData()
+    assert len(xb) > 8 * 200 and np.isfinite(yb).all()  # every lane drawn, within its lane
+    lanes = np.round(yb).astype(int)
+    assert set(lanes) <= set(range(8)) and len(set(lanes)) == 8
+    onsets = traces.mark_curves[("emg", "onset")].getData()[0]
+    assert any(kind == "onset" for _, kind, _ in traces.marks) and len(onsets)
+
+
+def test_a_lost_sample_leaves_a_gap_in_its_lane_not_a_blank_lane():
+    from sensorkit.gui.traces import LANE_HALF, lanes_path
+
+    t = np.linspace(-1, 0, 6)
+    y = np.array([[10.0, -20], [np.nan, 5], [30, 5], [40, 5], [50, 5], [60, 5]])
+    xs, ys, connect = lanes_path(t, y, centres=np.array([1.0, 0.0]), scales=np.array([40.0, 10.0]))
+    assert np.isfinite(ys).all()  # Qt drops a whole path that holds a NaN
+    np.testing.assert_array_equal(xs, np.tile(t, 2))
+    # lane 1: 10 uV of 40 is a quarter of the lane's half height above its centre; 50 and 60 clip
+    np.testing.assert_allclose(ys[[0, 2, 4, 5]], 1 + LANE_HALF * np.array([0.25, 0.75, 1, 1]))
+    np.testing.assert_allclose(ys[6:], [-LANE_HALF] + [LANE_HALF * 0.5] * 5)
+    # the lost sample connects to nothing, and a lane's last point not to the next lane
+    np.testing.assert_array_equal(connect, [0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0])
 
 
 def test_latency_colours_respect_the_margin_and_the_uncertainty():

@@ -1,10 +1,14 @@
-"""The traces: one row per EMG channel (band-passed, envelope on top, microvolts) and the
+"""The traces: one lane per EMG channel (band-passed, envelope on top, microvolts) and the
 pelvic obliquity with the drop threshold, scrolling; onset, movement-onset and repetition
 marks drawn as the pipeline reports them.
 
-Drawn as pyqtgraph advises for fast curves: `PlotCurveItem`s with `skipFiniteCheck`,
-clipped to the view and peak-downsampled, 1-px opaque pens without antialiasing, and no
-auto-range while streaming (each row's range follows its data a few times a second).
+Drawn as pyqtgraph advises for fast curves (`MultiPlotSpeedTest`): the EMG lanes share one
+plot and are drawn as two curves in all (every band-passed trace in one path, every envelope
+in another) rather than two curves, a view box and an axis per channel; the per-item
+overhead, not the points, was most of a frame's time at 16 channels. Curves are clipped to
+the view and peak-decimated to about a point pair per pixel, 1-px opaque pens without
+antialiasing, and nothing auto-ranges while streaming (each lane's scale follows its data a
+few times a second and is printed beside its name).
 """
 
 from __future__ import annotations
@@ -22,12 +26,15 @@ MARK_PENS = {
     "movement": pg.mkPen("#555555", width=1, style=pg.QtCore.Qt.DashLine),
     "rep_end": pg.mkPen("#999999", width=1, style=pg.QtCore.Qt.DotLine),
 }
+LANE_HALF = 0.45  # a lane's full scale reaches this far from its centre (lanes are 1 apart)
+MIN_SCALE_UV = 50.0  # a quiet lane keeps this scale, so resting noise (~5 uV) looks quiet, not like activity
+PELVIS = "__pelvis__"
+PELVIS_RANGE_DEG = (-10.0, 15.0)
 
 
 class ScrollingCurve(pg.PlotCurveItem):
-    """A curve whose bounds are its row's fixed span: pyqtgraph would otherwise scan the data
-    for its bounds several times a frame (a fifth of the window's drawing time), which a
-    scrolling trace in a fixed range never needs."""
+    """A curve whose bounds are its plot's fixed span: pyqtgraph would otherwise scan the data
+    for its bounds several times a frame, which a scrolling trace in a fixed range never needs."""
 
     def __init__(self, window_s: float, **kw) -> None:
         super().__init__(**kw)
@@ -58,119 +65,166 @@ def peak_decimate(t: np.ndarray, x: np.ndarray, bins: int) -> tuple[np.ndarray, 
     return np.repeat(tb[:, k // 2], 2), out
 
 
+def lanes_path(rel_t: np.ndarray, y: np.ndarray, centres: np.ndarray, scales: np.ndarray):
+    """Every channel of `y` ((n, ch)) in its lane, as one curve's x, y and connect arrays: a
+    channel's values are divided by its scale, clipped to its lane and moved to its centre;
+    points do not connect across lanes, nor to or from a lost (NaN) sample, so a lost packet
+    leaves a gap instead of blanking the lane."""
+    n, ch = y.shape
+    lane = np.clip(y / scales, -1.0, 1.0) * LANE_HALF + centres  # (n, ch)
+    flat = np.ascontiguousarray(lane.T).ravel()
+    finite = np.isfinite(flat)
+    connect = finite.copy()  # pyqtgraph: 1 = this point connects to the next one
+    connect[:-1] &= finite[1:]
+    connect[n - 1 :: n] = False  # a lane's last point
+    flat[~finite] = 0.0  # never hand Qt a NaN: it drops the whole path
+    return np.tile(rel_t, ch), flat, connect.astype(np.int32)
+
+
 class TracesView(pg.GraphicsLayoutWidget):
-    """Rows of scrolling traces; `refresh(display, pelvis)` draws the newest `window_s` seconds."""
+    """EMG lanes over the pelvis row; `refresh(display, pelvis)` draws the newest `window_s` seconds."""
 
     def __init__(self, window_s: float = 10.0, drop_threshold_deg: float = 5.0) -> None:
         super().__init__()
         self.window_s = window_s
         self.threshold = drop_threshold_deg
         self.setBackground("w")
-        self.rows: dict[str, pg.PlotItem] = {}
-        self.curves: dict[str, tuple[pg.PlotCurveItem, pg.PlotCurveItem]] = {}
+        self.labels: list[str] = []
+        self.emg: pg.PlotItem | None = None
+        self.pelvis_plot: pg.PlotItem | None = None
+        self.band: pg.PlotCurveItem | None = None
+        self.envelope: pg.PlotCurveItem | None = None
         self.obliquity: pg.PlotCurveItem | None = None
-        self.marks: list[tuple[float, str, str | None, pg.InfiniteLine]] = []  # time, kind, channel, line
-        self._labels: list[str] = []
+        self.mark_curves: dict[tuple[str, str], pg.PlotCurveItem] = {}  # (plot, kind) -> segments
+        self.marks: list[tuple[float, str, str | None]] = []  # data time, kind, channel (None: all lanes)
+        self.scales = np.ones(0)  # uV at a lane's full scale
+        self._centres = np.ones(0)
         self._frames = 0
         self._now = 0.0
         self.stance: str | None = None  # the block's stance side: the trace shows its free side's drop
 
-    def _plot(self, title: str) -> pg.PlotItem:
-        p = self.addPlot(row=len(self.rows), col=0)
-        p.setLabel("left", title, **{"font-size": "7pt"})
+    def _plot(self, row: int) -> pg.PlotItem:
+        p = self.addPlot(row=row, col=0)
         p.setMenuEnabled(False)
         p.setMouseEnabled(x=False, y=False)
         p.hideButtons()
         p.disableAutoRange()
         p.setClipToView(True)
-        p.setDownsampling(auto=True, mode="peak")
         p.showGrid(x=True, y=False, alpha=0.2)
         p.setXRange(-self.window_s, 0, padding=0)
-        p.getAxis("left").setWidth(70)
-        if self.rows:
-            p.setXLink(next(iter(self.rows.values())))
         return p
 
+    def _curve(self, plot: pg.PlotItem, pen, connect="all") -> pg.PlotCurveItem:
+        curve = ScrollingCurve(self.window_s, pen=pen, skipFiniteCheck=True, antialias=False, connect=connect)
+        plot.addItem(curve)
+        return curve
+
     def _build(self, labels: list[str]) -> None:
-        self._labels = list(labels)
-        for label in labels:
-            p = self._plot(label)
-            p.hideAxis("bottom")  # one time axis, under the last row: 16 more cost a third of a frame
-            band = ScrollingCurve(self.window_s, pen=TRACE_PEN, skipFiniteCheck=True, antialias=False)
-            env = ScrollingCurve(self.window_s, pen=ENVELOPE_PEN, skipFiniteCheck=True, antialias=False)
-            p.addItem(band)
-            p.addItem(env)
-            self.rows[label] = p
-            self.curves[label] = (band, env)
-        p = self._plot("pelvic drop")
-        self.obliquity = ScrollingCurve(self.window_s, pen=OBLIQUITY_PEN, skipFiniteCheck=True, antialias=False)
-        p.addItem(self.obliquity)
-        band = pg.LinearRegionItem((self.threshold, 30), orientation="horizontal", movable=False,
-                                   brush=pg.mkBrush(198, 40, 40, 30), pen=pg.mkPen(None))  # fmt: skip
-        p.addItem(band)
-        p.setYRange(-10, 15, padding=0)
-        p.setLabel("bottom", "time (s, 0 = now); EMG in uV, band-passed (blue) with its envelope (orange); "
-                   "drop of the free side in deg, flagged in the red band")  # fmt: skip
-        self.rows["__pelvis__"] = p
+        self.labels = list(labels)
+        n = len(labels)
+        self._centres = np.arange(n - 1, -1, -1, dtype=np.float64)  # the first channel on top
+        self.scales = np.full(n, MIN_SCALE_UV)
+        self.emg = p = self._plot(0)
+        p.hideAxis("bottom")
+        p.setYRange(-0.5, n - 0.5, padding=0)
+        self._tick_font = pg.QtGui.QFont()  # kept here: the axis holds no reference of its own to it
+        self._tick_font.setPointSize(7)
+        axis = p.getAxis("left")
+        axis.setStyle(tickFont=self._tick_font, textFillLimits=[(0, 1.0)])  # every lane named
+        longest = max(labels, key=len, default="") + "  ±0000 uV"
+        self._axis_width = pg.QtGui.QFontMetrics(self._tick_font).horizontalAdvance(longest) + 16
+        axis.setWidth(self._axis_width)  # pyqtgraph drops a label wider than its axis
+        self._label_lanes()
+        self.band = self._curve(p, TRACE_PEN)
+        self.envelope = self._curve(p, ENVELOPE_PEN)
+        self.pelvis_plot = q = self._plot(1)
+        q.setXLink(p)
+        q.getAxis("left").setWidth(self._axis_width)  # aligned under the lanes
+        q.setLabel("left", "pelvic drop (deg)", **{"font-size": "7pt"})
+        self.obliquity = self._curve(q, OBLIQUITY_PEN)
+        q.addItem(pg.LinearRegionItem((self.threshold, 30), orientation="horizontal", movable=False,
+                                      brush=pg.mkBrush(198, 40, 40, 30), pen=pg.mkPen(None)))  # fmt: skip
+        q.setYRange(*PELVIS_RANGE_DEG, padding=0)
+        q.setLabel("bottom", "time (s, 0 = now); EMG band-passed (blue), envelope (orange), lane scale +- uV; "
+                   "free side's drop in deg (red: above threshold)")  # fmt: skip
+        for kind in MARK_PENS:
+            for name, plot in (("emg", p), ("pelvis", q)):
+                self.mark_curves[(name, kind)] = self._curve(plot, MARK_PENS[kind], connect="pairs")
+        layout = self.ci.layout
+        layout.setRowStretchFactor(0, max(3, n))
+        layout.setRowStretchFactor(1, 2)
+
+    def _label_lanes(self) -> None:
+        lanes = zip(self._centres, self.labels, self.scales, strict=True)
+        ticks = [(float(c), f"{label}  ±{s:.0f} uV") for c, label, s in lanes]
+        self.emg.getAxis("left").setTicks([ticks, []])
 
     def set_stance(self, side: str | None) -> None:
         """The stance side of the block under way (None: show obliquity, left side up)."""
         self.stance = side
 
     def clear_all(self) -> None:
-        """Forget the drawn data and marks (the rows stay)."""
-        for band, env in self.curves.values():
-            band.setData([], [])
-            env.setData([], [])
-        if self.obliquity is not None:
-            self.obliquity.setData([], [])
-        for _, _, _, line in self.marks:
-            if line.getViewBox() is not None:
-                line.getViewBox().removeItem(line)
+        """Forget the drawn data and marks (the lanes stay)."""
+        for curve in (self.band, self.envelope, self.obliquity, *self.mark_curves.values()):
+            if curve is not None:
+                curve.setData([], [])
         self.marks = []
 
     def add_mark(self, t_s: float, kind: str, channel: str | None = None) -> None:
-        """A vertical mark at data time `t_s` on one channel's row (or on every row)."""
-        rows = [self.rows[channel]] if channel in self.rows else list(self.rows.values())
-        for p in rows:
-            line = pg.InfiniteLine(pos=t_s - self._now, angle=90, pen=MARK_PENS.get(kind, MARK_PENS["movement"]))
-            p.addItem(line)
-            self.marks.append((t_s, kind, channel, line))
+        """A vertical mark at data time `t_s`: on one channel's lane, on the pelvis row
+        (`channel="__pelvis__"`), or across every lane and the pelvis row (None)."""
+        self.marks.append((t_s, kind if kind in MARK_PENS else "movement", channel))
+
+    def _draw_marks(self, now: float) -> None:
+        self.marks = [m for m in self.marks if m[0] - now >= -self.window_s]
+        lanes = dict(zip(self.labels, self._centres, strict=True))
+        n = len(self.labels)
+        for (plot, kind), curve in self.mark_curves.items():
+            xs, ys = [], []
+            for t_s, k, channel in self.marks:
+                if k != kind:
+                    continue
+                if plot == "emg" and channel in lanes:
+                    lo, hi = lanes[channel] - 0.5, lanes[channel] + 0.5
+                elif plot == "emg" and channel is None:
+                    lo, hi = -0.5, n - 0.5
+                elif plot == "pelvis" and channel in (None, PELVIS):
+                    lo, hi = PELVIS_RANGE_DEG
+                else:
+                    continue
+                xs += [t_s - now, t_s - now]
+                ys += [lo, hi]
+            curve.setData(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
 
     def refresh(self, display: DisplayBuffers, pelvis=None) -> None:
         """Draw the newest window of the display buffers and the pelvis obliquity."""
         if display.band is None:
             return
-        if not self.rows:
+        if self.emg is None:
             self._build(display.labels)
         t, x = display.band.latest(int(self.window_s * display.fs))
         _, env = display.envelope.latest(int(self.window_s * display.fs))
         if not len(t):
             return
         self._now = now = float(t[-1])
-        bins = max(200, int(self.width()))  # about one bin a pixel
+        bins = max(200, int(self.width()) - 120)  # about one bin a pixel of the plot
         t_band, x = peak_decimate(t, x, bins)
         k = max(1, len(t) // bins)
         t_env, env = t[len(t) - k * (len(t) // k) :: k], env[len(t) - k * (len(t) // k) :: k]  # smooth: every k-th
-        rel = t_band - now
-        rescale = self._frames % 10 == 0  # ranges follow the data a few times a second, not every frame
+        if self._frames % 10 == 0:  # scales follow the data a few times a second, not every frame
+            with np.errstate(all="ignore"):
+                peak = np.nanpercentile(np.abs(x), 99, axis=0) if np.isfinite(x).any() else self.scales
+            self.scales = np.maximum(np.where(np.isfinite(peak), peak, MIN_SCALE_UV), MIN_SCALE_UV)
+            self._label_lanes()
         self._frames += 1
-        for j, label in enumerate(self._labels):
-            band, envelope = self.curves[label]
-            band.setData(rel, x[:, j])
-            envelope.setData(t_env - now, env[:, j])
-            if rescale:
-                peak = float(np.nanpercentile(np.abs(x[:, j]), 99)) if np.isfinite(x[:, j]).any() else 1.0
-                self.rows[label].setYRange(-max(peak, 5.0), max(peak, 5.0), padding=0.05)
+        xb, yb, cb = lanes_path(t_band - now, x, self._centres, self.scales)
+        self.band.setData(xb, yb, connect=cb)
+        xe, ye, ce = lanes_path(t_env - now, env, self._centres, self.scales)
+        self.envelope.setData(xe, ye, connect=ce)
         if pelvis is not None and self.obliquity is not None:
             to, obl = pelvis.recent_obliquity(self.window_s)
             if len(to):  # left stance: the right side drops as obliquity rises (as rep_drop signs it)
-                self.obliquity.setData(to - now, obl if self.stance != "R" else -obl)
-        keep = []
-        for t_s, kind, channel, line in self.marks:
-            if t_s - now < -self.window_s:
-                line.getViewBox() and line.getViewBox().removeItem(line)
-                continue
-            line.setValue(t_s - now)
-            keep.append((t_s, kind, channel, line))
-        self.marks = keep
+                y = obl if self.stance != "R" else -obl
+                finite = np.isfinite(y)
+                self.obliquity.setData(to - now, np.where(finite, y, 0.0), connect=finite.astype(np.int32))
+        self._draw_marks(now)
