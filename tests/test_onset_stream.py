@@ -56,3 +56,35 @@ def test_only_threshold_detectors_run_live():
         from sensorkit.dsp.onset import OnsetParams
 
         StreamingOnsetDetector(2000.0, OnsetParams(detector="changepoint"))
+
+
+def test_live_channel_answers_as_offline_after_its_buffers_dropped_old_rows():
+    """The live buffers (conditioned, envelope, raw, lost-sample mask) drop their oldest rows
+    independently; an onset asked of them must still read one aligned span (they were read
+    from the envelope's start, up to tens of ms apart)."""
+    from sensorkit.live.emg import LiveEmg
+    from sensorkit.sim.emg import motor_unit_emg
+
+    fs, rng = 2000.0, np.random.default_rng(3)
+    t = np.arange(int(40 * fs)) / fs
+    starts = np.arange(3.0, 38.0, 3.0)
+    exc = np.zeros(t.size)
+    for s0 in starts:
+        on = (t >= s0) & (t < s0 + 1.0)
+        exc[on] = 0.4 * np.minimum((t[on] - s0) / 0.1, 1.0)  # a 100-ms ramp
+    x = (motor_unit_emg(exc, fs, rng) + rng.normal(0, 5e-6, t.size))[:, None]
+    bank = LiveEmg(fs, 1, mains=50.0, keep_s=6.0)
+    for a in range(0, len(x), 333):
+        bank.push(x[a : a + 333])
+    assert len({tail.start for tail in (bank.cond, bank.env, bank.raw, bank.held)}) > 1  # the case in question
+    offline = ChannelOnsets(x[:, 0], fs, mains=50.0)
+    checked = 0
+    for s0 in starts:
+        if (s0 - 2.0) * fs < bank.env.start or s0 + 2.0 > t[-1]:
+            continue  # only what the live buffers still hold
+        window = ((s0 - 1.2, s0 - 0.35), (s0 - 0.35, s0 + 1.0))
+        live, off = bank.channel(0).onset(*window), offline.onset(*window)
+        assert off.onset_s == pytest.approx(s0, abs=0.03)
+        assert live.onset_s == pytest.approx(off.onset_s, abs=1e-9) and live.quality == off.quality
+        checked += 1
+    assert checked >= 1

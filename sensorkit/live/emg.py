@@ -169,13 +169,14 @@ class LiveEmgChannel:
         fs, d = bank.fs, self.delay_s
         base = (int(round((baseline_s[0] + d) * fs)), int(round((baseline_s[1] + d) * fs)))
         search = (int(round((search_s[0] + d) * fs)), int(round((search_s[1] + d) * fs)))
-        s0 = bank.env.start
+        # the tails drop their oldest rows independently: cut all four to the span they share
+        tails = (bank.cond, bank.env, bank.raw, bank.held)
+        s0, s1 = max(t.start for t in tails), min(t.end for t in tails)  # the envelope may be a sample behind
         if base[0] - int(0.6 * fs) < s0 and s0 > 0:
             return Onset(None, None, None, "gap")  # older than what is kept
-        n = bank.env.n  # the TKEO envelope may be a sample behind the conditioned signal
-        o = detect_onset(bank.cond.column(j)[:n], fs, (base[0] - s0, base[1] - s0), (search[0] - s0, search[1] - s0),
-                         bank.params, env=bank.env.column(j), raw=bank.raw.column(j)[:n],
-                         held=bank.held.column(j)[:n])  # fmt: skip
+        cond, env, raw, held = (t.column(j)[s0 - t.start : s1 - t.start] for t in tails)
+        o = detect_onset(cond, fs, (base[0] - s0, base[1] - s0), (search[0] - s0, search[1] - s0),
+                         bank.params, env=env, raw=raw, held=held)  # fmt: skip
         shift = lambda t: None if t is None else t + s0 / fs - d  # noqa: E731
         sd_ms = None if o.sd_ms is None else float(np.hypot(o.sd_ms, self.delay_sd_s * 1000))
         return Onset(shift(o.onset_s), shift(o.offset_s), sd_ms, o.quality, o.snr_db)
