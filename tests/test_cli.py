@@ -57,6 +57,7 @@ def test_record_with_duration_and_replay_into_a_new_file(tmp_path, capsys):
     (["record", "nonsense", "-o", "{tmp}/x.xdf"], "is not a spec"),
     (["simulate", "tango", "-o", "{tmp}/x.xdf"], "unknown sim scenario"),
     (["simulate", "session", "-o", "{tmp}/x.xdf", "--param", "reps=lots"], "not a valid"),
+    (["simulate", "session", "-o", "{tmp}/x.xdf", "--param", "onset_ramps=steep"], "must be 'exp' or 'varied'"),
     (["simulate", "session", "-o", "{tmp}/x.txt"], "must end in .xdf"),
     (["simulate", "session", "-o", "{tmp}/x.xdf", "--patient", "Jane Doe"], "never a name"),
 ])

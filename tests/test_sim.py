@@ -119,3 +119,26 @@ def test_full_session_has_all_exercises():
     t = phe["reps"][0]["start_s"] + 0.5
     acc = rec.imu[int(t * fs) : int(t * fs) + 50, :3].mean(axis=0)
     assert abs(acc[0]) > abs(acc[2])
+
+
+@pytest.mark.parametrize("shape", ["linear", "raised_cosine", "exp"])
+def test_drive_rises_take_their_stated_10_90_time(shape):
+    from sensorkit.sim.session import drive_rise
+
+    dt = np.arange(0, 1.0, 1e-5)
+    y = drive_rise(dt, shape, 0.08)
+    t10, t90 = dt[np.argmax(y >= 0.1)], dt[np.argmax(y >= 0.9)]
+    assert y[0] == 0 and t90 - t10 == pytest.approx(0.08, abs=2e-4)
+
+
+def test_varied_onset_ramps_change_only_how_bursts_rise():
+    base = dict(seed=4, scenario="single_leg_squat", dose=Dosage(reps=2))
+    exp, varied = simulate(SimConfig(**base)), simulate(SimConfig(onset_ramps="varied", **base))
+    np.testing.assert_array_equal(exp.imu, varied.imu)  # the rest of the session is the same
+    assert exp.truth["exercises"] == varied.truth["exercises"] and exp.markers == varied.markers
+    assert not np.array_equal(exp.emg, varied.emg)
+    ramps = varied.truth["onset_ramps"]
+    assert {r["shape"] for r in ramps} == {"linear", "raised_cosine", "exp"}
+    assert all(20 <= r["rise_ms"] <= 150 for r in ramps) and "onset_ramps" not in exp.truth
+    with pytest.raises(ValueError, match="onset_ramps"):
+        SimConfig(onset_ramps="steep")

@@ -49,6 +49,7 @@ from sensorkit.dsp.filters import (
     moving_rms,
     true_runs,
 )
+from sensorkit.dsp.onset_departure import departure
 
 HELD_WINDOW_S = 0.01  # +-10 ms around an onset...
 HELD_FRACTION = 0.1  # ...of which more than a tenth bridged lost samples: quality `gap`
@@ -70,6 +71,9 @@ class OnsetParams:
     changepoint_span_s: float = 0.3  # changepoint: search this far before the threshold onset
     min_snr_db: float = 6.0  # burst vs baseline envelope below this: noisy_baseline
     k_sweep: tuple[float, ...] = (2.0, 2.5, 3.0, 4.0, 5.0)  # thresholds for the uncertainty
+    # threshold and tkeo: trace the onset back to where the burst's rise began
+    # (`onset_departure`); False keeps the crossing traced back to `backtrack_sd` only
+    departure: bool = True
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:
@@ -333,6 +337,10 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
     if onset is not None and p.detector == "double_threshold":
         noise = cond[baseline[0] : baseline[1]]
         onset = _double_threshold_onset(cond, fs, search, float(np.nanstd(noise)), p) or onset
+    if onset is not None and p.detector in ("threshold", "tkeo") and p.departure:
+        dep = departure(cond, fs, baseline, crossing, search[0], onset)
+        if dep is not None:  # the rise traced back to its start (onset_departure's docstring)
+            onset, sd_s = int(round(dep[0])), dep[1] / fs
     if onset is not None and p.detector == "changepoint":
         lo = max(search[0], crossing - int(p.changepoint_span_s * fs), baseline[0])
         hi = min(crossing + int(p.min_duration_s * fs), len(cond))

@@ -4,8 +4,10 @@ The same causal conditioning and envelope run through their streaming twins; the
 baseline is the envelope from 1.2 s to 0.35 s before each candidate crossing, the
 window the offline analysis takes before a repetition. An onset is reported as
 soon as the envelope has stayed above threshold for the minimum duration, traced
-back to where it left the baseline, so it arrives `min_duration_s` (30 ms) after
-the fact. Results do not depend on how the signal is chunked.
+back to where it left the baseline, and then to where its rise began
+(`sensorkit.dsp.onset_departure`, as offline), which needs the burst's first
+`DepartureParams.reach_s` (0.3 s): an onset is reported that long after its
+threshold crossing. Results do not depend on how the signal is chunked.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 
 from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, StreamingFilter, StreamingGapHold, condition_sos, lowpass_sos
 from sensorkit.dsp.onset import OnsetParams, band_delay
+from sensorkit.dsp.onset_departure import DepartureParams, departure
 
 
 class StreamingOnsetDetector:
@@ -32,8 +35,13 @@ class StreamingOnsetDetector:
         self._env = StreamingFilter(lowpass_sos(fs, params.envelope_hz))
         self.delay_s, _ = band_delay(fs, band)  # the same correction as offline
         self._buf = np.zeros(0)  # conditioned samples still needed for TKEO
+        self._cond_all = np.zeros(0)  # conditioned samples not yet matched by envelope samples
         self._tkeo_started = False
         self._env_hist = np.zeros(0)
+        self._cond_hist = np.zeros(0)  # conditioned samples, aligned with _env_hist
+        self._pending: list[tuple[int, int, int, int]] = []  # crossing, backtracked onset, earliest, baseline end
+        self._reach = int(DepartureParams().reach_s * fs)
+        self._earliest = 0  # absolute index: where the current search began (after the last burst)
         self._hist_start = 0  # absolute index of _env_hist[0]
         self._n = 0  # envelope samples produced so far
         self._next = 0  # absolute index where the search resumes
@@ -41,6 +49,7 @@ class StreamingOnsetDetector:
 
     def _envelope(self, x: np.ndarray) -> np.ndarray:
         c = self._cond.process(self._hold.process(np.asarray(x, dtype=np.float64))[0])
+        self._cond_all = np.r_[self._cond_all, c]  # trimmed to the envelope's length in `process`
         if self.p.detector == "tkeo":
             # TKEO of sample k needs sample k+1: it is produced one sample late; sample 0
             # takes sample 1's value, as offline
@@ -60,14 +69,30 @@ class StreamingOnsetDetector:
     def process(self, x: np.ndarray) -> list[float]:
         env = self._envelope(x)
         self._env_hist = np.r_[self._env_hist, env]
+        self._cond_hist = np.r_[self._cond_hist, self._cond_all[: len(env)]]  # (TKEO: one sample behind)
+        self._cond_all = self._cond_all[len(env) :]
         self._n += len(env)
-        onsets = self._scan()
+        self._scan()
+        onsets = self._resolve()
         keep = int(self.HISTORY_S * self.fs)
         if len(self._env_hist) > keep:
             drop = len(self._env_hist) - keep
             self._env_hist = self._env_hist[drop:]
+            self._cond_hist = self._cond_hist[drop:]
             self._hist_start += drop
         return onsets
+
+    def _resolve(self) -> list[float]:
+        """Onsets whose departure can be fitted (their burst's first 0.3 s has arrived)."""
+        out = []
+        while self._pending and self._pending[0][0] + self._reach <= self._n:
+            crossing, start, earliest, base_end = self._pending.pop(0)
+            s0 = self._hist_start
+            base = (base_end - int((self.BASELINE_S[1] - self.BASELINE_S[0]) * self.fs) - s0, base_end - s0)
+            dep = departure(self._cond_hist, self.fs, base, crossing - s0, max(earliest - s0, 0), start - s0)
+            onset = start if dep is None else int(round(dep[0])) + s0
+            out.append(onset / self.fs - self.delay_s)
+        return out
 
     def _at(self, i: int, j: int) -> np.ndarray:
         return self._env_hist[max(i - self._hist_start, 0) : max(j - self._hist_start, 0)]
@@ -88,10 +113,9 @@ class StreamingOnsetDetector:
         var = np.maximum((c2[b] - c2[a]) / n - mean**2, 0.0)
         return np.where(ok, mean, np.inf), np.where(ok, np.sqrt(var), np.inf)
 
-    def _scan(self) -> list[float]:
+    def _scan(self) -> None:
         fs, p = self.fs, self.p
         min_len = max(1, int(round(p.min_duration_s * fs)))
-        out = []
         while self._next < self._n:
             i = self._next
             if self._active:  # wait for the burst to end (sustained below threshold)
@@ -105,7 +129,7 @@ class StreamingOnsetDetector:
                     break
                 if (self._at(j, j + min_len) < self._h).all():
                     self._active = False
-                    self._next = j + min_len
+                    self._next = self._earliest = j + min_len
                 else:
                     self._next = j + 1
                 continue
@@ -127,7 +151,7 @@ class StreamingOnsetDetector:
             back = self._at(j - int(p.max_backtrack_s * fs), j + 1)
             quiet = np.flatnonzero(back <= mj + p.backtrack_sd * sj)
             start = j - len(back) + 1 + (int(quiet[-1]) + 1 if quiet.size else 0)
-            out.append(start / fs - self.delay_s)
+            base_end = j + int(self.BASELINE_S[1] * fs)  # the crossing's own baseline window, as above
+            self._pending.append((j, start, max(self._earliest, j - int(0.35 * fs)), base_end))
             self._active, self._h = True, hj
             self._next = j + min_len
-        return out

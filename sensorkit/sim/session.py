@@ -48,6 +48,16 @@ class SimConfig:
     misalignment_deg: float = 20.0  # max IMU mounting error about each axis
     gyro_bias_dps: float = 2.0  # max gyro bias per axis, deg/s
     markers: bool = True
+    # How each burst's drive rises from its onset (the truth is where it starts to rise):
+    # "exp", an exponential approach (10-90 % in 10-80 ms; steepest at the onset), or
+    # "varied": linear, raised-cosine or exponential, 10-90 % in 20-150 ms, per burst;
+    # slow, smooth starts recruit the first small units sparsely, as real ramps do.
+    onset_ramps: str = "exp"
+    rise_ms: tuple[float, float] = (20.0, 150.0)  # 10-90 % rise time range of "varied" ramps
+
+    def __post_init__(self) -> None:
+        if self.onset_ramps not in ("exp", "varied"):
+            raise ValueError(f"onset_ramps must be 'exp' or 'varied', not {self.onset_ramps!r}")
 
 
 @dataclass
@@ -149,14 +159,40 @@ def pelvic_obliquity_deg(orientation: Rotation) -> np.ndarray:
     return np.degrees(np.arcsin(np.clip(left[:, 2], -1, 1)))
 
 
-def _excitation(plan: Plan, muscle: str, t: np.ndarray, rng) -> np.ndarray:
+RAMP_SHAPES = ("linear", "raised_cosine", "exp")
+
+
+def drive_rise(dt: np.ndarray, shape: str, rise_s: float) -> np.ndarray:
+    """A drive's rise from 0 (at dt = 0, s) towards 1 whose 10-90 % rise takes `rise_s`."""
+    dt = np.maximum(dt, 0.0)
+    if shape == "linear":  # 0 to 1 over T: 10-90 % is 0.8 T
+        return np.minimum(dt / (rise_s / 0.8), 1.0)
+    if shape == "raised_cosine":  # 0.5 - 0.5 cos(pi t / T): 10-90 % is 0.5903 T
+        return 0.5 - 0.5 * np.cos(np.pi * np.minimum(dt / (rise_s / 0.5903), 1.0))
+    return 1 - np.exp(-dt / (rise_s / np.log(9)))  # 10-90 % is tau ln 9
+
+
+def burst_ramps(plan: Plan, cfg: SimConfig) -> list[tuple[str, float] | None]:
+    """Each burst's (shape, 10-90 % rise s) under `cfg.onset_ramps == "varied"` (else None):
+    drawn from their own generator, so the session's other randomness stays as it was."""
+    if cfg.onset_ramps != "varied":
+        return [None] * len(plan.bursts)
+    rng = np.random.default_rng([cfg.seed, 13])
+    return [(RAMP_SHAPES[int(rng.integers(len(RAMP_SHAPES)))], float(rng.uniform(*cfg.rise_ms)) / 1000)
+            for _ in plan.bursts]  # fmt: skip
+
+
+def _excitation(plan: Plan, muscle: str, t: np.ndarray, rng, ramps: list | None = None) -> np.ndarray:
     e = np.full(t.size, plan.tonic.get(muscle, 0.0))
-    for b in plan.bursts:
+    for b, ramp in zip(plan.bursts, ramps or [None] * len(plan.bursts), strict=True):
         if b.muscle != muscle:
             continue
         lo, hi = np.searchsorted(t, [b.onset, b.off + b.fall])
         tt = t[lo:hi]
-        rise = b.level * (1 - np.exp(-(tt - b.onset) / b.tau))
+        if ramp is None:
+            rise = b.level * (1 - np.exp(-(tt - b.onset) / b.tau))
+        else:
+            rise = b.level * drive_rise(tt - b.onset, *ramp)
         e[lo:hi] += rise * (1 - _minjerk(tt, b.off, b.off + b.fall))
     tremor = 1 + 0.08 * _smooth_noise(t.size, 1 / (t[1] - t[0]), 3.0, 1.0, rng)
     return np.clip(e * tremor, 0, 1)
@@ -166,9 +202,10 @@ def render_emg(plan: Plan, cfg: SimConfig, rng) -> np.ndarray:
     n = int(plan.duration * cfg.fs_emg)
     t = np.arange(n) / cfg.fs_emg
     clean = np.zeros((n, len(cfg.muscles)))
+    ramps = burst_ramps(plan, cfg)
     for j, m in enumerate(cfg.muscles):
         rms = MUSCLE_RMS.get(m.rsplit("_", 1)[0], 100e-6) * rng.uniform(0.7, 1.3)
-        clean[:, j] = motor_unit_emg(_excitation(plan, m, t, rng), cfg.fs_emg, rng, rms_at_half=rms)
+        clean[:, j] = motor_unit_emg(_excitation(plan, m, t, rng, ramps), cfg.fs_emg, rng, rms_at_half=rms)
     out = clean.copy()
     # crosstalk from neighbours on the same side
     for j, m in enumerate(cfg.muscles):
@@ -230,6 +267,9 @@ def simulate(cfg: SimConfig) -> SimRecording:
         "exercises": plan.exercises,
         "markers": [[round(t, 4), text] for t, text in plan.markers],
     }
+    if cfg.onset_ramps == "varied":  # how each onset's drive rose, for benchmarks by rise time
+        truth["onset_ramps"] = [{"muscle": b.muscle, "onset_s": b.onset, "shape": r[0], "rise_ms": round(r[1] * 1e3, 2)}
+                                for b, r in zip(plan.bursts, burst_ramps(plan, cfg), strict=True)]  # fmt: skip
     markers = plan.markers if cfg.markers else []
     sensor = sensor_orientation(orientation, mount, cfg.fs_imu)
     return SimRecording(cfg, emg, imu, markers, truth, sensor.inv().apply([0.0, 0.0, 1.0]), sensor.as_quat())

@@ -16,8 +16,8 @@ from sensorkit.sim import SCENARIOS, Dosage, SimConfig, simulate
 
 _DOSE_FIELDS = {f.name: f.type for f in dataclasses.fields(Dosage)}
 _CONFIG_FIELDS = {
-    f.name: f.type for f in dataclasses.fields(SimConfig) if f.name not in ("dose", "scenario")
-}
+    f.name: f.type for f in dataclasses.fields(SimConfig) if f.name not in ("dose", "scenario", "rise_ms")
+}  # rise_ms (a range) is the benchmarks' knob, set from Python
 DEVICE_PARAMS = {"speed": "float", "drift_ppm": "float"}
 
 
@@ -61,7 +61,10 @@ def sim_config(scenario: str, params: dict[str, str]) -> tuple[SimConfig, dict[s
         raise SensorkitError("sim muscles: give 1 to 16 comma-separated labels")
     if dev["speed"] < 0:
         raise SensorkitError("sim speed must be >= 0 (0 = as fast as possible)")
-    return SimConfig(scenario=scenario, dose=Dosage(**dose), **cfg), dev
+    try:
+        return SimConfig(scenario=scenario, dose=Dosage(**dose), **cfg), dev
+    except ValueError as exc:
+        raise SensorkitError(f"sim: {exc}") from None
 
 
 def open_sim(scenario: str, params: dict[str, str]) -> Sk1Device:
