@@ -511,7 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
     def analysis_args(sp):
         sp.add_argument("--exercise", choices=EXERCISES, help="analyse this exercise (needed without markers)")
         sp.add_argument("--side", choices=("L", "R"), help="stance or working leg")
-        sp.add_argument("--reference", help="'movement' or a muscle label such as biceps_femoris_L")
+        sp.add_argument("--reference", help="'movement' or a muscle label such as biceps_femoris_L "
+                        "(without the side, e.g. biceps_femoris: the working side's)")
         sp.add_argument("--detector", choices=DETECTORS, default=DEFAULT_DETECTOR)
         sp.add_argument("--margin-ms", type=number(0, 500), default=DELAY_MARGIN_MS,
                         help="latency above which a glute is delayed, 0-500 ms (default 50 ms, see docs)")

@@ -98,6 +98,16 @@ def default_reference(exercise: str, side: str | None, muscles: list[str]) -> st
     return "movement"
 
 
+def block_reference(chosen: str | None, exercise: str, side: str | None, muscles: list[str]) -> str:
+    """The reference a block uses: the user's (`--reference`; a muscle named without its side,
+    e.g. biceps_femoris, is the working side's), else the exercise's default."""
+    if chosen is None:
+        return default_reference(exercise, side, muscles)
+    if chosen != "movement" and chosen not in muscles and side is not None and f"{chosen}_{side}" in muscles:
+        return f"{chosen}_{side}"
+    return chosen
+
+
 def is_glute(muscle: str) -> bool:
     return muscle.rsplit("_", 1)[0] in GLUTES
 

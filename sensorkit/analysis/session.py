@@ -21,7 +21,7 @@ from sensorkit.analysis.exercises import (
     REGISTRY,
     SINGLE_LEG,
     Block,
-    default_reference,
+    block_reference,
     glutes_of_interest,
     parse_blocks,
 )  # fmt: skip
@@ -56,7 +56,7 @@ class ImuData:
 @dataclass
 class SessionData:
     file: str
-    emg: EmgData
+    emg: EmgData | None  # None: an IMU-only recording (pelvic drop, movement, gait contacts)
     imu: ImuData | None = None
     markers: list[tuple[float, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what reading the file had to correct
@@ -76,8 +76,14 @@ class AnalysisOptions:
     gait: GaitParams = GaitParams()
 
 
+def _span(data: SessionData) -> tuple[float, float]:
+    """First and last sample time (s) over the recording's EMG and pelvis IMU."""
+    ts = [s.timestamps for s in (data.emg, data.imu) if s is not None and len(s.timestamps)]
+    return min(float(t[0]) for t in ts), max(float(t[-1]) for t in ts)
+
+
 def _blocks(data: SessionData, opt: AnalysisOptions) -> list[Block]:
-    t = data.emg.timestamps
+    t = _span(data)
     blocks = parse_blocks(data.markers, float(t[-1]))
     if opt.exercise is not None:
         if opt.exercise not in EXERCISES:
@@ -136,6 +142,21 @@ def result_base(file: str, opt: AnalysisOptions, mains_detected: dict[str, float
     }
 
 
+def not_analysed(has_emg: bool, has_imu: bool) -> list[dict[str, str]]:
+    """What a recording without EMG or without a pelvis IMU leaves out, and why (a result's
+    `not_analysed`; offline and live say the same)."""
+    out = []
+    if not has_emg:
+        out.append({"what": "muscle onsets and latencies", "why": "the recording has no EMG stream"})
+    if not has_imu:
+        out.append({"what": "pelvic drop and movement onsets", "why": "the recording has no pelvis IMU stream"})
+    return out
+
+
+NO_MOVEMENT = ("its reference is movement onset and the recording has no pelvis IMU; choose a reference "
+               "muscle with --reference (e.g. biceps_femoris: the working side's)")  # fmt: skip
+
+
 def pelvis_json(cal, opt: AnalysisOptions) -> dict:
     """How the pelvis sensor was calibrated, for a result's `pelvis` field."""
     return {"calibration": cal.source, "mounting_deg": round(cal.mounting_deg, 1),
@@ -145,27 +166,35 @@ def pelvis_json(cal, opt: AnalysisOptions) -> dict:
 
 def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
                     progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
-    """Per-repetition activation timing of every labelled muscle, per exercise block."""
+    """Per-repetition activation timing of every labelled muscle and the pelvic drop, per
+    exercise block, with what the recording holds: EMG and a pelvis IMU, or either alone
+    (the result's `not_analysed` says what was left out and why)."""
     emg = data.emg
-    if emg.fs < MIN_EMG_RATE_HZ:
-        raise SensorkitError(f"EMG sampled at {emg.fs:g} Hz is too slow for onsets: surface EMG carries its power at "
-                             f"20-250 Hz (SENIAM recommends >= 1000 Hz); sensorkit needs at least "
-                             f"{MIN_EMG_RATE_HZ:g} Hz")  # fmt: skip
-    if len(emg.timestamps) < emg.fs:
-        raise SensorkitError("the EMG stream holds less than a second of data")
-    idx = _muscles(emg)
-    muscles = [emg.labels[i] for i in idx]
-    t0 = float(emg.timestamps[0])
-    channels = {}
-    for i, m in zip(idx, muscles, strict=True):
-        if progress:
-            progress(f"conditioning {m}")
-        channels[m] = ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains)
+    if emg is None and data.imu is None:
+        raise SensorkitError(f"{data.file} has neither EMG nor a pelvis IMU to analyse")
+    muscles: list[str] = []
+    channels: dict[str, ChannelOnsets] = {}
+    if emg is not None:
+        if emg.fs < MIN_EMG_RATE_HZ:
+            raise SensorkitError(f"EMG sampled at {emg.fs:g} Hz is too slow for onsets: surface EMG carries its "
+                                 f"power at 20-250 Hz (SENIAM recommends >= 1000 Hz); sensorkit needs at least "
+                                 f"{MIN_EMG_RATE_HZ:g} Hz")  # fmt: skip
+        if len(emg.timestamps) < emg.fs:
+            raise SensorkitError("the EMG stream holds less than a second of data")
+        idx = _muscles(emg)
+        muscles = [emg.labels[i] for i in idx]
+        for i, m in zip(idx, muscles, strict=True):
+            if progress:
+                progress(f"conditioning {m}")
+            channels[m] = ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains)
+    t0 = float(emg.timestamps[0]) if emg is not None else _span(data)[0]
     result = result_base(data.file, opt, {m: c.mains_hz for m, c in channels.items()}, data.meta)
-    starts = [float(emg.timestamps[0])] + ([float(data.imu.timestamps[0])] if data.imu is not None else [])
-    result["recording_start_s"] = round(min(starts), 4)  # tables show times from here, as `info` does
+    result["recording_start_s"] = round(_span(data)[0], 4)  # tables show times from here, as `info` does
     if data.warnings:
         result["warnings"] = list(data.warnings)
+    missing = not_analysed(emg is not None, data.imu is not None)
+    if missing:
+        result["not_analysed"] = missing
     track = None
     if data.imu is not None:
         if progress:
@@ -177,8 +206,7 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
         except ValueError as exc:  # no usable calibration: pelvic drop is not reported
             result["pelvis"] = {"calibration": None, "reason": str(exc)}
     blocks = _blocks(data, opt)
-    skipped = sorted({b.exercise for b in parse_blocks(data.markers, float(data.emg.timestamps[-1]))}
-                     - set(EXERCISES))  # fmt: skip
+    skipped = sorted({b.exercise for b in parse_blocks(data.markers, _span(data)[1])} - set(EXERCISES))
     if skipped:
         result["skipped_exercises"] = skipped
         if progress:
@@ -235,9 +263,9 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
                              "plate or footswitch export, see sensorkit import --events) or a pelvis IMU "
                              "stream in which walking can be found")  # fmt: skip
     emg = data.emg
-    a, b = np.searchsorted(emg.timestamps, [block.start_s, block.end_s])
     onsets = {}
-    for m, ch in channels.items():
+    for m, ch in channels.items():  # none in an IMU-only recording: steps and drops only
+        a, b = np.searchsorted(emg.timestamps, [block.start_s, block.end_s])
         bursts = find_bursts(ch.cond[a:b], emg.fs, opt.onset, env=ch.env[a:b])
         onsets[m] = [float(np.interp((a + on * emg.fs), np.arange(len(emg.timestamps)), emg.timestamps))
                      - ch.delay_s for on, _ in bursts]  # fmt: skip
@@ -269,16 +297,17 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
 def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: AnalysisOptions) -> dict:
     if REGISTRY[block.exercise].reps_from == "contacts":
         return _gait_result(block, data, channels, muscles, opt)
-    reference = opt.reference or default_reference(block.exercise, block.side, muscles)
+    reference = block_reference(opt.reference, block.exercise, block.side, muscles)
     if reference != "movement" and reference not in channels:
         raise SensorkitError(f"reference {reference!r} is neither 'movement' nor a labelled EMG channel")
     if data.imu is not None:
         reps = _reps_from_imu(data.imu, block, opt.movement)
     elif reference != "movement":
         reps = _reps_from_emg(channels[reference], data.emg, block, opt.onset)
-    else:
-        raise SensorkitError("the reference is movement onset but the recording has no IMU stream; "
-                             "choose a reference muscle with --reference")  # fmt: skip
+    else:  # EMG only: this block needs a reference muscle; the others may still have one
+        out = block_json(block, reference, [], muscles, opt)
+        out["not_analysed"] = NO_MOVEMENT
+        return out
     timings = []
     floor = block.start_s
     for k, (start, end, movement_onset) in enumerate(reps, 1):

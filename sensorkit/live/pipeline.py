@@ -30,9 +30,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sensorkit.analysis.exercises import EXERCISES, MUSCLE_LABEL, REGISTRY, SINGLE_LEG, Block, default_reference
+from sensorkit.analysis.exercises import EXERCISES, MUSCLE_LABEL, REGISTRY, SINGLE_LEG, Block, block_reference
 from sensorkit.analysis.pelvic_drop import drop_curve, rep_drop
-from sensorkit.analysis.session import AnalysisOptions, block_json, pelvis_json, rep_json, result_base
+from sensorkit.analysis.session import (
+    NO_MOVEMENT,
+    AnalysisOptions,
+    block_json,
+    not_analysed,
+    pelvis_json,
+    rep_json,
+    result_base,
+)
 from sensorkit.analysis.timing import RepTiming, rep_onsets
 from sensorkit.dsp.onset import Onset
 from sensorkit.live.emg import LiveEmg, LiveEmgChannel
@@ -303,7 +311,7 @@ class LivePipeline:
             self._notice("gait blocks are analysed by `sensorkit analyze` (live gait steps are not built yet)")
             return
         muscles = list(self.channels) or []
-        reference = self.opt.reference or default_reference(exercise, side, muscles)
+        reference = block_reference(self.opt.reference, exercise, side, muscles)
         self.blocks.append(_Block(Block(exercise, side, t, math.inf), reference))
         self._emit(BlockStarted(exercise, side, t, reference))
         if self.pelvis is not None and self.pelvis.calibration is None and not self._calibration_pending():
@@ -429,6 +437,8 @@ class LivePipeline:
             start = self._emg_t0 if self._emg_t0 is not None else (self.pelvis.timestamps[0] if self.pelvis else 0.0)
             block = Block(block.exercise, block.side, float(start), block.end_s)
         result = block_json(block, b.reference, b.timings, list(self.channels), self.opt, reps=b.rows)
+        if self.pelvis is None and b.reference == "movement" and REGISTRY[block.exercise].reps_from != "contacts":
+            result["not_analysed"] = NO_MOVEMENT  # as analyze says of an EMG-only recording
         self._done.append(result)
         self._emit(BlockDone(result))
 
@@ -464,6 +474,9 @@ class LivePipeline:
             out["pelvis"] = self._pelvis_json
         elif self.pelvis is not None:
             out["pelvis"] = {"calibration": None, "reason": "no calibration was found during the session"}
+        missing = not_analysed(self.emg is not None, self.pelvis is not None)
+        if missing:
+            out["not_analysed"] = missing
         out["live"] = {"notices": sorted(self._notices)}
         return out
 

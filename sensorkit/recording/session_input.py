@@ -57,17 +57,21 @@ def session_data(rec: Recording, channel_map: dict[str, str] | None = None) -> S
     """A recording's streams in the analysis's terms: EMG (the stream with most channels),
     the pelvis IMU, markers, and warnings about what had to be corrected."""
     channel_map = channel_map or {}
+    warnings: list[str] = [f"salvaged file: {n}" for n in rec.notes]
+    imu = pelvis_imu(rec, warnings)
     emgs = [s for s in rec.of_kind("EMG") if len(s.timestamps) > 1]
-    if not emgs:
+    if not emgs and imu is None:
         kinds = ", ".join(sorted({s.info.kind or "?" for s in rec.streams})) or "none"
-        raise SensorkitError(f"{rec.path} has no EMG stream with samples (stream types: {kinds})")
+        raise SensorkitError(f"{rec.path} has no EMG stream with samples and no pelvis IMU (stream types: {kinds})")
+    if not emgs:  # a sacral IMU alone: pelvic drop, movement and gait are analysed
+        if channel_map:
+            raise SensorkitError("--channel-map relabels EMG channels, and the recording has no EMG stream")
+        return SessionData(rec.path, None, imu, rec.markers(), warnings, header_meta(rec))
     emg = max(emgs, key=lambda s: s.info.n_channels)
     labels = [channel_map.get(c, c) for c in emg.info.channels]
     unknown = set(channel_map) - set(emg.info.channels)
     if unknown:
         raise SensorkitError(f"--channel-map names channels the EMG stream lacks: {', '.join(sorted(unknown))}")
-    warnings: list[str] = [f"salvaged file: {n}" for n in rec.notes]
-    imu = pelvis_imu(rec, warnings)
     data = EmgData(emg.timestamps, np.asarray(emg.samples), labels, rate_of(emg))
     return SessionData(rec.path, data, imu, rec.markers(), warnings, header_meta(rec))
 

@@ -212,6 +212,9 @@ def _quality_notes(results: list[dict]) -> list[str]:
             what = ", ".join(f"{n} {q.replace('_', ' ')}" for q, n in sorted(qs.items()))
             notes.append(f"{lab}: {m}: {what} (shown, not averaged)")
         notes += [f"{lab}: {w}" for w in r.get("warnings", [])]
+        notes += [f"{lab}: not analysed: {g['what']} ({g['why']})" for g in r.get("not_analysed", [])]
+        notes += [f"{lab}: {_title(b['exercise'], b['side'])} not analysed: {b['not_analysed']}"
+                  for b in r["exercises"] if b.get("not_analysed")]  # fmt: skip
         pelvis = r.get("pelvis")
         if pelvis and pelvis.get("calibration") is None:
             notes.append(f"{lab}: no pelvic drop: {pelvis.get('reason', 'the pelvis sensor was not calibrated')}")

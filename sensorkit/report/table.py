@@ -32,6 +32,10 @@ def format_result(result: dict) -> str:
     if who:
         when = f", recorded {result['recorded']}" if result.get("recorded") else ""
         lines += [f"{result.get('file', '')}: {who}{when}", ""]
+    for gap in result.get("not_analysed", []):
+        lines.append(f"not analysed: {gap['what']} ({gap['why']})")
+    if result.get("not_analysed"):
+        lines.append("")
     pelvis = result.get("pelvis")
     if pelvis and pelvis.get("calibration") is None:
         lines += [f"pelvic drop not reported: {pelvis.get('reason', 'no calibration')}", ""]
@@ -44,7 +48,11 @@ def format_result(result: dict) -> str:
         side = f" {block['side']}" if block["side"] else ""
         ref = {"movement": "movement onset", "initial_contact": "initial contact"}.get(
             block["reference"], f"{block['reference']} onset")
-        lines.append(f"{block['exercise']}{side}: {len(block['reps'])} reps, latency (ms) to {ref}")
+        if block.get("not_analysed"):
+            lines += [f"{block['exercise']}{side}: not analysed: {block['not_analysed']}", ""]
+            continue
+        what = f"latency (ms) to {ref}" if block["summary"] else "no EMG"
+        lines.append(f"{block['exercise']}{side}: {len(block['reps'])} reps, {what}")
         muscles = list(block["summary"])
         rows = [[_cell(rep["latency_ms"][m], rep["onset_sd_ms"][m], rep["quality"][m]) for m in muscles]
                 for rep in block["reps"]]  # fmt: skip
