@@ -314,11 +314,12 @@ def raw_signal_flag(raw: np.ndarray, fs: float) -> str | None:
 
 def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search: tuple[int, int],
                  params: OnsetParams = OnsetParams(), env: np.ndarray | None = None,
-                 raw: np.ndarray | None = None, held: np.ndarray | None = None) -> Onset:  # fmt: skip
+                 raw: np.ndarray | None = None, held: np.ndarray | None = None, origin: int = 0) -> Onset:  # fmt: skip
     """The first onset in `search` (sample indices [a, b)) of conditioned EMG `cond`.
 
     `held` marks lost samples bridged for filtering (`hold_short_gaps`): an onset that
-    touches one is flagged `gap`, one elsewhere in the repetition is not.
+    touches one is flagged `gap`, one elsewhere in the repetition is not. `origin`: the
+    index of `cond[0]` in the whole stream (a live buffer's start).
 
     `baseline` is a quiet window before it. Pass the precomputed `env`
     (`detection_envelope`) when calling many times on one signal, and the
@@ -338,7 +339,7 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
         noise = cond[baseline[0] : baseline[1]]
         onset = _double_threshold_onset(cond, fs, search, float(np.nanstd(noise)), p) or onset
     if onset is not None and p.detector in ("threshold", "tkeo") and p.departure:
-        dep = departure(cond, fs, baseline, crossing, search[0], onset)
+        dep = departure(cond, fs, baseline, crossing, search[0], onset, origin)
         if dep is not None:  # the rise traced back to its start (onset_departure's docstring)
             onset, sd_s = int(round(dep[0])), dep[1] / fs
     if onset is not None and p.detector == "changepoint":

@@ -67,12 +67,14 @@ def _smoothed_ramp(t: np.ndarray, taus: np.ndarray, p: float, half: float) -> np
 
 
 def departure(cond: np.ndarray, fs: float, baseline: tuple[int, int], crossing: int, earliest: int,
-              backtracked: int | None = None,
+              backtracked: int | None = None, origin: int = 0,
               params: DepartureParams = DepartureParams()) -> tuple[float, float] | None:  # fmt: skip
     """(departure, its SD), in samples of `cond` (conditioned EMG), of the burst whose
     detection envelope crossed its threshold at sample `crossing`; None when the signal
     around it does not allow a fit (lost samples, too little of it). The departure is
-    sought from `earliest` (the search window's start) on; `baseline` (samples) is quiet."""
+    sought from `earliest` (the search window's start) on; `baseline` (samples) is quiet.
+    `origin` is the index of `cond[0]` in the whole stream (a live buffer's start): the fit's
+    grids sit on the stream's samples, so a buffer that starts elsewhere gives the same answer."""
     q = params
     w = max(1, int(round(q.smooth_s * fs)))
     a = max(earliest, crossing - int(q.span_s * fs), 0)
@@ -87,7 +89,9 @@ def departure(cond: np.ndarray, fs: float, baseline: tuple[int, int], crossing: 
     power = np.convolve(energy, np.ones(w) / w, "same")
     # all times from here on in samples from `a`, on integer grids: the answer must not depend
     # on where the signal's buffer starts (the live pipeline keeps a moving window of it)
-    idx = np.arange(w // 2, len(power) - w // 2, max(1, int(round(q.step_s * fs))))
+    every = max(1, int(round(q.step_s * fs)))
+    lo = w // 2 + (-(origin + a + w // 2)) % every  # on the stream's grid of every `every`-th sample
+    idx = np.arange(lo, len(power) - w // 2, every)
     power = power[idx]
     tc = crossing - a
     after = idx >= tc
@@ -109,7 +113,9 @@ def departure(cond: np.ndarray, fs: float, baseline: tuple[int, int], crossing: 
     if backtracked is not None:  # and no further than a slow rise's unseen start before the backtracked onset
         first = max(first, backtracked - a - int(q.max_lead_s * fs))
     step = max(1, int(round(0.001 * fs)))
-    taus = np.arange(max(int(t[0]), first), min(tc, end - 2 * int(q.step_s * fs)), step, dtype=np.float64)
+    start = max(int(t[0]), first)
+    start += (-(origin + a + start)) % step  # candidate departures on the stream's 1-ms grid too
+    taus = np.arange(start, min(tc, end - 2 * every), step, dtype=np.float64)
     if len(t) < 10 or len(taus) < 3:
         return None
     y = np.log(np.maximum(power, 1e-300))

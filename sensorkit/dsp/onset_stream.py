@@ -89,7 +89,7 @@ class StreamingOnsetDetector:
             crossing, start, earliest, base_end = self._pending.pop(0)
             s0 = self._hist_start
             base = (base_end - int((self.BASELINE_S[1] - self.BASELINE_S[0]) * self.fs) - s0, base_end - s0)
-            dep = departure(self._cond_hist, self.fs, base, crossing - s0, max(earliest - s0, 0), start - s0)
+            dep = departure(self._cond_hist, self.fs, base, crossing - s0, max(earliest - s0, 0), start - s0, s0)
             onset = start if dep is None else int(round(dep[0])) + s0
             out.append(onset / self.fs - self.delay_s)
         return out

@@ -176,7 +176,7 @@ class LiveEmgChannel:
             return Onset(None, None, None, "gap")  # older than what is kept
         cond, env, raw, held = (t.column(j)[s0 - t.start : s1 - t.start] for t in tails)
         o = detect_onset(cond, fs, (base[0] - s0, base[1] - s0), (search[0] - s0, search[1] - s0),
-                         bank.params, env=env, raw=raw, held=held)  # fmt: skip
+                         bank.params, env=env, raw=raw, held=held, origin=s0)  # fmt: skip
         shift = lambda t: None if t is None else t + s0 / fs - d  # noqa: E731
         sd_ms = None if o.sd_ms is None else float(np.hypot(o.sd_ms, self.delay_sd_s * 1000))
         return Onset(shift(o.onset_s), shift(o.offset_s), sd_ms, o.quality, o.snr_db)
