@@ -176,3 +176,30 @@ def test_optional_magnetometer_leaves_gravity_as_it_was():
     assert np.isnan(with_mag[len(mag) // 2 :]).all()  # samples missing a reading are missing
     cos = np.clip(np.einsum("ij,ij->i", plain[: len(mag) // 2], with_mag[: len(mag) // 2]), -1, 1)
     assert np.degrees(np.arccos(cos[int(2 * fs) :])).max() < 1.0
+
+
+@pytest.mark.parametrize(("bend", "heading_from"), [(15, "bends"), (3, "mounting convention")])
+def test_a_shallow_calibration_gives_every_drop_with_a_wider_uncertainty(bend, heading_from):
+    """Forward bends of 15 deg (and of 3 deg, too little for any heading) used to delete a
+    session's drops ("need 20"): now every repetition has its drop, whose stated SD grows
+    with the heading's uncertainty and holds the truth."""
+    from sensorkit.analysis.session import AnalysisOptions, ImuData, SessionData, analyze_session
+
+    results = {}
+    for depth in (0, bend):  # 0: the usual 40-65 deg bends
+        rec = simulate(SimConfig(seed=6, scenario="single_leg_squat",
+                                 dose=Dosage(reps=4, pelvic_drop_deg=6, calibration_bend_deg=depth)))  # fmt: skip
+        fs = rec.config.fs_imu
+        imu = ImuData(np.arange(len(rec.imu)) / fs, rec.imu[:, :3], rec.imu[:, 3:], fs)
+        result = analyze_session(SessionData("s.xdf", None, imu, rec.markers), AnalysisOptions())
+        truth = [r["pelvic_drop_deg"] for b in rec.truth["exercises"] for r in b["reps"]]
+        results[depth] = (result, truth)
+    result, truth = results[bend]
+    reps = [r for b in result["exercises"] for r in b["reps"]]
+    assert len(reps) == len(truth) == 8 and all(r["pelvic_drop_deg"] is not None for r in reps)
+    assert result["pelvis"]["heading_from"] == heading_from and "deg" in result["pelvis"]["note"]
+    err = np.array([r["pelvic_drop_deg"] for r in reps]) - truth
+    sd = np.array([r["pelvic_drop_sd_deg"] for r in reps])
+    assert (np.abs(err) <= 1.96 * sd).all()
+    usual = [r["pelvic_drop_sd_deg"] for b in results[0][0]["exercises"] for r in b["reps"]]
+    assert np.median(sd) > 1.5 * np.median(usual) and "note" not in results[0][0]["pelvis"]

@@ -37,6 +37,21 @@ class PelvisTrack:
     saturated: np.ndarray  # per sample: an axis at the sensor's range
     gyro_bias: np.ndarray  # rad/s, measured during quiet standing
     zero_deg: float  # obliquity of quiet standing, subtracted
+    tilt: np.ndarray | None = None  # anterior tilt (deg), 0 at quiet standing: what a heading error mixes in
+    tilt_zero_deg: float = 0.0
+
+
+# A drop's uncertainty: the obliquity's own error (about 0.3 deg on simulated single-leg
+# squats with 20-deg mounting errors, p95 0.7) and what the heading's uncertainty mixes in
+# from the pelvis's tilt at that moment: a heading off by psi reads tilt x sin(psi) as
+# obliquity (a 15-deg forward tilt and a 6-deg heading error: 1.6 deg).
+OBLIQUITY_SD_DEG = 0.3
+
+
+def drop_sd_deg(tilt_deg: float, heading_sd_deg: float) -> float:
+    """The SD (deg) of a drop read while the pelvis tilts up to `tilt_deg` from standing."""
+    mixed = abs(tilt_deg) * np.sin(np.radians(heading_sd_deg)) if np.isfinite(tilt_deg) else 0.0
+    return float(np.hypot(OBLIQUITY_SD_DEG, mixed))
 
 
 class LiveObliquity:
@@ -44,12 +59,16 @@ class LiveObliquity:
 
     def __init__(self, track: PelvisTrack, fs: float) -> None:
         self.calibration = track.calibration
-        self._zero = track.zero_deg
+        self._zero, self._tilt_zero = track.zero_deg, track.tilt_zero_deg
         self._gravity = GravityTracker(fs, track.gyro_bias)
 
     def process(self, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
-        obliquity, _ = angles(self._gravity.process(acc, gyr), self.calibration)
-        return obliquity - self._zero
+        return self.process_angles(acc, gyr)[0]
+
+    def process_angles(self, acc: np.ndarray, gyr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(obliquity, tilt) in deg, both 0 at quiet standing."""
+        obliquity, tilt = angles(self._gravity.process(acc, gyr), self.calibration)
+        return obliquity - self._zero, tilt - self._tilt_zero
 
 
 def _windows(markers: list[tuple[float, str]], name: str) -> list[tuple[float, float]]:
@@ -65,9 +84,9 @@ def track_pelvis(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: f
     Raises ValueError when no calibration can be found.
     """
     cal, bias, st = pelvis_calibration(timestamps, acc, gyr, fs, markers)
-    obliquity, _ = angles(gravity_direction(acc, gyr, fs, bias), cal)
-    zero = float(np.nanmean(obliquity[st[0] : st[1]]))
-    return PelvisTrack(timestamps, obliquity - zero, cal, saturated(acc, gyr), bias, zero)
+    obliquity, tilt = angles(gravity_direction(acc, gyr, fs, bias), cal)
+    zero, tilt_zero = float(np.nanmean(obliquity[st[0] : st[1]])), float(np.nanmean(tilt[st[0] : st[1]]))
+    return PelvisTrack(timestamps, obliquity - zero, cal, saturated(acc, gyr), bias, zero, tilt - tilt_zero, tilt_zero)
 
 
 def saturated(acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
@@ -108,7 +127,8 @@ def rep_drop(track: PelvisTrack, start_s: float, end_s: float, stance: str,
     a, b = np.searchsorted(track.timestamps, [start_s, end_s])
     sign = 1.0 if stance == "L" else -1.0  # left stance: the right side drops as the left rises
     d = sign * track.obliquity[a:b]
-    none = {"pelvic_drop_deg": None, "pelvic_drop_peak_s": None, "pelvic_drop_flag": None}
+    none = {"pelvic_drop_deg": None, "pelvic_drop_peak_s": None, "pelvic_drop_flag": None,
+            "pelvic_drop_sd_deg": None}  # fmt: skip
     if b - a < 2 or not np.isfinite(d).any():
         return none | {"pelvic_drop_quality": "gap"}
     k = int(np.nanargmax(np.abs(d)))
@@ -117,8 +137,14 @@ def rep_drop(track: PelvisTrack, start_s: float, end_s: float, stance: str,
         quality = "gap"
     elif track.saturated[a:b].any():
         quality = "saturated"
+    # the largest tilt of the repetition, not the tilt at the peak: a heading error also
+    # moves the peak to wherever tilt leaked in most
+    tilts = track.tilt[a:b] if track.tilt is not None else np.zeros(0)
+    tilt = float(np.nanmax(np.abs(tilts))) if np.isfinite(tilts).any() else 0.0
+    sd = drop_sd_deg(tilt, track.calibration.heading_sd_deg)
     return {"pelvic_drop_deg": round(float(d[k]), 2), "pelvic_drop_peak_s": round(float(track.timestamps[a + k]), 4),
-            "pelvic_drop_flag": bool(d[k] > threshold_deg), "pelvic_drop_quality": quality}  # fmt: skip
+            "pelvic_drop_flag": bool(d[k] > threshold_deg), "pelvic_drop_sd_deg": round(sd, 2),
+            "pelvic_drop_quality": quality}  # fmt: skip
 
 
 CURVE_RATE_HZ = 25.0  # obliquity curves kept in results (for reports): enough for a 1-3 s repetition
@@ -150,20 +176,23 @@ class LiveDrop:
         self._oblique = LiveObliquity(track, fs)
         self._moves = LiveMovement(fs, standing_acc, standing_gyr)
         self._obl = np.zeros(0)  # obliquity since `_start` (absolute sample index)
+        self._tilt = np.zeros(0)
         self._sat = np.zeros(0, dtype=bool)
         self._start = 0
         self._keep = int(LiveMovementParams().lookback_s * fs) + 1
 
     def process(self, acc: np.ndarray, gyr: np.ndarray) -> list[dict]:
         """Results of the repetitions that ended in this chunk (onset_s, end_s and rep_drop's fields)."""
-        self._obl = np.concatenate([self._obl, self._oblique.process(acc, gyr)])
+        obliquity, tilt = self._oblique.process_angles(acc, gyr)
+        self._obl, self._tilt = np.concatenate([self._obl, obliquity]), np.concatenate([self._tilt, tilt])
         sat = saturated(acc, gyr)
         self._sat = np.concatenate([self._sat, sat])
         out = []
         for ev in self._moves.process(acc, gyr):
             if ev.kind == "end":
                 times = (self._start + np.arange(len(self._obl))) / self.fs
-                track = PelvisTrack(times, self._obl, self._oblique.calibration, self._sat, np.zeros(3), 0.0)
+                track = PelvisTrack(times, self._obl, self._oblique.calibration, self._sat, np.zeros(3), 0.0,
+                                    self._tilt)  # fmt: skip
                 drop = rep_drop(track, ev.onset_s, ev.t_s, self.stance, self.threshold)
                 out.append({"onset_s": ev.onset_s, "end_s": ev.t_s, "reported_s": ev.detected_s} | drop)
         self._trim()
@@ -173,4 +202,5 @@ class LiveDrop:
         """Keep only what a repetition still in progress may need."""
         if not self._moves.moving:
             cut = max(0, len(self._obl) - self._keep)
-            self._obl, self._sat, self._start = self._obl[cut:], self._sat[cut:], self._start + cut
+            self._obl, self._tilt, self._sat = self._obl[cut:], self._tilt[cut:], self._sat[cut:]
+            self._start += cut

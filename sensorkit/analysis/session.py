@@ -30,6 +30,7 @@ from sensorkit.analysis.timing import RepTiming, TimingParams, rep_onsets, summa
 from sensorkit.dsp.gait import GaitParams, initial_contacts
 from sensorkit.dsp.movement import MovementParams, movement_periods
 from sensorkit.dsp.onset import ChannelOnsets, OnsetParams, find_bursts
+from sensorkit.dsp.pelvis import MIN_BEND_DEG
 from sensorkit.errors import SensorkitError
 
 # below this the band-pass shrinks to nothing and the 50 Hz detection envelope has no room;
@@ -159,9 +160,18 @@ NO_MOVEMENT = ("its reference is movement onset and the recording has no pelvis 
 
 def pelvis_json(cal, opt: AnalysisOptions) -> dict:
     """How the pelvis sensor was calibrated, for a result's `pelvis` field."""
-    return {"calibration": cal.source, "mounting_deg": round(cal.mounting_deg, 1),
-            "bend_deg": round(cal.bend_deg, 1), "upside_down": cal.upside_down,
-            "drop_threshold_deg": opt.drop_threshold_deg}  # fmt: skip
+    out = {"calibration": cal.source, "mounting_deg": round(cal.mounting_deg, 1),
+           "bend_deg": round(cal.bend_deg, 1), "upside_down": cal.upside_down,
+           "heading_from": cal.heading_from, "heading_sd_deg": round(cal.heading_sd_deg, 1),
+           "drop_threshold_deg": opt.drop_threshold_deg}  # fmt: skip
+    if cal.heading_from != "bends":
+        out["note"] = (f"the forward bends tilted the pelvis {cal.bend_deg:.0f} deg, too little to give its "
+                       f"heading: taken from the mounting convention (sensor x anterior), +-{cal.heading_sd_deg:.0f} "
+                       "deg; each drop's uncertainty includes it")  # fmt: skip
+    elif cal.bend_deg < MIN_BEND_DEG:
+        out["note"] = (f"the forward bends tilted the pelvis only {cal.bend_deg:.0f} deg: heading +-"
+                       f"{cal.heading_sd_deg:.0f} deg, included in each drop's uncertainty")  # fmt: skip
+    return out
 
 
 def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),

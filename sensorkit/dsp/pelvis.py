@@ -24,7 +24,17 @@ import numpy as np
 from scipy.signal import butter, lfilter
 
 MIN_STANDING_S = 5.0
-MIN_BEND_DEG = 20.0  # a forward bend must tilt the pelvis at least this far
+MIN_BEND_DEG = 20.0  # bends are looked for in unmarked data as tilts past this
+# Heading uncertainty. A bend is never a pure rotation about the pelvis's left-right axis:
+# a patient also leans or twists a little (LEAN_SD_DEG, an assumption stated here, not
+# a measurement); the heading error that lean causes grows as the bend gets shallower,
+# atan(sin lean / sin bend): about 2.5 deg for a 50-deg bend, 6 deg for 19 deg, 14 deg
+# for 8 deg. The bends' disagreement with each other is measured and added.
+LEAN_SD_DEG = 2.0
+# Below this tilt the bends say too little: the heading falls back to the mounting
+# convention (sensor x anterior, DESIGN.md section 4), as uncertain as real placement is.
+MIN_USABLE_BEND_DEG = 5.0
+CONVENTION_SD_DEG = 20.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,8 @@ class PelvisCalibration:
     source: str  # "markers" or "detected"
     mounting_deg: float  # angle between the sensor's z axis and the vertical at standing
     bend_deg: float  # how far the bends tilted the pelvis
+    heading_sd_deg: float = 0.0  # uncertainty of the anterior axis's direction in the horizontal plane
+    heading_from: str = "bends"  # or "mounting convention" (the bends were too shallow)
 
     @property
     def upside_down(self) -> bool:
@@ -63,17 +75,30 @@ def calibrate(acc: np.ndarray, standing: tuple[int, int], bends: list[tuple[int,
         dirs = d / np.linalg.norm(d, axis=1, keepdims=True)
         deepest = dirs[int(np.argmin(dirs @ up))]  # the bottom of the bend: furthest from standing
         moves.append(deepest - (deepest @ up) * up)
-    if not moves:
-        raise ValueError("no forward bends")
-    horizontal = np.mean(moves, axis=0)
+    horizontal = np.mean(moves, axis=0) if moves else np.zeros(3)
     bend_deg = float(np.degrees(np.arcsin(min(np.linalg.norm(horizontal), 1.0))))
-    if bend_deg < MIN_BEND_DEG:
-        raise ValueError(f"the forward bends tilted the pelvis only {bend_deg:.0f} deg (need {MIN_BEND_DEG:.0f})")
-    x = -_unit(horizontal)  # gravity moves posteriorly as the pelvis tips forward
+    mounting = float(np.degrees(np.arccos(np.clip(up[2], -1, 1))))
+    sensor_x = np.array([1.0, 0.0, 0.0]) - up[0] * up  # the convention's anterior, made horizontal
+    if bend_deg < MIN_USABLE_BEND_DEG or np.linalg.norm(sensor_x) < 0.1:
+        if np.linalg.norm(sensor_x) < 0.1:  # the sensor's x axis points up or down: no convention helps
+            raise ValueError("the forward bends did not tilt the pelvis and the sensor's x axis is vertical: "
+                             "no heading for the pelvis")  # fmt: skip
+        x, heading_sd, heading_from = _unit(sensor_x), CONVENTION_SD_DEG, "mounting convention"
+    else:
+        x = -_unit(horizontal)  # gravity moves posteriorly as the pelvis tips forward
+        heading_sd, heading_from = _heading_sd(moves, bend_deg), "bends"
     y = np.cross(up, x)
     axes = np.vstack([x, y, up])
-    mounting = float(np.degrees(np.arccos(np.clip(up[2], -1, 1))))
-    return PelvisCalibration(axes, source, mounting, bend_deg)
+    return PelvisCalibration(axes, source, mounting, bend_deg, heading_sd, heading_from)
+
+
+def _heading_sd(moves: list[np.ndarray], bend_deg: float) -> float:
+    """Heading uncertainty (deg) from the bends' depth and their agreement (see LEAN_SD_DEG)."""
+    lean = np.degrees(np.arctan(np.sin(np.radians(LEAN_SD_DEG)) / np.sin(np.radians(bend_deg))))
+    mean = _unit(np.mean(moves, axis=0))
+    apart = [np.degrees(np.arccos(np.clip(_unit(m) @ mean, -1, 1))) for m in moves if np.linalg.norm(m) > 0]
+    spread = float(np.sqrt(np.mean(np.square(apart)))) if len(apart) > 1 else 0.0
+    return float(np.hypot(lean, spread))
 
 
 def angles(up_sensor: np.ndarray, cal: PelvisCalibration) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +127,8 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[tup
     """Find quiet standing and the two forward bends in a recording without their markers.
 
     Standing: the first 5 s (or more) that are still. Bends: the first two excursions
-    after it that tilt the sensor more than 20 deg away from standing and come back.
+    after it that tilt the sensor more than 20 deg away from standing and come back (none
+    or one when the recording has fewer). Raises ValueError without quiet standing.
     """
     speed = np.linalg.norm(np.nan_to_num(gyr - np.nanmedian(gyr, axis=0)), axis=1)
     w = int(fs)
@@ -133,6 +159,4 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[tup
         before = np.flatnonzero(tilt[i:a] < MIN_BEND_DEG / 2)
         bends.append((i + int(before[-1]) if before.size else a, b))
         i = b
-    if len(bends) < 2:
-        raise ValueError("fewer than two forward bends found after quiet standing")
-    return standing, bends
+    return standing, bends  # fewer than two: `calibrate` says how much less certain the heading is

@@ -45,10 +45,10 @@ class LivePelvis:
         self.fs = fs
         self._t = _Grow(1)
         self._x = _Grow(6)
-        self._obl = _Grow(1)
+        self._obl = _Grow(2)  # obliquity, tilt (deg, 0 at quiet standing)
         self.calibration: PelvisCalibration | None = None
         self._gravity: GravityTracker | None = None
-        self._zero = 0.0
+        self._zero = self._tilt_zero = 0.0
         self._bias = np.zeros(3)
         self._moves: LiveMovement | None = None
         self._pending_events: list[MovementEvent] = []
@@ -90,9 +90,10 @@ class LivePelvis:
         cal, bias, st = pelvis_calibration(t, x[:, :3], x[:, 3:], self.fs, markers)
         self.calibration, self._bias = cal, bias
         self._gravity = GravityTracker(self.fs, bias)
-        obliquity, _ = angles(self._gravity.process(x[:, :3], x[:, 3:]), cal)
+        obliquity, tilt = angles(self._gravity.process(x[:, :3], x[:, 3:]), cal)
         self._zero = float(np.nanmean(obliquity[st[0] : st[1]]))
-        self._obl.append((obliquity - self._zero)[:, None])
+        self._tilt_zero = float(np.nanmean(tilt[st[0] : st[1]]))
+        self._obl.append(np.column_stack([obliquity - self._zero, tilt - self._tilt_zero]))
         self._moves = LiveMovement(self.fs, x[st[0] : st[1], :3], x[st[0] : st[1], 3:])
         self._moves_from = st[1]
         self._pending_events = self._movements(st[1], len(t))
@@ -105,8 +106,8 @@ class LivePelvis:
 
     def _track(self, n: int) -> list[MovementEvent]:
         x = self._x.view()[-n:]
-        obliquity, _ = angles(self._gravity.process(x[:, :3], x[:, 3:]), self.calibration)
-        self._obl.append((obliquity - self._zero)[:, None])
+        obliquity, tilt = angles(self._gravity.process(x[:, :3], x[:, 3:]), self.calibration)
+        self._obl.append(np.column_stack([obliquity - self._zero, tilt - self._tilt_zero]))
         return self._movements(self._x.n - n, self._x.n)
 
     def _movements(self, a: int, b: int) -> list[MovementEvent]:
@@ -143,5 +144,6 @@ class LivePelvis:
             return None
         x = self._x.view()
         n = self._obl.n
-        return PelvisTrack(self.timestamps[:n], self._obl.view()[:, 0], self.calibration,
-                           saturated(x[:n, :3], x[:n, 3:]), self._bias, self._zero)  # fmt: skip
+        angles_ = self._obl.view()
+        return PelvisTrack(self.timestamps[:n], angles_[:, 0], self.calibration, saturated(x[:n, :3], x[:n, 3:]),
+                           self._bias, self._zero, angles_[:, 1], self._tilt_zero)  # fmt: skip

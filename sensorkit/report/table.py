@@ -42,7 +42,9 @@ def format_result(result: dict) -> str:
     elif pelvis:
         note = "; the sensor was upside down (corrected)" if pelvis.get("upside_down") else ""
         lines += [f"pelvis sensor calibrated from {pelvis['calibration']} standing and forward bends, mounted "
-                  f"{pelvis['mounting_deg']:.0f} deg from upright{note}", ""]
+                  f"{pelvis['mounting_deg']:.0f} deg from upright{note}"]
+        lines += [f"note: {pelvis['note']}"] if pelvis.get("note") else []
+        lines.append("")
     t0 = result.get("recording_start_s") or 0.0
     for block in result["exercises"]:
         side = f" {block['side']}" if block["side"] else ""

@@ -86,6 +86,7 @@ class Dosage:
     pelvic_drop_deg: float = 4.0  # peak contralateral drop on single-leg tasks
     pelvic_drop_sd_deg: float = 1.0
     gait_impairment: float = 0.0  # 0 healthy walker ... 1 markedly impaired (slow, asymmetric, irregular)
+    calibration_bend_deg: float = 0.0  # how far the calibration's forward bends tilt the pelvis; 0: 40-65 deg
 
 
 def _pulse(plan: Plan, channel: str, t0: float, up: float, hold: float, down: float, peak: float):
@@ -96,7 +97,7 @@ def _sway_rest(rng, lo=1.5, hi=2.5) -> float:
     return float(rng.uniform(lo, hi))
 
 
-def add_calibration(plan: Plan, t: float, rng) -> float:
+def add_calibration(plan: Plan, t: float, rng, bend_deg: float = 0.0) -> float:
     """Quiet standing (>= 5 s) then two slow forward bends, with their markers."""
     t += 0.5
     plan.markers.append((t, "calibration_start:standing"))
@@ -109,7 +110,8 @@ def add_calibration(plan: Plan, t: float, rng) -> float:
     for _ in range(2):
         t0 = t + 0.5
         down, hold, up = rng.uniform(1.8, 2.5), rng.uniform(0.3, 0.8), rng.uniform(1.8, 2.5)
-        _pulse(plan, "tilt", t0, down, hold, up, rng.uniform(40, 65))
+        peak = rng.uniform(40, 65)  # drawn either way: the rest of the session stays the same
+        _pulse(plan, "tilt", t0, down, hold, up, bend_deg or peak)
         _pulse(plan, "x", t0, down, hold, up, -rng.uniform(0.03, 0.08))
         for side in "LR":
             plan.burst(f"erector_spinae_{side}", t0 + 0.1, rng.uniform(0.1, 0.2), t0 + down + hold + up, rng)
@@ -319,7 +321,7 @@ def build_plan(scenario: str, muscles: tuple[str, ...], dose: Dosage, rng) -> Pl
         raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
     plan = Plan(muscles=muscles)
     plan.tonic = {m: 0.012 for m in muscles if m.startswith("erector_spinae")}
-    t = add_calibration(plan, 1.0, rng)
+    t = add_calibration(plan, 1.0, rng, dose.calibration_bend_deg)
     if scenario in ("session", "single_leg_squat"):
         t = add_single_leg_squat(plan, t, "L", dose, rng)
         t = add_single_leg_squat(plan, t, "R", dose, rng)
