@@ -6,7 +6,8 @@ left/right), run on the same data.
 
 - Simulated: sensorkit's gait scenario at 100 Hz, healthy to impaired walkers with
   180-deg turns, sensor aligned with the pelvis (mobgap needs the Mobilise-D axis
-  convention; sensorkit gets the same data, and once more mounted 20 deg off).
+  convention; sensorkit gets the same data, and once more mounted 20 deg off, and
+  that again with radio drop-outs losing 5 % and 20 % of the samples).
 - Real: mobgap's lab example data (two healthy adults and one person with multiple
   sclerosis, 100 Hz lower-back IMU, straight walks and a simulated daily-life
   course with turns), against the optical (stereophotogrammetry) reference and,
@@ -107,13 +108,24 @@ def mobgap_components(acc_mg, gyr_deg_mg, fs, impaired: bool):
     return np.array(times), np.array(left)
 
 
+def with_drop_outs(x: np.ndarray, fs: float, share: float, rng) -> np.ndarray:
+    """`x` with NaN rows in gaps of 10-500 ms at random places until `share` of it is lost."""
+    x = x.copy()
+    while np.isnan(x[:, 0]).mean() < share:
+        g = int(rng.uniform(0.01, 0.5) * fs)
+        a = int(rng.uniform(0, len(x) - g))
+        x[a : a + g] = np.nan
+    return x
+
+
 def to_mobgap_frame(v: np.ndarray) -> np.ndarray:
     """Pelvis frame (x forward, y left, z up) -> Mobilise-D sensor frame (x up, y right, z forward)."""
     return np.column_stack([v[:, 2], -v[:, 1], v[:, 0]])
 
 
 def simulated(have_mobgap: bool) -> None:
-    scores = {k: Score() for k in ("sensorkit", "sensorkit, mounted 20 deg off", "mobgap")}
+    scores = {k: Score() for k in ("sensorkit", "sensorkit, mounted 20 deg off", "sensorkit, 5 % samples lost",
+                                   "sensorkit, 20 % samples lost", "mobgap")}  # fmt: skip
     spent, seconds = 0.0, 0.0
     for seed in SIM_SEEDS:
         dose = Dosage(gait_impairment=(0.0, 0.5, 1.0)[seed % 3])
@@ -129,6 +141,9 @@ def simulated(have_mobgap: bool) -> None:
         spent += time.perf_counter() - t0
         seconds += len(rec.imu) / FS
         scores["sensorkit, mounted 20 deg off"].add(ref_t, ref_left, *ours(off.imu[:, :3], off.imu[:, 3:], FS), bouts)
+        for lost in (5, 20):  # radio drop-outs: gaps of 10-500 ms (NaN rows) until that share is lost
+            imu = with_drop_outs(off.imu, FS, lost / 100, np.random.default_rng(seed))
+            scores[f"sensorkit, {lost} % samples lost"].add(ref_t, ref_left, *ours(imu[:, :3], imu[:, 3:], FS), bouts)
         if have_mobgap:
             acc, gyr = to_mobgap_frame(rec.imu[:, :3]), np.degrees(to_mobgap_frame(rec.imu[:, 3:]))
             scores["mobgap"].add(ref_t, ref_left, *mobgap_components(acc, gyr, FS, dose.gait_impairment > 0.3), bouts)

@@ -79,6 +79,32 @@ def test_no_contacts_inside_a_gap_and_bad_shapes():
         initial_contacts(imu[:, :2], imu[:, 3:5], fs)
 
 
+@pytest.mark.parametrize(("lost", "recall"), [(0.05, 0.85), (0.2, 0.7)])
+def test_radio_drop_outs_do_not_break_a_walk_apart(lost, recall):
+    """Gaps of 10-500 ms losing 5 % or 20 % of the samples: split at every gap, the walk
+    lost most of its contacts (20 %: 19 % recall) and their sides; bridged, only the
+    contacts hidden in the gaps go, and none is made up inside one."""
+    rng = np.random.default_rng(11)
+    ref_all, found_all, side_ok, n_pairs, hidden = 0, 0, 0, 0, 0
+    for seed, impairment in ((1, 0.0), (2, 0.6)):
+        rec = walk(seed, impairment)
+        fs = rec.config.fs_imu
+        ref, sides = truth_contacts(rec)
+        imu = rec.imu.copy()
+        while np.isnan(imu[:, 0]).mean() < lost:
+            g = int(rng.uniform(0.01, 0.5) * fs)
+            a = int(rng.uniform(0, len(imu) - g))
+            imu[a : a + g] = np.nan
+        found = initial_contacts(imu[:, :3], imu[:, 3:], fs)
+        assert all(np.isfinite(imu[int(round(c.t_s * fs))]).all() for c in found)  # none inside a gap
+        pairs = match(ref, np.array([c.t_s for c in found]), 0.1)
+        ref_all, found_all, n_pairs = ref_all + len(ref), found_all + len(found), n_pairs + len(pairs)
+        side_ok += sum(found[j].side == sides[i] for i, j in pairs)
+        hidden += sum(not np.isfinite(imu[int(round(t * fs))]).all() for t in ref)
+    assert n_pairs >= recall * (ref_all - hidden)  # of the contacts the gaps left visible (unbridged: 78 %, 25 %)
+    assert found_all - n_pairs <= 0.06 * found_all and side_ok >= 0.95 * n_pairs
+
+
 def test_gait_analysis_takes_contacts_from_the_imu():
     rec = walk(7, muscles=("glute_med_L", "glute_med_R", "glute_max_L", "glute_max_R"))
     fs_e, fs_i = rec.config.fs_emg, rec.config.fs_imu

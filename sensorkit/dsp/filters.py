@@ -90,6 +90,24 @@ def finite_segments(x: np.ndarray) -> list[tuple[int, int]]:
     return true_runs(np.isfinite(x) if x.ndim == 1 else np.isfinite(x).all(axis=1))
 
 
+def interpolate_short_gaps(x: np.ndarray, max_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows lost (NaN) in runs of at most `max_len`, linearly interpolated between the finite
+    rows around them (offline only: it looks ahead); longer gaps, and gaps at either end,
+    stay NaN. Returns (x bridged, mask of the rows filled); x is (n, channels)."""
+    x = np.array(x, dtype=np.float64)
+    lost = ~np.isfinite(x).all(axis=1)
+    filled = np.zeros(len(x), dtype=bool)
+    good = np.flatnonzero(~lost)
+    for a, b in true_runs(lost):
+        if b - a <= max_len and a > 0 and b < len(x):
+            filled[a:b] = True
+    if filled.any() and good.size >= 2:
+        rows = np.flatnonzero(filled)
+        for j in range(x.shape[1]):
+            x[rows, j] = np.interp(rows, good, x[good, j])
+    return x, filled
+
+
 MAX_HOLD_S = 0.005  # NaN runs up to 5 ms (a few lost samples) are bridged for filtering
 
 

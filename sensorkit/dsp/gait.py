@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import find_peaks
 
-from sensorkit.dsp.filters import apply_sos, finite_segments, lowpass_sos
+from sensorkit.dsp.filters import apply_sos, finite_segments, interpolate_short_gaps, lowpass_sos
 from sensorkit.dsp.movement import rest_bias
 from sensorkit.dsp.orientation import G, gravity_direction
 
@@ -55,6 +55,7 @@ class GaitParams:
     side_lowpass_hz: float = 3.0  # yaw rate: the swing is at stride frequency (~1 Hz)
     side_window_s: tuple[float, float] = (-0.15, 0.05)  # around the contact
     missed_step_ratio: float = 1.6  # a step time this much above its neighbours' means a step was missed
+    max_gap_s: float = 0.5  # lost samples in gaps up to this long are interpolated (about a step)
 
 
 @dataclass(frozen=True)
@@ -151,13 +152,18 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
     """Initial contacts of both feet from a lower-back IMU, mounted any way round.
 
     acc in m/s^2 and gyr in rad/s, shape (n, 3), in the sensor's frame at `fs` Hz.
-    Stretches with missing samples are analysed separately; no contact is reported
-    inside a gap.
+    Lost samples (NaN rows, radio drop-outs) in gaps up to `max_gap_s` are interpolated
+    so that a walk stays one walk: split at every drop-out, its runs of steps fell below
+    `min_steps` and its feet lost their alternation (5 % of samples lost cost a quarter of
+    the contacts). A contact is never reported inside a bridged gap, where the signal is
+    made up; stretches between longer gaps are analysed separately.
     """
     p = params or GaitParams()
     acc, gyr = np.asarray(acc, dtype=np.float64), np.asarray(gyr, dtype=np.float64)
     if acc.shape != gyr.shape or acc.ndim != 2 or acc.shape[1] != 3:
         raise ValueError("acc and gyr must both have shape (n, 3)")
+    both, bridged = interpolate_short_gaps(np.column_stack([acc, gyr]), int(round(p.max_gap_s * fs)))
+    acc, gyr = both[:, :3], both[:, 3:]
     av, yaw = vertical_signals(acc, gyr, fs)
     contacts = []
     for lo, hi in finite_segments(np.column_stack([av, yaw])):
@@ -169,5 +175,6 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
         ics = _contact_instants(seg_av, steps, fs, p)
         left, conf = _sides(seg_yaw, ics, fs, p)
         for i, is_left, c in zip(ics, left, conf, strict=True):
-            contacts.append(Contact((lo + i) / fs, "L" if is_left else "R", float(c)))
+            if not bridged[lo + i]:
+                contacts.append(Contact((lo + i) / fs, "L" if is_left else "R", float(c)))
     return contacts
