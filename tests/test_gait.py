@@ -1,5 +1,7 @@
 """Foot contacts from the pelvis IMU: accuracy on simulated walking, mounting, gaps, analysis."""
 
+import csv
+import io
 import json
 
 import numpy as np
@@ -123,6 +125,14 @@ def test_gait_analysis_takes_contacts_from_the_imu():
     assert len(lat) >= 0.7 * len(got) and -160 < np.median(lat) < -20
     drops = [r["pelvic_drop_deg"] for r in block["reps"] if r.get("pelvic_drop_quality") == "ok"]
     assert len(drops) >= 0.7 * len(got) and np.median(drops) > 1.0  # the swing side drops in stance
+    # each step's stance leg is in the table and the CSV
+    from sensorkit.report.table import format_result, result_csv
+
+    rows = [r for r in csv.DictReader(io.StringIO(result_csv(result))) if r["exercise"] == "gait"]
+    assert [r["side"] for r in rows if r["muscle"] == "glute_med_L"] == [r["side"] for r in block["reps"]]
+    table = format_result(result).splitlines()
+    first = next(k for k, line in enumerate(table) if line.startswith("gait:"))
+    assert "side" in table[first + 1] and table[first + 2].split()[2] == block["reps"][0]["side"]
 
 
 def test_contacts_command_on_xdf_and_text_exports(tmp_path, capsys):

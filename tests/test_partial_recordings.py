@@ -5,6 +5,8 @@ recording's analysis is the yardstick: what the partial one reports must equal i
 what it cannot report it must say, offline and live alike.
 """
 
+import csv
+import io
 import json
 
 import jsonschema
@@ -59,9 +61,12 @@ def test_an_imu_only_recording_gives_the_pelvic_drops_of_the_full_one(files, ful
     assert [r["movement_onset_s"] for r in reps(result)] == [r["movement_onset_s"] for r in reps(full)]
     assert all(r["latency_ms"] == {} for r in reps(result)) and len(reps(result)) == 8
     assert [g["what"] for g in result["not_analysed"]] == ["muscle onsets and latencies"]
-    report = files["imu"].parent / "imu.html"
-    assert main(["analyze", str(files["imu"]), "-q", "--report", str(report)]) == 0
+    report, table = files["imu"].parent / "imu.html", files["imu"].parent / "imu.csv"
+    assert main(["analyze", str(files["imu"]), "-q", "--report", str(report), "--csv", str(table)]) == 0
     assert "not analysed: muscle onsets and latencies" in report.read_text()
+    rows = list(csv.DictReader(io.StringIO(table.read_text())))  # one row per repetition, no muscle
+    assert [float(r["pelvic_drop_deg"]) for r in rows] == [r["pelvic_drop_deg"] for r in reps(full)]
+    assert {r["muscle"] for r in rows} == {""} and all(float(r["pelvic_drop_sd_deg"]) > 0 for r in rows)
     text = capsys.readouterr().out
     assert "not analysed: muscle onsets and latencies (the recording has no EMG stream)" in text
     assert "pelvic drop: mean +7.0 deg over 4 reps" in text

@@ -65,11 +65,14 @@ def format_result(result: dict) -> str:
                 row.append(_drop_cell(rep))
         widths = [max(len(c), *(len(r[k]) for r in rows)) + 2 if rows else len(c) + 2
                   for k, c in enumerate(columns)]  # fmt: skip
-        lines.append("  rep  at (s)    " + "".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
+        steps = any(rep.get("side") for rep in block["reps"])  # gait: each step's stance leg
+        lines.append("  rep  at (s)    " + ("side" if steps else "")
+                     + "".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))  # fmt: skip
         for rep, cells in zip(block["reps"], rows, strict=True):
             t = rep["movement_onset_s"] if rep["movement_onset_s"] is not None else rep.get("reference_s")
             mv = "-" if t is None else f"{t - t0:.2f}"  # seconds from the recording's start, as `info` shows
-            lines.append(f"  {rep['index']:>3}  {mv:>10}"
+            side = f"{rep.get('side') or '-':>4}" if steps else ""
+            lines.append(f"  {rep['index']:>3}  {mv:>10}{side}"
                          + "".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
         margin = result["parameters"]["timing"]["delay_margin_ms"]
         lines += block_summary(block, margin, result.get("pelvis", {}).get("drop_threshold_deg", 5.0))
@@ -115,25 +118,29 @@ def rep_line(rep: dict, glutes: list[str]) -> str:
 
 CSV_FIELDS = ("pseudonym", "session", "exercise", "side", "reference", "rep", "start_s", "end_s",
               "movement_onset_s", "muscle", "onset_s", "latency_ms", "onset_sd_ms", "delayed", "quality",
-              "pelvic_drop_deg", "pelvic_drop_flag")  # fmt: skip
+              "pelvic_drop_deg", "pelvic_drop_flag", "pelvic_drop_sd_deg")  # fmt: skip
 
 
 def result_csv(result: dict) -> str:
-    """One row per repetition and muscle."""
+    """One row per repetition and muscle (per repetition, muscle empty, without EMG). `side`
+    is the block's stance or working leg, or in gait each step's stance leg."""
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=CSV_FIELDS)
     w.writeheader()
     for block in result["exercises"]:
         for rep in block["reps"]:
-            for m in rep["onsets_s"]:
+            for m in list(rep["onsets_s"]) or [None]:
+                get = (lambda d, m=m: None if m is None else d[m])  # noqa: E731
                 w.writerow({
                     "pseudonym": result.get("pseudonym") or "", "session": result.get("session") or "",
-                    "exercise": block["exercise"], "side": block["side"] or "", "reference": block["reference"],
-                    "rep": rep["index"], "start_s": rep["start_s"], "end_s": rep["end_s"],
-                    "movement_onset_s": rep["movement_onset_s"], "muscle": m, "onset_s": rep["onsets_s"][m],
-                    "latency_ms": rep["latency_ms"][m], "onset_sd_ms": rep["onset_sd_ms"][m],
-                    "delayed": rep["delayed"][m], "quality": rep["quality"][m],
-                    "pelvic_drop_deg": rep.get("pelvic_drop_deg"), "pelvic_drop_flag": rep.get("pelvic_drop_flag"),
+                    "exercise": block["exercise"], "side": block["side"] or rep.get("side") or "",
+                    "reference": block["reference"], "rep": rep["index"], "start_s": rep["start_s"],
+                    "end_s": rep["end_s"], "movement_onset_s": rep["movement_onset_s"], "muscle": m or "",
+                    "onset_s": get(rep["onsets_s"]), "latency_ms": get(rep["latency_ms"]),
+                    "onset_sd_ms": get(rep["onset_sd_ms"]), "delayed": get(rep["delayed"]),
+                    "quality": get(rep["quality"]), "pelvic_drop_deg": rep.get("pelvic_drop_deg"),
+                    "pelvic_drop_flag": rep.get("pelvic_drop_flag"),
+                    "pelvic_drop_sd_deg": rep.get("pelvic_drop_sd_deg"),
                 })  # fmt: skip
     return out.getvalue()
 
