@@ -307,7 +307,9 @@ def test_scattered_lost_samples_flag_only_the_onsets_they_touch(tmp_path):
             for m, v in br["onsets_s"].items():
                 if v is not None and gr["onsets_s"][m] is not None:
                     diffs.setdefault(m, []).append(abs(v - gr["onsets_s"][m]))
-    assert max(d for m, ds in diffs.items() if m.startswith("glute") for d in ds) <= 0.005
+    # the rise's start is fitted on a 1-ms grid: one lost sample in a hundred moved a glute onset
+    # by at most 5 ms (10 samples)
+    assert max(d for m, ds in diffs.items() if m.startswith("glute") for d in ds) <= 0.0055
     every = np.concatenate([np.array(ds) for ds in diffs.values()])
     assert np.mean(every <= 0.005) >= 0.9
 
