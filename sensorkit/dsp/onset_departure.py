@@ -42,6 +42,7 @@ class DepartureParams:
     reach_s: float = 0.3  # the burst's early power: the 90th percentile this long after the crossing
     max_after_s: float = 0.25  # the fit ends at half that power, at most this long after the crossing
     powers: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0)
+    levels: int = 5  # candidate levels the rise reaches at the fit's end (0.4-2.5 x the power seen there)
     quiet_s: float = 0.02  # local power over this long, back at baseline level: the signal is quiet there
     lead_s: float = 0.02  # the departure may precede the last quiet moment by this much
     # ...and the threshold's backtracked onset by at most this much: on 150-ms ramps the
@@ -121,14 +122,19 @@ def departure(cond: np.ndarray, fs: float, baseline: tuple[int, int], crossing: 
     y = np.log(np.maximum(power, 1e-300))
     at_end = float(np.median(power[t >= end - int(0.01 * fs)]))
     reach = np.maximum(end - taus, 1.0)
-    ssr = np.full(len(taus), np.inf)
     half = w / 2
+    # power samples whose window ends before the earliest candidate are baseline under every
+    # model: their residuals are one constant, computed once
+    pre = t + half <= taus[0]
+    ssr = np.full(len(taus), np.inf)
+    ratios = np.geomspace(0.4, 2.5, q.levels)  # the level the rise reaches at the fit's end
     for p in q.powers:
-        shape = _smoothed_ramp(t / fs, taus / fs, p, half / fs)
-        for ratio in np.geomspace(0.4, 2.5, 9):  # the level the rise reaches at the fit's end
+        shape = _smoothed_ramp(t[~pre] / fs, taus / fs, p, half / fs)
+        for ratio in ratios:
             gain = max(at_end * ratio - p0, 1e-300) / (reach / fs) ** p
             model = np.log(p0 + gain[:, None] * shape)
-            ssr = np.minimum(ssr, np.sum(np.abs(y[None, :] - model), axis=1))
+            ssr = np.minimum(ssr, np.sum(np.abs(y[~pre][None, :] - model), axis=1))
+    ssr += np.sum(np.abs(y[pre] - np.log(p0)))
     k = int(np.argmin(ssr))
     scale = ssr[k] / max(len(t) - 3, 1)  # Laplace residuals: robust to ECG beats and pops
     corr = max(q.smooth_s / q.step_s, 1.0)  # neighbouring power samples share most of their window
