@@ -14,7 +14,9 @@ adapts to the sensor and to how still the patient stands.
   angular-rate deviations from rest, in units of their resting noise, are flat at
   rest and ramp up from the onset of a smooth movement; the onset is the
   least-squares breakpoint of a flat-then-ramp fit to their rise (a hinge
-  regression), which needs no single threshold crossing. Signals are smoothed
+  regression), which needs no single threshold crossing. The fit sees the
+  deviation along the direction the motion takes, signed, so that the noise of rest
+  averages out instead of hiding a slow start. Signals are smoothed
   causally at 10 Hz and the filter's delay is subtracted.
 """
 
@@ -151,11 +153,14 @@ def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams)
     # floored at quiet-standing sway so that an unusually still pause does not magnify sway
     seg_g, seg_a = g_smooth[lo : start + 1], a_smooth[lo : start + 1]
     z = np.zeros(len(seg_g))
+    devs, noises = [], []
     for seg, floor in ((seg_g, p.sway_gyr), (seg_a, p.sway_acc)):
         centre = np.nanmedian(seg, axis=0)
         spread = np.maximum(1.4826 * np.nanmedian(np.abs(seg - centre), axis=0), floor)
         # the worst axis: a movement along one axis (a sideways weight shift) is not diluted
         z = np.maximum(z, np.nan_to_num(np.max(np.abs(seg - centre) / spread, axis=1), nan=0.0))
+        devs.append(seg - centre)
+        noises.append(float(np.max(spread)))
     # the last real rest (>= 0.3 s at z < 3) before the detection ...
     rests = [b for a, b in true_runs(z < 3) if b - a >= 0.3 * fs]
     rest_end = min(rests[-1] if rests else 0, len(z) - 2)
@@ -164,22 +169,49 @@ def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams)
     begin = max(0, rest_end - int(0.2 * fs))
     clear = np.flatnonzero(np.convolve(z[rest_end:] > p.ramp_top_z, np.ones(run), "valid") >= run)
     end = rest_end + (int(clear[0]) + run if clear.size else len(z) - 1 - rest_end)
-    return lo + begin + hinge_onset(z[begin : end + 1])
+    return lo + begin + hinge_onset(along_motion(devs[0], devs[1], noises[0], noises[1], end)[begin : end + 1])
 
 
-def hinge_onset(y: np.ndarray) -> int:
-    """Least-squares breakpoint of 'flat, then a straight rising ramp' through `y`."""
+def along_motion(dev_g: np.ndarray, dev_a: np.ndarray, noise_g: float, noise_a: float, end: int) -> np.ndarray:
+    """The deviation from rest (gyroscope `dev_g`, accelerometer `dev_a`, (n, 3)) along the
+    direction the motion has taken by sample `end`, signed, in units of the resting noise,
+    of whichever sensor has moved more clearly by then. A rectified deviation (|noise +
+    motion|, worst axis) hides a slow start under the noise; the signed one averages the
+    noise out, so a smooth prone hip extension's onset is not put 50-100 ms late."""
+    best, out = -np.inf, np.zeros(len(dev_g))
+    end = min(end, len(dev_g) - 1)
+    for dev, noise in ((np.nan_to_num(dev_g), noise_g), (np.nan_to_num(dev_a), noise_a)):
+        norm = float(np.linalg.norm(dev[end]))
+        if norm == 0:
+            continue
+        proj = dev @ (dev[end] / norm) / noise
+        if proj[end] > best:
+            best, out = float(proj[end]), proj
+    return out
+
+
+HINGE_POWERS = (1.0,)  # (1, 2) and (1, 2, 3) tried: prone onsets no better, squats and stances worse
+
+
+def hinge_onset(y: np.ndarray, powers: tuple[float, ...] = HINGE_POWERS) -> int:
+    """Least-squares breakpoint of 'flat, then rising as (t - breakpoint)^p' through `y`, p in
+    `powers` (a straight ramp by default)."""
     n = len(y)
     if n < 4:
         return 0
     t = np.arange(n, dtype=np.float64)
     taus = np.arange(0, n - 2)
-    h = np.maximum(t[None, :] - taus[:, None], 0.0)  # ramp regressor for each breakpoint
-    # per breakpoint: y = c + b h, solved in closed form
-    sh, shh, sy, shy = h.sum(1), (h * h).sum(1), y.sum(), (h * y).sum(1)
-    det = n * shh - sh**2
-    b = (n * shy - sh * sy) / np.where(det > 0, det, np.inf)
-    c = (sy - b * sh) / n
-    sse = ((y[None, :] - c[:, None] - b[:, None] * h) ** 2).sum(1)
-    sse[b <= 0] = np.inf  # the motion must grow
-    return int(taus[int(np.argmin(sse))])
+    best, onset = np.inf, 0
+    for power in powers:
+        h = np.maximum(t[None, :] - taus[:, None], 0.0) ** power  # regressor for each breakpoint
+        # per breakpoint: y = c + b h, solved in closed form
+        sh, shh, sy, shy = h.sum(1), (h * h).sum(1), y.sum(), (h * y).sum(1)
+        det = n * shh - sh**2
+        b = (n * shy - sh * sy) / np.where(det > 0, det, np.inf)
+        c = (sy - b * sh) / n
+        sse = ((y[None, :] - c[:, None] - b[:, None] * h) ** 2).sum(1)
+        sse[b <= 0] = np.inf  # the motion must grow
+        k = int(np.argmin(sse))
+        if sse[k] < best:
+            best, onset = float(sse[k]), int(taus[k])
+    return onset

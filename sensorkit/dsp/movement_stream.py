@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sensorkit.dsp.filters import StreamingFilter, apply_sos, lowpass_sos
-from sensorkit.dsp.movement import MovementParams, hinge_onset
+from sensorkit.dsp.movement import MovementParams, along_motion, hinge_onset
 from sensorkit.dsp.onset import group_delay_s
 
 
@@ -69,6 +69,7 @@ class LiveMovement:
         self.sd_acc = max(float(np.max(spread[3:])), movement.sway_acc)
         self._filt = StreamingFilter(sos)
         self._z = deque(maxlen=int(params.lookback_s * fs) + 1)  # recent motion z-scores
+        self._dev = deque(maxlen=int(params.lookback_s * fs) + 1)  # and deviations from rest (gyr, acc)
         self._n = 0
         self._moving = False
         self._above = self._still = self._still_here = 0
@@ -92,10 +93,12 @@ class LiveMovement:
     def _step(self, g: np.ndarray, a: np.ndarray) -> list[MovementEvent]:
         if not (np.isfinite(g).all() and np.isfinite(a).all()):
             self._z.append(0.0)
+            self._dev.append(np.zeros(6))
             return []
         z_gyr = float(np.max(np.abs(g - self.bias)) / self.sd_gyr)
         z = max(z_gyr, float(np.max(np.abs(a - self.rest)) / self.sd_acc))
         self._z.append(z)
+        self._dev.append(np.r_[g - self.bias, a - self.rest])
         still = z_gyr < self.p.off_z
         cos = a @ self.rest / (np.linalg.norm(a) * np.linalg.norm(self.rest) + 1e-12)
         tilt = np.degrees(np.arccos(min(1.0, cos)))
@@ -123,7 +126,9 @@ class LiveMovement:
         rests = [i for i in range(len(z) - 1, -1, -1) if z[i] < 3.0]
         rest_end = rests[0] if rests else 0
         begin = max(0, rest_end - int(0.2 * self.fs))
-        onset_idx = self._n - (len(z) - 1) + begin + hinge_onset(z[begin:])
+        dev = np.array(self._dev)
+        rise = along_motion(dev[:, :3], dev[:, 3:], self.sd_gyr, self.sd_acc, len(dev) - 1)  # as offline
+        onset_idx = self._n - (len(z) - 1) + begin + hinge_onset(rise[begin:])
         self._onset = max(onset_idx / self.fs - self.delay_s, 0.0)
         return MovementEvent("onset", self._onset, self._onset, self._n / self.fs)
 
