@@ -90,6 +90,15 @@ def finite_segments(x: np.ndarray) -> list[tuple[int, int]]:
     return true_runs(np.isfinite(x) if x.ndim == 1 else np.isfinite(x).all(axis=1))
 
 
+def tkeo(x: np.ndarray) -> np.ndarray:
+    """Teager-Kaiser energy operator x[n]^2 - x[n-1] x[n+1] (ends repeated), along axis 0."""
+    x = np.asarray(x, dtype=np.float64)
+    psi = np.empty_like(x)
+    psi[1:-1] = x[1:-1] ** 2 - x[:-2] * x[2:]
+    psi[0], psi[-1] = psi[1], psi[-2]
+    return psi
+
+
 def interpolate_short_gaps(x: np.ndarray, max_len: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows lost (NaN) in runs of at most `max_len`, linearly interpolated between the finite
     rows around them (offline only: it looks ahead); longer gaps, and gaps at either end,

@@ -47,6 +47,7 @@ from sensorkit.dsp.filters import (
     lowpass_sos,
     merge_runs,
     moving_rms,
+    tkeo,
     true_runs,
 )
 from sensorkit.dsp.onset_departure import departure
@@ -89,15 +90,6 @@ class Onset:
     sd_ms: float | None
     quality: str
     snr_db: float | None = None
-
-
-def tkeo(x: np.ndarray) -> np.ndarray:
-    """Teager-Kaiser energy operator x[n]^2 - x[n-1] x[n+1] (ends repeated), along axis 0."""
-    x = np.asarray(x, dtype=np.float64)
-    psi = np.empty_like(x)
-    psi[1:-1] = x[1:-1] ** 2 - x[:-2] * x[2:]
-    psi[0], psi[-1] = psi[1], psi[-2]
-    return psi
 
 
 def detection_envelope(cond: np.ndarray, fs: float, params: OnsetParams = OnsetParams(),

@@ -8,23 +8,28 @@ of it, and less the lower the SNR. Here the rise itself is modelled and extrapol
 back to its start, which is DESIGN.md section 6's onset (the instant the EMG first
 departs from its baseline).
 
-Model: around the crossing, the EMG power (the conditioned signal squared, averaged over
-a 10-ms centred window) is the baseline power P0 until the departure tau and then
-P0 + A (t - tau)^p, p in 1-4 (the shape of a linear, smooth or exponential drive as seen
-through recruitment and rate coding), fitted in the log domain (the power's spread grows
-with its level) from up to 300 ms before the crossing to where the burst reaches half its
-early power. The model is box-averaged exactly as the data are, so the smoothing does not
-move the onset. This is a changepoint fit with a ramp after the change instead of a step
-(Tenan et al. 2017 found Bayesian changepoint methods closest to expert onsets), written
-here because no maintained library fits this model (ruptures and the like fit steps).
+Model: around the crossing, the EMG's Teager-Kaiser energy (|TKEO| of the conditioned
+signal, averaged over a 10-ms centred window: the detector's own signal, which keeps
+ECG low) is the baseline level P0 until the departure tau and then P0 + A (t - tau)^p,
+p in 1-4 (the shape of a linear, smooth or exponential drive as seen through
+recruitment and rate coding), fitted in the log domain (the energy's spread grows with
+its level) with absolute residuals (robust to ECG beats and pops), from up to 300 ms
+before the crossing to where the burst reaches half its early level. The model is
+box-averaged exactly as the data are, so the smoothing does not move the onset. The
+departure is sought no earlier than 20 ms before the signal was last at its baseline
+level and 40 ms before the crossing traced back to 1 SD: further back lies baseline
+activity or a neighbour's crosstalk that started first, not this muscle. This is a
+changepoint fit with a ramp after the change instead of a step (Tenan et al. 2017
+found Bayesian changepoint methods closest to expert onsets), written here because no
+maintained library fits this model (ruptures and the like fit steps).
 
 Uncertainty: the profile likelihood of tau (its spread over the departures the data
 allow, with the residuals' correlation over the smoothing window), combined with a
-model-shape term of a tenth of the fitted rise's duration and a 4-ms floor (the first
+model-shape term of 15 % of the fitted rise's duration and a 4-ms floor (the first
 recruited unit's first discharge comes at a random moment after the drive passes its
 threshold). On simulated sessions with linear, raised-cosine and exponential drives
-rising over 20-150 ms, at 10 to > 30 dB, the 95 % interval covers 93-96 % of true onsets
-in every SNR and rise-time band (benchmarks/bench_onset.py).
+rising over 20-150 ms the 95 % interval covered 96, 93 and 89 % of true onsets at
+>= 30, 20-30 and 10-20 dB (benchmarks/bench_onset.py).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from sensorkit.dsp.filters import tkeo
 
 
 @dataclass(frozen=True)
@@ -51,13 +58,6 @@ class DepartureParams:
     max_lead_s: float = 0.04
     shape_sd: float = 0.15  # model-shape uncertainty: this fraction of the fitted rise's duration
     floor_sd_s: float = 0.004
-
-
-def _tkeo(x: np.ndarray) -> np.ndarray:
-    out = np.empty_like(x)
-    out[1:-1] = x[1:-1] ** 2 - x[:-2] * x[2:]
-    out[0], out[-1] = out[1], out[-2]
-    return out
 
 
 def _smoothed_ramp(t: np.ndarray, taus: np.ndarray, p: float, half: float) -> np.ndarray:
@@ -85,7 +85,7 @@ def departure(cond: np.ndarray, fs: float, baseline: tuple[int, int], crossing: 
     base = base[np.isfinite(base)]
     if b - a < 4 * w or base.size < w or not np.isfinite(seg).all():
         return None
-    energy, base_energy = np.abs(_tkeo(seg)), np.abs(_tkeo(base))
+    energy, base_energy = np.abs(tkeo(seg)), np.abs(tkeo(base))
     p0 = float(np.mean(base_energy))
     power = np.convolve(energy, np.ones(w) / w, "same")
     # all times from here on in samples from `a`, on integer grids: the answer must not depend
