@@ -99,3 +99,18 @@ def test_a_recording_with_neither_emg_nor_a_pelvis_imu_is_refused_in_one_line(fi
     assert main(["analyze", str(files["markers"]), "-q"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no EMG stream with samples and no pelvis IMU" in err[0]
+
+
+def test_a_gait_block_without_contacts_is_reported_not_analysed_and_the_rest_still_counts(tmp_path, capsys):
+    walk = tmp_path / "walk.xdf"
+    assert main(["simulate", "gait", "-o", str(walk), "--seed", "2"]) == 0
+    rec = read_xdf(walk)
+    emg_only = tmp_path / "walk_emg.xdf"
+    w = XdfWriter(emg_only, {"patient": "P001", "session": "before"})
+    for s in rec.streams:
+        if s.info.kind in ("EMG", "Markers"):
+            w.write_chunk(Chunk(s.info, s.timestamps, s.samples))
+    w.close()
+    capsys.readouterr()
+    assert main(["analyze", str(emg_only), "-q"]) == 0  # no contacts, no IMU: said, not a failure
+    assert "gait: not analysed: no foot contacts" in capsys.readouterr().out

@@ -268,10 +268,12 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
     if not any(kind == "initial_contact" for _, kind, _ in contacts) and data.imu is not None:
         contacts, source = _contacts_from_imu(data.imu, block, opt.gait), "imu"
     ics = [(t, side) for t, kind, side in contacts if kind == "initial_contact"]
-    if not ics:
-        raise SensorkitError("gait analysis needs foot contacts: initial_contact:L/R markers (from a force "
-                             "plate or footswitch export, see sensorkit import --events) or a pelvis IMU "
-                             "stream in which walking can be found")  # fmt: skip
+    if not ics:  # the block says so; the session's other blocks still count
+        out = block_json(block, "initial_contact", [], muscles, opt)
+        out["not_analysed"] = ("no foot contacts: gait needs initial_contact:L/R markers (from a force plate or "
+                               "footswitch export, see sensorkit import --events) or a pelvis IMU in which "
+                               "walking can be found")  # fmt: skip
+        return out
     emg = data.emg
     onsets = {}
     for m, ch in channels.items():  # none in an IMU-only recording: steps and drops only
