@@ -203,3 +203,11 @@ def test_a_shallow_calibration_gives_every_drop_with_a_wider_uncertainty(bend, h
     assert (np.abs(err) <= 1.96 * sd).all()
     usual = [r["pelvic_drop_sd_deg"] for b in results[0][0]["exercises"] for r in b["reps"]]
     assert np.median(sd) > 1.5 * np.median(usual) and "note" not in results[0][0]["pelvis"]
+
+
+def test_a_sensor_with_its_x_axis_vertical_calibrates_from_the_bends():
+    """Mounted with x pointing up (turned 90 deg about y), the mounting convention gives no
+    heading; the bends do, and only the fallback may need the convention."""
+    tip = np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])  # sensor x along the body's up axis
+    errors, track = drop_errors(session(16, misalignment_deg=0), transform=tip)
+    assert track.calibration.heading_from == "bends" and np.median(errors) <= 0.5

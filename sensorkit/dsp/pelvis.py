@@ -32,7 +32,7 @@ MIN_BEND_DEG = 20.0  # bends are looked for in unmarked data as tilts past this
 # for 8 deg. The bends' disagreement with each other is measured and added.
 LEAN_SD_DEG = 2.0
 # Below this tilt the bends say too little: the heading falls back to the mounting
-# convention (sensor x anterior, DESIGN.md section 4), as uncertain as real placement is.
+# convention (sensor x anterior, docs/formats.md), as uncertain as real placement is.
 MIN_USABLE_BEND_DEG = 5.0
 CONVENTION_SD_DEG = 20.0
 
@@ -78,15 +78,15 @@ def calibrate(acc: np.ndarray, standing: tuple[int, int], bends: list[tuple[int,
     horizontal = np.mean(moves, axis=0) if moves else np.zeros(3)
     bend_deg = float(np.degrees(np.arcsin(min(np.linalg.norm(horizontal), 1.0))))
     mounting = float(np.degrees(np.arccos(np.clip(up[2], -1, 1))))
-    sensor_x = np.array([1.0, 0.0, 0.0]) - up[0] * up  # the convention's anterior, made horizontal
-    if bend_deg < MIN_USABLE_BEND_DEG or np.linalg.norm(sensor_x) < 0.1:
+    if bend_deg >= MIN_USABLE_BEND_DEG:
+        x = -_unit(horizontal)  # gravity moves posteriorly as the pelvis tips forward
+        heading_sd, heading_from = _heading_sd(moves, bend_deg), "bends"
+    else:
+        sensor_x = np.array([1.0, 0.0, 0.0]) - up[0] * up  # the convention's anterior, made horizontal
         if np.linalg.norm(sensor_x) < 0.1:  # the sensor's x axis points up or down: no convention helps
             raise ValueError("the forward bends did not tilt the pelvis and the sensor's x axis is vertical: "
                              "no heading for the pelvis")  # fmt: skip
         x, heading_sd, heading_from = _unit(sensor_x), CONVENTION_SD_DEG, "mounting convention"
-    else:
-        x = -_unit(horizontal)  # gravity moves posteriorly as the pelvis tips forward
-        heading_sd, heading_from = _heading_sd(moves, bend_deg), "bends"
     y = np.cross(up, x)
     axes = np.vstack([x, y, up])
     return PelvisCalibration(axes, source, mounting, bend_deg, heading_sd, heading_from)
