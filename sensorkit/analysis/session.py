@@ -197,9 +197,10 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
             if progress:
                 progress(f"conditioning {m}")
             channels[m] = ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains)
-    t0 = float(emg.timestamps[0]) if emg is not None else _span(data)[0]
+    first_s, last_s = _span(data)
+    t0 = float(emg.timestamps[0]) if emg is not None else first_s
     result = result_base(data.file, opt, {m: c.mains_hz for m, c in channels.items()}, data.meta)
-    result["recording_start_s"] = round(_span(data)[0], 4)  # tables show times from here, as `info` does
+    result["recording_start_s"] = round(first_s, 4)  # tables show times from here, as `info` does
     if data.warnings:
         result["warnings"] = list(data.warnings)
     missing = not_analysed(emg is not None, data.imu is not None)
@@ -216,7 +217,7 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
         except ValueError as exc:  # no usable calibration: pelvic drop is not reported
             result["pelvis"] = {"calibration": None, "reason": str(exc)}
     blocks = _blocks(data, opt)
-    skipped = sorted({b.exercise for b in parse_blocks(data.markers, _span(data)[1])} - set(EXERCISES))
+    skipped = sorted({b.exercise for b in parse_blocks(data.markers, last_s)} - set(EXERCISES))
     if skipped:
         result["skipped_exercises"] = skipped
         if progress:

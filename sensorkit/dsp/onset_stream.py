@@ -152,6 +152,6 @@ class StreamingOnsetDetector:
             quiet = np.flatnonzero(back <= mj + p.backtrack_sd * sj)
             start = j - len(back) + 1 + (int(quiet[-1]) + 1 if quiet.size else 0)
             base_end = j + int(self.BASELINE_S[1] * fs)  # the crossing's own baseline window, as above
-            self._pending.append((j, start, max(self._earliest, j - int(0.35 * fs)), base_end))
+            self._pending.append((j, start, max(self._earliest, base_end), base_end))  # search from the baseline's end
             self._active, self._h = True, hj
             self._next = j + min_len
