@@ -303,7 +303,9 @@ def test_scattered_lost_samples_flag_only_the_onsets_they_touch(tmp_path):
     diffs = {}  # muscle -> onset differences (s) where both files give one
     for gb, bb in zip(good["exercises"], bad["exercises"], strict=True):
         for gr, br in zip(gb["reps"], bb["reps"], strict=True):
-            assert br["quality"] == gr["quality"]  # the same flags (artefacts still seen through the holes)
+            # the same onsets usable (a doubtful one may change its reason, e.g. artefact -> no_burst)
+            flagged = lambda rep, flag: {m for m, q in rep["quality"].items() if q == flag}  # noqa: E731
+            assert flagged(br, "ok") == flagged(gr, "ok") and not flagged(br, "gap") - flagged(gr, "gap")
             for m, v in br["onsets_s"].items():
                 if v is not None and gr["onsets_s"][m] is not None:
                     diffs.setdefault(m, []).append(abs(v - gr["onsets_s"][m]))

@@ -154,7 +154,10 @@ def test_a_slow_subscriber_costs_the_recording_no_sample(tmp_path):
     delivered = concat_chunks([c for c in chunks if c.info.kind == "EMG"])
     assert len(emg.timestamps) == len(delivered) and len(emg.timestamps) >= 32 * 2000
     assert emg.lost_samples == 0 and sources[0].status().lost_samples == 0
-    np.testing.assert_allclose(emg.timestamps, delivered.timestamps, atol=1e-3)  # pyxdf dejitters
+    # pyxdf dejitters: a line through every timestamp; the online clock mapping the chunks
+    # carry may start a few ms off it while its estimate settles (more so on a busy machine)
+    np.testing.assert_allclose(emg.timestamps, delivered.timestamps, atol=1e-2)
+    np.testing.assert_allclose(emg.timestamps[2000:], delivered.timestamps[2000:], atol=1e-3)
     np.testing.assert_array_equal(emg.samples, delivered.samples.astype(np.float32).astype(np.float64))
 
 

@@ -57,6 +57,13 @@ def ecg(t: np.ndarray, amplitude: float, rng: np.random.Generator, heart_rate: f
     return amplitude * out
 
 
+def skip_ecg_draws(t: np.ndarray, rng: np.random.Generator, heart_rate: float = 70.0) -> None:
+    """Advance `rng` as `ecg` would, without rendering (keeps older sessions' other draws)."""
+    tb = t[0] + rng.uniform(0, 60 / heart_rate)
+    while tb < t[-1] + 1:
+        tb += 60 / heart_rate * (1 + 0.05 * rng.standard_normal())
+
+
 def motion_artefact(
     t: np.ndarray, at: float, amplitude: float, rng: np.random.Generator
 ) -> np.ndarray:

@@ -16,6 +16,7 @@ from scipy.spatial.transform import Rotation
 
 from sensorkit.sim import confounds
 from sensorkit.sim.emg import motor_unit_emg
+from sensorkit.sim.faults import add_faults
 from sensorkit.sim.gait import gait_channels
 from sensorkit.sim.plan import Dosage, Plan, build_plan
 
@@ -54,6 +55,9 @@ class SimConfig:
     # slow, smooth starts recruit the first small units sparsely, as real ramps do.
     onset_ramps: str = "exp"
     rise_ms: tuple[float, float] = (20.0, 150.0)  # 10-90 % rise time range of "varied" ramps
+    # a lift-off, a flat stretch, three pops, a saturation and a lost-sample gap
+    # (`sensorkit.sim.faults`), their times in the truth's `faults`
+    faults: bool = False
 
     def __post_init__(self) -> None:
         if self.onset_ramps not in ("exp", "varied"):
@@ -198,7 +202,11 @@ def _excitation(plan: Plan, muscle: str, t: np.ndarray, rng, ramps: list | None 
     return np.clip(e * tremor, 0, 1)
 
 
-def render_emg(plan: Plan, cfg: SimConfig, rng) -> np.ndarray:
+def render_emg(plan: Plan, cfg: SimConfig, rng, truth: dict | None = None) -> np.ndarray:
+    """The EMG channels (V). `truth` (a dict) gets each channel's amplifier noise RMS and
+    ECG R wave (uV) and the motion artefacts added."""
+    truth = {} if truth is None else truth
+    truth.update(noise_uv={}, ecg_uv={}, motion_artefacts=[])
     n = int(plan.duration * cfg.fs_emg)
     t = np.arange(n) / cfg.fs_emg
     clean = np.zeros((n, len(cfg.muscles)))
@@ -213,19 +221,31 @@ def render_emg(plan: Plan, cfg: SimConfig, rng) -> np.ndarray:
         for k, other in enumerate(cfg.muscles):
             if k != j and other[-1] == side and {m[:-2], other[:-2]} <= {"glute_max", "glute_med"}:
                 out[:, j] += rng.uniform(0.03, 0.08) * clean[:, k]
+    # one heart, seen by every lead; from its own generator, so that the rest of a session
+    # (motor units, noise, artefacts) is what the same seed gave before the heart was shared
+    heart = confounds.ecg(t, 1.0, np.random.default_rng([cfg.seed, 16])) if cfg.ecg_uv > 0 else None
     for j, m in enumerate(cfg.muscles):
-        out[:, j] += confounds.amplifier_noise(n, cfg.fs_emg, cfg.noise_uv * 1e-6 * rng.uniform(0.7, 1.4), rng)
+        noise = cfg.noise_uv * rng.uniform(0.7, 1.4)
+        out[:, j] += confounds.amplifier_noise(n, cfg.fs_emg, noise * 1e-6, rng)
+        truth["noise_uv"][m] = round(float(noise), 3)  # white 0.9 of it and 1/f 0.45 (confounds)
         out[:, j] += confounds.baseline_wander(n, cfg.fs_emg, rng.uniform(10e-6, 40e-6), rng)
         out[:, j] += rng.uniform(-2e-3, 2e-3)  # electrode DC offset
         if cfg.mains_uv > 0:
             out[:, j] += confounds.mains_hum(t, cfg.mains_hz, cfg.mains_uv * 1e-6 * rng.uniform(0.3, 1.5), rng)
-        if cfg.ecg_uv > 0:
+        if heart is not None:
             weight = 1.0 if m.startswith("erector_spinae") else 0.08
-            out[:, j] += confounds.ecg(t, weight * cfg.ecg_uv * 1e-6 * rng.uniform(0.6, 1.2), rng)
+            r_wave = weight * cfg.ecg_uv * rng.uniform(0.6, 1.2)
+            out[:, j] += r_wave * 1e-6 * heart
+            confounds.skip_ecg_draws(t, rng)  # the draws each lead's own heart once took
+            truth["ecg_uv"][m] = round(float(r_wave), 3)
         if cfg.artefacts:
             for at in plan.artefact_times:
                 if rng.random() < 0.5:
-                    out[:, j] += confounds.motion_artefact(t, at, rng.uniform(20e-6, 150e-6), rng)
+                    wave = confounds.motion_artefact(t, at, rng.uniform(20e-6, 150e-6), rng)
+                    out[:, j] += wave
+                    on = np.flatnonzero(wave) / cfg.fs_emg
+                    span = {"start_s": round(on[0], 4), "end_s": round(on[-1], 4)}
+                    truth["motion_artefacts"].append({"kind": "motion_artefact", "channel": m, **span})
     return out
 
 
@@ -256,7 +276,8 @@ def simulate(cfg: SimConfig) -> SimRecording:
     t_kin, orientation, position = pelvis_motion(plan, rng, heading)
     imu = imu_signals(orientation, position, cfg.fs_imu, mount, bias, rng)
     _pelvic_drop_truth(plan, t_kin, pelvic_obliquity_deg(orientation))
-    emg = render_emg(plan, cfg, rng)
+    emg_truth: dict = {}
+    emg = render_emg(plan, cfg, rng, emg_truth)
     truth = {
         "scenario": cfg.scenario,
         "config": {k: v for k, v in asdict(cfg).items() if k != "dose"} | {"dose": asdict(cfg.dose)},
@@ -266,10 +287,15 @@ def simulate(cfg: SimConfig) -> SimRecording:
         "calibration": plan.calibration,
         "exercises": plan.exercises,
         "markers": [[round(t, 4), text] for t, text in plan.markers],
+        "emg": {"noise_uv": emg_truth["noise_uv"], "ecg_uv": emg_truth["ecg_uv"]},  # per channel
     }
     if cfg.onset_ramps == "varied":  # how each onset's drive rose, for benchmarks by rise time
         truth["onset_ramps"] = [{"muscle": b.muscle, "onset_s": b.onset, "shape": r[0], "rise_ms": round(r[1] * 1e3, 2)}
                                 for b, r in zip(plan.bursts, burst_ramps(plan, cfg), strict=True)]  # fmt: skip
+    if cfg.faults:  # own RNG: the session is the same with and without its faults
+        onsets = [(b.muscle, b.onset) for b in plan.bursts]
+        truth["faults"] = add_faults(emg, cfg.fs_emg, tuple(cfg.muscles), plan.exercises, onsets, cfg.mains_hz,
+                                     np.random.default_rng([cfg.seed, 15])) + emg_truth["motion_artefacts"]  # fmt: skip
     markers = plan.markers if cfg.markers else []
     sensor = sensor_orientation(orientation, mount, cfg.fs_imu)
     return SimRecording(cfg, emg, imu, markers, truth, sensor.inv().apply([0.0, 0.0, 1.0]), sensor.as_quat())

@@ -117,12 +117,14 @@ class SimFirmware:
             imu.channels[i] = sk1.ChannelDesc(label, unit, float(np.float32(scale)))
         return [emg, imu]
 
-    def _blocks(self, desc: sk1.StreamDesc, raw: np.ndarray) -> Iterator[tuple]:
+    def _blocks(self, desc: sk1.StreamDesc, raw: np.ndarray, lost: np.ndarray | None = None) -> Iterator[tuple]:
         width = sk1.FORMAT_BYTES[desc.fmt] * desc.n_channels
         per = max(1, min((sk1.MAX_BODY - sk1.BLOCK_HEADER.size) // width, round(desc.rate * BLOCK_S)))
         ptype = sk1.EMG_BLOCK if desc.kind == sk1.KIND_EMG else sk1.IMU_BLOCK
         for first in range(0, len(raw), per):
             values = raw[first : first + per]
+            if lost is not None and lost[first : first + per].any():
+                continue  # the host sees the sample index jump and fills NaN rows
             t_first = first / desc.rate
             body = sk1.sample_block_body(desc.stream_id, first, values, desc.fmt)
             yield (t_first + (len(values) - 1) / desc.rate, ptype, t_first, body)
@@ -148,12 +150,13 @@ class SimFirmware:
 
     def _wire_frames(self) -> Iterator[tuple[float, bytes]]:
         descs = self._descs()
-        emg_raw = _quantise(self.rec.emg, EMG_SCALE, 24)
+        lost = np.isnan(self.rec.emg).any(axis=1)  # a simulated gap: its blocks are never sent
+        emg_raw = _quantise(np.nan_to_num(self.rec.emg), EMG_SCALE, 24)
         imu_raw = _quantise(self.rec.imu, np.array([ACC_SCALE] * 3 + [GYR_SCALE] * 3), 16)
         merged = heapq.merge(
             self._info_frames(descs, self.rec.duration),
             self._status_frames(self.rec.duration),
-            self._blocks(descs[0], emg_raw),
+            self._blocks(descs[0], emg_raw, lost),
             self._blocks(descs[1], imu_raw),
             self._marker_frames(),
             key=lambda item: item[0],
