@@ -249,6 +249,25 @@ def _live_pipeline(opt, name: str, meta: dict | None = None):
     return pipeline.start()
 
 
+def _quality_markers(pipeline):
+    """An `on_start` that records a channel's signal quality going bad or recovering as a
+    marker `quality:CHANNEL:STATE` at the time of the window that changed it."""
+    from sensorkit.live.events import Quality
+    from sensorkit.live.quality import QualityMarkers
+    from sensorkit.recording.record import MarkerStream
+
+    def start(acq) -> None:
+        mark, text = MarkerStream(acq), QualityMarkers()
+
+        def write(event) -> None:
+            if isinstance(event, Quality) and (marker := text(event)):
+                mark(marker, event.t_s)
+
+        pipeline.subscribe(write)
+
+    return start
+
+
 def cmd_live(args) -> int:
     from sensorkit.recording.record import record
     from sensorkit.report.table import result_csv
@@ -272,11 +291,17 @@ def cmd_live(args) -> int:
 
         whose["recorded"] = datetime.now(UTC).isoformat(timespec="seconds")
     pipeline = _live_pipeline(opt, Path(args.record or (names[0] if len(names) == 1 else "live")).name, whose)
+    closed: dict = {}
+
+    def catch_up() -> None:  # the analysis finishes before the file closes: its last markers go in
+        closed["result"] = pipeline.close()
+
     try:
         record(args.devices, args.record, meta, args.duration, quiet=args.quiet, hostname=args.store_hostname,
-               consumers=[pipeline.push])  # fmt: skip
+               consumers=[pipeline.push], on_start=_quality_markers(pipeline) if args.record else None,
+               on_stop=catch_up if args.record else None)  # fmt: skip
     finally:
-        result = pipeline.close()
+        result = closed["result"] if "result" in closed else pipeline.close()
     _write_outputs(args, result, result_csv)
     if args.record:
         print(f"wrote {args.record}")

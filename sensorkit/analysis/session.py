@@ -26,6 +26,7 @@ from sensorkit.analysis.exercises import (
     parse_blocks,
 )  # fmt: skip
 from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, drop_curve, rep_drop, track_pelvis
+from sensorkit.analysis.signal_quality import OnsetFlagger, assess, worse
 from sensorkit.analysis.timing import RepTiming, TimingParams, rep_onsets, summarise_latencies
 from sensorkit.dsp.gait import GaitParams, initial_contacts
 from sensorkit.dsp.movement import MovementParams, movement_periods
@@ -197,12 +198,20 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
             if progress:
                 progress(f"conditioning {m}")
             channels[m] = ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains)
+    flag = None
+    if emg is not None:
+        if progress:
+            progress("checking signal quality")
+        quality = assess(emg.samples[:, idx], emg.fs, muscles, emg.timestamps, opt.mains)
+        flag = quality.flagger(float(emg.timestamps[0]))
     first_s, last_s = _span(data)
     t0 = float(emg.timestamps[0]) if emg is not None else first_s
     result = result_base(data.file, opt, {m: c.mains_hz for m, c in channels.items()}, data.meta)
     result["recording_start_s"] = round(first_s, 4)  # tables show times from here, as `info` does
     if data.warnings:
         result["warnings"] = list(data.warnings)
+    if emg is not None:
+        result["signal_quality"] = quality.block
     missing = not_analysed(emg is not None, data.imu is not None)
     if missing:
         result["not_analysed"] = missing
@@ -225,7 +234,7 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
     for block in blocks:
         if progress:
             progress(f"analysing {block.exercise} {block.side or ''}".strip())
-        block_json = _block_result(block, data, channels, muscles, t0, opt)
+        block_json = _block_result(block, data, channels, muscles, t0, opt, flag)
         if track is not None and block.exercise in SINGLE_LEG:
             for rep in block_json["reps"]:
                 stance = block.side or rep.get("side")  # gait: the stance side of each step
@@ -259,7 +268,8 @@ def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams) -> list[tuple[
     return [(float(np.interp(c.t_s * imu.fs, np.arange(len(t)), t)), "initial_contact", c.side) for c in found]
 
 
-def _gait_result(block: Block, data: SessionData, channels, muscles, opt: AnalysisOptions) -> dict:
+def _gait_result(block: Block, data: SessionData, channels, muscles, opt: AnalysisOptions,
+                 flag: OnsetFlagger | None = None) -> dict:  # fmt: skip
     """Gait: each step runs from an initial contact to the next; latencies to its contact.
 
     Contacts come from markers (force plate or footswitch events) where the recording
@@ -295,7 +305,9 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
             rep["latency_ms"][m] = _r(lat, 1)
             rep["delayed"][m] = None if lat is None else bool(lat > opt.timing.delay_margin_ms)
             rep["onset_sd_ms"][m] = _r(max(channels[m].delay_sd_s, 1 / emg.fs) * 1000, 1) if near else None
-            rep["quality"][m] = "ok" if near else "no_burst"
+            lo, hi = t_ic + GAIT_WINDOW_S[0], t_ic + GAIT_WINDOW_S[1]
+            found = flag(m, near[0] if near else None, lo, hi) if flag else None
+            rep["quality"][m] = worse(found, "ok" if near else "no_burst")
         reps.append(rep)
     summary = {m: _summary([r["latency_ms"][m] for r in reps if r["quality"][m] == "ok"], opt) for m in muscles}
     return {
@@ -307,9 +319,10 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
     }  # fmt: skip
 
 
-def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: AnalysisOptions) -> dict:
+def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: AnalysisOptions,
+                  flag: OnsetFlagger | None = None) -> dict:  # fmt: skip
     if REGISTRY[block.exercise].reps_from == "contacts":
-        return _gait_result(block, data, channels, muscles, opt)
+        return _gait_result(block, data, channels, muscles, opt, flag)
     reference = block_reference(opt.reference, block.exercise, block.side, muscles)
     if reference != "movement" and reference not in channels:
         raise SensorkitError(f"reference {reference!r} is neither 'movement' nor a labelled EMG channel")
@@ -325,7 +338,7 @@ def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: A
     floor = block.start_s
     for k, (start, end, movement_onset) in enumerate(reps, 1):
         anchor = movement_onset if movement_onset is not None else start
-        onsets = rep_onsets(channels, t0, anchor, end, floor, opt.timing)
+        onsets = rep_onsets(channels, t0, anchor, end, floor, opt.timing, flag=flag)
         ref_s = movement_onset if reference == "movement" else onsets[reference].onset_s
         timings.append(RepTiming(k, start, end, movement_onset, ref_s, onsets))
         floor = end

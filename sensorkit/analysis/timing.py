@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sensorkit.analysis.signal_quality import OnsetFlagger, worse
 from sensorkit.analysis.stats import summarise
 from sensorkit.defaults import DELAY_MARGIN_MS
 from sensorkit.dsp.onset import ChannelOnsets, Onset
@@ -47,14 +48,17 @@ class RepTiming:
 
 
 def rep_onsets(channels: dict[str, ChannelOnsets], t0: float, anchor_s: float, end_s: float,
-               floor_s: float, p: TimingParams, only: Iterable[str] | None = None) -> dict[str, Onset]:  # fmt: skip
+               floor_s: float, p: TimingParams, only: Iterable[str] | None = None,
+               flag: OnsetFlagger | None = None) -> dict[str, Onset]:  # fmt: skip
     """Onsets of every channel (or those named in `only`) for one repetition; times on the
     file clock.
 
     `t0` is the file time of the channels' first sample, `anchor_s` the repetition's
     movement (or reference) onset, `floor_s` the end of the previous repetition (the
     baseline never reaches into it). `channels` may be any objects with `ChannelOnsets`'s
-    `onset` method (the live pipeline's channels are).
+    `onset` method (the live pipeline's channels are). `flag(channel, onset_s, search
+    start, search end)` gives the flag the recording's signal-quality events put on an
+    onset (`analysis.signal_quality`); the worse of it and the detector's own is kept.
     """
     base = (max(anchor_s + p.baseline_s[0], floor_s), anchor_s + p.baseline_s[1])
     search = (anchor_s - p.search_before_s, end_s)
@@ -67,7 +71,10 @@ def rep_onsets(channels: dict[str, ChannelOnsets], t0: float, anchor_s: float, e
             continue
         o = ch.onset((base[0] - t0, base[1] - t0), (search[0] - t0, search[1] - t0))
         shift = (lambda x: None if x is None else x + t0)  # noqa: E731
-        out[name] = Onset(shift(o.onset_s), shift(o.offset_s), o.sd_ms, o.quality, o.snr_db)
+        quality = o.quality
+        if flag is not None:
+            quality = worse(flag(name, shift(o.onset_s), search[0], search[1]), quality)
+        out[name] = Onset(shift(o.onset_s), shift(o.offset_s), o.sd_ms, quality, o.snr_db)
     return out
 
 

@@ -269,10 +269,6 @@ def _quality(raw: np.ndarray | None, env: np.ndarray, fs: float, baseline: tuple
         w = max(1, int(round(HELD_WINDOW_S * fs)))
         if held[max(onset - w, 0) : onset + w].mean() > HELD_FRACTION:
             return "gap"
-    if raw is not None:
-        flag = raw_signal_flag(raw[near[0] : near[1] + int(0.25 * fs)], fs)
-        if flag:
-            return flag
     if onset is None:
         return "no_burst"
     if raw is not None and cond is not None and artefact_at_onset(cond, raw, fs, baseline, onset):
@@ -283,25 +279,6 @@ def _quality(raw: np.ndarray | None, env: np.ndarray, fs: float, baseline: tuple
     if sustained_start(env[baseline[0] : baseline[1]] > mu + p.k_sd * sd, min_len) is not None:
         return "noisy_baseline"  # the 'quiet' baseline holds a burst of its own
     return "ok"
-
-
-def raw_signal_flag(raw: np.ndarray, fs: float) -> str | None:
-    """lift_off, saturated or artefact from the unconditioned signal (V) around an onset."""
-    raw = raw[np.isfinite(raw)]
-    if raw.size < 10:
-        return None
-    detrended = raw - np.median(raw)
-    if np.ptp(detrended) > 0.02:  # > 20 mV: electrodes off the skin, not a muscle
-        return "lift_off"
-    w = max(2, int(0.02 * fs))
-    if raw.size >= 3 * w:
-        stds = np.std(raw[: raw.size // w * w].reshape(-1, w), axis=1)
-        if np.min(stds) <= 1e-9 * max(np.max(np.abs(raw)), 1e-12) + 1e-12:
-            return "lift_off"  # a flat line: no electrode contact
-    for extreme in (raw.max(), raw.min()):
-        if max(b - a for a, b in true_runs(raw == extreme)) >= 5:
-            return "saturated"
-    return None
 
 
 def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search: tuple[int, int],

@@ -20,7 +20,9 @@ from sensorkit.gui.display import DisplayBuffers
 from sensorkit.gui.protocol_panel import ProtocolPanel
 from sensorkit.gui.session_panel import SessionPanel
 from sensorkit.gui.window import MonitorWindow
+from sensorkit.live.events import Quality
 from sensorkit.live.pipeline import LivePipeline
+from sensorkit.live.quality import QualityMarkers
 from sensorkit.recording.identity import check_identity
 from sensorkit.recording.outputs import check_outputs
 from sensorkit.recording.protocol import Protocol, ProtocolRunner
@@ -107,6 +109,15 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
             return f"wrote {rec.path} ({rec.samples_written} samples)"
 
         runner = ProtocolRunner(protocol, MarkerStream(acq)) if protocol is not None else None
+        mark, quality_text = MarkerStream(acq), QualityMarkers()
+
+        def quality_marker(event) -> None:
+            """A channel's signal going bad or recovering is a marker in the file being recorded."""
+            if isinstance(event, Quality) and (text := quality_text(event)) and recorders:
+                mark(text, event.t_s)
+
+        pipeline.subscribe(quality_marker)
+
         def seek(t: float) -> None:
             """Bring a fresh analysis to data time `t` (fed from the file's start at once, so the
             calibration and earlier repetitions are known) and go on replaying from there."""

@@ -81,6 +81,17 @@ def lanes_path(rel_t: np.ndarray, y: np.ndarray, centres: np.ndarray, scales: np
     return np.tile(rel_t, ch), flat, connect.astype(np.int32)
 
 
+# signal-quality badges: what the clinician should fix, red when the channel carries no muscle
+BADGES = {
+    "lift_off": ("electrode off?", "#c62828"),
+    "flat": ("flat line", "#c62828"),
+    "saturation": ("saturated", "#c62828"),
+    "gap": ("samples lost", "#b26a00"),
+    "hum": ("mains hum", "#b26a00"),
+    "pop": ("pop", "#b26a00"),
+}
+
+
 class TracesView(pg.GraphicsLayoutWidget):
     """EMG lanes over the pelvis row; `refresh(display, pelvis)` draws the newest `window_s` seconds."""
 
@@ -102,6 +113,8 @@ class TracesView(pg.GraphicsLayoutWidget):
         self._frames = 0
         self._now = 0.0
         self.stance: str | None = None  # the block's stance side: the trace shows its free side's drop
+        self.quality: dict[str, str] = {}  # channel -> its signal-quality state (Quality events)
+        self.badges: dict[str, pg.TextItem] = {}
 
     def _plot(self, row: int) -> pg.PlotItem:
         p = self.addPlot(row=row, col=0)
@@ -150,6 +163,8 @@ class TracesView(pg.GraphicsLayoutWidget):
         for kind in MARK_PENS:
             for name, plot in (("emg", p), ("pelvis", q)):
                 self.mark_curves[(name, kind)] = self._curve(plot, MARK_PENS[kind], connect="pairs")
+        for channel, state in self.quality.items():
+            self._badge(channel, state)
         layout = self.ci.layout
         layout.setRowStretchFactor(0, max(3, n))
         layout.setRowStretchFactor(1, 2)
@@ -158,6 +173,30 @@ class TracesView(pg.GraphicsLayoutWidget):
         lanes = zip(self._centres, self.labels, self.scales, strict=True)
         ticks = [(float(c), f"{label}  ±{s:.0f} uV") for c, label, s in lanes]
         self.emg.getAxis("left").setTicks([ticks, []])
+
+    def set_quality(self, channel: str, state: str) -> None:
+        """A channel's signal-quality state (`Quality` events): a badge at the right end of its
+        lane while it is anything but ok (motion artefacts come with every movement: none)."""
+        self.quality[channel] = state
+        if self.emg is not None:
+            self._badge(channel, state)
+
+    def _badge(self, channel: str, state: str) -> None:
+        if channel not in self.labels:
+            return
+        text, colour = BADGES.get(state, (None, None))
+        badge = self.badges.get(channel)
+        if text is None:
+            if badge is not None:
+                badge.hide()
+            return
+        if badge is None:
+            badge = self.badges[channel] = pg.TextItem(anchor=(1, 0.5))
+            self.emg.addItem(badge)
+            badge.setPos(-0.005 * self.window_s, float(self._centres[self.labels.index(channel)]))
+        badge.setHtml(f'<span style="background:{colour}; color:white; font-size:8pt; padding:2px">'
+                      f"&nbsp;{text}&nbsp;</span>")  # fmt: skip
+        badge.show()
 
     def set_stance(self, side: str | None) -> None:
         """The stance side of the block under way (None: show obliquity, left side up)."""

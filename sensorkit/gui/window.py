@@ -14,7 +14,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 from sensorkit.gui.display import DisplayBuffers
 from sensorkit.gui.panel import ClinicalPanel
 from sensorkit.gui.traces import TracesView
-from sensorkit.live.events import BlockStarted, Onset, RepetitionDone, RepetitionStarted
+from sensorkit.live.events import BlockStarted, Onset, Quality, RepetitionDone, RepetitionStarted
 
 FRAME_MS = 33  # ~30 frames a second
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -140,6 +140,8 @@ class MonitorWindow(QtWidgets.QMainWindow):
                 self.traces.add_mark(event.movement_onset_s, "movement")
             elif isinstance(event, RepetitionDone):
                 self.traces.add_mark(event.row["end_s"], "rep_end", "__pelvis__")
+            elif isinstance(event, Quality):
+                self.traces.set_quality(event.channel, event.state)
         self.traces.refresh(self.display, self.pelvis_of())
         self.frames += 1
         if self.frames % 15 == 0:

@@ -81,10 +81,13 @@ class BlockDone:
 
 @dataclass(frozen=True)
 class Quality:
-    """A channel's signal quality changed (`ok`, `lift_off`, `flat`, ...)."""
+    """A channel's signal quality changed (`ok`, `hum`, `motion_artefact`, `pop`, `lift_off`,
+    `saturation`, `flat`, `gap`: `sensorkit.dsp.quality`) in the half-second window from
+    `t_s`; `measures` of that window in uV: `noise_uv` (EMG band), `mains_uv`, `low_freq_uv`."""
 
     channel: str
     state: str
+    t_s: float
     measures: dict = field(default_factory=dict)
 
 

@@ -56,6 +56,7 @@ from sensorkit.live.events import (
 )  # fmt: skip
 from sensorkit.live.events import Onset as OnsetEvent
 from sensorkit.live.pelvis import LivePelvis
+from sensorkit.live.quality import LiveQuality
 from sensorkit.streams import IMU_CHANNELS, Chunk, StreamInfo, concat_chunks
 
 PELVIS_NAMES = ("pelvis", "sacrum", "pelvis_imu")
@@ -112,6 +113,7 @@ class LivePipeline:
         self._lock = threading.Lock()
         # analysis state
         self.emg: LiveEmg | None = None
+        self.quality: LiveQuality | None = None
         self.channels: dict[str, LiveEmgChannel] = {}
         self._emg_stream: tuple[str, str] | None = None
         self._emg_cols: list[int] = []
@@ -261,9 +263,13 @@ class LivePipeline:
             self._emg_t0 = float(chunk.timestamps[0])
             self.emg = LiveEmg(self._emg_fs, len(cols), self.opt.onset, self.opt.mains)
             self.channels = {info.channels[i]: self.emg.channel(j) for j, i in enumerate(cols)}
+            self.quality = LiveQuality(list(self.channels), self._emg_fs, self._emg_t0, self.opt.mains)
         if key != self._emg_stream:
             return False
-        self.emg.push(np.asarray(chunk.samples, dtype=np.float64)[:, self._emg_cols])
+        x = np.asarray(chunk.samples, dtype=np.float64)[:, self._emg_cols]
+        self.emg.push(x)
+        for event in self.quality.push(x):
+            self._emit(event)
         return True
 
     def _imu(self, key: tuple[str, str], chunk: Chunk) -> None:
@@ -371,8 +377,11 @@ class LivePipeline:
                 only: list[str] | None = None) -> tuple[dict[str, Onset], bool]:  # fmt: skip
         """The repetition's onsets (of the channels in `only`) with a search window to `end_s`,
         and whether all are final."""
-        onsets = rep_onsets(self.channels, self._emg_t0, rep.onset_s, end_s, floor, self.opt.timing, only)
+        flag = self.quality.flag if self.quality is not None else None
+        onsets = rep_onsets(self.channels, self._emg_t0, rep.onset_s, end_s, floor, self.opt.timing, only, flag)
+        # final: the onset can no longer move, nor can the signal-quality events that flag it
         final = {m: self.channels[m].final(_relative(o, self._emg_t0), end_s - self._emg_t0)
+                 and (self.quality is None or self.quality.settled(o.onset_s, end_s))
                  for m, o in onsets.items()}  # fmt: skip
         ref_s = _reference_s(b, rep, onsets)
         for m, o in onsets.items():
@@ -446,6 +455,9 @@ class LivePipeline:
         """End of the stream: finish what is open, as `analyze` would at the end of the file."""
         if self.emg is not None:
             self.emg.decide_mains()
+        if self.quality is not None:
+            for event in self.quality.flush():
+                self._emit(event)
         ends = [t for t in (self._emg_now(), self.pelvis.t_last if self.pelvis else None) if t is not None]
         end = max(ends) if ends else 0.0
         for b in self.blocks:
@@ -477,6 +489,8 @@ class LivePipeline:
         missing = not_analysed(self.emg is not None, self.pelvis is not None)
         if missing:
             out["not_analysed"] = missing
+        if self.quality is not None:
+            out["signal_quality"] = self.quality.block()
         out["live"] = {"notices": sorted(self._notices)}
         return out
 

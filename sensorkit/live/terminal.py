@@ -2,14 +2,24 @@
 
 Usable over SSH at a clinic bench: a line when a block starts, when the pelvis sensor
 is calibrated, one per repetition as it ends (each glute's latency with its
-uncertainty, the pelvic drop), and the block's verdict when it ends.
+uncertainty, the pelvic drop), the block's verdict when it ends, and a line when a
+channel's signal goes bad (lift-off, flat, saturation, lost samples, hum, a pop) or
+recovers, so the electrode can be fixed before the next exercise.
 """
 
 from __future__ import annotations
 
 from sensorkit.analysis.exercises import glutes_of_interest
-from sensorkit.live.events import BlockDone, BlockStarted, Calibrated, Event, Notice, RepetitionDone
+from sensorkit.live.events import BlockDone, BlockStarted, Calibrated, Event, Notice, Quality, RepetitionDone
 from sensorkit.report.table import block_summary, rep_line
+
+QUALITY_SAYS = {
+    "lift_off": "electrode off the skin? (hum {mains_uv:.0f} uV)",
+    "flat": "flat line: lead or channel dead",
+    "saturation": "saturated: the amplifier is at its limit",
+    "hum": "mains hum {mains_uv:.0f} uV: check the cable and the reference electrode",
+    "pop": "electrode pop",
+}
 
 
 class TerminalView:
@@ -17,6 +27,8 @@ class TerminalView:
 
     def __init__(self, margin_ms: float, threshold_deg: float) -> None:
         self.margin_ms, self.threshold_deg = margin_ms, threshold_deg
+        self._bad: set[str] = set()  # channels last reported bad
+        self._gap_at: float | None = None  # lost samples hit every channel: one line per window
 
     def line(self, event: Event) -> str | None:
         """The event's line, or None for events that get none (onsets, repetition starts)."""
@@ -37,4 +49,24 @@ class TerminalView:
             return "\n".join([head, *block_summary(b, self.margin_ms, self.threshold_deg)])
         if isinstance(event, Notice):
             return f"note: {event.text}"
+        if isinstance(event, Quality):
+            return self._quality(event)
+        return None
+
+    def _quality(self, event: Quality) -> str | None:
+        """A line when a channel goes bad or recovers; motion artefacts come with every
+        movement and get none."""
+        if event.state == "gap":
+            if event.t_s == self._gap_at:
+                return None
+            self._gap_at = event.t_s
+            return "signal: samples lost (radio or cable drop-out)"
+        if event.state in QUALITY_SAYS:
+            if event.state != "pop":
+                self._bad.add(event.channel)
+            says = QUALITY_SAYS[event.state].format(**{"mains_uv": 0.0, **event.measures})
+            return f"signal {event.channel}: {says}"
+        if event.state == "ok" and event.channel in self._bad:
+            self._bad.discard(event.channel)
+            return f"signal {event.channel}: ok again"
         return None

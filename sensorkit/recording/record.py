@@ -39,8 +39,10 @@ class MarkerStream:
         self.acq = acq
         self.sent: list[tuple[float, str]] = []
 
-    def __call__(self, text: str) -> None:
-        t = self.acq.last_time if self.acq.last_time is not None else time.monotonic()
+    def __call__(self, text: str, at: float | None = None) -> None:
+        """Set marker `text` now, or at data time `at` (an event found in data already
+        recorded, such as a channel's signal quality changing)."""
+        t = at if at is not None else self.acq.last_time if self.acq.last_time is not None else time.monotonic()
         if self.sent and t <= self.sent[-1][0]:  # markers keep the order they were set in
             t = self.sent[-1][0] + 1e-3
         chunk = Chunk(SESSION_MARKERS, [t], [[text]])
@@ -132,17 +134,20 @@ def replacing(output: str | None) -> Iterator[None]:
 
 def record(specs: list[str], output: str | None, meta: dict[str, str], duration: float | None,
            quiet: bool = False, hostname: bool = False, consumers: list[Consumer] | None = None,
-           on_start: Callable[[Acquisition], None] | None = None) -> list:  # fmt: skip
+           on_start: Callable[[Acquisition], None] | None = None,
+           on_stop: Callable[[], None] | None = None) -> list:  # fmt: skip
     """Acquire the devices of `specs` into the XDF file `output` (None: no file) and
     `consumers`; returns the sources (closed). Progress goes to stdout unless `quiet`.
+    `on_stop` runs once the devices have stopped and before the file is closed (a live
+    analysis catching up writes its last markers then).
     """
     sources = [open_device(s) for s in specs]
     with replacing(output), stop_on_hangup():
-        return _record(sources, output, meta, duration, quiet, hostname, consumers or [], on_start)
+        return _record(sources, output, meta, duration, quiet, hostname, consumers or [], on_start, on_stop)
 
 
 def _record(sources: list, output: str | None, meta: dict[str, str], duration: float | None, quiet: bool,
-            hostname: bool, consumers: list[Consumer], on_start) -> list:  # fmt: skip
+            hostname: bool, consumers: list[Consumer], on_start, on_stop=None) -> list:  # fmt: skip
     recorder = Recorder(output, meta, hostname=hostname) if output is not None else None
     acq = Acquisition(sources, ([recorder.push] if recorder else []) + consumers)
     started = time.monotonic()
@@ -169,6 +174,8 @@ def _record(sources: list, output: str | None, meta: dict[str, str], duration: f
     finally:
         try:
             acq.stop()
+            if on_stop is not None:
+                on_stop()
         finally:
             if recorder is not None:
                 try:

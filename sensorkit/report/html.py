@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from sensorkit.analysis.compare import describe_key
 from sensorkit.analysis.stats import outliers
+from sensorkit.report.table import channel_findings
 
 COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
 VERDICT_CLASS = {"improved": "good", "worse": "bad", "no clear change": "neutral"}
@@ -218,7 +219,34 @@ def _quality_notes(results: list[dict]) -> list[str]:
         pelvis = r.get("pelvis")
         if pelvis and pelvis.get("calibration") is None:
             notes.append(f"{lab}: no pelvic drop: {pelvis.get('reason', 'the pelvis sensor was not calibrated')}")
+        sq = r.get("signal_quality")
+        if sq:  # the recording's own faults, per channel, whatever repetitions they touched
+            t0 = r.get("recording_start_s") or 0.0
+            for m, ch in sq["channels"].items():
+                faults = [ev for ev in ch["events"] if ev["kind"] != "motion_artefact"]
+                if faults:
+                    notes.append(f"{lab}: {m}: {channel_findings({'events': faults}, t0)} (s from the start)")
     return notes
+
+
+def _quality_tables(results: list[dict], labels: list[str]) -> list[str]:
+    """Per session, each EMG channel's noise, mains hum and ECG (what the electrodes picked up)."""
+    e = html.escape
+    out = []
+    for lab, r in zip(labels, results, strict=True):
+        sq = r.get("signal_quality")
+        if not sq:
+            continue
+        mains = f"mains {sq['mains_hz']:g} Hz" if sq.get("mains_hz") else "no mains hum found"
+        out.append(f"<p class='small'>{e(lab)}: {e(mains)}</p><table class='small'><tr><th>channel</th>"
+                   "<th>noise (uV RMS, 20-450 Hz)</th><th>mains hum (uV RMS)</th><th>ECG R wave</th></tr>")  # fmt: skip
+        for m, ch in sq["channels"].items():
+            noise = "-" if ch["noise_uv_rms"] is None else f"{ch['noise_uv_rms']:.1f}"
+            hum = "-" if ch["mains_uv_rms"] is None else f"{ch['mains_uv_rms']:.1f}"
+            ecg = f"{ch['ecg_uv']:.0f} uV" if ch.get("ecg") else "none"
+            out.append(f"<tr><td>{e(m)}</td><td>{noise}</td><td>{hum}</td><td>{ecg}</td></tr>")
+        out.append("</table>")
+    return out
 
 
 def report_html(results: list[dict], comparison: dict | None = None) -> str:
@@ -297,6 +325,7 @@ def report_html(results: list[dict], comparison: dict | None = None) -> str:
     out.append("<h2>Signal quality</h2>")
     out.append("<ul class='small'>" + "".join(f"<li>{e(n)}</li>" for n in notes) + "</ul>" if notes
                else "<p class='small'>No repetition was flagged; no correction was needed.</p>")  # fmt: skip
+    out += _quality_tables(results, labels)
     out.append(METHOD.format(margin=margin, threshold=threshold))
     out.append("</body></html>")
     return "\n".join(out)

@@ -23,6 +23,47 @@ def _drop_cell(rep: dict) -> str:
     return text if q == "ok" else f"{text} {q}"
 
 
+EVENT_WORDS = {"lift_off": "lift-off", "flat": "flat line", "pop": "pop", "saturation": "saturation",
+               "gap": "drop-out", "motion_artefact": "motion artefact"}  # fmt: skip
+
+
+def channel_findings(ch: dict, t0: float = 0.0, most: int = 3) -> str:
+    """A channel's signal-quality events in a few words: each fault's first times (s from
+    `t0`) and duration; motion artefacts only counted (they come with movement)."""
+    parts = []
+    for kind, word in EVENT_WORDS.items():
+        evs = [e for e in ch.get("events", []) if e["kind"] == kind]
+        if not evs:
+            continue
+        if kind == "motion_artefact":
+            parts.append(f"{len(evs)} {word}{'s' if len(evs) > 1 else ''}")
+            continue
+        at = ", ".join(f"{e['start_s'] - t0:.1f}" for e in evs[:most]) + (", ..." if len(evs) > most else "")
+        total = sum(e["end_s"] - e["start_s"] for e in evs)
+        lasting = "" if kind == "pop" else f" ({total:.1f} s{' in all' if len(evs) > 1 else ''})"
+        many = f"{len(evs)} {word}s" if len(evs) > 1 else word
+        parts.append(f"{many} at {at} s{lasting}")
+    return "; ".join(parts) if parts else "no fault"
+
+
+def quality_lines(result: dict) -> list[str]:
+    """The table's signal-quality lines: the mains line, then per channel its noise, hum,
+    ECG and faults."""
+    sq = result.get("signal_quality")
+    if not sq:
+        return []
+    t0 = result.get("recording_start_s") or 0.0
+    mains = f"mains {sq['mains_hz']:g} Hz" if sq.get("mains_hz") else "no mains hum found"
+    lines = [f"signal quality ({mains}; noise in 20-450 Hz, uV RMS):"]
+    width = max(len(m) for m in sq["channels"]) if sq["channels"] else 0
+    for m, ch in sq["channels"].items():
+        noise = "-" if ch["noise_uv_rms"] is None else f"{ch['noise_uv_rms']:.1f}"
+        hum = "-" if ch["mains_uv_rms"] is None else f"{ch['mains_uv_rms']:.1f}"
+        ecg = f"ECG {ch['ecg_uv']:.0f} uV" if ch.get("ecg") else "no ECG"
+        lines.append(f"  {m:<{width}}  noise {noise:>5}  hum {hum:>5}  {ecg:<12}  {channel_findings(ch, t0)}")
+    return lines + [""]
+
+
 def format_result(result: dict) -> str:
     """Per block: one row per repetition, one column per muscle (latency ± onset SD, ms) and
     the pelvic drop (deg) on single-leg tasks, then each glute's mean latency with its 95%
@@ -45,6 +86,7 @@ def format_result(result: dict) -> str:
                   f"{pelvis['mounting_deg']:.0f} deg from upright{note}"]
         lines += [f"note: {pelvis['note']}"] if pelvis.get("note") else []
         lines.append("")
+    lines += quality_lines(result)
     t0 = result.get("recording_start_s") or 0.0
     for block in result["exercises"]:
         side = f" {block['side']}" if block["side"] else ""

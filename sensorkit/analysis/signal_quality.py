@@ -1,0 +1,189 @@
+"""A recording's per-channel EMG signal quality: the `signal_quality` block of a result.
+
+Built from `sensorkit.dsp.quality`'s half-second windows (the same the live monitor
+judges), `sensorkit.dsp.ecg` and the mains line found in the data. Per channel: the
+baseline noise in the analysis band, the mains hum, the ECG's R wave and the events
+(lift-off, flat, pop, saturation, motion artefact, gap) on the file clock. Each
+repetition's onset quality flags derive from these events (`onset_flag`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from sensorkit.dsp import ecg
+from sensorkit.dsp.filters import MAX_HOLD_S, mains_frequency
+from sensorkit.dsp.quality import EVENT_KINDS, KINDS, Windows, merge_spans, window_len, window_states
+
+GAP_MERGE_S = 0.1
+NOISE_PERCENTILE = 10  # quiet stretches: the quietest tenth of the half-second windows
+# an onset's flag from the events within this span around it (s): before the onset its
+# baseline, after it the burst's first 150 ms, where the onset's time is decided
+ONSET_SPAN_S = (-0.05, 0.15)
+GAP_AROUND_S, GAP_SHARE = 0.01, 0.1  # as the onset detector's HELD_WINDOW_S and HELD_FRACTION
+# event kind -> onset quality flag (motion is judged at each onset by the detector itself)
+FLAG = {"gap": "gap", "lift_off": "lift_off", "flat": "lift_off", "saturation": "saturated", "pop": "artefact"}
+
+
+def _noise_correction(fs: float, band: tuple[float, float]) -> float:
+    """The 10th percentile of a Gaussian noise's window RMS over its true RMS (~0.95)."""
+    dof = 2 * (min(band[1], 0.45 * fs) - band[0]) * 0.5
+    return 1 - 1.2816 / np.sqrt(2 * dof)
+
+
+def judge_recording(x: np.ndarray, fs: float, mains_hz: float | None) -> Windows:
+    """Every complete half-second window of `x` (samples, channels; V), as the live monitor does."""
+    n_win_s, pad = window_len(fs)
+    n_win = len(x) // n_win_s
+    ext = np.full((n_win * n_win_s + 2 * pad, x.shape[1]), np.nan)
+    tail = x[: n_win * n_win_s + pad]
+    ext[pad : pad + len(tail)] = tail
+    return window_states(ext, fs, 0, mains_hz)
+
+
+def channel_summary(w: Windows, fs: float, j: int, band: tuple[float, float] = (20.0, 450.0)) -> dict:
+    """noise_uv_rms and mains_uv_rms of channel `j` over the windows judged `ok` or `hum`."""
+    good = w.states[:, j] <= KINDS.index("hum")
+    if not good.any():
+        return {"noise_uv_rms": None, "mains_uv_rms": None}
+    noise = np.percentile(w.band_rms[good, j], NOISE_PERCENTILE) / _noise_correction(fs, band)
+    mains = float(np.median(w.mains_rms[good, j]))
+    return {"noise_uv_rms": round(float(noise) * 1e6, 2), "mains_uv_rms": round(mains * 1e6, 2)}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A recording's signal quality: the result's `block`, and its events in stream samples
+    (channel index, kind, start, stop) for flagging onsets (`flagger`)."""
+
+    block: dict
+    events: list[tuple[int, str, int, int]]
+    labels: list[str]
+    fs: float
+
+    def flagger(self, t0: float) -> OnsetFlagger:
+        """Onset flags from the events, sample i at time t0 + i / fs (as onsets are timed)."""
+        return sample_flagger(self.events, self.labels, t0, self.fs)
+
+
+def signal_quality(x: np.ndarray, fs: float, labels: list[str], timestamps: np.ndarray,
+                   mains: float | str | None = "auto") -> dict:  # fmt: skip
+    """The `signal_quality` block for EMG `x` (samples, channels; V) sampled at `fs` Hz,
+    whose rows are at `timestamps` (s, file clock). `mains`: "auto" finds the line's
+    frequency in the data; a number or None is what the user set."""
+    return assess(x, fs, labels, timestamps, mains).block
+
+
+def assess(x: np.ndarray, fs: float, labels: list[str], timestamps: np.ndarray,
+           mains: float | str | None = "auto") -> Assessment:  # fmt: skip
+    """`signal_quality`'s block with the events behind it."""
+    x = np.asarray(x, dtype=np.float64)
+    found = mains_frequency(x, fs)
+    mains_hz = found if mains == "auto" else (found or mains)
+    w = judge_recording(x, fs, mains_hz)
+    events = merge_spans([w], fs)
+    return Assessment(quality_block(w, events, x, fs, labels, timestamps, mains_hz), events, list(labels), fs)
+
+
+def quality_block(w: Windows, events: list[tuple[int, str, int, int]], x: np.ndarray | None, fs: float,
+                  labels: list[str], timestamps: np.ndarray, mains_hz: float | None) -> dict:  # fmt: skip
+    """The `signal_quality` block from judged windows, their events, and the signal itself
+    for the ECG (None: not assessed, as live, which keeps no whole recording)."""
+    t = np.asarray(timestamps, dtype=np.float64)
+    clock = lambda i: round(float(t[min(max(int(i), 0), len(t) - 1)]), 4)  # noqa: E731 (sample -> file time)
+    out: dict = {"mains_hz": mains_hz, "window_s": window_len(fs)[0] / fs, "channels": {}}
+    beats = ecg.heartbeats(_clean_for_ecg(x, w, fs), fs) if x is not None else None
+    for j, label in enumerate(labels):
+        ch = channel_summary(w, fs, j)
+        ch["ecg"], ch["ecg_uv"] = False, None
+        if beats is not None and x is not None:
+            amp, noise = ecg.r_wave_amplitude(_clean_for_ecg(x[:, [j]], w, fs, j)[:, 0], fs, beats)
+            if np.isfinite(amp):
+                ch["ecg_uv"] = round(amp * 1e6, 2)
+                floor = (ch["noise_uv_rms"] or 0.0) * 1e-6
+                ch["ecg"] = bool(amp >= max(floor, 4 * noise))
+        ch["events"] = []
+        for kind, a, b, lost in _gaps_merged([(kind, a, b) for k, kind, a, b in events if k == j], fs):
+            e = {"kind": kind, "start_s": clock(a), "end_s": clock(min(b, len(t)) - 1)}
+            if kind == "gap":
+                e["lost_s"] = round(lost / fs, 4)
+            ch["events"].append(e)
+        out["channels"][label] = ch
+    return out
+
+
+def _gaps_merged(events: list[tuple[str, int, int]], fs: float) -> list[tuple[str, int, int, int]]:
+    """(kind, start, stop, lost samples): lost-sample runs closer than `GAP_MERGE_S` are one
+    event in the result (1 % of samples lost one by one is one long drop-out event, not
+    thousands), with the samples it actually lost; other events as they are."""
+    out: list[list] = []
+    for kind, a, b in sorted(events, key=lambda e: (e[0] != "gap", e[1])):
+        if kind == "gap" and out and out[-1][0] == "gap" and a - out[-1][2] < GAP_MERGE_S * fs:
+            out[-1][2], out[-1][3] = b, out[-1][3] + (b - a)
+        else:
+            out.append([kind, a, b, b - a])
+    return sorted((tuple(e) for e in out), key=lambda e: e[1])  # type: ignore[return-value]
+
+
+def _clean_for_ecg(x: np.ndarray, w: Windows, fs: float, j0: int | None = None) -> np.ndarray:
+    """`x` with lost, lifted-off, flat, saturated and popping windows set to the channel's
+    median, so no fault is taken for a heartbeat or averaged into one."""
+    n_win_s, _ = window_len(fs)
+    out = np.array(x, dtype=np.float64)
+    med = np.nanmedian(out, axis=0)
+    bad_kinds = np.array([KINDS.index(k) for k in ("pop", "lift_off", "saturation", "flat", "gap")])
+    for jj in range(out.shape[1]):
+        j = jj if j0 is None else j0
+        bad = np.isin(w.states[:, j], bad_kinds)
+        mask = np.zeros(len(out), dtype=bool)
+        mask[: len(bad) * n_win_s] = np.repeat(bad, n_win_s)
+        mask |= ~np.isfinite(out[:, jj])
+        out[mask, jj] = med[jj]
+    return out
+
+
+OnsetFlagger = Callable[[str, float | None, float, float], str | None]
+# onset quality flags from the mildest to the worst: the worse of the detector's and the events' wins
+SEVERITY = ("ok", "no_burst", "noisy_baseline", "artefact", "saturated", "lift_off", "gap")
+
+
+def worse(a: str | None, b: str) -> str:
+    """The worse of two onset quality flags (`a` None: `b`)."""
+    if a is None:
+        return b
+    return max(a, b, key=lambda q: SEVERITY.index(q) if q in SEVERITY else 0)
+
+
+def sample_flagger(events: list[tuple[int, str, int, int]], labels: list[str], t0: float, fs: float) -> OnsetFlagger:
+    """A function (channel, onset_s, search start, search end) -> the flag the signal-quality
+    events put on that onset (None: none); event samples i at t0 + i / fs."""
+    by_channel: dict[str, list[tuple[str, float, float]]] = {}
+    for j, kind, a, b in events:
+        by_channel.setdefault(labels[j], []).append((kind, t0 + a / fs, t0 + (b - 1) / fs))
+    return events_flagger(by_channel)
+
+
+def events_flagger(by_channel: dict[str, list[tuple[str, float, float]]]) -> OnsetFlagger:
+    """As `onset_flagger`, from (kind, start_s, end_s) events per channel (the live monitor's)."""
+    def flag(channel: str, onset_s: float | None, lo: float, hi: float) -> str | None:
+        events = by_channel.get(channel, ())
+        # lost samples, as the detector judges them: a tenth of the 20 ms around the onset,
+        # or (no onset) a hole longer than the filters bridge anywhere in the search window
+        if onset_s is not None:
+            a0, b0 = onset_s - GAP_AROUND_S, onset_s + GAP_AROUND_S
+            lost = sum(max(0.0, min(b, b0) - max(a, a0)) for k, a, b in events if k == "gap")
+            gap = lost >= GAP_SHARE * (b0 - a0)
+            lo, hi = onset_s + ONSET_SPAN_S[0], onset_s + ONSET_SPAN_S[1]
+        else:
+            gap = any(k == "gap" and a <= hi and b >= lo and b - a > MAX_HOLD_S for k, a, b in events)
+        hits = [FLAG[k] for k, a, b in events if k in FLAG and k != "gap" and a <= hi and b >= lo]
+        hits += ["gap"] if gap else []
+        return max(hits, key=SEVERITY.index) if hits else None
+
+    return flag
+
+
+__all__ = ["EVENT_KINDS", "signal_quality", "sample_flagger", "assess", "events_flagger", "judge_recording", "worse"]

@@ -1,0 +1,234 @@
+"""Per-channel signal quality: faults with known times, the streaming twin, onset flags,
+live Quality events and markers, and silence on real recordings."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import shared_file
+from test_onset import FS, burst_signal
+
+from sensorkit.analysis.signal_quality import assess, judge_recording, signal_quality
+from sensorkit.dsp.filters import mains_frequency
+from sensorkit.dsp.quality import merge_spans
+from sensorkit.dsp.quality_stream import QualityMonitor
+from sensorkit.live.events import Quality
+from sensorkit.live.terminal import TerminalView
+from sensorkit.sim import SimConfig, simulate
+
+
+@pytest.fixture(scope="module")
+def faulty():
+    rec = simulate(SimConfig(scenario="session", seed=3, faults=True))
+    t = np.arange(len(rec.emg)) / rec.config.fs_emg
+    return rec, signal_quality(rec.emg, rec.config.fs_emg, list(rec.config.muscles), t)
+
+
+def _events(q, channel, kinds):
+    return [e for e in q["channels"][channel]["events"] if e["kind"] in kinds]
+
+
+def test_every_simulated_fault_is_found_on_its_channel_at_its_time(faulty):
+    rec, q = faulty
+    faults = [f for f in rec.truth["faults"] if f["kind"] != "motion_artefact"]
+    assert {f["kind"] for f in faults} == {"lift_off", "flat", "pop", "saturation", "gap"}
+    for f in faults:
+        channels = list(rec.config.muscles) if f["channel"] == "*" else [f["channel"]]
+        for m in channels:
+            found = _events(q, m, {f["kind"]})
+            if f["kind"] == "pop":  # reported within 0.5 s of the step
+                assert any(abs(e["start_s"] - f["start_s"]) < 0.5 for e in found), (f, found)
+                continue
+            covered = sum(max(0.0, min(e["end_s"], f["end_s"]) - max(e["start_s"], f["start_s"])) for e in found)
+            assert covered >= 0.8 * (f["end_s"] - f["start_s"]), (f, found)
+
+
+def test_no_fault_is_reported_where_there_is_none(faulty):
+    rec, q = faulty
+    for m, ch in q["channels"].items():
+        for e in ch["events"]:
+            if e["kind"] == "motion_artefact":
+                continue
+            true = [f for f in rec.truth["faults"] if f["channel"] in (m, "*")
+                    and e["start_s"] <= f["end_s"] + 0.5 and e["end_s"] >= f["start_s"] - 0.5]  # fmt: skip
+            assert true, (m, e)
+
+
+def test_mains_noise_and_ecg_come_out_as_simulated(faulty):
+    rec, q = faulty
+    assert q["mains_hz"] == pytest.approx(50.0, abs=0.1)
+    for m, ch in q["channels"].items():
+        assert 1.0 < ch["noise_uv_rms"] < 4.0  # 3 uV x 0.7-1.4, white and 1/f, seen in 20-450 Hz
+        assert 1.0 < ch["mains_uv_rms"] < 15.0  # 10 uV x 0.3-1.5 peak with harmonics, as RMS
+        # the heart: R wave 120 uV x 0.6-1.2 on the trunk, 8 % of that on the hips, noise ~2 uV
+        low, high = (60, 150) if m.startswith("erector") else (4, 14)
+        assert ch["ecg"] and low < ch["ecg_uv"] < high, (m, ch)
+
+
+def test_60_hz_hum_and_no_ecg():
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=1, mains_hz=60.0, mains_uv=30.0, ecg_uv=0.0))
+    q = signal_quality(rec.emg, 2000.0, list(rec.config.muscles), np.arange(len(rec.emg)) / 2000.0)
+    assert q["mains_hz"] == pytest.approx(60.0, abs=0.1)
+    assert all(not ch["ecg"] for ch in q["channels"].values())
+    assert np.median([ch["mains_uv_rms"] for ch in q["channels"].values()]) > 10
+
+
+@pytest.mark.parametrize("f0", [49.7, 50.0, 60.0, 60.4])
+def test_mains_frequency_is_read_from_the_data(f0):
+    rng = np.random.default_rng(0)
+    t = np.arange(30 * 2000) / 2000
+    x = rng.normal(0, 3e-6, (t.size, 2))
+    x[:, 1] += 4e-6 * np.sin(2 * np.pi * f0 * t)
+    assert mains_frequency(x, 2000.0) == pytest.approx(f0, abs=0.1)
+    assert mains_frequency(x[:, :1], 2000.0) is None  # no hum: none reported
+
+
+def test_the_streaming_twin_judges_every_window_as_the_offline_pass(faulty):
+    rec, _ = faulty
+    x, fs = rec.emg, rec.config.fs_emg
+    offline = judge_recording(x, fs, 50.0)
+    mon = QualityMonitor(fs, x.shape[1], 50.0)
+    rng = np.random.default_rng(2)
+    i = 0
+    while i < len(x):
+        n = int(rng.integers(1, 1500))
+        mon.push(x[i : i + n])
+        i += n
+    mon.flush()
+    states = np.vstack([w.states for w in mon.windows])
+    assert np.array_equal(states, offline.states)
+    assert np.allclose(np.vstack([w.mains_rms for w in mon.windows]), offline.mains_rms, rtol=1e-9, atol=1e-15)
+    assert merge_spans(mon.windows, fs) == merge_spans([offline], fs)
+
+
+def test_onset_flags_derive_from_the_events():
+    x = burst_signal()
+    labels = ["glute_med_L"]
+    clipped = np.clip(x, None, np.percentile(x[int(3 * FS) : int(4 * FS)], 90))
+    flag = assess(clipped[:, None], FS, labels, np.arange(len(x)) / FS).flagger(0.0)
+    assert flag("glute_med_L", 3.0, 2.6, 4.5) == "saturated"
+    assert flag("glute_med_L", 1.0, 0.6, 2.0) is None
+    off = x.copy()
+    off[int(3.05 * FS) :] += 0.03  # electrode pops off the skin: a 30 mV jump
+    flag = assess(off[:, None], FS, labels, np.arange(len(x)) / FS).flagger(0.0)
+    assert flag("glute_med_L", 3.0, 2.6, 4.5) == "lift_off"
+    lost = x.copy()
+    lost[int(2.99 * FS) : int(3.05 * FS)] = np.nan
+    flag = assess(lost[:, None], FS, labels, np.arange(len(x)) / FS).flagger(0.0)
+    assert flag("glute_med_L", 3.0, 2.6, 4.5) == "gap"
+
+
+def test_analyze_flags_the_onsets_a_fault_touches(tmp_path):
+    from helpers import record_sim
+
+    from sensorkit.analysis.session import analyze_session
+    from sensorkit.recording.session_input import session_data
+    from sensorkit.recording.xdf_reader import read_xdf
+
+    rec = simulate(SimConfig(scenario="session", seed=5, faults=True))
+    path = tmp_path / "faults.xdf"
+    device, _ = record_sim(path, rec)
+    truth = device.transport.truth_on_host_clock()
+    result = analyze_session(session_data(read_xdf(path)))
+    lift = next(f for f in truth["faults"] if f["kind"] == "lift_off")
+    flagged = [r["quality"][lift["channel"]] for b in result["exercises"] for r in b["reps"]
+               if r["onsets_s"][lift["channel"]] is not None
+               and lift["start_s"] <= r["onsets_s"][lift["channel"]] <= lift["end_s"]]  # fmt: skip
+    assert flagged and set(flagged) == {"lift_off"}
+    block = result["signal_quality"]
+    assert set(block["channels"]) == set(rec.config.muscles)
+    gap = next(f for f in truth["faults"] if f["kind"] == "gap")
+    assert any(abs(e["start_s"] - gap["start_s"]) < 0.05 for e in _events(block, "glute_max_L", {"gap"}))
+    # the table's per-channel line and the report's findings say where the lift-off was
+    from sensorkit.report.html import report_html
+    from sensorkit.report.table import format_result
+
+    when = f"lift-off at {lift['start_s'] - result['recording_start_s']:.0f}"
+    table = format_result(result)
+    assert "signal quality (mains 50 Hz" in table
+    line = next(x for x in table.splitlines() if x.strip().startswith(lift["channel"] + " "))
+    assert when[:-1] in line, line  # within a second of the truth
+    html = report_html([result])
+    assert f"{lift['channel']}: lift-off at" in html
+    assert "mains 50 Hz" in html and "<th>ECG R wave</th>" in html
+
+
+def test_live_pipeline_emits_lift_off_within_a_second_and_the_result_block(tmp_path):
+    from sensorkit.live.pipeline import LivePipeline
+    from sensorkit.streams import Chunk, StreamInfo
+
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=3, faults=True))
+    fs = rec.config.fs_emg
+    info = StreamInfo("emg", "EMG", tuple(rec.config.muscles), ("V",) * len(rec.config.muscles), fs)
+    pipe = LivePipeline()
+    seen: list[Quality] = []
+    pipe.subscribe(lambda e: seen.append(e) if isinstance(e, Quality) else None)
+    t0 = 100.0
+    for i in range(0, len(rec.emg), 100):
+        rows = rec.emg[i : i + 100]
+        pipe.feed(Chunk(info, t0 + (i + np.arange(len(rows))) / fs, rows))
+    result = pipe.finish()
+    lift = next(f for f in rec.truth["faults"] if f["kind"] == "lift_off")
+    first = next(e for e in seen if e.channel == lift["channel"] and e.state == "lift_off")
+    start = t0 + lift["start_s"]
+    known = first.t_s + 0.5 + 0.15  # its window's end and the 0.15 s a window waits for
+    assert first.t_s <= start < first.t_s + 0.5 or start <= first.t_s < start + 0.5, (first, start)
+    assert known - start < 1.0 and first.measures["mains_uv"] > 50
+    assert any(e.channel == lift["channel"] and e.state == "ok" and e.t_s > first.t_s for e in seen)
+    live = result["signal_quality"]["channels"][lift["channel"]]["events"]
+    assert any(e["kind"] == "lift_off" and e["start_s"] <= t0 + lift["start_s"] + 0.5 for e in live)
+
+
+def test_terminal_prints_quality_changes_worth_a_line():
+    view = TerminalView(50.0, 5.0)
+    measures = {"noise_uv": 80.0, "mains_uv": 900.0, "low_freq_uv": 5.0}
+    line = view.line(Quality("glute_med_L", "lift_off", 12.5, measures))
+    assert "glute_med_L" in line and "off the skin" in line and "900 uV" in line
+    assert view.line(Quality("glute_med_L", "ok", 20.0, {"noise_uv": 2.0})) == "signal glute_med_L: ok again"
+    assert view.line(Quality("glute_med_L", "motion_artefact", 30.0, {})) is None  # every movement: no line
+    assert view.line(Quality("glute_med_L", "ok", 30.5, {})) is None  # back from a motion artefact: no line
+    assert view.line(Quality("glute_med_L", "gap", 40.0, {})) == "signal: samples lost (radio or cable drop-out)"
+    assert view.line(Quality("glute_max_L", "gap", 40.0, {})) is None  # the same drop-out on every channel
+
+
+def test_live_record_writes_quality_markers(tmp_path):
+    out = tmp_path / "rec.xdf"
+    # as fast as the simulator goes: the analysis lags, and catches up before the file closes
+    spec = "sim://single_leg_squat?faults=1&speed=0&reps=2&seed=3"
+    run = subprocess.run([sys.executable, "-m", "sensorkit", "live", spec, "--record", str(out), "--quiet"],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    from sensorkit.recording.xdf_reader import read_xdf
+
+    markers = [str(m) for s in read_xdf(out).streams if s.info.kind == "Markers" for m in s.samples[:, 0]]
+    quality = [m for m in markers if m.startswith("quality:")]
+    assert any(m.endswith(":lift_off") for m in quality) and any(m.endswith(":saturation") for m in quality)
+    assert not any(m.endswith(":motion_artefact") for m in quality)  # every movement has them: not markers
+    # the end of the recording's faults is there too: each channel that went bad is ok again
+    bad = {m.split(":")[1] for m in quality if not m.endswith(":ok")}
+    assert bad and all(f"quality:{ch}:ok" in quality for ch in bad)
+
+
+def _real_quiet(x: np.ndarray, fs: float, labels: list[str]) -> dict:
+    q = signal_quality(x, fs, labels, np.arange(len(x)) / fs)
+    for m, ch in q["channels"].items():
+        faults = [e for e in ch["events"] if e["kind"] != "motion_artefact"]
+        assert not faults, (m, faults)
+        assert 0.5 < ch["noise_uv_rms"] < 40, (m, ch)  # surface EMG amplifiers: a few uV
+    return q
+
+
+def test_real_gait_emg_is_quiet():
+    emg = pd.read_csv(shared_file("musclesynergies_gait_emg", "ID0012_TW_01_emg_raw.csv"))
+    cols = [c for c in emg.columns if c != "time"]
+    q = _real_quiet(emg[cols].to_numpy() * 1e-6, 1000.0, cols)  # microvolts
+    assert q["mains_hz"] is None  # the lab's export holds no mains line
+    assert sum(e["kind"] == "motion_artefact" for ch in q["channels"].values() for e in ch["events"]) <= 2
+
+
+@pytest.mark.parametrize("name", ["3Amar.txt", "5Nmar.txt", "5Npie.txt", "5Nsen.txt"])
+def test_real_thigh_emg_is_quiet(name):
+    x = pd.read_csv(shared_file("uci_lower_limb_emg", name), skiprows=7, sep="\t", header=None).dropna()
+    _real_quiet(x.to_numpy()[:, :4] * 1e-3, 1000.0, ["RF", "BF", "VM", "ST"])  # millivolts
