@@ -36,14 +36,15 @@ Rules, in order of precedence (each window gets one state):
   before, the level before was steady (the 45 ms before differ from the 100 ms
   before them by under half the step) and the new level persists (25-50 ms after it
   still 30 % of the step beyond the old level, where a heartbeat's QRS is back, and
-  the 100 ms after the 50 still a fifth), and that step exceeds
+  the 100 ms after the 50 between a fifth and all of it: a level still moving away is
+  a drift or a slow wave, not a step), and that step exceeds
   150 uV and 4x the window's EMG level (1.48 x median |band-passed signal|, which
   a step's ringing barely moves), so that a burst's own fluctuation or a 1-12 Hz
   movement wave, both without a sharp step from a steady level, do not count.
-- `motion_artefact`: 2-20 Hz content above 30 uV, over 3x the EMG band and over 3x
-  the channel's median of the minute before: the low-frequency energy outweighs the
-  muscle (SENIAM's 20 Hz high-pass exists for it) and is not the channel's usual
-  level (a trunk lead's ECG puts P and T waves there all the time).
+- `motion_artefact`: 2-20 Hz content above 20 uV, over 1.5x the EMG band and over 3x
+  the upper quartile of the channel's minute before: the low-frequency energy
+  outweighs the muscle (SENIAM's 20 Hz high-pass exists for it) and is not the
+  channel's usual level (a trunk lead's ECG puts its beats there all the time).
 - `hum` (live state only): mains RMS above 50 uV; the notch removes it from the
   analysis, but a cable humming that much is worth fixing before the exercise.
 - otherwise `ok`.
@@ -65,7 +66,7 @@ LIFT_PTP_V = 20e-3
 POP_MIN_V, POP_BAND_RATIO = 150e-6, 4.0
 POP_FAST_S, POP_SLOW_S = 0.005, 0.045
 POP_SPAN_S = 0.3  # a pop's event span: its decay is what disturbs an onset nearby
-MOTION_MIN_V, MOTION_BAND_RATIO, MOTION_USUAL_RATIO = 30e-6, 3.0, 3.0
+MOTION_MIN_V, MOTION_BAND_RATIO, MOTION_USUAL_RATIO = 20e-6, 1.5, 3.0
 HUM_V = 50e-6
 GAP_WINDOW_SHARE = 0.05
 LF_HZ = (2.0, 20.0)
@@ -202,7 +203,9 @@ def _pops(seg: np.ndarray, fs: float, local_rms: float, lost: np.ndarray | None 
         s = slow[ok & hit]
         # 25-50 ms after, still beyond the old level: a QRS complex is back (or past it) by then
         mid = (c[j + b] - c[j + b // 2]) / (b - b // 2) - (c[j - a] - c[j - b]) / (b - a)
-        keep = (np.abs(pre) < 0.5 * np.abs(s)) & (np.sign(late) == np.sign(s)) & (np.abs(late) > 0.2 * np.abs(s))
+        # ... and decays: a level still moving away 50-140 ms later is a drift or a slow wave
+        keep = (np.abs(pre) < 0.5 * np.abs(s)) & (np.sign(late) == np.sign(s))
+        keep &= (np.abs(late) > 0.2 * np.abs(s)) & (np.abs(late) < np.abs(s))
         keep &= (np.sign(mid) == np.sign(s)) & (np.abs(mid) > 0.3 * np.abs(s))
         hit[:] = False
         hit[np.searchsorted(i, j[keep])] = True
@@ -230,16 +233,17 @@ def _clip_values(x: np.ndarray) -> set[float]:
     return out
 
 
-def _trailing_median(x: np.ndarray, k: int, start: int = 0) -> np.ndarray:
-    """For rows `start`... of `x` (rows, channels), the median of each and up to `k` - 1 rows before it."""
+def _trailing_level(x: np.ndarray, k: int, start: int = 0, q: float = 75.0) -> np.ndarray:
+    """For rows `start`... of `x` (rows, channels), the `q`th percentile of each and up to
+    `k` - 1 rows before it."""
     out = np.empty_like(x[start:])
     head = min(k - 1, len(x))
     for r in range(start, head):  # the first rows have fewer before them
-        out[r - start] = np.median(x[: r + 1], axis=0)
+        out[r - start] = np.percentile(x[: r + 1], q, axis=0)
     first = max(head, start)
     if len(x) > first:
         windows = np.lib.stride_tricks.sliding_window_view(x[first - k + 1 :], k, axis=0)
-        out[first - start :] = np.median(windows, axis=-1)
+        out[first - start :] = np.percentile(windows, q, axis=-1)
     return out
 
 
@@ -343,9 +347,10 @@ def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
         states[:] = np.where(mask & (states < k), k, states)
 
     put(mains_rms > HUM_V, "hum")
-    # each window's usual low-frequency level: the median of the minute up to it
+    # each window's usual low-frequency level: the upper quartile of the minute up to it (a
+    # trunk lead's ECG puts a beat's P, QRS and T waves in some windows and not in others)
     lf_all = np.vstack([history.lf, lf_rms])
-    usual = _trailing_median(lf_all, LF_HISTORY, len(history.lf))
+    usual = _trailing_level(lf_all, LF_HISTORY, len(history.lf))
     put((lf_rms > MOTION_MIN_V) & (lf_rms > MOTION_BAND_RATIO * band_rms) & (lf_rms > MOTION_USUAL_RATIO * usual),
         "motion_artefact")  # fmt: skip
     others_mains = np.median(mains_rms, axis=1, keepdims=True) if n_ch >= 3 else np.zeros((n_win, 1))

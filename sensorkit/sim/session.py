@@ -244,7 +244,8 @@ def render_emg(plan: Plan, cfg: SimConfig, rng, truth: dict | None = None) -> np
                     wave = confounds.motion_artefact(t, at, rng.uniform(20e-6, 150e-6), rng)
                     out[:, j] += wave
                     on = np.flatnonzero(wave) / cfg.fs_emg
-                    span = {"start_s": round(on[0], 4), "end_s": round(on[-1], 4)}
+                    span = {"start_s": round(on[0], 4), "end_s": round(on[-1], 4),
+                            "peak_uv": round(float(np.max(np.abs(wave))) * 1e6, 1)}
                     truth["motion_artefacts"].append({"kind": "motion_artefact", "channel": m, **span})
     return out
 
