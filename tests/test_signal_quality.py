@@ -232,3 +232,32 @@ def test_real_gait_emg_is_quiet():
 def test_real_thigh_emg_is_quiet(name):
     x = pd.read_csv(shared_file("uci_lower_limb_emg", name), skiprows=7, sep="\t", header=None).dropna()
     _real_quiet(x.to_numpy()[:, :4] * 1e-3, 1000.0, ["RF", "BF", "VM", "ST"])  # millivolts
+
+
+def test_the_clean_example_recordings_raise_no_fault():
+    """Strong glute bursts at 1 kHz once passed for a lifted electrode's hum (the bursts' own
+    power at the mains lines); a clean session raises nothing but movement artefacts."""
+    from sensorkit.analysis.session import analyze_session
+    from sensorkit.recording.session_input import session_data
+    from sensorkit.recording.xdf_reader import read_xdf
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1] / "recordings"
+    for name in ("before.xdf", "after.xdf"):
+        block = analyze_session(session_data(read_xdf(root / name)))["signal_quality"]
+        assert block["mains_hz"] == pytest.approx(50.0, abs=0.1)
+        faults = [(m, e) for m, ch in block["channels"].items() for e in ch["events"] if e["kind"] != "motion_artefact"]
+        assert not faults, (name, faults)
+
+
+def test_a_floating_electrode_without_hum_is_a_lift_off():
+    """A lifted electrode in a room without mains (battery amplifier): its input wanders by
+    millivolts; no well attached lead does that."""
+    rng = np.random.default_rng(4)
+    t = np.arange(int(12 * FS)) / FS
+    x = rng.normal(0, 3e-6, (t.size, 3))
+    off = (t > 4) & (t < 8)
+    x[off, 1] += 2e-3 * np.sin(2 * np.pi * 4 * t[off]) + 1e-3 * np.sin(2 * np.pi * 9 * t[off])
+    q = signal_quality(x, FS, ["a", "b", "c"], t)
+    lifted = _events(q, "b", {"lift_off"})
+    assert lifted and lifted[0]["start_s"] <= 4.0 + 0.5 and lifted[-1]["end_s"] >= 8.0 - 0.5
+    assert not _events(q, "a", {"lift_off", "flat"}) and not _events(q, "c", {"lift_off", "flat"})

@@ -26,11 +26,11 @@ Rules, in order of precedence (each window gets one state):
 - `lift_off`: the floating input of a lifted electrode: mains hum 5x the median of
   the other channels in the same window, > 50 uV and above the rest of the EMG band
   (a burst's own power at the mains lines is not hum) (or > 0.5 mV whatever the
-  others do, when every electrode is off), or a 20 mV swing within 0.5 s. Surface
-  EMG stays under ~5 mV peak to peak; hum is common to all leads while an electrode
-  touches the skin, so the cross-channel median is the reference. (Large 2-20 Hz
-  content alone is not taken for a lift-off: real walking puts that on a thigh lead
-  whose electrode is well attached.)
+  others do, when every electrode is off), or a 20 mV swing within 0.5 s, or 2-20 Hz
+  content over 1 mV RMS without a pop in the window. Surface EMG stays under ~5 mV
+  peak to peak; hum is common to all leads while an electrode touches the skin, so
+  the cross-channel median is the reference; real walking puts up to ~0.45 mV of
+  2-20 Hz on a well attached thigh lead (UCI gait recordings), a floating one far more.
 - `pop`: an electrode potential step: the mean over 5 ms after a sample differs from
   the 5 ms before by at least half of what the 45 ms after differ from the 45 ms
   before, the level before was steady (the 45 ms before differ from the 100 ms
@@ -63,6 +63,7 @@ PAD_S = 0.15  # a pop is told from a swing by the 0.15 s around it
 FLAT_S = 0.1
 LIFT_MAINS_RATIO, LIFT_MAINS_MIN_V, LIFT_MAINS_ALONE_V = 5.0, 50e-6, 0.5e-3
 LIFT_PTP_V = 20e-3
+LIFT_LF_V = 1e-3
 POP_MIN_V, POP_BAND_RATIO = 150e-6, 4.0
 POP_FAST_S, POP_SLOW_S = 0.005, 0.045
 POP_SPAN_S = 0.3  # a pop's event span: its decay is what disturbs an onset nearby
@@ -379,7 +380,8 @@ def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
                     spans.append((j, "pop", s, s + int(POP_SPAN_S * fs)))
     put(pop_in, "pop")
     floating = (mains_rms > LIFT_MAINS_RATIO * others_mains) & (mains_rms > LIFT_MAINS_MIN_V) & (mains_rms > band_rms)
-    lift = floating | (mains_rms > LIFT_MAINS_ALONE_V) | (ptp > LIFT_PTP_V)
+    wandering = (lf_rms > LIFT_LF_V) & ~pop_in  # a floating input's drift, not a pop's decay
+    lift = floating | wandering | (mains_rms > LIFT_MAINS_ALONE_V) | (ptp > LIFT_PTP_V)
     put(lift, "lift_off")
     rails = history.rails.copy()
     length = n_win_s + 2 * pad
