@@ -225,6 +225,7 @@ def test_real_gait_emg_is_quiet():
     cols = [c for c in emg.columns if c != "time"]
     q = _real_quiet(emg[cols].to_numpy() * 1e-6, 1000.0, cols)  # microvolts
     assert q["mains_hz"] is None  # the lab's export holds no mains line
+    assert all(ch["mains_uv_rms"] is None for ch in q["channels"].values())  # not measured, not 0
     assert sum(e["kind"] == "motion_artefact" for ch in q["channels"].values() for e in ch["events"]) <= 2
 
 

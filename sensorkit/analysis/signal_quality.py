@@ -98,6 +98,8 @@ def quality_block(w: Windows, events: list[tuple[int, str, int, int]], x: np.nda
     beats = ecg.heartbeats(_clean_for_ecg(x, w, fs), fs) if x is not None else None
     for j, label in enumerate(labels):
         ch = channel_summary(w, fs, j)
+        if not mains_hz:  # no line found: its level was not measured
+            ch["mains_uv_rms"] = None
         ch["ecg"], ch["ecg_uv"] = False, None
         if beats is not None and x is not None:
             amp, noise = ecg.r_wave_amplitude(_clean_for_ecg(x[:, [j]], w, fs, j)[:, 0], fs, beats)
