@@ -73,8 +73,6 @@ GAP_WINDOW_SHARE = 0.05
 LF_HZ = (2.0, 20.0)
 KINDS = ("ok", "hum", "motion_artefact", "pop", "lift_off", "saturation", "flat", "gap")  # low to high precedence
 EVENT_KINDS = ("lift_off", "flat", "pop", "saturation", "motion_artefact", "gap")
-
-
 LF_HISTORY = 120  # windows (60 s): a channel's usual 2-20 Hz level, e.g. its ECG's P and T waves
 
 
@@ -173,7 +171,7 @@ def _band_level(win: np.ndarray, in_band: np.ndarray) -> np.ndarray:
     return 1.4826 * np.median(np.abs(np.fft.irfft(plain, n=n, axis=1)[:, ::4]), axis=1)
 
 
-def pd_ffill(x: np.ndarray) -> np.ndarray:
+def _hold_forward(x: np.ndarray) -> np.ndarray:
     """`x` with each NaN replaced by the last finite value before it (the first finite value
     before any)."""
     idx = np.where(np.isfinite(x), np.arange(len(x)), -1)
@@ -368,7 +366,7 @@ def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
             if lost.all():
                 continue
             if lost.any():  # held over lost samples; no step is looked for next to a hole
-                seg = pd_ffill(seg)  # longer than the filters bridge (single samples barely move a mean)
+                seg = _hold_forward(seg)  # longer than the filters bridge (single samples barely move a mean)
                 holes = np.zeros(len(seg), dtype=bool)
                 for a, b in true_runs(lost):
                     holes[a:b] = b - a > hold
