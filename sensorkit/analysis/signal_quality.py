@@ -4,7 +4,7 @@ Built from `sensorkit.dsp.quality`'s half-second windows (the same the live moni
 judges), `sensorkit.dsp.ecg` and the mains line found in the data. Per channel: the
 baseline noise in the analysis band, the mains hum, the ECG's R wave and the events
 (lift-off, flat, pop, saturation, motion artefact, gap) on the file clock. Each
-repetition's onset quality flags derive from these events (`onset_flag`).
+repetition's onset quality flags derive from these events (`Assessment.flagger`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sensorkit.dsp import ecg
-from sensorkit.dsp.filters import MAX_HOLD_S, mains_frequency
+from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, mains_frequency
+from sensorkit.dsp.onset import HELD_FRACTION, HELD_WINDOW_S
 from sensorkit.dsp.quality import EVENT_KINDS, KINDS, Windows, merge_spans, window_len, window_states
 
 GAP_MERGE_S = 0.1
@@ -23,7 +24,7 @@ NOISE_PERCENTILE = 10  # quiet stretches: the quietest tenth of the half-second 
 # an onset's flag from the events within this span around it (s): before the onset its
 # baseline, after it the burst's first 150 ms, where the onset's time is decided
 ONSET_SPAN_S = (-0.05, 0.15)
-GAP_AROUND_S, GAP_SHARE = 0.01, 0.1  # as the onset detector's HELD_WINDOW_S and HELD_FRACTION
+GAP_AROUND_S, GAP_SHARE = HELD_WINDOW_S, HELD_FRACTION  # lost samples judged as the onset detector does
 # event kind -> onset quality flag (motion is judged at each onset by the detector itself)
 FLAG = {"gap": "gap", "lift_off": "lift_off", "flat": "lift_off", "saturation": "saturated", "pop": "artefact"}
 
@@ -44,7 +45,7 @@ def judge_recording(x: np.ndarray, fs: float, mains_hz: float | None) -> Windows
     return window_states(ext, fs, 0, mains_hz)
 
 
-def channel_summary(w: Windows, fs: float, j: int, band: tuple[float, float] = (20.0, 450.0)) -> dict:
+def channel_summary(w: Windows, fs: float, j: int, band: tuple[float, float] = BAND_HZ) -> dict:
     """noise_uv_rms and mains_uv_rms of channel `j` over the windows judged `ok` or `hum`."""
     good = w.states[:, j] <= KINDS.index("hum")
     if not good.any():
@@ -169,7 +170,8 @@ def sample_flagger(events: list[tuple[int, str, int, int]], labels: list[str], t
 
 
 def events_flagger(by_channel: dict[str, list[tuple[str, float, float]]]) -> OnsetFlagger:
-    """As `onset_flagger`, from (kind, start_s, end_s) events per channel (the live monitor's)."""
+    """A function (channel, onset_s, search start, search end) -> the flag the events put on
+    that onset (None: none), from (kind, start_s, end_s) events per channel."""
     def flag(channel: str, onset_s: float | None, lo: float, hi: float) -> str | None:
         events = by_channel.get(channel, ())
         # lost samples, as the detector judges them: a tenth of the 20 ms around the onset,
