@@ -315,3 +315,12 @@ def test_a_channel_whose_signal_goes_bad_gets_a_badge_on_its_lane(qtbot):
     assert not badge.isVisible()
     traces.set_quality("glute_max_L", "motion_artefact")  # comes with every movement: no badge
     assert "glute_max_L" not in traces.badges
+
+
+def test_the_monitor_marks_signal_faults_in_its_recording(tmp_path, qtbot):
+    out = tmp_path / "faults.xdf"
+    assert main(["monitor", "sim://single_leg_squat?speed=8&reps=2&seed=3&faults=1", "--record", str(out),
+                 "--quit-after", "12"]) == 0  # fmt: skip
+    quality = [m for _, m in read_xdf(out).markers() if m.startswith("quality:")]
+    assert any(m.endswith(":lift_off") for m in quality), quality
+    assert not any(m.endswith(":motion_artefact") for m in quality)
