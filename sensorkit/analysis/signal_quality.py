@@ -9,6 +9,7 @@ repetition's onset quality flags derive from these events (`Assessment.flagger`)
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -172,8 +173,22 @@ def sample_flagger(events: list[tuple[int, str, int, int]], labels: list[str], t
 def events_flagger(by_channel: dict[str, list[tuple[str, float, float]]]) -> OnsetFlagger:
     """A function (channel, onset_s, search start, search end) -> the flag the events put on
     that onset (None: none), from (kind, start_s, end_s) events per channel."""
+    # events sorted by start, with the longest one's length: an onset looks only at those that
+    # may reach it (a link losing 1 % of its samples leaves tens of thousands of one-sample gaps)
+    index = {}
+    for ch, evs in by_channel.items():
+        evs = sorted(evs, key=lambda e: e[1])
+        index[ch] = (evs, [e[1] for e in evs], max((e[2] - e[1] for e in evs), default=0.0))
+
+    def near(channel: str, lo: float, hi: float) -> list[tuple[str, float, float]]:
+        evs, starts, longest = index.get(channel, ([], [], 0.0))
+        return evs[bisect.bisect_left(starts, lo - longest) : bisect.bisect_right(starts, hi)]
+
     def flag(channel: str, onset_s: float | None, lo: float, hi: float) -> str | None:
-        events = by_channel.get(channel, ())
+        if onset_s is not None:
+            lo = min(lo, onset_s + ONSET_SPAN_S[0], onset_s - GAP_AROUND_S)
+            hi = max(hi, onset_s + ONSET_SPAN_S[1], onset_s + GAP_AROUND_S)
+        events = near(channel, lo, hi)
         # lost samples, as the detector judges them: a tenth of the 20 ms around the onset,
         # or (no onset) a hole longer than the filters bridge anywhere in the search window
         if onset_s is not None:
