@@ -97,14 +97,15 @@ def quality_block(w: Windows, events: list[tuple[int, str, int, int]], x: np.nda
     t = np.asarray(timestamps, dtype=np.float64)
     clock = lambda i: round(float(t[min(max(int(i), 0), len(t) - 1)]), 4)  # noqa: E731 (sample -> file time)
     out: dict = {"mains_hz": mains_hz, "window_s": window_len(fs)[0] / fs, "channels": {}}
-    beats = ecg.heartbeats(_clean_for_ecg(x, w, fs), fs) if x is not None else None
+    clean = _clean_for_ecg(x, w, fs) if x is not None else None
+    beats = ecg.heartbeats(clean, fs) if clean is not None else None
     for j, label in enumerate(labels):
         ch = channel_summary(w, fs, j)
         if not mains_hz:  # no line found: its level was not measured
             ch["mains_uv_rms"] = None
         ch["ecg"], ch["ecg_uv"] = False, None
-        if beats is not None and x is not None:
-            amp, noise = ecg.r_wave_amplitude(_clean_for_ecg(x[:, [j]], w, fs, j)[:, 0], fs, beats)
+        if beats is not None:
+            amp, noise = ecg.r_wave_amplitude(clean[:, j], fs, beats)
             if np.isfinite(amp):
                 ch["ecg_uv"] = round(amp * 1e6, 2)
                 floor = (ch["noise_uv_rms"] or 0.0) * 1e-6
@@ -132,20 +133,19 @@ def _gaps_merged(events: list[tuple[str, int, int]], fs: float) -> list[tuple[st
     return sorted((tuple(e) for e in out), key=lambda e: e[1])  # type: ignore[return-value]
 
 
-def _clean_for_ecg(x: np.ndarray, w: Windows, fs: float, j0: int | None = None) -> np.ndarray:
+def _clean_for_ecg(x: np.ndarray, w: Windows, fs: float) -> np.ndarray:
     """`x` with lost, lifted-off, flat, saturated and popping windows set to the channel's
     median, so no fault is taken for a heartbeat or averaged into one."""
     n_win_s, _ = window_len(fs)
     out = np.array(x, dtype=np.float64)
     med = np.nanmedian(out, axis=0)
     bad_kinds = np.array([KINDS.index(k) for k in ("pop", "lift_off", "saturation", "flat", "gap")])
-    for jj in range(out.shape[1]):
-        j = jj if j0 is None else j0
+    for j in range(out.shape[1]):
         bad = np.isin(w.states[:, j], bad_kinds)
         mask = np.zeros(len(out), dtype=bool)
         mask[: len(bad) * n_win_s] = np.repeat(bad, n_win_s)
-        mask |= ~np.isfinite(out[:, jj])
-        out[mask, jj] = med[jj]
+        mask |= ~np.isfinite(out[:, j])
+        out[mask, j] = med[j]
     return out
 
 

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, merge_runs, true_runs
+from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, hold_short_gaps, merge_runs, true_runs
 
 WINDOW_S = 0.5
 PAD_S = 0.15  # a pop is told from a swing by the 0.15 s around it
@@ -172,12 +172,11 @@ def _band_level(win: np.ndarray, in_band: np.ndarray) -> np.ndarray:
 
 
 def _hold_forward(x: np.ndarray) -> np.ndarray:
-    """`x` with each NaN replaced by the last finite value before it (the first finite value
-    before any)."""
-    idx = np.where(np.isfinite(x), np.arange(len(x)), -1)
-    idx = np.maximum.accumulate(idx)
-    first = int(np.flatnonzero(np.isfinite(x))[0])
-    return x[np.where(idx < 0, first, idx)]
+    """`x` with each NaN replaced by the last finite value before it (`hold_short_gaps` with
+    no length limit), and those before any by the first finite value."""
+    held = hold_short_gaps(x, len(x))[0]
+    held[~np.isfinite(held)] = held[np.flatnonzero(np.isfinite(held))[0]]
+    return held
 
 
 def _pops(seg: np.ndarray, fs: float, local_rms: float, lost: np.ndarray | None = None) -> list[int]:
@@ -246,6 +245,11 @@ def _trailing_level(x: np.ndarray, k: int, start: int = 0, q: float = 75.0) -> n
     return out
 
 
+def _segments(column: np.ndarray, n_win: int, n_win_s: int, pad: int) -> np.ndarray:
+    """(windows, window + 2 pads) view of one channel: each window with `pad` either side."""
+    return np.lib.stride_tricks.sliding_window_view(column, n_win_s + 2 * pad)[::n_win_s][:n_win]
+
+
 def _pop_candidates(x: np.ndarray, fs: float, n_win: int, n_win_s: int, pad: int) -> np.ndarray:
     """(windows, channels): where `_pops` may find a step, by its first test with the
     absolute floor alone on every window at once (10 % looser, so no window it would accept
@@ -257,7 +261,7 @@ def _pop_candidates(x: np.ndarray, fs: float, n_win: int, n_win_s: int, pad: int
         return out
     m = length - 2 * b + 1  # candidate samples b .. length - b
     for j in range(x.shape[1]):
-        segs = np.lib.stride_tricks.sliding_window_view(x[:, j], length)[::n_win_s][:n_win]
+        segs = _segments(x[:, j], n_win, n_win_s, pad)
         bad = ~np.isfinite(segs).all(axis=1)
         c = np.zeros((len(segs), length + 1))
         np.cumsum(np.nan_to_num(segs), axis=1, out=c[:, 1:])
@@ -277,11 +281,9 @@ def _runs(x: np.ndarray, fs: float, rail: float = np.nan) -> list[tuple[str, int
     a window leaves nothing to compare with). Flat: any other run of `FLAT_S`.
     """
     clips = _clip_values(x)
-    if not clips and not np.isfinite(rail):
-        # only flat runs are possible: skip the search where no two neighbours are equal
-        if not np.any(np.diff(x) == 0):
-            return []
     same = np.r_[False, np.diff(x) == 0]  # sample equals the one before
+    if not clips and not same.any():
+        return []  # no clip, and no run to be flat or to continue a rail
     out = []
     runs = [(lo - 1, hi) for lo, hi in true_runs(same)]  # a run starts at the first of its equal samples
     w = int(0.02 * fs)
@@ -359,9 +361,10 @@ def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
     for j in range(n_ch):
         where = np.flatnonzero(maybe[:, j])
         levels = _band_level(filled[where, :, j], in_band) if where.size else []
+        segs = _segments(x[:, j], n_win, n_win_s, pad)
         for w, level in zip(where, levels, strict=True):
             lo = w * n_win_s
-            seg = x[lo : lo + n_win_s + 2 * pad, j]
+            seg = segs[w]
             lost = ~np.isfinite(seg)
             if lost.all():
                 continue
@@ -382,10 +385,9 @@ def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
     lift = floating | wandering | (mains_rms > LIFT_MAINS_ALONE_V) | (ptp > LIFT_PTP_V)
     put(lift, "lift_off")
     rails = history.rails.copy()
-    length = n_win_s + 2 * pad
     for j in range(n_ch):
         # only windows with repeated neighbours or an extreme met 5 times can hold a run or a clip
-        segs = np.lib.stride_tricks.sliding_window_view(x[:, j], length)[::n_win_s][:n_win]
+        segs = _segments(x[:, j], n_win, n_win_s, pad)
         with np.errstate(invalid="ignore"):
             repeats = (np.diff(segs, axis=1) == 0).any(axis=1)
             at_max = (segs == np.nanmax(segs, axis=1, keepdims=True)).sum(axis=1) >= 5
@@ -395,7 +397,7 @@ def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
             if not maybe[w] and not np.isfinite(rails[j]):
                 continue
             lo = pad + w * n_win_s
-            seg = x[lo - pad : lo + n_win_s + pad, j]
+            seg = segs[w]
             clipped = np.nan
             for kind, a, b, v in _runs(seg, fs, rails[j]):
                 a, b = max(a, pad), min(b, pad + n_win_s)  # the part inside this window
