@@ -159,11 +159,27 @@ def cmd_simulate(args) -> int:
 # ---------------------------------------------------------------- info
 
 
+def _montage(args):
+    """--stream picks and --montage-file as one `Montage` (empty when neither is given)."""
+    from sensorkit.montage import load_montage
+
+    return load_montage(getattr(args, "montage_file", None), getattr(args, "stream", None))
+
+
+def _read(path: str, args, montage=None):
+    """A recording as --stream and --montage-file read it; their notes printed as warnings."""
+    from sensorkit.recording.xdf_reader import apply_montage, read_xdf
+
+    rec, notes = apply_montage(read_xdf(path), montage or _montage(args))
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    return rec
+
+
 def cmd_info(args) -> int:
-    from sensorkit.recording.xdf_reader import read_xdf
     from sensorkit.report.recording import describe
 
-    rec = read_xdf(args.file)
+    rec = _read(args.file, args)
     print(describe(rec))
     if not any(len(s.timestamps) for s in rec.streams):
         raise SensorkitError(f"{args.file} holds no samples")
@@ -185,11 +201,10 @@ def _channel_map(text: str | None) -> dict[str, str]:
 def cmd_analyze(args) -> int:
     from sensorkit.analysis.session import analyze_session
     from sensorkit.recording.session_input import session_data
-    from sensorkit.recording.xdf_reader import read_xdf
     from sensorkit.report.table import format_result, result_csv
 
     check_outputs([args.json, args.csv, args.report, args.pdf], [args.file], args.overwrite)
-    rec = read_xdf(args.file)
+    rec = _read(args.file, args)
     data = session_data(rec, _channel_map(args.channel_map))
     for note in data.warnings:
         print(f"warning: {note}", file=sys.stderr)
@@ -296,9 +311,20 @@ def cmd_live(args) -> int:
     def catch_up() -> None:  # the analysis finishes before the file closes: its last markers go in
         closed["result"] = pipeline.close()
 
+    montage = _montage(args)
+    quality = _quality_markers(pipeline) if args.record else None
+
+    def start(acq) -> None:
+        infos = [src.streams() for src in acq.sources]
+        if not montage.empty and all(infos):  # a source that names its streams only later is not checked
+            for note in montage.check([i for found in infos for i in found], "the devices"):
+                print(f"warning: {note}", file=sys.stderr)
+        if quality is not None:
+            quality(acq)
+
     try:
         record(args.devices, args.record, meta, args.duration, quiet=args.quiet, hostname=args.store_hostname,
-               consumers=[pipeline.push], on_start=_quality_markers(pipeline) if args.record else None,
+               consumers=[montage.chunk_mapper(pipeline.push)], on_start=start,
                on_stop=catch_up if args.record else None)  # fmt: skip
     finally:
         result = closed["result"] if "result" in closed else pipeline.close()
@@ -368,11 +394,10 @@ def _session_result(path: str, args) -> dict:
         return result
     from sensorkit.analysis.session import analyze_session
     from sensorkit.recording.session_input import session_data
-    from sensorkit.recording.xdf_reader import read_xdf
 
     if not args.quiet:
         print(f"  analysing {path}...", file=sys.stderr, flush=True)
-    return analyze_session(session_data(read_xdf(path)), _analysis_options(args))
+    return analyze_session(session_data(_read(path, args)), _analysis_options(args))
 
 
 def cmd_compare(args) -> int:
@@ -546,6 +571,13 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--mains", default="auto", choices=("auto", "none", "50", "60"),
                         help="mains notch: auto (found in the data), none, 50 or 60 Hz")
 
+    def read_args(sp):
+        sp.add_argument("--stream", action="append", metavar="NAME_OR_TYPE",
+                        help="use this stream (name or type; repeatable): e.g. an EMG stream typed EEG by other "
+                        "software. Marker streams are always read")  # fmt: skip
+        sp.add_argument("--montage-file", metavar="FILE.toml", help="stream kinds, units and channel names "
+                        "for other software's files (see docs/formats.md)")  # fmt: skip
+
     def result_args(sp, json_help: str, csv_help: str, report_help: str):
         sp.add_argument("--json", help=json_help)
         sp.add_argument("--csv", help=csv_help)
@@ -595,6 +627,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "rates, duration, lost samples and markers of an XDF file; damaged files "
                         "are salvaged.")  # fmt: skip
     sp.add_argument("file")
+    read_args(sp)
     sp.set_defaults(func=cmd_info)
 
     sp = sub.add_parser("analyze", help="glute activation timing per repetition",
@@ -604,6 +637,7 @@ def build_parser() -> argparse.ArgumentParser:
                         )  # fmt: skip
     sp.add_argument("file")
     analysis_args(sp)
+    read_args(sp)
     sp.add_argument("--channel-map", help="relabel EMG channels: OLD=NEW,... e.g. ME=glute_med_R")
     result_args(sp, "write the full result as JSON", "write one row per repetition and muscle",
                 "write the session's report: one self-contained HTML file")  # fmt: skip
@@ -616,6 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "analyze schema. With --record the session is recorded at the same time.")  # fmt: skip
     sp.add_argument("devices", nargs="+", metavar="DEVICE", help="device spec, e.g. sim://session?speed=1")
     analysis_args(sp)
+    read_args(sp)
     sp.add_argument("--json", help="write the result (analyze schema) as JSON at the end")
     sp.add_argument("--csv", help="write one row per repetition and muscle at the end")
     sp.add_argument("--record", metavar="FILE.xdf", help="record the session into this file as well")
@@ -672,6 +707,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "glute latencies and the pelvic drop.")  # fmt: skip
     sp.add_argument("sessions", nargs="+", metavar="SESSION", help="FILE.xdf or FILE.json, oldest first")
     analysis_args(sp)
+    read_args(sp)
     result_args(sp, "write the comparison as JSON", "write one row per exercise, side, muscle and metric",
                 "write the clinic report: one self-contained HTML file")  # fmt: skip
     sp.add_argument("--view", action="store_true", help="open the compare view (verdicts, figures, a button that "

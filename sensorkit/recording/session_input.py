@@ -62,7 +62,8 @@ def session_data(rec: Recording, channel_map: dict[str, str] | None = None) -> S
     emgs = [s for s in rec.of_kind("EMG") if len(s.timestamps) > 1]
     if not emgs and imu is None:
         kinds = ", ".join(sorted({s.info.kind or "?" for s in rec.streams})) or "none"
-        raise SensorkitError(f"{rec.path} has no EMG stream with samples and no pelvis IMU (stream types: {kinds})")
+        raise SensorkitError(f"{rec.path} has no EMG stream with samples and no pelvis IMU (stream types: {kinds}); "
+                             "name the streams to use with --stream NAME_OR_TYPE or a --montage-file")  # fmt: skip
     if not emgs:  # a sacral IMU alone: pelvic drop, movement and gait are analysed
         if channel_map:
             raise SensorkitError("--channel-map relabels EMG channels, and the recording has no EMG stream")

@@ -20,6 +20,7 @@ import numpy as np
 import pyxdf
 
 from sensorkit.errors import SensorkitError
+from sensorkit.montage import Montage
 from sensorkit.recording.xdf_salvage import salvage
 from sensorkit.streams import StreamInfo
 from sensorkit.units import to_si
@@ -146,6 +147,25 @@ def read_xdf(path: str | os.PathLike) -> Recording:
     finally:
         log.setLevel(level)
     return Recording(path, [to_stream_data(s) for s in streams], header or {}, fixed.notes, fixed.closed_cleanly)
+
+
+def apply_montage(rec: Recording, montage: Montage) -> tuple[Recording, list[str]]:
+    """The recording as `montage` reads it (picked streams only, typed, relabelled, in SI
+    units), and notes for the user: streams read as another type, montage entries that name
+    no stream of this file."""
+    if montage.empty:
+        return rec, []
+    notes = montage.check([s.info for s in rec.streams], rec.path)
+    streams = []
+    for s in rec.streams:
+        m = montage.map_info(s.info)
+        if m is None:
+            continue
+        if m.info.kind != s.info.kind:
+            notes.append(f"stream {s.info.name!r} (type {s.info.kind or '?'}) read as {m.info.kind}")
+        samples = s.samples if m.factors is None else s.samples * m.factors
+        streams.append(StreamData(m.info, s.timestamps, samples, s.raw_info))
+    return Recording(rec.path, streams, rec.file_header, rec.notes, rec.closed_cleanly), notes
 
 
 def _looks_like_xdf(head: bytes) -> bool:
