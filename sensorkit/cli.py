@@ -186,6 +186,22 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from sensorkit.export import export
+
+    rec = _read(args.file, args)
+
+    def progress(msg: str) -> None:
+        if not args.quiet:
+            print(f"  {msg}...", file=sys.stderr, flush=True)
+
+    paths, notes = export(rec, args.to, args.output, args.overwrite, progress)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"wrote {args.output}" + (f" ({len(paths)} tables)" if len(paths) > 1 else ""))
+    return 0
+
+
 # ---------------------------------------------------------------- analyze
 
 
@@ -201,9 +217,9 @@ def _channel_map(text: str | None) -> dict[str, str]:
 def cmd_analyze(args) -> int:
     from sensorkit.analysis.session import analyze_session
     from sensorkit.recording.session_input import session_data
-    from sensorkit.report.table import format_result, result_csv
+    from sensorkit.report.table import format_result, result_csv, result_rows
 
-    check_outputs([args.json, args.csv, args.report, args.pdf], [args.file], args.overwrite)
+    check_outputs([args.json, args.csv, args.parquet, args.report, args.pdf], [args.file], args.overwrite)
     rec = _read(args.file, args)
     data = session_data(rec, _channel_map(args.channel_map))
     for note in data.warnings:
@@ -217,19 +233,28 @@ def cmd_analyze(args) -> int:
 
     result = analyze_session(data, opt, progress)
     print(format_result(result))
-    _write_outputs(args, result, result_csv)
+    _write_outputs(args, result, result_csv, result_rows)
     _write_report(args, [result], None)
     return 0
 
 
-def _write_outputs(args, result: dict, to_csv) -> None:
-    """--json and --csv (the caller has checked them with check_outputs)."""
+def _write_outputs(args, result: dict, to_csv, to_rows=None) -> None:
+    """--json, --csv and --parquet (the caller has checked them with check_outputs)."""
     if args.json:
         write_text(args.json, json.dumps(result, indent=1))
         print(f"wrote {args.json}")
     if args.csv:
         write_text(args.csv, to_csv(result))
         print(f"wrote {args.csv}")
+    if getattr(args, "parquet", None) and to_rows is not None:
+        import pandas as pd
+
+        from sensorkit.recording.outputs import atomic_output
+        from sensorkit.report.table import CSV_FIELDS
+
+        with atomic_output(args.parquet) as tmp:
+            pd.DataFrame(to_rows(result), columns=list(CSV_FIELDS)).to_parquet(tmp, index=False)
+        print(f"wrote {args.parquet}")
 
 
 # ---------------------------------------------------------------- live
@@ -297,8 +322,7 @@ def cmd_live(args) -> int:
     whose = {"pseudonym": None if args.patient == "unspecified" else args.patient,
              "session": None if args.session == "unspecified" else args.session, "recorded": None}  # fmt: skip
     if len(names) == 1 and len(args.devices) == 1 and whose["pseudonym"] is None:  # a replay: the file says whose
-        from sensorkit.recording.session_input import header_meta
-        from sensorkit.recording.xdf_reader import read_xdf
+        from sensorkit.recording.xdf_reader import header_meta, read_xdf
 
         whose = header_meta(read_xdf(names[0]))
     if args.record:
@@ -630,6 +654,19 @@ def build_parser() -> argparse.ArgumentParser:
     read_args(sp)
     sp.set_defaults(func=cmd_info)
 
+    from sensorkit.export import FORMATS
+
+    sp = sub.add_parser("export", help="write a recording as CSV, Parquet, EDF+, BDF+, C3D or MATLAB",
+                        description="The recording's streams (SI units; EMG in uV in EDF/BDF) and markers in the "
+                        "format other tools open. " + "; ".join(f"{k}: {v[2]}" for k, v in FORMATS.items()) + ".")
+    sp.add_argument("file", help="FILE.xdf")
+    sp.add_argument("--to", required=True, choices=list(FORMATS), help="the format")
+    sp.add_argument("-o", "--output", required=True, help="the output file (a folder for csv and parquet)")
+    read_args(sp)
+    sp.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sp.set_defaults(func=cmd_export)
+
     sp = sub.add_parser("analyze", help="glute activation timing per repetition",
                         description="Find every labelled muscle's EMG onset in each repetition and its "
                         "latency to the exercise's reference (movement onset from the IMU, or a reference "
@@ -641,6 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--channel-map", help="relabel EMG channels: OLD=NEW,... e.g. ME=glute_med_R")
     result_args(sp, "write the full result as JSON", "write one row per repetition and muscle",
                 "write the session's report: one self-contained HTML file")  # fmt: skip
+    sp.add_argument("--parquet", metavar="OUT.parquet", help="write the --csv rows as a Parquet table")
     sp.set_defaults(func=cmd_analyze)
 
     sp = sub.add_parser("live", help="analyse devices live: a line per repetition, the result at the end",

@@ -57,16 +57,17 @@ def check_outputs(outputs: Iterable[str | os.PathLike | None], inputs: Iterable[
             raise SensorkitError(f"folder {out.parent} does not exist")
 
 
-def partial_path(path: str | os.PathLike) -> Path:
-    """The temporary name a file is written under until it is complete."""
+def partial_path(path: str | os.PathLike, suffix: str = "") -> Path:
+    """The temporary name a file is written under until it is complete (ending in `suffix`
+    for libraries that insist on their extension)."""
     p = Path(path)
-    return p.with_name(f".{p.name}.partial")
+    return p.with_name(f".{p.name}.partial{suffix}")
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_output(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path to write; it replaces `path` only if the block succeeds."""
-    tmp = partial_path(path)
+    tmp = partial_path(path, suffix)
     try:
         yield tmp
         os.replace(tmp, path)

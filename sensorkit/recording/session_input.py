@@ -13,7 +13,7 @@ from sensorkit.analysis.session import EmgData, ImuData, SessionData
 from sensorkit.dsp.imu_units import check_imu_units
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.text_import import read_text_imu
-from sensorkit.recording.xdf_reader import Recording, StreamData, read_xdf
+from sensorkit.recording.xdf_reader import Recording, StreamData, header_meta, read_xdf
 from sensorkit.streams import IMU_CHANNELS
 
 PELVIS_NAMES = ("pelvis", "sacrum", "pelvis_imu")
@@ -75,18 +75,6 @@ def session_data(rec: Recording, channel_map: dict[str, str] | None = None) -> S
         raise SensorkitError(f"--channel-map names channels the EMG stream lacks: {', '.join(sorted(unknown))}")
     data = EmgData(emg.timestamps, np.asarray(emg.samples), labels, rate_of(emg))
     return SessionData(rec.path, data, imu, rec.markers(), warnings, header_meta(rec))
-
-
-def header_meta(rec: Recording) -> dict[str, str | None]:
-    """Whose recording it is, from the file header: pseudonym, session label, recording date."""
-    info = rec.file_header.get("info", {}) if isinstance(rec.file_header, dict) else {}
-
-    def field(key: str) -> str | None:
-        v = info.get(key)
-        v = v[0] if isinstance(v, list) and v else v
-        return None if v in (None, "", "unspecified") else str(v)
-
-    return {"pseudonym": field("patient"), "session": field("session"), "recorded": field("datetime")}
 
 
 def walking_imu(path: str, warnings: list[str], rate_hz: float | None = None, time_column: str | None = None,

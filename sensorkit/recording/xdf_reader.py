@@ -61,6 +61,21 @@ class Recording:
         return sorted(out)
 
 
+def header_field(rec: Recording, key: str) -> str | None:
+    """A field of the file header (patient, session, datetime, software, ...); None when
+    absent, empty or "unspecified"."""
+    info = rec.file_header.get("info", {}) if isinstance(rec.file_header, dict) else {}
+    v = info.get(key)
+    v = v[0] if isinstance(v, list) and v else v
+    return None if v in (None, "", "unspecified") else str(v)
+
+
+def header_meta(rec: Recording) -> dict[str, str | None]:
+    """Whose recording it is, from the file header: pseudonym, session label, recording date."""
+    return {"pseudonym": header_field(rec, "patient"), "session": header_field(rec, "session"),
+            "recorded": header_field(rec, "datetime")}  # fmt: skip
+
+
 def _first(d: dict, key: str, default=None):
     v = d.get(key)
     return v[0] if isinstance(v, list) and v else default

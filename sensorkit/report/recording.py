@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from sensorkit.recording.xdf_reader import Recording
+from sensorkit.recording.xdf_reader import Recording, header_field
 
 
 def _fmt_rate(r: float) -> str:
@@ -18,11 +18,9 @@ def describe(rec: Recording) -> str:
     """A readable summary of a recording: streams, channels, rates, duration, losses, markers."""
     lines = []
     size = os.path.getsize(rec.path) / 1e6
-    info = rec.file_header.get("info", {}) if isinstance(rec.file_header, dict) else {}
 
     def field(k: str) -> str:
-        v = info.get(k)
-        return str(v[0]) if isinstance(v, list) and v else "-"
+        return header_field(rec, k) or "-"
 
     lines.append(f"{rec.path}: {size:.2f} MB, {len(rec.streams)} streams; software {field('software')}, "
                  f"patient {field('patient')}, session {field('session')}")  # fmt: skip

@@ -163,17 +163,15 @@ CSV_FIELDS = ("pseudonym", "session", "exercise", "side", "reference", "rep", "s
               "pelvic_drop_deg", "pelvic_drop_flag", "pelvic_drop_sd_deg")  # fmt: skip
 
 
-def result_csv(result: dict) -> str:
+def result_rows(result: dict) -> list[dict]:
     """One row per repetition and muscle (per repetition, muscle empty, without EMG). `side`
     is the block's stance or working leg, or in gait each step's stance leg."""
-    out = io.StringIO()
-    w = csv.DictWriter(out, fieldnames=CSV_FIELDS)
-    w.writeheader()
+    rows = []
     for block in result["exercises"]:
         for rep in block["reps"]:
             for m in list(rep["onsets_s"]) or [None]:
                 get = (lambda d, m=m: None if m is None else d[m])  # noqa: E731
-                w.writerow({
+                rows.append({
                     "pseudonym": result.get("pseudonym") or "", "session": result.get("session") or "",
                     "exercise": block["exercise"], "side": block["side"] or rep.get("side") or "",
                     "reference": block["reference"], "rep": rep["index"], "start_s": rep["start_s"],
@@ -184,6 +182,15 @@ def result_csv(result: dict) -> str:
                     "pelvic_drop_flag": rep.get("pelvic_drop_flag"),
                     "pelvic_drop_sd_deg": rep.get("pelvic_drop_sd_deg"),
                 })  # fmt: skip
+    return rows
+
+
+def result_csv(result: dict) -> str:
+    """`result_rows` as CSV text."""
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+    w.writeheader()
+    w.writerows(result_rows(result))
     return out.getvalue()
 
 
