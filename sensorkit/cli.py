@@ -508,19 +508,22 @@ def cmd_contacts(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from sensorkit.recording.text_import import TextImport, read_gait_events, read_text_emg, write_xdf
+    from sensorkit.recording.text_import import TextImport, read_gait_events, read_text_export, write_xdf
 
     _check_output(args.output, args.overwrite, [args.file, args.events])
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     spec = TextImport(args.file, rate_hz=args.rate, unit=args.unit, scale=args.scale, offset=args.offset,
                       time_column=args.time_column, channel_map=_channel_map(args.channel_map),
                       columns=columns)  # fmt: skip
-    t, x, labels = read_text_emg(spec)
+    data = read_text_export(spec)
+    for note in data.notes:
+        print(f"note: {note}", file=sys.stderr)
     markers = read_gait_events(args.events, args.events_side) if args.events else []
     meta = _file_meta(args, [f"import://{args.file}"])
-    write_xdf(args.output, t, x, labels, spec.rate_hz, markers, meta)
-    print(f"wrote {args.output}: {len(t)} samples x {len(labels)} channels at {spec.rate_hz:g} Hz"
-          f"{f', {len(markers)} gait events' if markers else ''}")
+    write_xdf(args.output, data, markers, meta)
+    others = "".join(f", {len(o.labels)} {o.kind.lower()} channel(s)" for o in data.others)
+    print(f"wrote {args.output}: {len(data.emg)} samples x {len(data.labels)} EMG channels at {data.rate_hz:g} Hz"
+          f"{others}{f', {len(markers)} gait events' if markers else ''}")
     return 0
 
 
@@ -759,9 +762,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "sensorkit XDF file: state the rate (or time column), the unit (V, mV, uV, or ADC "
                         "counts with --scale), and name the muscles with --channel-map.")  # fmt: skip
     sp.add_argument("file")
-    sp.add_argument("--rate", type=POSITIVE, help="sample rate, Hz (unless --time-column gives it)")
+    sp.add_argument("--rate", type=POSITIVE, help="sample rate, Hz (unless --time-column or the file's header "
+                    "gives it)")
     sp.add_argument("--time-column", help="column holding time in seconds")
-    sp.add_argument("--unit", default="V", help="V, mV, uV or counts")
+    sp.add_argument("--unit", help="of the EMG columns: V, mV, uV or counts (default: as the file's header says, "
+                    "else V)")
     sp.add_argument("--scale", type=POSITIVE, help="volts per ADC count (with --unit counts)")
     sp.add_argument("--offset", type=number(), default=0.0, help="ADC counts at 0 V (e.g. 2048 for 12 bit)")
     sp.add_argument("--channel-map", help="name columns: OLD=NEW,... e.g. ME=glute_med_R")

@@ -59,3 +59,26 @@ def test_biosppy_adc_counts(tmp_path, capsys):
     np.testing.assert_allclose(e.samples[:, 0], (raw - 2048) * 3.3 / 4096 / 1000, rtol=1e-6, atol=1e-12)
     assert main(["import", str(src), "-o", str(tmp_path / "x.xdf"), "--rate", "1000", "--unit", "counts"]) == 1
     assert "--scale" in capsys.readouterr().err
+
+
+def test_uci_header_names_units_and_the_goniometer_as_its_own_stream(tmp_path, capsys):
+    src = shared_file("uci_lower_limb_emg", "5Npie.txt")
+    out = tmp_path / "pie.xdf"
+    assert main(["import", str(src), "-o", str(out), "--rate", "1000", "--channel-map", "FX=knee_angle_R"]) == 0
+    assert "knee_angle_R: angle (deg), a stream of its own" in capsys.readouterr().err
+    rec = read_xdf(out)
+    emg, angle = rec.of_kind("EMG")[0], rec.of_kind("Angle")[0]
+    assert emg.info.channels == ("RF", "BF", "VM", "ST") and emg.info.units == ("V",) * 4  # names from the header
+    assert angle.info.channels == ("knee_angle_R",) and angle.info.units == ("deg",)
+    raw = np.genfromtxt(src, delimiter="\t", skip_header=7)
+    np.testing.assert_allclose(emg.samples[:, 1], raw[: len(emg.samples), 1] * 1e-3, rtol=1e-6, atol=1e-12)  # mV
+    np.testing.assert_allclose(angle.samples[:, 0], raw[: len(angle.samples), 4], rtol=1e-6)  # degrees, not volts
+    assert 0 < np.nanmax(angle.samples) < 180
+
+
+def test_biosppy_rate_from_the_header(tmp_path, capsys):
+    src = shared_file("biosppy_emg", "emg_1.txt")
+    out = tmp_path / "b.xdf"
+    assert main(["import", str(src), "-o", str(out), "--unit", "counts", "--scale", "1e-6", "--offset", "2048"]) == 0
+    assert "sample rate 1000 Hz, from the file's header" in capsys.readouterr().err
+    assert read_xdf(out).of_kind("EMG")[0].info.srate == 1000.0

@@ -1,10 +1,14 @@
 """Importing EMG exported as text (CSV/TSV/plain columns) by other systems into XDF.
 
-Exports differ in separator, header lines, time column and units, so the user
-states what the file cannot: sample rate (unless a time column gives it), unit
-(V, mV, uV, or ADC counts with a scale in V per count and an offset), and the
-muscle of each column. Gait events in a second CSV (touchdown / lift-off times)
-become `initial_contact:SIDE` / `final_contact:SIDE` markers.
+Exports differ in separator, header lines, time column and units. What the header
+says is read: column names and units (`Channel 1: 'RF', ... units: mV`, a row of
+names, `RF (mV)`), the sample rate (`Sampling Rate (Hz):= 1000`). The user states
+what the file cannot, and overrides what it says: sample rate (unless a time column
+gives it), unit (V, mV, uV, or ADC counts with a scale in V per count and an offset),
+and the muscle of each column. Columns that are not EMG (a goniometer's angle in deg,
+a force in N, a footswitch; by unit, else by name) become streams of their own, never
+EMG in volts. Gait events in a second CSV (touchdown / lift-off times) become
+`initial_contact:SIDE` / `final_contact:SIDE` markers.
 """
 
 from __future__ import annotations
@@ -32,13 +36,55 @@ _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 @dataclass
 class TextImport:
     path: str
-    rate_hz: float | None = None
-    unit: str = "V"  # V, mV, uV or counts
+    rate_hz: float | None = None  # None: from the time column or the file's header
+    unit: str | None = None  # of the EMG columns: V, mV, uV or counts; None: as the file says, else V
     scale: float | None = None  # V per count, for unit "counts"
     offset: float = 0.0  # counts subtracted before scaling (e.g. 2048 for 12-bit mid-scale)
     time_column: str | None = None
     channel_map: dict[str, str] = field(default_factory=dict)
     columns: list[str] | None = None  # keep only these (after renaming)
+
+
+@dataclass
+class Table:
+    """A text export's numbers with what its header says: column units, sample rate."""
+
+    frame: pd.DataFrame
+    units: dict[str, str] = field(default_factory=dict)  # column -> unit as written in the file
+    rate_hz: float | None = None
+
+
+@dataclass
+class TypedChannels:
+    """Non-EMG columns of one kind (a goniometer's angle, a force, a footswitch): a stream
+    of their own, usable as a reference."""
+
+    kind: str  # Angle, Force, Switch
+    labels: list[str]
+    units: list[str]
+    values: np.ndarray  # (n, channels), as in the file (degrees stay degrees)
+
+
+@dataclass
+class TextData:
+    t: np.ndarray  # s
+    emg: np.ndarray  # V, (n, channels)
+    labels: list[str]
+    rate_hz: float
+    others: list[TypedChannels] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was read from the header, how columns were typed
+
+
+# Columns that are not EMG, by unit and by name. Why by name too: many exports give no unit.
+KIND_BY_UNIT = {"deg": "Angle", "degree": "Angle", "degrees": "Angle", "°": "Angle", "rad": "Angle",
+                "n": "Force", "kn": "Force", "lbf": "Force", "kgf": "Force"}  # fmt: skip
+KIND_BY_NAME = (("Angle", ("gonio", "angle", "flexion", "extension_deg")),
+                ("Force", ("force", "load", "grf", "fz")),
+                ("Switch", ("footswitch", "foot_switch", "switch", "fsw", "trigger")))  # fmt: skip
+_CHANNEL_LINE = re.compile(r"^\s*#?\s*channel\s*(\d+)\s*[:=]\s*['\"]?([^'\",]+?)['\"]?\s*(,(.*))?$", re.I)
+_UNIT_IN_LINE = re.compile(r"units?\s*[:=]?\s*([^\s,;]+)", re.I)
+_RATE_LINE = re.compile(r"(sampl\w*\s*(rate|frequency)|\bfs\b)[^0-9=:]*[:=]+\s*([0-9]+(\.[0-9]+)?)", re.I)
+_NAME_UNIT = re.compile(r"^(.*?)\s*[\[(]\s*([^\])]+?)\s*[\])]$")
 
 
 def _separator(line: str) -> str | None:
@@ -55,8 +101,34 @@ def _split(line: str, sep: str | None = None) -> list[str]:
     return [t.strip() for t in line.rstrip("\r\n").split(sep)]
 
 
-def _read_table(path: str) -> pd.DataFrame:
-    """The numeric table of a text export, with its header row if it has one."""
+def _header(lines: list[str], width: int, sep: str | None) -> tuple[list[str], list[str], float | None]:
+    """Column names and units, and the sample rate, from the lines above the numbers:
+    `Channel 1: 'RF', ... units: mV` lines (Biometrics, the UCI set), `Sampling Rate
+    (Hz):= 1000` (OpenSignals/BioSPPy), and a row of names, `RF (mV)` or `RF [mV]`."""
+    names, units, rate = [f"ch{i + 1}" for i in range(width)], [""] * width, None
+    for ln in lines:
+        m = _CHANNEL_LINE.match(ln)
+        if m and 1 <= int(m.group(1)) <= width:
+            names[int(m.group(1)) - 1] = m.group(2).strip()
+            u = _UNIT_IN_LINE.search(m.group(4) or "")
+            units[int(m.group(1)) - 1] = u.group(1).rstrip(".") if u else ""
+            continue
+        r = _RATE_LINE.search(ln)
+        if r and rate is None and float(r.group(3)) > 0:
+            rate = float(r.group(3))
+    for ln in reversed(lines):
+        tokens = _split(ln.lstrip("#"), sep) if width > 1 else [ln.lstrip("#").strip()]
+        if ln.strip():
+            if len(tokens) == width and not any(_NUMBER.match(t) for t in tokens):
+                for i, tok in enumerate(tokens):
+                    m = _NAME_UNIT.match(tok)
+                    names[i], units[i] = (m.group(1), m.group(2)) if m and m.group(1) else (tok, units[i])
+            break
+    return names, units, rate
+
+
+def _read_table(path: str) -> Table:
+    """The numeric table of a text export, with what its header says."""
     try:
         lines = Path(path).read_text(errors="replace").splitlines()
     except OSError as exc:
@@ -69,13 +141,7 @@ def _read_table(path: str) -> pd.DataFrame:
         raise SensorkitError(f"{path}: no rows of numbers found")
     sep = _separator(lines[first])
     width = len(_split(lines[first], sep))
-    names = [f"ch{i + 1}" for i in range(width)]
-    for ln in reversed(lines[:first]):
-        tokens = _split(ln.lstrip("#"), sep)
-        if ln.strip():
-            if len(tokens) == width and not any(_NUMBER.match(t) for t in tokens):
-                names = tokens
-            break
+    names, units, rate = _header(lines[:first], width, sep)
     rows = [_split(ln, sep) for ln in lines[first:] if ln.strip() and not ln.lstrip().startswith("#")]
     bad = sum(len(r) != width for r in rows)
     if bad:
@@ -84,44 +150,123 @@ def _read_table(path: str) -> pd.DataFrame:
         data = np.array([[float(t) if t else np.nan for t in r] for r in rows], dtype=np.float64)
     except ValueError:
         raise SensorkitError(f"{path}: non-numeric values among the data rows") from None
-    return pd.DataFrame(data, columns=names)
+    frame = pd.DataFrame(data, columns=names)
+    return Table(frame, {n: u for n, u in zip(names, units, strict=True) if u}, rate)
 
 
-def read_text_emg(spec: TextImport) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(timestamps s, samples V (n, ch), labels) of a text export."""
+def column_kind(names: tuple[str, ...], unit: str) -> str:
+    """EMG, or the kind of a non-EMG column (Angle, Force, Switch) by its unit, else by its
+    names (as in the file and as renamed)."""
+    u = unit.strip().lower()
+    if u in KIND_BY_UNIT:
+        return KIND_BY_UNIT[u]
+    if u and to_si(u)[0] == "V":
+        return EMG
+    for kind, words in KIND_BY_NAME:
+        if any(w in n.lower() for n in names for w in words):
+            return kind
+    return EMG
+
+
+def read_text_export(spec: TextImport) -> TextData:
+    """A text export's EMG (s, V) and its other typed columns, what the user said taking
+    precedence over what the file's header says."""
     table = _read_table(spec.path)
+    frame, notes = table.frame.copy(), []
+    if spec.time_column is None and spec.rate_hz is None:
+        spec.time_column = _time_column(frame)
+        if spec.time_column:
+            notes.append(f"column {spec.time_column!r} taken as time (s)")
     if spec.time_column:
-        if spec.time_column not in table:
-            raise SensorkitError(f"{spec.path}: no column {spec.time_column!r} (columns: {', '.join(table)})")
-        t = table.pop(spec.time_column).to_numpy()
+        if spec.time_column not in frame:
+            raise SensorkitError(f"{spec.path}: no column {spec.time_column!r} (columns: {', '.join(frame)})")
+        t = frame.pop(spec.time_column).to_numpy()
         if spec.rate_hz is None:  # rounded: the time column's decimals are not the rate's
             spec.rate_hz = rate_of_time_column(t, spec.path, spec.time_column)
-    elif spec.rate_hz is None:
-        raise SensorkitError("give the sample rate (--rate) or the time column (--time-column)")
     else:
-        t = np.arange(len(table)) / _positive_rate(spec.rate_hz)
-    unknown = set(spec.channel_map) - set(table)
+        if spec.rate_hz is None and table.rate_hz:
+            spec.rate_hz = table.rate_hz
+            notes.append(f"sample rate {table.rate_hz:g} Hz, from the file's header")
+        elif spec.rate_hz is not None and table.rate_hz and abs(spec.rate_hz - table.rate_hz) > 1e-6:
+            notes.append(f"--rate {spec.rate_hz:g} Hz used; the file's header says {table.rate_hz:g} Hz")
+        if spec.rate_hz is None:
+            raise SensorkitError("give the sample rate (--rate) or the time column (--time-column)")
+        t = np.arange(len(frame)) / _positive_rate(spec.rate_hz)
+    renames = _by_name_or_position(spec.channel_map, list(table.frame.columns), list(frame.columns))
+    unknown = set(spec.channel_map) - set(renames)
     if unknown:
-        raise SensorkitError(f"--channel-map names columns the file lacks: {', '.join(sorted(unknown))}")
-    table = table.rename(columns=spec.channel_map)
+        raise SensorkitError(f"--channel-map names columns the file lacks: {', '.join(sorted(unknown))} "
+                             f"(columns: {', '.join(frame)})")  # fmt: skip
+    renames = {renames[k]: v for k, v in spec.channel_map.items()}
+    original = {renames.get(c, c): c for c in frame}
+    frame = frame.rename(columns=renames)
     if spec.columns:
-        missing = [c for c in spec.columns if c not in table]
+        missing = [c for c in spec.columns if c not in frame]
         if missing:
             raise SensorkitError(f"--columns names columns the file lacks: {', '.join(missing)}")
-        table = table[spec.columns]
-    x = table.to_numpy()
-    rows = np.flatnonzero(~np.isnan(x).all(axis=1))  # other columns may run on after the EMG ends
-    t, x = t[: rows[-1] + 1], x[: rows[-1] + 1] if rows.size else x[:0]
-    unit = spec.unit.strip().lower()
+        frame = frame[spec.columns]
+    units = {c: table.units.get(original[c], "") for c in frame}
+    kinds = {c: column_kind((original[c], c), units[c]) for c in frame}
+    emg_cols = [c for c in frame if kinds[c] == EMG]
+    if not emg_cols:
+        raise SensorkitError(f"{spec.path}: no EMG column among {', '.join(frame)} (the others are typed "
+                             f"{', '.join(sorted(set(kinds.values())))})")  # fmt: skip
+    x = np.column_stack([_emg_volts(frame[c].to_numpy(), units[c], spec, c, notes) for c in emg_cols])
+    n = _last_row(x)
+    others = []
+    for kind in sorted(set(kinds.values()) - {EMG}):
+        cols = [c for c in frame if kinds[c] == kind]
+        values = frame[cols].to_numpy()[: _last_row(frame[cols].to_numpy())]
+        others.append(TypedChannels(kind, cols, [units[c] for c in cols], values))
+        notes.append(f"{', '.join(cols)}: {kind.lower()} ({', '.join(units[c] or 'no unit' for c in cols)}), "
+                     f"a stream of its own")  # fmt: skip
+    return TextData(t, x[:n], emg_cols, float(spec.rate_hz), others, notes)
+
+
+TIME_NAMES = ("time", "time_s", "t", "timestamp", "seconds", "sec", "s")
+
+
+def _time_column(frame: pd.DataFrame) -> str | None:
+    """A column named for time whose values increase throughout, else None."""
+    for c in frame:
+        if c.strip().lower() in TIME_NAMES:
+            t = frame[c].to_numpy()
+            if t.size > 1 and np.all(np.diff(t[np.isfinite(t)]) > 0):
+                return c
+    return None
+
+
+def _by_name_or_position(mapping: dict[str, str], all_columns: list[str], columns: list[str]) -> dict[str, str]:
+    """Each --channel-map key's column: by name, or `chN` for the file's N-th column (so a
+    map written before the header's names were read still works)."""
+    out = {}
+    for key in mapping:
+        if key in columns:
+            out[key] = key
+        elif (m := re.fullmatch(r"ch(\d+)", key)) and 1 <= int(m.group(1)) <= len(all_columns):
+            if all_columns[int(m.group(1)) - 1] in columns:
+                out[key] = all_columns[int(m.group(1)) - 1]
+    return out
+
+
+def _last_row(x: np.ndarray) -> int:
+    """Rows up to the last with any value (other columns may run on after these end)."""
+    rows = np.flatnonzero(~np.isnan(x).all(axis=1))
+    return int(rows[-1] + 1) if rows.size else 0
+
+
+def _emg_volts(x: np.ndarray, declared: str, spec: TextImport, column: str, notes: list[str]) -> np.ndarray:
+    """An EMG column in volts: in the unit the user gave, else the one the file declares, else V."""
+    unit = (spec.unit or declared or "V").strip().lower()
+    if spec.unit and declared and to_si(declared) != to_si(spec.unit):
+        notes.append(f"{column}: --unit {spec.unit} used; the file says {declared}")
     if unit == "counts":
         if not spec.scale:
             raise SensorkitError("ADC counts need --scale (volts per count)")
-        x = (x - spec.offset) * spec.scale
-    elif to_si(unit)[0] == "V":
-        x = x * to_si(unit)[1]
-    else:
-        raise SensorkitError(f"unit {spec.unit!r}: use V, mV, uV or counts")
-    return t, x, list(table.columns)
+        return (x - spec.offset) * spec.scale
+    if to_si(unit)[0] == "V":
+        return x * to_si(unit)[1]
+    raise SensorkitError(f"{column}: unit {spec.unit or declared!r}: use V, mV, uV or counts")
 
 
 IMU_COLUMNS = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
@@ -162,7 +307,7 @@ def read_text_imu(path: str, rate_hz: float | None = None, time_column: str | No
     magnitude is about 1 (else m/s^2) and the gyroscope as deg/s when it turns faster
     than 10 units/s at times (a pelvis seldom turns 10 rad/s).
     """
-    table = _read_table(path)
+    table = _read_table(path).frame
     lower = {c.lower(): c for c in table}
     names = columns or [lower[c] for c in IMU_COLUMNS if c in lower]
     if len(names) != 6 or any(c not in table for c in names):
@@ -186,7 +331,7 @@ def read_text_imu(path: str, rate_hz: float | None = None, time_column: str | No
 
 def read_gait_events(path: str, side: str, t0: float = 0.0) -> list[tuple[float, str]]:
     """Markers from a CSV of foot-contact times (s): `initial_contact:SIDE` and `final_contact:SIDE`."""
-    table = _read_table(path)
+    table = _read_table(path).frame
     out = []
     for kind, names in CONTACT_COLUMNS.items():
         for col in table:
@@ -197,20 +342,25 @@ def read_gait_events(path: str, side: str, t0: float = 0.0) -> list[tuple[float,
     return sorted(out)
 
 
-def write_xdf(out: str, t: np.ndarray, x: np.ndarray, labels: list[str], rate_hz: float,
-              markers: list[tuple[float, str]], meta: dict[str, str]) -> None:  # fmt: skip
-    """An XDF file with one EMG stream (V) and, if any, a markers stream.
+def write_xdf(out: str, data: TextData, markers: list[tuple[float, str]], meta: dict[str, str]) -> None:
+    """An XDF file with the EMG stream (V), a stream per other kind of column (`angle`,
+    `force`, `switch`, typed Angle, Force, Switch) and, if any, a markers stream.
 
     Written whole or not at all (`atomic_output`); no path is stored in it (a file
     name can carry a patient's name).
     """
-    _positive_rate(rate_hz)
+    _positive_rate(data.rate_hz)
+    streams = [(StreamInfo("emg", EMG, tuple(data.labels), ("V",) * len(data.labels), data.rate_hz,
+                           source_id="import"), data.emg)]  # fmt: skip
+    streams += [(StreamInfo(o.kind.lower(), o.kind, tuple(o.labels), tuple(o.units), data.rate_hz,
+                            source_id=f"import:{o.kind.lower()}"), o.values) for o in data.others]  # fmt: skip
     with atomic_output(out) as tmp:
         w = XdfWriter(tmp, meta)
         try:
-            emg = StreamInfo("emg", EMG, tuple(labels), ("V",) * len(labels), rate_hz, source_id="import")
-            for a in range(0, len(t), 10000):
-                w.write_chunk(Chunk(emg, t[a : a + 10000], x[a : a + 10000].astype(np.float32)))
+            for info, x in streams:
+                t = data.t[: len(x)]  # a stream ends where its own columns do
+                for a in range(0, len(x), 10000):
+                    w.write_chunk(Chunk(info, t[a : a + 10000], x[a : a + 10000].astype(np.float32)))
             if markers:
                 info = StreamInfo("markers", MARKERS, ("marker",), ("",), 0.0, source_id="import:markers",
                                   channel_format="string")  # fmt: skip

@@ -1,0 +1,78 @@
+"""Text exports: what their header says (names, units, rate) is read; columns that are not
+EMG become typed streams of their own; what the user says wins, and is told."""
+
+import numpy as np
+import pytest
+
+from sensorkit.cli import main
+from sensorkit.recording.text_import import TextImport, column_kind, read_text_export
+from sensorkit.recording.xdf_reader import read_xdf
+
+EXPORT = """# exported by some lab system
+# Sampling Rate (Hz):= 2000.00
+time\tRF (mV)\tGM [uV]\tknee (deg)\tFootswitch\tForce Fz (N)
+{rows}
+"""
+
+
+@pytest.fixture
+def export(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 4000
+    t = np.arange(n) / 2000
+    rows = "\n".join(f"{ti:.4f}\t{rng.normal(0, 0.05):.5f}\t{rng.normal(0, 30):.3f}\t{20 + 40 * np.sin(ti):.3f}"
+                     f"\t{int(ti % 1 < 0.6)}\t{700 + 10 * np.cos(ti):.2f}" for ti in t)  # fmt: skip
+    path = tmp_path / "lab.txt"
+    path.write_text(EXPORT.format(rows=rows))
+    return path
+
+
+def test_names_units_and_rate_come_from_the_header(export):
+    data = read_text_export(TextImport(str(export)))
+    assert data.rate_hz == 2000.0 and data.labels == ["RF", "GM"]
+    assert "column 'time' taken as time (s)" in data.notes
+    np.testing.assert_allclose(data.t, np.arange(4000) / 2000, atol=1e-9)
+    raw = np.genfromtxt(export, delimiter="\t", skip_header=3)
+    np.testing.assert_allclose(data.emg[:, data.labels.index("RF")], raw[:, 1] * 1e-3)  # mV
+    np.testing.assert_allclose(data.emg[:, data.labels.index("GM")], raw[:, 2] * 1e-6)  # uV
+    kinds = {o.kind: o for o in data.others}
+    assert set(kinds) == {"Angle", "Force", "Switch"}
+    assert kinds["Angle"].labels == ["knee"] and kinds["Angle"].units == ["deg"]
+    np.testing.assert_allclose(kinds["Force"].values[:, 0], raw[:, 5])
+    assert set(np.unique(kinds["Switch"].values)) == {0.0, 1.0}
+
+
+def test_import_writes_typed_streams_and_uses_them_by_name(export, tmp_path, capsys):
+    out = tmp_path / "lab.xdf"
+    assert main(["import", str(export), "-o", str(out), "--time-column", "time",
+                 "--channel-map", "RF=rectus_femoris_R,ch3=glute_max_R,knee=knee_angle_R"]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "knee_angle_R: angle (deg)" in err and "Footswitch: switch" in err
+    rec = read_xdf(out)
+    assert {s.info.kind: s.info.channels for s in rec.streams} == {
+        "EMG": ("rectus_femoris_R", "glute_max_R"), "Angle": ("knee_angle_R",), "Force": ("Force Fz",),
+        "Switch": ("Footswitch",)}  # fmt: skip
+    assert rec.of_kind("EMG")[0].info.srate == 2000.0
+    assert np.abs(rec.of_kind("EMG")[0].samples).max() < 1e-3  # volts, from mV and uV
+
+
+def test_the_users_unit_wins_and_is_told(export, capsys):
+    data = read_text_export(TextImport(str(export), unit="uV"))
+    assert any("RF: --unit uV used; the file says mV" in n for n in data.notes)
+    raw = np.genfromtxt(export, delimiter="\t", skip_header=3)
+    np.testing.assert_allclose(data.emg[:, data.labels.index("RF")], raw[:, 1] * 1e-6)
+
+
+@pytest.mark.parametrize("names, unit, kind", [
+    (("ch1",), "", "EMG"), (("RF",), "mV", "EMG"), (("FX",), "deg", "Angle"), (("knee_angle_R",), "", "Angle"),
+    (("GRF_z",), "", "Force"), (("ch5", "heel_switch"), "", "Switch"), (("glute_med_L",), "uV", "EMG"),
+])  # fmt: skip
+def test_column_kinds(names, unit, kind):
+    assert column_kind(names, unit) == kind
+
+
+def test_a_file_without_emg_is_refused(tmp_path, capsys):
+    path = tmp_path / "g.csv"
+    path.write_text("knee (deg)\n" + "\n".join(str(v) for v in range(100)))
+    assert main(["import", str(path), "-o", str(tmp_path / "g.xdf"), "--rate", "100"]) != 0
+    assert "no EMG column among knee" in capsys.readouterr().err
