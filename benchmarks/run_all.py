@@ -14,12 +14,13 @@ import bench_onset  # noqa: E402
 import bench_pelvic_drop  # noqa: E402
 import bench_quality  # noqa: E402
 import bench_recorder_memory  # noqa: E402
+import bench_reference_channel  # noqa: E402
 import bench_serial_latency  # noqa: E402
 import bench_sk1_decode  # noqa: E402
 import bench_xdf_write  # noqa: E402
 
 BENCHES = (bench_sk1_decode, bench_serial_latency, bench_xdf_write, bench_recorder_memory, bench_movement,
-           bench_pelvic_drop, bench_gait, bench_quality, bench_onset, bench_live, bench_gui)
+           bench_pelvic_drop, bench_reference_channel, bench_gait, bench_quality, bench_onset, bench_live, bench_gui)
 for bench in BENCHES:
     bench.main()
     print()

@@ -267,6 +267,7 @@ def _analysis_options(args):
 
     mains = {"auto": "auto", "none": None}[args.mains] if args.mains in ("auto", "none") else float(args.mains)
     return AnalysisOptions(exercise=args.exercise, side=args.side, reference=args.reference, mains=mains,
+                           reference_channel=getattr(args, "reference_channel", None),
                            onset=OnsetParams(detector=args.detector),
                            timing=TimingParams(delay_margin_ms=args.margin_ms),
                            drop_threshold_deg=args.drop_threshold_deg)  # fmt: skip
@@ -682,6 +683,8 @@ def build_parser() -> argparse.ArgumentParser:
     result_args(sp, "write the full result as JSON", "write one row per repetition and muscle",
                 "write the session's report: one self-contained HTML file")  # fmt: skip
     sp.add_argument("--parquet", metavar="OUT.parquet", help="write the --csv rows as a Parquet table")
+    sp.add_argument("--reference-channel", metavar="LABEL", help="repetitions and movement onset from this "
+                    "channel (a goniometer's angle, a force) instead of the pelvis IMU, e.g. knee_angle_R")
     sp.set_defaults(func=cmd_analyze)
 
     sp = sub.add_parser("live", help="analyse devices live: a line per repetition, the result at the end",

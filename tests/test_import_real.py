@@ -82,3 +82,24 @@ def test_biosppy_rate_from_the_header(tmp_path, capsys):
     assert main(["import", str(src), "-o", str(out), "--unit", "counts", "--scale", "1e-6", "--offset", "2048"]) == 0
     assert "sample rate 1000 Hz, from the file's header" in capsys.readouterr().err
     assert read_xdf(out).of_kind("EMG")[0].info.srate == 1000.0
+
+
+def test_uci_seated_knee_extensions_timed_against_the_goniometer(tmp_path, capsys):
+    """Seated knee extension (UCI `sen`): repetitions and movement onsets from the knee
+    goniometer (`--reference-channel`); the quadriceps switch on before the knee moves."""
+    src = shared_file("uci_lower_limb_emg", "5Nsen.txt")
+    xdf, out = tmp_path / "sen.xdf", tmp_path / "sen.json"
+    names = "RF=rectus_femoris_R,BF=biceps_femoris_R,VM=vastus_medialis_R,ST=semitendinosus_R,FX=knee_angle_R"
+    assert main(["import", str(src), "-o", str(xdf), "--rate", "1000", "--channel-map", names]) == 0
+    assert main(["analyze", str(xdf), "--exercise", "single_leg_squat", "--side", "R",
+                 "--reference-channel", "knee_angle_R", "--json", str(out), "-q"]) == 0  # fmt: skip
+    assert "latency (ms) to movement onset (movement from knee_angle_R)" in capsys.readouterr().out
+    block = json.loads(out.read_text())["exercises"][0]
+    assert block["movement_from"] == "knee_angle_R"
+    angle = read_xdf(xdf).of_kind("Angle")[0].samples[:, 0]
+    lo, hi = np.percentile(angle, [5, 95])
+    out_ = angle < lo + 0.5 * (hi - lo)  # an independent count: extensions past half the range (from ~64 deg)
+    assert len(block["reps"]) == int(np.sum(out_[1:] & ~out_[:-1])) == 4
+    for rep in block["reps"]:
+        assert -400 < rep["latency_ms"]["rectus_femoris_R"] < 0  # the extensor fires before the knee moves
+        assert -400 < rep["latency_ms"]["vastus_medialis_R"] < 0

@@ -29,7 +29,7 @@ from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, drop_curve, rep_d
 from sensorkit.analysis.signal_quality import OnsetFlagger, assess, worse
 from sensorkit.analysis.timing import RepTiming, TimingParams, rep_onsets, summarise_latencies
 from sensorkit.dsp.gait import GaitParams, initial_contacts
-from sensorkit.dsp.movement import MovementParams, movement_periods
+from sensorkit.dsp.movement import MovementParams, movement_periods, signal_movements
 from sensorkit.dsp.onset import ChannelOnsets, OnsetParams, find_bursts
 from sensorkit.dsp.pelvis import MIN_BEND_DEG
 from sensorkit.errors import SensorkitError
@@ -56,6 +56,18 @@ class ImuData:
 
 
 @dataclass
+class SignalData:
+    """One channel that follows the movement (a goniometer's angle, a force), a possible
+    movement reference (`--reference-channel`)."""
+
+    timestamps: np.ndarray  # s, file clock
+    values: np.ndarray  # (n,), in `unit`
+    fs: float
+    unit: str
+    kind: str  # the stream's type: Angle, Force, ...
+
+
+@dataclass
 class SessionData:
     file: str
     emg: EmgData | None  # None: an IMU-only recording (pelvic drop, movement, gait contacts)
@@ -63,6 +75,7 @@ class SessionData:
     markers: list[tuple[float, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what reading the file had to correct
     meta: dict[str, str | None] = field(default_factory=dict)  # pseudonym, session, recorded (file header)
+    signals: dict[str, SignalData] = field(default_factory=dict)  # other channels by label (goniometer, ...)
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class AnalysisOptions:
     exercise: str | None = None  # analyse only this exercise (required without markers)
     side: str | None = None
     reference: str | None = None  # "movement" or a muscle label; default per exercise
+    reference_channel: str | None = None  # movement from this channel (a goniometer) instead of the IMU
     mains: float | str | None = "auto"
     onset: OnsetParams = OnsetParams()
     timing: TimingParams = TimingParams()
@@ -121,6 +135,13 @@ def _reps_from_imu(imu: ImuData, block: Block, p: MovementParams) -> list[tuple[
     return [(t0 + m.onset_s, t0 + m.end_s, t0 + m.onset_s) for m in moves]
 
 
+def _reps_from_signal(sig: SignalData, block: Block, p: MovementParams) -> list[tuple[float, float, float]]:
+    a, b = np.searchsorted(sig.timestamps, [block.start_s, block.end_s])
+    moves = signal_movements(sig.values[a:b], sig.fs, p)
+    t0 = float(sig.timestamps[a]) if b > a else block.start_s
+    return [(t0 + m.onset_s, t0 + m.end_s, t0 + m.onset_s) for m in moves]
+
+
 def _reps_from_emg(ch: ChannelOnsets, emg: EmgData, block: Block, p: OnsetParams):
     a, b = np.searchsorted(emg.timestamps, [block.start_s, block.end_s])
     t0 = float(emg.timestamps[a])
@@ -144,14 +165,16 @@ def result_base(file: str, opt: AnalysisOptions, mains_detected: dict[str, float
     }
 
 
-def not_analysed(has_emg: bool, has_imu: bool) -> list[dict[str, str]]:
+def not_analysed(has_emg: bool, has_imu: bool, movement_from: str | None = None) -> list[dict[str, str]]:
     """What a recording without EMG or without a pelvis IMU leaves out, and why (a result's
-    `not_analysed`; offline and live say the same)."""
+    `not_analysed`; offline and live say the same). `movement_from`: the channel movement
+    onsets come from instead of the IMU."""
     out = []
     if not has_emg:
         out.append({"what": "muscle onsets and latencies", "why": "the recording has no EMG stream"})
     if not has_imu:
-        out.append({"what": "pelvic drop and movement onsets", "why": "the recording has no pelvis IMU stream"})
+        what = "pelvic drop" if movement_from else "pelvic drop and movement onsets"
+        out.append({"what": what, "why": "the recording has no pelvis IMU stream"})
     return out
 
 
@@ -204,6 +227,10 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
             progress("checking signal quality")
         quality = assess(emg.samples[:, idx], emg.fs, muscles, emg.timestamps, opt.mains)
         flag = quality.flagger(float(emg.timestamps[0]))
+    if opt.reference_channel is not None and opt.reference_channel not in data.signals:
+        have = ", ".join(f"{k} ({v.kind}, {v.unit or 'no unit'})" for k, v in data.signals.items()) or "none"
+        raise SensorkitError(f"--reference-channel {opt.reference_channel!r}: the recording has no such channel "
+                             f"besides EMG and IMU (it has: {have})")  # fmt: skip
     first_s, last_s = _span(data)
     t0 = float(emg.timestamps[0]) if emg is not None else first_s
     result = result_base(data.file, opt, {m: c.mains_hz for m, c in channels.items()}, data.meta)
@@ -212,7 +239,7 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
         result["warnings"] = list(data.warnings)
     if emg is not None:
         result["signal_quality"] = quality.block
-    missing = not_analysed(emg is not None, data.imu is not None)
+    missing = not_analysed(emg is not None, data.imu is not None, opt.reference_channel)
     if missing:
         result["not_analysed"] = missing
     track = None
@@ -326,7 +353,9 @@ def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: A
     reference = block_reference(opt.reference, block.exercise, block.side, muscles)
     if reference != "movement" and reference not in channels:
         raise SensorkitError(f"reference {reference!r} is neither 'movement' nor a labelled EMG channel")
-    if data.imu is not None:
+    if opt.reference_channel is not None:
+        reps = _reps_from_signal(data.signals[opt.reference_channel], block, opt.movement)
+    elif data.imu is not None:
         reps = _reps_from_imu(data.imu, block, opt.movement)
     elif reference != "movement":
         reps = _reps_from_emg(channels[reference], data.emg, block, opt.onset)
@@ -342,7 +371,10 @@ def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: A
         ref_s = movement_onset if reference == "movement" else onsets[reference].onset_s
         timings.append(RepTiming(k, start, end, movement_onset, ref_s, onsets))
         floor = end
-    return block_json(block, reference, timings, muscles, opt)
+    out = block_json(block, reference, timings, muscles, opt)
+    if opt.reference_channel is not None:
+        out["movement_from"] = opt.reference_channel
+    return out
 
 
 def _r(x: float | None, nd: int = 4):

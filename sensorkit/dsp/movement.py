@@ -88,11 +88,13 @@ def _activity(speed: np.ndarray, a: np.ndarray, fs: float) -> np.ndarray:
     rest_dir = np.nanmedian(a[: int(fs)], axis=0)
     cosang = (a @ rest_dir) / (np.linalg.norm(a, axis=1) * np.linalg.norm(rest_dir) + 1e-12)
     tilt = np.degrees(np.arccos(np.clip(cosang, -1, 1)))
-    out = np.zeros(len(speed))
-    for x in (speed, tilt):
-        lo, hi = np.nanpercentile(x, [10, 98])
-        out += np.clip(np.nan_to_num((x - lo) / max(hi - lo, 1e-9), nan=0.0), 0, None)
-    return out / 2
+    return (_scaled(speed) + _scaled(tilt)) / 2
+
+
+def _scaled(x: np.ndarray) -> np.ndarray:
+    """`x` from its quiet level (10th percentile, 0) to its big movements (98th, 1), >= 0."""
+    lo, hi = np.nanpercentile(x, [10, 98])
+    return np.clip(np.nan_to_num((x - lo) / max(hi - lo, 1e-9), nan=0.0), 0, None)
 
 
 def movement_periods(acc: np.ndarray, gyr: np.ndarray, fs: float,
@@ -115,6 +117,55 @@ def movement_periods(acc: np.ndarray, gyr: np.ndarray, fs: float,
         onset = _onset(g, a, fs, prev_end, first_on, p)
         out.append(Movement(max(onset / fs - delay, 0.0), a0 / fs - delay, b0 / fs - delay,
                             float(np.nanmax(speed[a0:b0]))))  # fmt: skip
+        prev_end = b0
+    return out
+
+
+# A position signal starts as the movement's profile does: a ramp, a raised cosine (t^2), a
+# minimum-jerk reach (t^3). Fitting all three shapes and keeping the best was the least biased
+# across those profiles and an exponential approach (benchmarks/bench_reference_channel.py);
+# any one power was 40-55 ms off on the profiles it does not match.
+SIGNAL_HINGE_POWERS = (1.0, 2.0, 3.0)
+
+
+def signal_movements(x: np.ndarray, fs: float, params: MovementParams = MovementParams()) -> list[Movement]:
+    """Repetitions of movement in one signal that follows the movement: a goniometer's
+    angle (deg), a force (N), any unit (`x`, shape (n,), at `fs` Hz).
+
+    The same steps as `movement_periods`: motion is the signal's departure from where the
+    block starts (a rest) and its rate of change, each scaled to the block's range;
+    periods by hysteresis; the onset is the hinge fit to the signed departure from the
+    preceding pause, in units of the pause's noise (floored at 0.5 % of the block's range,
+    so an ideally still pause does not magnify a quantisation step). `peak_speed` is the
+    signal's peak rate of change (units/s).
+    """
+    p = params
+    x = np.asarray(x, np.float64).reshape(-1)
+    if len(x) < 2 * fs or np.isfinite(x).sum() < fs:
+        return []
+    sos = lowpass_sos(fs, min(p.smooth_hz, 0.4 * fs))
+    # zero phase: this runs on recordings only (the live pipeline takes its movement from the
+    # IMU), so nothing needs the causal filter's delay, nor its correction
+    xs = apply_sos(sos, x)  # lost samples: apply_sos filters the stretches between them
+    rate = np.abs(np.gradient(xs) * fs)
+    act = (_scaled(np.abs(xs - np.nanmedian(xs[: int(fs)]))) + _scaled(rate)) / 2
+    periods = _absorb_fragments(_hysteresis(act > p.on_fraction, act > p.off_fraction, fs, p), fs, p)
+    lo_all, hi_all = np.nanpercentile(xs, [2, 98])
+    floor = max(0.005 * (hi_all - lo_all), 1e-12)
+    out, prev_end = [], 0
+    for a0, b0 in periods:
+        first_on = a0 + int(np.argmax(act[a0:b0] > p.on_fraction))
+        lo = max(prev_end + int(p.settle_s * fs), first_on - int(4.0 * fs))
+        onset = first_on
+        if first_on - lo >= p.rest_s * fs:
+            seg = xs[lo : first_on + 1]
+            centre = np.nanmedian(seg)
+            spread = max(1.4826 * float(np.nanmedian(np.abs(seg - centre))), floor)
+            dev = np.nan_to_num((seg - centre) / spread)
+            begin, end = _rest_then_rise(np.abs(dev), fs, p)
+            end = min(end, len(dev) - 1)
+            onset = lo + begin + hinge_onset((dev * np.sign(dev[end]))[begin : end + 1], SIGNAL_HINGE_POWERS)
+        out.append(Movement(onset / fs, a0 / fs, b0 / fs, float(np.nanmax(rate[a0:b0]))))
         prev_end = b0
     return out
 
@@ -161,6 +212,14 @@ def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams)
         z = np.maximum(z, np.nan_to_num(np.max(np.abs(seg - centre) / spread, axis=1), nan=0.0))
         devs.append(seg - centre)
         noises.append(float(np.max(spread)))
+    begin, end = _rest_then_rise(z, fs, p)
+    return lo + begin + hinge_onset(along_motion(devs[0], devs[1], noises[0], noises[1], end)[begin : end + 1])
+
+
+def _rest_then_rise(z: np.ndarray, fs: float, p: MovementParams) -> tuple[int, int]:
+    """The stretch of a pause-then-movement `z` (deviation from rest in units of its noise)
+    that the onset fit sees: from a little before the last real rest ends to where the
+    motion is clearly under way."""
     # the last real rest (>= 0.3 s at z < 3) before the detection ...
     rests = [b for a, b in true_runs(z < 3) if b - a >= 0.3 * fs]
     rest_end = min(rests[-1] if rests else 0, len(z) - 2)
@@ -169,7 +228,7 @@ def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams)
     begin = max(0, rest_end - int(0.2 * fs))
     clear = np.flatnonzero(np.convolve(z[rest_end:] > p.ramp_top_z, np.ones(run), "valid") >= run)
     end = rest_end + (int(clear[0]) + run if clear.size else len(z) - 1 - rest_end)
-    return lo + begin + hinge_onset(along_motion(devs[0], devs[1], noises[0], noises[1], end)[begin : end + 1])
+    return begin, end
 
 
 def along_motion(dev_g: np.ndarray, dev_a: np.ndarray, noise_g: float, noise_a: float, end: int) -> np.ndarray:

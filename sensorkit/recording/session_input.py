@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sensorkit.analysis.session import EmgData, ImuData, SessionData
+from sensorkit.analysis.session import EmgData, ImuData, SessionData, SignalData
 from sensorkit.dsp.imu_units import check_imu_units
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.text_import import read_text_imu
@@ -64,17 +64,30 @@ def session_data(rec: Recording, channel_map: dict[str, str] | None = None) -> S
         kinds = ", ".join(sorted({s.info.kind or "?" for s in rec.streams})) or "none"
         raise SensorkitError(f"{rec.path} has no EMG stream with samples and no pelvis IMU (stream types: {kinds}); "
                              "name the streams to use with --stream NAME_OR_TYPE or a --montage-file")  # fmt: skip
+    signals = other_signals(rec)
     if not emgs:  # a sacral IMU alone: pelvic drop, movement and gait are analysed
         if channel_map:
             raise SensorkitError("--channel-map relabels EMG channels, and the recording has no EMG stream")
-        return SessionData(rec.path, None, imu, rec.markers(), warnings, header_meta(rec))
+        return SessionData(rec.path, None, imu, rec.markers(), warnings, header_meta(rec), signals)
     emg = max(emgs, key=lambda s: s.info.n_channels)
     labels = [channel_map.get(c, c) for c in emg.info.channels]
     unknown = set(channel_map) - set(emg.info.channels)
     if unknown:
         raise SensorkitError(f"--channel-map names channels the EMG stream lacks: {', '.join(sorted(unknown))}")
     data = EmgData(emg.timestamps, np.asarray(emg.samples), labels, rate_of(emg))
-    return SessionData(rec.path, data, imu, rec.markers(), warnings, header_meta(rec))
+    return SessionData(rec.path, data, imu, rec.markers(), warnings, header_meta(rec), signals)
+
+
+def other_signals(rec: Recording) -> dict[str, SignalData]:
+    """Every channel of the numeric streams that are neither EMG nor IMU (a goniometer's
+    angle, a force, a footswitch), by label: possible movement references."""
+    out = {}
+    for s in rec.streams:
+        if s.info.is_string or s.info.kind.upper() in ("EMG", "IMU") or len(s.timestamps) < 2:
+            continue
+        for j, (label, unit) in enumerate(zip(s.info.channels, s.info.units, strict=True)):
+            out.setdefault(label, SignalData(s.timestamps, s.samples[:, j], rate_of(s), unit, s.info.kind))
+    return out
 
 
 def walking_imu(path: str, warnings: list[str], rate_hz: float | None = None, time_column: str | None = None,

@@ -92,6 +92,8 @@ def format_result(result: dict) -> str:
         side = f" {block['side']}" if block["side"] else ""
         ref = {"movement": "movement onset", "initial_contact": "initial contact"}.get(
             block["reference"], f"{block['reference']} onset")
+        if block.get("movement_from"):
+            ref += f" (movement from {block['movement_from']})"
         if block.get("not_analysed"):
             lines += [f"{block['exercise']}{side}: not analysed: {block['not_analysed']}", ""]
             continue
