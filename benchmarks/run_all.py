@@ -6,6 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import bench_analyze  # noqa: E402
 import bench_gait  # noqa: E402
 import bench_gui  # noqa: E402
 import bench_live  # noqa: E402
@@ -13,14 +14,16 @@ import bench_movement  # noqa: E402
 import bench_onset  # noqa: E402
 import bench_pelvic_drop  # noqa: E402
 import bench_quality  # noqa: E402
+import bench_read  # noqa: E402
 import bench_recorder_memory  # noqa: E402
 import bench_reference_channel  # noqa: E402
 import bench_serial_latency  # noqa: E402
 import bench_sk1_decode  # noqa: E402
 import bench_xdf_write  # noqa: E402
 
-BENCHES = (bench_sk1_decode, bench_serial_latency, bench_xdf_write, bench_recorder_memory, bench_movement,
-           bench_pelvic_drop, bench_reference_channel, bench_gait, bench_quality, bench_onset, bench_live, bench_gui)
+BENCHES = (bench_sk1_decode, bench_serial_latency, bench_xdf_write, bench_read, bench_recorder_memory,
+           bench_movement, bench_pelvic_drop, bench_reference_channel, bench_gait, bench_quality, bench_onset,
+           bench_analyze, bench_live, bench_gui)
 for bench in BENCHES:
     bench.main()
     print()
