@@ -202,6 +202,51 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= n <= 1024:
+        raise argparse.ArgumentTypeError(f"{n} workers: give 1 to 1024")
+    return n
+
+
+def cmd_batch(args) -> int:
+    from sensorkit.study.run import run_batch
+
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="session", desc="analysing", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(done: int, failed: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.set_postfix(failed=failed, refresh=False)
+            bar.update(done - bar.n)
+
+    workers = args.workers or os.cpu_count() or 1
+    if args.scheduler and args.scheduler != "local-cluster" and "://" not in args.scheduler:
+        raise SensorkitError(f"--scheduler {args.scheduler!r}: use local-cluster or a scheduler address such as "
+                             "tcp://10.0.0.5:8786")  # fmt: skip
+    try:
+        s = run_batch(args.where, args.out, _analysis_options(args), _montage(args), workers, args.scheduler,
+                      args.force, progress)  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{s.total} recordings: {s.analysed - s.failed} analysed, {s.failed} failed, {s.skipped} unchanged "
+          f"since the last run; {len(s.errors)} not analysed in all")  # fmt: skip
+    for name, reason in s.errors[:10]:
+        print(f"  {name}: {reason}")
+    if len(s.errors) > 10:
+        print(f"  ... and {len(s.errors) - 10} more (errors.csv)")
+    print(f"wrote {Path(s.out) / 'study.csv'}, study.parquet, errors.csv and sessions/")
+    return 0
+
+
 # ---------------------------------------------------------------- analyze
 
 
@@ -686,6 +731,24 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--reference-channel", metavar="LABEL", help="repetitions and movement onset from this "
                     "channel (a goniometer's angle, a force) instead of the pelvis IMU, e.g. knee_angle_R")
     sp.set_defaults(func=cmd_analyze)
+
+    sp = sub.add_parser("batch", help="analyse every recording of a study into one table",
+                        description="Every .xdf below a folder (or matching a glob) analysed into RESULTS/sessions/ "
+                        "(JSON and CSV per recording), one study table RESULTS/study.csv and .parquet (a row per "
+                        "session, exercise, side, muscle and metric) and RESULTS/errors.csv (the files that failed, "
+                        "with why). A second run analyses only what is new or changed. The exit code is 0 when the "
+                        "batch ran, whatever files failed.")  # fmt: skip
+    sp.add_argument("where", metavar="DIR_OR_GLOB",
+                    help="a folder (searched below) or a pattern such as 'study/*/*.xdf'")
+    sp.add_argument("--out", required=True, metavar="RESULTS", help="the results folder")
+    sp.add_argument("--workers", type=_count, help="processes (default: one per CPU)")
+    sp.add_argument("--scheduler", metavar="local-cluster|tcp://HOST:PORT",
+                    help="run on Dask: 'local-cluster' starts one on this machine, or a scheduler's address")
+    sp.add_argument("--force", action="store_true", help="analyse every recording again")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    analysis_args(sp)
+    read_args(sp)
+    sp.set_defaults(func=cmd_batch)
 
     sp = sub.add_parser("live", help="analyse devices live: a line per repetition, the result at the end",
                         description="Run the live pipeline on devices (or a replay, file://F.xdf?speed=0): a "
