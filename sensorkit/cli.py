@@ -166,11 +166,11 @@ def _montage(args):
     return load_montage(getattr(args, "montage_file", None), getattr(args, "stream", None))
 
 
-def _read(path: str, args, montage=None):
+def _read(path: str, args):
     """A recording as --stream and --montage-file read it; their notes printed as warnings."""
     from sensorkit.recording.xdf_reader import apply_montage, read_xdf
 
-    rec, notes = apply_montage(read_xdf(path), montage or _montage(args))
+    rec, notes = apply_montage(read_xdf(path), _montage(args))
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)
     return rec
@@ -215,6 +215,9 @@ def _count(text: str) -> int:
 def cmd_batch(args) -> int:
     from sensorkit.study.run import run_batch
 
+    if args.scheduler and args.scheduler != "local-cluster" and "://" not in args.scheduler:
+        raise SensorkitError(f"--scheduler {args.scheduler!r}: use local-cluster or a scheduler address such as "
+                             "tcp://10.0.0.5:8786")  # fmt: skip
     bar = None
     if not args.quiet:
         from tqdm import tqdm
@@ -228,9 +231,6 @@ def cmd_batch(args) -> int:
             bar.update(done - bar.n)
 
     workers = args.workers or os.cpu_count() or 1
-    if args.scheduler and args.scheduler != "local-cluster" and "://" not in args.scheduler:
-        raise SensorkitError(f"--scheduler {args.scheduler!r}: use local-cluster or a scheduler address such as "
-                             "tcp://10.0.0.5:8786")  # fmt: skip
     try:
         s = run_batch(args.where, args.out, _analysis_options(args), _montage(args), workers, args.scheduler,
                       args.force, progress)  # fmt: skip

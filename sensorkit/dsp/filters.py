@@ -48,13 +48,29 @@ def lowpass_sos(fs: float, cutoff: float, order: int = 2) -> np.ndarray:
     return butter(order, cutoff, btype="lowpass", fs=fs, output="sos")
 
 
+MAINS_READ_S = 120.0
+
+
+def spread_pieces(x: np.ndarray, fs: float, piece: int) -> tuple[np.ndarray, int | None]:
+    """For a Welch spectrum of a long recording: `MAINS_READ_S` seconds of it in pieces of
+    `piece` samples spread over its length, and the overlap to use (0: the pieces are the
+    segments); a shorter recording whole, with Welch's default overlap. A mains line holds
+    for hours, so its level and frequency need no more, and a 1-hour file costs what two
+    minutes do."""
+    if len(x) <= MAINS_READ_S * fs:
+        return x, None
+    starts = np.linspace(0, len(x) - piece, int(MAINS_READ_S * fs / piece)).astype(int)
+    return np.concatenate([x[a : a + piece] for a in starts]), 0
+
+
 def detect_mains(x: np.ndarray, fs: float, min_ratio: float = 4.0) -> float | None:
     """50 or 60 if that line stands `min_ratio` times above its neighbourhood, else None."""
     x = np.asarray(x, dtype=np.float64)
     x = x[np.isfinite(x).all(axis=1)] if x.ndim == 2 else x[np.isfinite(x)]
     if len(x) < fs:
         return None
-    f, p = welch(x, fs=fs, nperseg=int(fs), axis=0)
+    x, overlap = spread_pieces(x, fs, int(fs))
+    f, p = welch(x, fs=fs, nperseg=int(fs), noverlap=overlap, axis=0)
     p = p.sum(axis=1) if p.ndim == 2 else p
     best, best_ratio = None, min_ratio
     for mains in (50.0, 60.0):
@@ -66,9 +82,6 @@ def detect_mains(x: np.ndarray, fs: float, min_ratio: float = 4.0) -> float | No
         if ratio > best_ratio:
             best, best_ratio = mains, ratio
     return best
-
-
-MAINS_READ_S = 120.0
 
 
 def mains_frequency(x: np.ndarray, fs: float, min_ratio: float = 4.0) -> float | None:
@@ -84,11 +97,7 @@ def mains_frequency(x: np.ndarray, fs: float, min_ratio: float = 4.0) -> float |
     if len(x) < 2 * fs:
         return None
     nper = int(min(8 * fs, len(x) // 8))  # at least 8 averaged segments: one periodogram has 4x peaks anywhere
-    overlap = None
-    if len(x) > MAINS_READ_S * fs:  # a line's frequency holds for hours: read it from 8-s pieces spread over it
-        starts = np.linspace(0, len(x) - nper, int(MAINS_READ_S * fs / nper)).astype(int)
-        x = np.concatenate([x[a : a + nper] for a in starts])
-        overlap = 0  # Welch's segments are the pieces
+    x, overlap = spread_pieces(x, fs, nper)
     f, p = welch(x - np.median(x, axis=0), fs=fs, nperseg=nper, noverlap=overlap, axis=0)
     around = (f >= 40) & (f <= 70)
     if not around.any() or fs / 2 <= 53:

@@ -127,7 +127,8 @@ def to_stream_data(s: dict) -> StreamData:
             samples[:] = s["time_series"]
     else:
         with np.errstate(invalid="ignore", over="ignore"):  # damaged values stay as they are, unannounced
-            samples = np.asarray(s["time_series"], dtype=np.float64).reshape(len(ts), n)
+            # a copy, always: the decoder's arrays may be read-only views of the file's bytes
+            samples = np.array(s["time_series"], dtype=np.float64).reshape(len(ts), n)
         for j, u in enumerate(units):
             si, factor = to_si(u)
             if factor != 1.0:
@@ -153,7 +154,8 @@ def read_xdf(path: str | os.PathLike) -> Recording:
 
 def load_streams(path: str) -> tuple[list[dict], dict, Salvage]:
     """The file's streams and header exactly as `pyxdf.load_xdf` gives them (after salvage,
-    which is returned too: its notes and whether the file was closed cleanly)."""
+    which is returned too: its notes and whether the file was closed cleanly). Numeric
+    time series may be read-only views of the decoded bytes: copy before changing them."""
     try:
         with open(path, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # /dev/zero, a pipe: never read it whole

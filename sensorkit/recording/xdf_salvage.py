@@ -530,9 +530,10 @@ def _intact(data: bytes, idx: Index) -> Salvage | None:
         if c.min() <= 0:
             return None
         if f.channel_format == "string":
-            view = memoryview(data)
-            if not all(_strings_fit(view[:e], a, n, f.n_channels)
-                       for n, a, e in zip(counts, starts, ends, strict=True)):  # fmt: skip
+            with memoryview(data) as view:  # released at once: the reader closes its memory map after
+                fits = all(_strings_fit(view[:e], a, n, f.n_channels)
+                           for n, a, e in zip(counts, starts, ends, strict=True))  # fmt: skip
+            if not fits:
                 return None
             continue
         stride = 9 + SIZES[f.channel_format] * f.n_channels
