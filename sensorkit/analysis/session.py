@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -206,8 +207,28 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
     emg = data.emg
     if emg is None and data.imu is None:
         raise SensorkitError(f"{data.file} has neither EMG nor a pelvis IMU to analyse")
+    if opt.reference_channel is not None and opt.reference_channel not in data.signals:
+        have = ", ".join(f"{k} ({v.kind}, {v.unit or 'no unit'})" for k, v in data.signals.items()) or "none"
+        raise SensorkitError(f"--reference-channel {opt.reference_channel!r}: the recording has no such channel "
+                             f"besides EMG and IMU (it has: {have})")  # fmt: skip
+    # the EMG channels, their quality check and the pelvis are independent, and numpy and
+    # scipy release the interpreter while they filter and transform: threads share the cores
+    # (the results do not depend on the order in which they finish). The blocks stay in
+    # turn: their per-onset work holds the interpreter, threads gained nothing there.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return _analyze(data, opt, progress, pool)
+
+
+def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], None] | None,
+             pool: ThreadPoolExecutor) -> dict:  # fmt: skip
+    emg = data.emg
+    tracking = None
+    if data.imu is not None:
+        imu = data.imu
+        tracking = pool.submit(track_pelvis, imu.timestamps, imu.acc, imu.gyr, imu.fs, data.markers)
     muscles: list[str] = []
     channels: dict[str, ChannelOnsets] = {}
+    flag = None
     if emg is not None:
         if emg.fs < MIN_EMG_RATE_HZ:
             raise SensorkitError(f"EMG sampled at {emg.fs:g} Hz is too slow for onsets: surface EMG carries its "
@@ -217,20 +238,13 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
             raise SensorkitError("the EMG stream holds less than a second of data")
         idx = _muscles(emg)
         muscles = [emg.labels[i] for i in idx]
-        for i, m in zip(idx, muscles, strict=True):
-            if progress:
-                progress(f"conditioning {m}")
-            channels[m] = ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains)
-    flag = None
-    if emg is not None:
         if progress:
-            progress("checking signal quality")
-        quality = assess(emg.samples[:, idx], emg.fs, muscles, emg.timestamps, opt.mains)
+            progress(f"conditioning {len(muscles)} EMG channels and checking their signal quality")
+        judged = pool.submit(assess, emg.samples[:, idx], emg.fs, muscles, emg.timestamps, opt.mains)
+        built = pool.map(lambda i: ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains), idx)
+        channels = dict(zip(muscles, built, strict=True))
+        quality = judged.result()
         flag = quality.flagger(float(emg.timestamps[0]))
-    if opt.reference_channel is not None and opt.reference_channel not in data.signals:
-        have = ", ".join(f"{k} ({v.kind}, {v.unit or 'no unit'})" for k, v in data.signals.items()) or "none"
-        raise SensorkitError(f"--reference-channel {opt.reference_channel!r}: the recording has no such channel "
-                             f"besides EMG and IMU (it has: {have})")  # fmt: skip
     first_s, last_s = _span(data)
     t0 = float(emg.timestamps[0]) if emg is not None else first_s
     result = result_base(data.file, opt, {m: c.mains_hz for m, c in channels.items()}, data.meta)
@@ -243,12 +257,11 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
     if missing:
         result["not_analysed"] = missing
     track = None
-    if data.imu is not None:
+    if tracking is not None:
         if progress:
             progress("calibrating the pelvis sensor")
         try:
-            imu = data.imu
-            track = track_pelvis(imu.timestamps, imu.acc, imu.gyr, imu.fs, data.markers)
+            track = tracking.result()
             result["pelvis"] = pelvis_json(track.calibration, opt)
         except ValueError as exc:  # no usable calibration: pelvic drop is not reported
             result["pelvis"] = {"calibration": None, "reason": str(exc)}
