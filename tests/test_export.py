@@ -185,3 +185,17 @@ def test_unknown_format_and_file_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot read" in err and "Traceback" not in err
     json.dumps(err)
+
+
+def test_a_stream_without_a_rate_is_said_to_be_left_out_of_edf_and_c3d(tmp_path, capsys):
+    path = tmp_path / "irregular.xdf"
+    w = XdfWriter(path)
+    w.write_chunk(Chunk(EMG_INFO, T0 + np.arange(2000) / 1000.0, np.zeros((2000, 2))))
+    force = StreamInfo("force", "Force", ("fz",), ("N",), 0.0, "t:9", "double64")  # irregular: no nominal rate
+    w.write_chunk(Chunk(force, T0 + np.sort(np.random.default_rng(0).uniform(0, 2, 50)), np.ones((50, 1))))
+    w.close()
+    for fmt in ("edf", "c3d"):
+        assert main(["export", str(path), "--to", fmt, "-o", str(tmp_path / f"x.{fmt}"), "-q"]) == 0
+        assert "force: no nominal sample rate, not written" in capsys.readouterr().err
+    assert main(["export", str(path), "--to", "csv", "-o", str(tmp_path / "t"), "-q"]) == 0
+    assert len(pd.read_csv(tmp_path / "t" / "force.csv")) == 50  # the tables keep it

@@ -16,7 +16,7 @@ import ezc3d
 import numpy as np
 
 from sensorkit.errors import SensorkitError
-from sensorkit.export.grid import data_streams, place, start_time
+from sensorkit.export.grid import data_streams, marker_rows, place, skipped_streams, start_time
 from sensorkit.recording.xdf_reader import Recording
 from sensorkit.streams import EMG
 
@@ -35,7 +35,9 @@ def write(rec: Recording, out: str, progress: Callable[[str], None], fmt: str = 
     end = max(float(s.timestamps[-1]) + 1.0 / s.info.srate for s in streams) - t0
     frames = max(1, int(np.ceil(end * point_rate - 1e-9)))
     n = frames * per_frame
-    labels, units, descriptions, columns, notes = [], [], [], [], []
+    labels, units, descriptions, columns = [], [], [], []
+    notes = [f"{name}: no nominal sample rate, not written (C3D needs one; csv, parquet and mat keep it)"
+             for name in skipped_streams(rec)]  # fmt: skip
     for s in streams:
         placed = place(s, t0, rate, n)
         how = (f"{s.info.name}, {s.info.kind}, {s.info.srate:g} Hz"
@@ -60,8 +62,8 @@ def write(rec: Recording, out: str, progress: Callable[[str], None], fmt: str = 
     c["parameters"]["ANALOG"]["UNITS"]["value"] = tuple(units)
     c["parameters"]["ANALOG"]["DESCRIPTIONS"]["value"] = tuple(descriptions)
     c["data"]["analogs"] = np.asarray(columns)[np.newaxis, :, :]
-    for t, text in rec.markers():
-        since = max(float(t) - t0, 0.0)
+    for t, _, text in marker_rows(rec):
+        since = max(t - t0, 0.0)
         minutes = int(since // 60)  # C3D keeps event times as (minutes, seconds): float32 seconds stay exact
         c.add_event([minutes, since - 60 * minutes], context="General", label=text)
     c.write(out)

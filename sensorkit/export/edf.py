@@ -23,7 +23,7 @@ import numpy as np
 import pyedflib
 
 from sensorkit.errors import SensorkitError
-from sensorkit.export.grid import data_streams, place, start_time
+from sensorkit.export.grid import data_streams, marker_rows, place, skipped_streams, start_time
 from sensorkit.recording.xdf_reader import Recording, StreamData, header_field, header_meta
 from sensorkit.streams import EMG
 
@@ -67,7 +67,8 @@ def write(rec: Recording, out: str, progress: Callable[[str], None], fmt: str = 
     streams = data_streams(rec)
     if not streams:
         raise SensorkitError(f"{rec.path} has no numeric stream with a sample rate to write as {fmt.upper()}")
-    notes: list[str] = []
+    notes = [f"{name}: no nominal sample rate, not written (EDF needs one; csv, parquet and mat keep it)"
+             for name in skipped_streams(rec)]  # fmt: skip
     rates = {}
     for s in streams:
         fs = float(s.info.srate)
@@ -104,7 +105,7 @@ def write(rec: Recording, out: str, progress: Callable[[str], None], fmt: str = 
             })  # fmt: skip
             signals.append(x)
         annotations += [(a, d, f"lost samples: {s.info.name}") for a, d in placed.lost()]
-    annotations += [(float(t) - t0, -1.0, text) for t, text in rec.markers()]
+    annotations += [(t - t0, -1.0, text) for t, _, text in marker_rows(rec)]
     progress(f"writing {len(signals)} signals, {n_records} records of {dur} s")
     writer = pyedflib.EdfWriter(out, len(signals), file_type=FILETYPE[fmt])
     try:
