@@ -9,6 +9,7 @@ resampling of a stream onto its own rate) and errs on timing by under half a gri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,22 @@ def start_time(rec: Recording) -> float:
     """The recording's first timestamp over every stream (s, file clock): time zero of exports."""
     firsts = [float(s.timestamps[0]) for s in rec.streams if len(s.timestamps)]
     return min(firsts) if firsts else 0.0
+
+
+def unique_names(rec: Recording, safe: Callable[[str, int], str], reserved: tuple[str, ...]) -> dict[int, str]:
+    """A name per numeric stream (by position): `safe(stream name, position)` made unique
+    (`_2`, `_3`, ... without regard to case), never one of `reserved`."""
+    used, out = {r.lower() for r in reserved}, {}
+    for i, s in enumerate(rec.streams):
+        if s.info.is_string:
+            continue
+        base = safe(s.info.name, i)
+        name, k = base, 2
+        while name.lower() in used:
+            name, k = f"{base}_{k}", k + 1
+        used.add(name.lower())
+        out[i] = name
+    return out
 
 
 def marker_rows(rec: Recording) -> list[tuple[float, str, str]]:

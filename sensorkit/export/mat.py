@@ -3,7 +3,7 @@
 A numeric stream `S` becomes `S.data` (samples x channels, SI units, NaN where lost),
 `S.time_s` (the file clock), `S.time_from_start_s`, `S.labels`, `S.units` (cell arrays),
 `S.srate`, `S.type`, `S.name`; `markers` has `time_s`, `time_from_start_s`, `text`,
-`stream`; `info` the file header's patient, session and software. Variable names are the
+`stream`; `info` the file header's pseudonym, session and recording date. Variable names are the
 stream names made into MATLAB identifiers.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.io
 
-from sensorkit.export.grid import marker_rows, start_time
+from sensorkit.export.grid import marker_rows, start_time, unique_names
 from sensorkit.recording.xdf_reader import Recording, header_meta
 
 RESERVED = ("markers", "info")
@@ -23,18 +23,12 @@ RESERVED = ("markers", "info")
 
 def variable_names(rec: Recording) -> dict[int, str]:
     """A MATLAB identifier per numeric stream (by position), unique, never a reserved one."""
-    used, out = set(RESERVED), {}
-    for i, s in enumerate(rec.streams):
-        if s.info.is_string:
-            continue
-        base = re.sub(r"\W+", "_", s.info.name, flags=re.ASCII).strip("_") or f"stream{i + 1}"
-        base = ("s_" + base if not base[0].isalpha() else base)[:60]
-        name, k = base, 2
-        while name.lower() in used:
-            name, k = f"{base}_{k}", k + 1
-        used.add(name.lower())
-        out[i] = name
-    return out
+
+    def safe(name: str, i: int) -> str:
+        base = re.sub(r"\W+", "_", name, flags=re.ASCII).strip("_") or f"stream{i + 1}"
+        return ("s_" + base if not base[0].isalpha() else base)[:60]
+
+    return unique_names(rec, safe, RESERVED)
 
 
 def _cells(items) -> np.ndarray:

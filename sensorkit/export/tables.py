@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sensorkit.export.grid import marker_rows, start_time
+from sensorkit.export.grid import marker_rows, start_time, unique_names
 from sensorkit.recording.xdf_reader import Recording, StreamData
 
 RESERVED = ("markers", "channels")
@@ -24,18 +24,8 @@ RESERVED = ("markers", "channels")
 def table_names(rec: Recording) -> dict[int, str]:
     """A file stem per numeric stream (by position): its name made safe for any file system,
     unique, never one of the reserved tables."""
-    used: set[str] = set(RESERVED)
-    out = {}
-    for i, s in enumerate(rec.streams):
-        if s.info.is_string:
-            continue
-        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", s.info.name).strip("._") or f"stream{i + 1}"
-        name, k = base, 2
-        while name.lower() in used:
-            name, k = f"{base}_{k}", k + 1
-        used.add(name.lower())
-        out[i] = name
-    return out
+    safe = lambda name, i: re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or f"stream{i + 1}"  # noqa: E731
+    return unique_names(rec, safe, RESERVED)
 
 
 def _columns(labels: tuple[str, ...]) -> list[str]:
