@@ -199,3 +199,17 @@ def test_a_stream_without_a_rate_is_said_to_be_left_out_of_edf_and_c3d(tmp_path,
         assert "force: no nominal sample rate, not written" in capsys.readouterr().err
     assert main(["export", str(path), "--to", "csv", "-o", str(tmp_path / "t"), "-q"]) == 0
     assert len(pd.read_csv(tmp_path / "t" / "force.csv")) == 50  # the tables keep it
+
+
+def test_a_long_csv_is_written_in_steps_with_progress_and_the_same_text(source, tmp_path, monkeypatch, capsys):
+    import sensorkit.export.tables as tables
+
+    one_go = tmp_path / "one"
+    assert main(["export", str(source), "--to", "csv", "-o", str(one_go), "-q"]) == 0
+    monkeypatch.setattr(tables, "CSV_ROWS_PER_STEP", 3000)
+    steps = tmp_path / "steps"
+    assert main(["export", str(source), "--to", "csv", "-o", str(steps)]) == 0
+    err = capsys.readouterr().err
+    assert "emg.csv: 30%" in err and "emg.csv: 100%" in err
+    for name in ("emg.csv", "pelvis.csv", "markers.csv", "channels.csv"):
+        assert (steps / name).read_text() == (one_go / name).read_text(), name

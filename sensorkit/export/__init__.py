@@ -57,5 +57,5 @@ def export(rec, fmt: str, out: str, overwrite: bool, progress: Callable[[str], N
         df = frame()
         progress(f"writing {name} ({len(df)} rows)")
         with atomic_output(path) as tmp:
-            mod.write_frame(df, tmp, fmt)
+            mod.write_frame(df, tmp, fmt, lambda share, name=name: progress(f"{name}: {share}"))
     return [str(p) for p in paths], []
