@@ -76,3 +76,9 @@ def test_a_file_without_emg_is_refused(tmp_path, capsys):
     path.write_text("knee (deg)\n" + "\n".join(str(v) for v in range(100)))
     assert main(["import", str(path), "-o", str(tmp_path / "g.xdf"), "--rate", "100"]) != 0
     assert "no EMG column among knee" in capsys.readouterr().err
+
+
+def test_a_time_column_is_never_imported_as_emg(export):
+    data = read_text_export(TextImport(str(export), rate_hz=2000.0))
+    assert "time" not in data.labels and data.labels == ["RF", "GM"]
+    assert "column 'time' (time) left out: --rate gives the timestamps" in data.notes

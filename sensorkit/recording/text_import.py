@@ -173,10 +173,13 @@ def read_text_export(spec: TextImport) -> TextData:
     precedence over what the file's header says."""
     table = _read_table(spec.path)
     frame, notes = table.frame.copy(), []
-    if spec.time_column is None and spec.rate_hz is None:
-        spec.time_column = _time_column(frame)
-        if spec.time_column:
-            notes.append(f"column {spec.time_column!r} taken as time (s)")
+    auto = _time_column(frame) if spec.time_column is None else None
+    if auto and spec.rate_hz is None:
+        spec.time_column = auto
+        notes.append(f"column {auto!r} taken as time (s)")
+    elif auto:  # --rate gives the timestamps; the time column is still no EMG channel
+        frame = frame.drop(columns=auto)
+        notes.append(f"column {auto!r} (time) left out: --rate gives the timestamps")
     if spec.time_column:
         if spec.time_column not in frame:
             raise SensorkitError(f"{spec.path}: no column {spec.time_column!r} (columns: {', '.join(frame)})")
