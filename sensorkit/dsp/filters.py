@@ -63,10 +63,17 @@ def spread_pieces(x: np.ndarray, fs: float, piece: int) -> tuple[np.ndarray, int
     return np.concatenate([x[a : a + piece] for a in starts]), 0
 
 
+def finite_rows(x: np.ndarray) -> np.ndarray:
+    """The samples (rows) without a lost value, float64; the array itself, uncopied, when
+    none is lost (an hour of 8 channels is 460 MB)."""
+    x = np.asarray(x, dtype=np.float64)
+    keep = np.isfinite(x).all(axis=1) if x.ndim == 2 else np.isfinite(x)
+    return x if keep.all() else x[keep]
+
+
 def detect_mains(x: np.ndarray, fs: float, min_ratio: float = 4.0) -> float | None:
     """50 or 60 if that line stands `min_ratio` times above its neighbourhood, else None."""
-    x = np.asarray(x, dtype=np.float64)
-    x = x[np.isfinite(x).all(axis=1)] if x.ndim == 2 else x[np.isfinite(x)]
+    x = finite_rows(x)
     if len(x) < fs:
         return None
     x, overlap = spread_pieces(x, fs, int(fs))
@@ -92,8 +99,7 @@ def mains_frequency(x: np.ndarray, fs: float, min_ratio: float = 4.0) -> float |
     their geometric mean over channels; the tallest bin within 3 Hz of 50 or 60 Hz, 4x
     the floor, refined by a parabola through the log power of its neighbours.
     """
-    x = np.asarray(x, dtype=np.float64)
-    x = x[np.isfinite(x).all(axis=1)] if x.ndim == 2 else x[np.isfinite(x)]
+    x = finite_rows(x)
     if len(x) < 2 * fs:
         return None
     nper = int(min(8 * fs, len(x) // 8))  # at least 8 averaged segments: one periodogram has 4x peaks anywhere
