@@ -46,6 +46,10 @@ class StreamMap:
     info: StreamInfo
     factors: np.ndarray | None  # None: samples unchanged
 
+    def scaled(self, samples: np.ndarray) -> np.ndarray:
+        """Samples of the stream in SI units (the same array where nothing changes)."""
+        return samples if self.factors is None else samples * self.factors
+
 
 @dataclass(frozen=True)
 class Montage:
@@ -123,8 +127,7 @@ def map_chunk(chunk: Chunk, m: StreamMap | None) -> Chunk | None:
     """A chunk under its stream's map (None when the stream is not used)."""
     if m is None:
         return None
-    samples = chunk.samples if m.factors is None else chunk.samples * m.factors
-    return Chunk(m.info, chunk.timestamps, samples, chunk.lost)
+    return Chunk(m.info, chunk.timestamps, m.scaled(chunk.samples), chunk.lost)
 
 
 def _names(info: StreamInfo, key: str) -> bool:

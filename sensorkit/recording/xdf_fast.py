@@ -42,6 +42,16 @@ def _varlen(data: bytes, pos: int) -> tuple[int, int]:
     raise ValueError(f"invalid variable-length integer at byte {pos}")
 
 
+def _stamp(data: bytes, pos: int, s: px.StreamData) -> tuple[float, int]:
+    """One sample's timestamp and where its values start: its own 8 bytes, or (a 0 flag)
+    the stream's last timestamp plus 1/srate, as pyxdf deduces it."""
+    if data[pos] != 0:
+        s.last_timestamp = struct.unpack_from("<d", data, pos + 1)[0]
+        return s.last_timestamp, pos + 9
+    s.last_timestamp = s.last_timestamp + s.tdiff
+    return s.last_timestamp, pos + 1
+
+
 def _numeric(data: bytes, pos: int, end: int, n: int, s: px.StreamData) -> tuple[np.ndarray, np.ndarray]:
     """Timestamps and values of `n` numeric samples in data[pos:end]."""
     size = s.samplebytes
@@ -62,13 +72,7 @@ def _numeric(data: bytes, pos: int, end: int, n: int, s: px.StreamData) -> tuple
     stamps = np.zeros((n,))
     values = np.zeros((n, s.nchns), dtype=s.dtype)
     for k in range(n):  # a chunk that mixes both: sample by sample, as pyxdf
-        if data[pos] != 0:
-            stamps[k] = struct.unpack_from("<d", data, pos + 1)[0]
-            pos += 9
-        else:
-            stamps[k] = s.last_timestamp + s.tdiff
-            pos += 1
-        s.last_timestamp = stamps[k]
+        stamps[k], pos = _stamp(data, pos, s)
         values[k] = np.frombuffer(data, s.dtype_le, s.nchns, pos)
         pos += size
     if pos != end:
@@ -80,13 +84,7 @@ def _strings(data: bytes, pos: int, end: int, n: int, s: px.StreamData) -> tuple
     stamps = np.zeros((n,))
     values = [[None] * s.nchns for _ in range(n)]
     for k in range(n):
-        if data[pos] != 0:
-            stamps[k] = struct.unpack_from("<d", data, pos + 1)[0]
-            pos += 9
-        else:
-            stamps[k] = s.last_timestamp + s.tdiff
-            pos += 1
-        s.last_timestamp = stamps[k]
+        stamps[k], pos = _stamp(data, pos, s)
         for ch in range(s.nchns):
             length, pos = _varlen(data, pos)
             values[k][ch] = bytes(data[pos : pos + length]).decode(errors="replace")
