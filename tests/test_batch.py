@@ -102,3 +102,14 @@ def test_bad_arguments_are_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["batch", str(tmp_path), "--out", str(tmp_path / "r"), "--workers", "0"])
     assert "give 1 to 1024" in capsys.readouterr().err
+
+
+def test_the_state_is_a_journal_a_torn_last_line_costs_only_that_recording(tmp_path):
+    from sensorkit.study.run import STATE, _read_state
+
+    path = tmp_path / STATE
+    path.write_text('{"file": "P1/a.xdf", "fingerprint": "x", "status": "ok"}\n'
+                    '{"file": "P1/a.xdf", "fingerprint": "y", "status": "failed", "reason": "r"}\n'
+                    '{"file": "P2/b.xdf", "fingerp')  # fmt: skip
+    assert _read_state(path) == {"P1/a.xdf": {"fingerprint": "y", "status": "failed", "reason": "r"}}
+    assert _read_state(tmp_path / "none") == {}

@@ -3,9 +3,10 @@ Dask cluster, resumably.
 
 Each recording is analysed in a worker (`analyse_one`: read, montage, analyse; a
 failure comes back as one line, never stops the batch). The main process writes, as
-each finishes, `RESULTS/sessions/<name>.json` and `.csv` and the batch's state
-(`RESULTS/batch_state.json`: per recording its size, modification time and the options,
-and whether it failed and why), so an interrupted batch loses nothing done, and a second
+each finishes, `RESULTS/sessions/<name>.json` and `.csv` and a line of the batch's state
+(`RESULTS/batch_state.jsonl`: per recording its size, modification time and the options,
+and whether it failed and why; appended, so a study of thousands of recordings does not
+rewrite it whole after each), so an interrupted batch loses nothing done, and a second
 run analyses only what is new or changed (or all, with `force`). At the end:
 `RESULTS/study.csv` and `study.parquet` (every current recording's rows, see `rows.py`)
 and `RESULTS/errors.csv` (file, reason).
@@ -38,7 +39,7 @@ from sensorkit.report.table import result_csv
 from sensorkit.study.rows import study_rows, study_table
 from sensorkit.study.sources import find_recordings, study_name
 
-STATE = "batch_state.json"
+STATE = "batch_state.jsonl"
 
 
 @dataclass(frozen=True)
@@ -155,11 +156,13 @@ def run_batch(where: str, out: str, options: AnalysisOptions = AnalysisOptions()
             summary.failed += 1
             state[name] = {"fingerprint": prints[name], "status": "failed", "reason": reason}
         summary.analysed += 1
-        write_text(state_path, json.dumps(state, indent=1, sort_keys=True))  # after each: an interrupt loses nothing
+        with open(state_path, "a") as f:  # after each: an interrupt loses nothing
+            f.write(json.dumps({"file": name, **state[name]}, sort_keys=True) + "\n")
         if progress:
             progress(summary.analysed, summary.failed, len(todo))
     state = {n: v for n, v in state.items() if n in names}  # recordings gone from the study leave its table
-    write_text(state_path, json.dumps(state, indent=1, sort_keys=True))
+    lines = [json.dumps({"file": n, **v}, sort_keys=True) + "\n" for n, v in sorted(state.items())]
+    write_text(state_path, "".join(lines))
     rows, errors = [], []
     for name in sorted(names):
         entry = state.get(name, {})
@@ -179,8 +182,18 @@ def run_batch(where: str, out: str, options: AnalysisOptions = AnalysisOptions()
 
 
 def _read_state(path: Path) -> dict:
+    """Each recording's last state line (a later line replaces an earlier one); a torn last
+    line (the batch was killed while writing it) or no file means: analyse again."""
+    state: dict = {}
     try:
-        state = json.loads(path.read_text())
-        return state if isinstance(state, dict) else {}
-    except (OSError, ValueError):
-        return {}  # no state yet (or unreadable): everything is analysed
+        lines = path.read_text().splitlines()
+    except OSError:
+        return state
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+            state[entry.pop("file")] = entry
+    return state
