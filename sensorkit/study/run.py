@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -32,7 +31,7 @@ from sensorkit import __version__
 from sensorkit.analysis.session import AnalysisOptions, analyze_session
 from sensorkit.errors import SensorkitError
 from sensorkit.montage import Montage
-from sensorkit.recording.outputs import write_text
+from sensorkit.recording.outputs import atomic_output, write_text
 from sensorkit.recording.session_input import session_data
 from sensorkit.recording.xdf_reader import apply_montage, read_xdf
 from sensorkit.report.table import result_csv
@@ -132,8 +131,7 @@ def run_batch(where: str, out: str, options: AnalysisOptions = AnalysisOptions()
         raise SensorkitError(f"{out} is a file; --out names a folder for the results")
     if not base.parent.exists():
         raise SensorkitError(f"folder {base.parent} does not exist")
-    inside = [f for f in files if base.resolve() in f.parents]
-    files = [f for f in files if f not in inside]  # results written into the study folder are not recordings
+    files = [f for f in files if base.resolve() not in f.parents]  # results inside the study are not recordings
     base.mkdir(exist_ok=True)
     state_path = base / STATE
     state = _read_state(state_path)
@@ -145,8 +143,10 @@ def run_batch(where: str, out: str, options: AnalysisOptions = AnalysisOptions()
     summary = BatchSummary(total=len(names), skipped=len(names) - len(todo), out=str(base))
     if progress:
         progress(0, 0, len(todo))
+    rows_of: dict[str, list[dict]] = {}  # this run's results' rows (the others are read back from their JSON)
     for name, result, reason in _completed(todo, workers, scheduler):
         if result is not None:
+            rows_of[name] = study_rows(result, name)
             json_path, csv_path = _outputs(base, name)
             json_path.parent.mkdir(parents=True, exist_ok=True)
             write_text(json_path, json.dumps(result, indent=1))
@@ -167,15 +167,15 @@ def run_batch(where: str, out: str, options: AnalysisOptions = AnalysisOptions()
     for name in sorted(names):
         entry = state.get(name, {})
         if entry.get("status") == "ok":
-            result = json.loads(_outputs(base, name)[0].read_text())
-            rows += study_rows(result, name)
+            if name not in rows_of:
+                rows_of[name] = study_rows(json.loads(_outputs(base, name)[0].read_text()), name)
+            rows += rows_of[name]
         else:
             errors.append((name, entry.get("reason", "not analysed")))
     table = study_table(rows)
     write_text(base / "study.csv", table.to_csv(index=False))
-    tmp = base / ".study.parquet.partial"
-    table.to_parquet(tmp, index=False)
-    os.replace(tmp, base / "study.parquet")
+    with atomic_output(base / "study.parquet") as tmp:
+        table.to_parquet(tmp, index=False)
     write_text(base / "errors.csv", pd.DataFrame(errors, columns=["file", "reason"]).to_csv(index=False))
     summary.errors = errors
     return summary
