@@ -155,15 +155,14 @@ def signal_movements(x: np.ndarray, fs: float, params: MovementParams = Movement
     out, prev_end = [], 0
     for a0, b0 in periods:
         first_on = a0 + int(np.argmax(act[a0:b0] > p.on_fraction))
-        lo = max(prev_end + int(p.settle_s * fs), first_on - int(4.0 * fs))
+        lo = _pause_start(prev_end, first_on, fs, p)
         onset = first_on
-        if first_on - lo >= p.rest_s * fs:
+        if lo is not None:
             seg = xs[lo : first_on + 1]
             centre = np.nanmedian(seg)
             spread = max(1.4826 * float(np.nanmedian(np.abs(seg - centre))), floor)
             dev = np.nan_to_num((seg - centre) / spread)
             begin, end = _rest_then_rise(np.abs(dev), fs, p)
-            end = min(end, len(dev) - 1)
             onset = lo + begin + hinge_onset((dev * np.sign(dev[end]))[begin : end + 1], SIGNAL_HINGE_POWERS)
         out.append(Movement(onset / fs, a0 / fs, b0 / fs, float(np.nanmax(rate[a0:b0]))))
         prev_end = b0
@@ -196,8 +195,8 @@ def _absorb_fragments(periods: list[tuple[int, int]], fs: float, p: MovementPara
 
 def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams) -> int:
     """Where the motion leaves the rest that precedes a period's detection at `start`."""
-    lo = max(prev_end + int(p.settle_s * fs), start - int(4.0 * fs))
-    if start - lo < p.rest_s * fs:
+    lo = _pause_start(prev_end, start, fs, p)
+    if lo is None:
         return start
     # the pause before the movement, described robustly (median, MAD) so that the first
     # fraction of a second of the movement inside it does not distort it; the spread is
@@ -216,10 +215,18 @@ def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams)
     return lo + begin + hinge_onset(along_motion(devs[0], devs[1], noises[0], noises[1], end)[begin : end + 1])
 
 
+def _pause_start(prev_end: int, start: int, fs: float, p: MovementParams) -> int | None:
+    """Where the pause before a movement detected at `start` begins (up to 4 s back, after
+    the previous movement has settled); None when it is shorter than `rest_s`, too short
+    to measure an onset against."""
+    lo = max(prev_end + int(p.settle_s * fs), start - int(4.0 * fs))
+    return None if start - lo < p.rest_s * fs else lo
+
+
 def _rest_then_rise(z: np.ndarray, fs: float, p: MovementParams) -> tuple[int, int]:
     """The stretch of a pause-then-movement `z` (deviation from rest in units of its noise)
     that the onset fit sees: from a little before the last real rest ends to where the
-    motion is clearly under way."""
+    motion is clearly under way (the last index at most)."""
     # the last real rest (>= 0.3 s at z < 3) before the detection ...
     rests = [b for a, b in true_runs(z < 3) if b - a >= 0.3 * fs]
     rest_end = min(rests[-1] if rests else 0, len(z) - 2)
@@ -228,7 +235,7 @@ def _rest_then_rise(z: np.ndarray, fs: float, p: MovementParams) -> tuple[int, i
     begin = max(0, rest_end - int(0.2 * fs))
     clear = np.flatnonzero(np.convolve(z[rest_end:] > p.ramp_top_z, np.ones(run), "valid") >= run)
     end = rest_end + (int(clear[0]) + run if clear.size else len(z) - 1 - rest_end)
-    return begin, end
+    return begin, min(end, len(z) - 1)
 
 
 def along_motion(dev_g: np.ndarray, dev_a: np.ndarray, noise_g: float, noise_a: float, end: int) -> np.ndarray:
