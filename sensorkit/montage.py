@@ -63,7 +63,6 @@ class Montage:
     units: dict[str, str] = field(default_factory=dict)  # stream -> unit of channels without one
     channels: dict[str, str] = field(default_factory=dict)  # label -> label, any stream
     stream_channels: dict[str, dict[str, str]] = field(default_factory=dict)  # stream -> {label: label}
-    source: str = ""  # the montage file, for messages
 
     @property
     def empty(self) -> bool:
@@ -184,7 +183,7 @@ def load_montage(path: str | None, picks: list[str] | None = None) -> Montage:
             channels[k] = v.strip()
         else:
             raise SensorkitError(f"montage {path}: [channels] {k} = {v!r}; a channel's new name is text")
-    return Montage(picks, kinds, units, channels, per_stream, str(path))
+    return Montage(picks, kinds, units, channels, per_stream)
 
 
 def _table(doc: dict, name: str, path: str) -> dict:
