@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sensorkit.dsp.filters import apply_sos, lowpass_sos, merge_runs, true_runs
+from sensorkit.dsp.filters import apply_sos, hold_short_gaps, lowpass_sos, merge_runs, true_runs
 from sensorkit.dsp.onset import group_delay_s
 
 
@@ -44,6 +44,7 @@ class MovementParams:
     sway_gyr: float = np.radians(0.5)  # rad/s: least angular-rate noise of quiet standing
     sway_acc: float = 0.02  # m/s^2: least acceleration noise of quiet standing
     ramp_top_z: float = 5.0  # the onset fit uses the rise up to this motion z-score
+    max_hold_s: float = 0.5  # lost samples (radio drop-outs) up to this long hold the last value
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,10 @@ def movement_periods(acc: np.ndarray, gyr: np.ndarray, fs: float,
     acc, gyr = np.asarray(acc, np.float64), np.asarray(gyr, np.float64)
     if len(gyr) < 2 * fs or np.isfinite(gyr).all(axis=1).sum() < fs:
         return []
+    # a drop-out would otherwise split a repetition in two or end it early; held, not
+    # interpolated, so that the live detector (no look-ahead) bridges alike
+    both = hold_short_gaps(np.column_stack([acc, gyr]), max(1, int(round(p.max_hold_s * fs))))[0]
+    acc, gyr = both[:, :3], both[:, 3:]
     g, a = _speed(acc, gyr, fs, p)
     speed = np.linalg.norm(g - rest_bias(gyr, fs), axis=1)
     act = _activity(speed, a, fs)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sensorkit.dsp.filters import StreamingFilter, apply_sos, lowpass_sos
+from sensorkit.dsp.filters import StreamingFilter, apply_sos, hold_short_gaps, lowpass_sos
 from sensorkit.dsp.movement import MovementParams, along_motion, hinge_onset
 from sensorkit.dsp.onset import group_delay_s
 
@@ -68,6 +68,9 @@ class LiveMovement:
         self.sd_gyr = max(float(np.max(spread[:3])), movement.sway_gyr)
         self.sd_acc = max(float(np.max(spread[3:])), movement.sway_acc)
         self._filt = StreamingFilter(sos)
+        self._hold = max(1, int(round(movement.max_hold_s * fs)))
+        self._last: np.ndarray | None = None
+        self._run: np.ndarray | None = None
         self._z = deque(maxlen=int(params.lookback_s * fs) + 1)  # recent motion z-scores
         self._dev = deque(maxlen=int(params.lookback_s * fs) + 1)  # and deviations from rest (gyr, acc)
         self._n = 0
@@ -83,7 +86,9 @@ class LiveMovement:
 
     def process(self, acc: np.ndarray, gyr: np.ndarray) -> list[MovementEvent]:
         """Events completed by this chunk, in time order."""
-        smooth = self._filt.process(np.column_stack([gyr, acc]))
+        # drop-outs held as `movement_periods` holds them
+        both, _, self._last, self._run = hold_short_gaps(np.column_stack([gyr, acc]), self._hold, self._last, self._run)
+        smooth = self._filt.process(both)
         events = []
         for g, a in zip(smooth[:, :3], smooth[:, 3:], strict=True):
             events += self._step(g, a)
