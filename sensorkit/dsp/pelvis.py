@@ -23,8 +23,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, lfilter
 
+from sensorkit.dsp.filters import hold_short_gaps
+
 MIN_STANDING_S = 5.0
-MIN_BEND_DEG = 20.0  # bends are looked for in unmarked data as tilts past this
+MIN_BEND_DEG = 20.0  # shallower bends give a less certain heading (said in the result)
+# In unmarked data the bends are the first two excursions past DETECT_BEND_DEG that start
+# within BEND_WITHIN_S of the standing (or of the bend before): the protocol's order, not
+# their depth, tells them from the exercises after them (a squat tilts the pelvis 8-18 deg,
+# a shallow bend no more than 20).
+DETECT_BEND_DEG = 10.0
+BEND_WITHIN_S = 15.0
 # Heading uncertainty. A bend is never a pure rotation about the pelvis's left-right axis:
 # a patient also leans or twists a little (LEAN_SD_DEG, an assumption stated here, not
 # a measurement); the heading error that lean causes grows as the bend gets shallower,
@@ -127,8 +135,9 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[tup
     """Find quiet standing and the two forward bends in a recording without their markers.
 
     Standing: the first 5 s (or more) that are still. Bends: the first two excursions
-    after it that tilt the sensor more than 20 deg away from standing and come back (none
-    or one when the recording has fewer). Raises ValueError without quiet standing.
+    after it that tilt the sensor more than `DETECT_BEND_DEG` away from standing, each
+    starting within `BEND_WITHIN_S` of the standing or the bend before, and come back
+    (none or one when the recording has fewer). Raises ValueError without quiet standing.
     """
     speed = np.linalg.norm(np.nan_to_num(gyr - np.nanmedian(gyr, axis=0)), axis=1)
     w = int(fs)
@@ -144,19 +153,21 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[tup
     standing = (start * w, stop * w)
     up = _unit(np.nanmean(acc[standing[0] : standing[1]], axis=0))
     dirs = acc / np.linalg.norm(acc, axis=1, keepdims=True)
-    tilt = np.degrees(np.arccos(np.clip(np.nan_to_num(dirs @ up, nan=1.0), -1, 1)))
+    # lost samples keep the tilt before them: a drop-out inside a bend is not its return
+    cos = hold_short_gaps(dirs @ up, len(dirs))[0]
+    tilt = np.degrees(np.arccos(np.clip(np.nan_to_num(cos, nan=1.0), -1, 1)))
     bends = []
     i = standing[1]
     while len(bends) < 2 and i < len(tilt):
-        over = np.flatnonzero(tilt[i:] > MIN_BEND_DEG)
+        over = np.flatnonzero(tilt[i : i + int(BEND_WITHIN_S * fs)] > DETECT_BEND_DEG)
         if over.size == 0:
             break
         a = i + int(over[0])
-        back = np.flatnonzero(tilt[a:] < MIN_BEND_DEG / 2)
+        back = np.flatnonzero(tilt[a:] < DETECT_BEND_DEG / 2)
         if back.size == 0 or back[0] > 10 * fs:  # did not come back: lying down, not a bend
             break
         b = a + int(back[0])
-        before = np.flatnonzero(tilt[i:a] < MIN_BEND_DEG / 2)
+        before = np.flatnonzero(tilt[i:a] < DETECT_BEND_DEG / 2)
         bends.append((i + int(before[-1]) if before.size else a, b))
         i = b
     return standing, bends  # fewer than two: `calibrate` says how much less certain the heading is
