@@ -20,11 +20,12 @@ import bench_recorder_memory  # noqa: E402
 import bench_reference_channel  # noqa: E402
 import bench_serial_latency  # noqa: E402
 import bench_sk1_decode  # noqa: E402
+import bench_unmarked  # noqa: E402
 import bench_xdf_write  # noqa: E402
 
 BENCHES = (bench_sk1_decode, bench_serial_latency, bench_xdf_write, bench_read, bench_recorder_memory,
-           bench_movement, bench_pelvic_drop, bench_reference_channel, bench_gait, bench_quality, bench_onset,
-           bench_analyze, bench_batch, bench_live, bench_gui)
+           bench_movement, bench_unmarked, bench_pelvic_drop, bench_reference_channel, bench_gait, bench_quality,
+           bench_onset, bench_analyze, bench_batch, bench_live, bench_gui)
 for bench in BENCHES:
     bench.main()
     print()

@@ -277,6 +277,8 @@ def cmd_analyze(args) -> int:
             print(f"  {msg}...", file=sys.stderr, flush=True)
 
     result = analyze_session(data, opt, progress)
+    for note in result.get("warnings", [])[len(data.warnings) :]:  # what the analysis itself had to say
+        print(f"warning: {note}", file=sys.stderr)
     print(format_result(result))
     _write_outputs(args, result, result_csv, result_rows)
     _write_report(args, [result], None)

@@ -20,7 +20,9 @@ class Exercise:
     glute latency is measured from: `movement` (movement onset from the pelvis IMU),
     `hamstrings` (the working side's hamstrings, falling back to movement) or
     `initial_contact` (each step's foot contact). `reps_from`: `movement` (repetitions
-    are motions of the pelvis) or `contacts` (each step of gait).
+    are motions of the pelvis) or `contacts` (each step of gait). `postures`: how the
+    pelvis lies while it is done (`sensorkit.dsp.posture.POSTURES`), which is where a
+    recording without markers is searched for it.
     """
 
     name: str
@@ -28,19 +30,21 @@ class Exercise:
     single_leg: bool = False
     reference: str = "movement"
     reps_from: str = "movement"
+    postures: tuple[str, ...] = ("upright",)
 
 
+SIDE_LYING = ("left_side_down", "right_side_down")
 REGISTRY: dict[str, Exercise] = {e.name: e for e in (
     Exercise("single_leg_squat", single_leg=True),
     Exercise("step_down", single_leg=True),
     Exercise("step_up", single_leg=True),
     Exercise("single_leg_stance", single_leg=True),
-    Exercise("prone_hip_extension", reference="hamstrings"),  # the Sahrmann test
-    Exercise("glute_bridge", bilateral=True),
-    Exercise("single_leg_bridge", single_leg=True),
-    Exercise("hip_thrust", bilateral=True),
-    Exercise("clamshell"),
-    Exercise("side_lying_abduction"),
+    Exercise("prone_hip_extension", reference="hamstrings", postures=("prone",)),  # the Sahrmann test
+    Exercise("glute_bridge", bilateral=True, postures=("supine",)),
+    Exercise("single_leg_bridge", single_leg=True, postures=("supine",)),
+    Exercise("hip_thrust", bilateral=True, postures=("supine", "upright")),  # shoulders on a bench: in between
+    Exercise("clamshell", postures=SIDE_LYING),
+    Exercise("side_lying_abduction", postures=SIDE_LYING),
     Exercise("lunge", single_leg=True),
     Exercise("lateral_band_walk", single_leg=True),
     Exercise("gait", single_leg=True, reference="initial_contact", reps_from="contacts"),  # each step's stance leg
@@ -55,12 +59,16 @@ MUSCLE_LABEL = re.compile(r"^[a-z][a-z0-9_]*_[LR]$")
 
 @dataclass(frozen=True)
 class Block:
-    """One exercise on one side, between its start and end (s, file clock)."""
+    """One exercise on one side, between its start and end (s, file clock); `found_from`:
+    "markers", or how it was found in a recording without them; `reps`: the repetitions
+    (movement onset, end; s) where finding the block found them (None: look for them)."""
 
     exercise: str
     side: str | None
     start_s: float
     end_s: float
+    found_from: str = "markers"
+    reps: tuple[tuple[float, float], ...] | None = None
 
 
 def parse_blocks(markers: list[tuple[float, str]], end_of_data: float) -> list[Block]:

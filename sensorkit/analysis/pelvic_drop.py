@@ -39,6 +39,8 @@ class PelvisTrack:
     zero_deg: float  # obliquity of quiet standing, subtracted
     tilt: np.ndarray | None = None  # anterior tilt (deg), 0 at quiet standing: what a heading error mixes in
     tilt_zero_deg: float = 0.0
+    up: np.ndarray | None = None  # (n, 3) the vertical in pelvis coordinates (posture, side cues)
+    calibration_end: int = 0  # sample after the calibration's last bend (or its standing)
 
 
 # A drop's uncertainty: the obliquity's own error (about 0.3 deg on simulated single-leg
@@ -83,10 +85,12 @@ def track_pelvis(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: f
 
     Raises ValueError when no calibration can be found.
     """
-    cal, bias, st = pelvis_calibration(timestamps, acc, gyr, fs, markers)
-    obliquity, tilt = angles(gravity_direction(acc, gyr, fs, bias), cal)
+    cal, bias, st, cal_end = pelvis_calibration(timestamps, acc, gyr, fs, markers)
+    up = gravity_direction(acc, gyr, fs, bias)
+    obliquity, tilt = angles(up, cal)
     zero, tilt_zero = float(np.nanmean(obliquity[st[0] : st[1]])), float(np.nanmean(tilt[st[0] : st[1]]))
-    return PelvisTrack(timestamps, obliquity - zero, cal, saturated(acc, gyr), bias, zero, tilt - tilt_zero, tilt_zero)
+    return PelvisTrack(timestamps, obliquity - zero, cal, saturated(acc, gyr), bias, zero, tilt - tilt_zero, tilt_zero,
+                       up @ cal.axes.T, cal_end)  # fmt: skip
 
 
 def saturated(acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
@@ -104,13 +108,14 @@ def calibration_windows(timestamps: np.ndarray, markers: list[tuple[float, str]]
     return idx(standing[0]), [idx(w) for w in bends]
 
 
-Calibrated = tuple[PelvisCalibration, np.ndarray, tuple[int, int]]
+Calibrated = tuple[PelvisCalibration, np.ndarray, tuple[int, int], int]
 
 
 def pelvis_calibration(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: float,
                        markers: list[tuple[float, str]]) -> Calibrated:  # fmt: skip
-    """(calibration, gyro bias rad/s, quiet-standing window in samples): from the calibration
-    markers, else found in the data. Raises ValueError when none can be found."""
+    """(calibration, gyro bias rad/s, quiet-standing window in samples, the sample after the
+    calibration's last bend): from the calibration markers, else found in the data. Raises
+    ValueError when none can be found."""
     windows = calibration_windows(timestamps, markers)
     if windows is not None:
         (st, bd), source = windows, "markers"
@@ -118,7 +123,7 @@ def pelvis_calibration(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray,
         st, bd = detect_calibration(acc, gyr, fs)
         source = "detected"
     cal = calibrate(acc, st, bd, source)
-    return cal, np.nanmedian(gyr[st[0] : st[1]], axis=0), st
+    return cal, np.nanmedian(gyr[st[0] : st[1]], axis=0), st, max([st[1]] + [b for _, b in bd])
 
 
 def rep_drop(track: PelvisTrack, start_s: float, end_s: float, stance: str,

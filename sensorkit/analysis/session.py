@@ -26,9 +26,10 @@ from sensorkit.analysis.exercises import (
     glutes_of_interest,
     parse_blocks,
 )  # fmt: skip
-from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, drop_curve, rep_drop, track_pelvis
+from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, PelvisTrack, drop_curve, rep_drop, track_pelvis
 from sensorkit.analysis.signal_quality import OnsetFlagger, assess, worse
 from sensorkit.analysis.timing import RepTiming, TimingParams, rep_onsets, summarise_latencies
+from sensorkit.analysis.unmarked import Emg, unmarked_blocks
 from sensorkit.dsp.gait import GaitParams, initial_contacts
 from sensorkit.dsp.movement import MovementParams, movement_periods, signal_movements
 from sensorkit.dsp.onset import ChannelOnsets, OnsetParams, find_bursts
@@ -99,24 +100,46 @@ def _span(data: SessionData) -> tuple[float, float]:
     return min(float(t[0]) for t in ts), max(float(t[-1]) for t in ts)
 
 
-def _blocks(data: SessionData, opt: AnalysisOptions) -> list[Block]:
+def _blocks(data: SessionData, opt: AnalysisOptions, track: PelvisTrack | None,
+            channels: dict[str, ChannelOnsets]) -> tuple[list[Block], list[str]]:  # fmt: skip
+    """The blocks to analyse, and notes on how blocks without markers were found."""
     t = _span(data)
     blocks = parse_blocks(data.markers, float(t[-1]))
     if opt.exercise is not None:
         if opt.exercise not in EXERCISES:
             raise SensorkitError(f"unknown exercise {opt.exercise!r}; choose from {', '.join(EXERCISES)}")
         chosen = [b for b in blocks if b.exercise == opt.exercise and (opt.side is None or b.side == opt.side)]
-        if not chosen:  # no markers for it: the whole recording is that exercise
-            side = None if opt.exercise in BILATERAL else opt.side
-            chosen = [Block(opt.exercise, side, float(t[0]), float(t[-1]))]
-        return chosen
+        if chosen:
+            return chosen, []
+        return _unmarked(data, opt, track, channels, t)
     known = [b for b in blocks if b.exercise in EXERCISES]
     if not known:
         found = f" (only unknown ones: {', '.join(sorted({b.exercise for b in blocks}))})" if blocks else ""
         raise SensorkitError(
             f"the recording has no exercise markers{found}; name the exercise with --exercise (and --side)"
         )
-    return known
+    return known, []
+
+
+def _unmarked(data: SessionData, opt: AnalysisOptions, track: PelvisTrack | None, channels: dict[str, ChannelOnsets],
+              span: tuple[float, float]) -> tuple[list[Block], list[str]]:  # fmt: skip
+    """Blocks of `opt.exercise` in a recording without its markers: found from the calibrated
+    pelvis IMU (`sensorkit.analysis.unmarked`), else the whole recording, said in a note."""
+    name = opt.exercise
+    if track is None or track.up is None or data.imu is None:
+        why = "no pelvis IMU" if data.imu is None else "no calibration of the pelvis IMU"
+        side = None if name in BILATERAL else opt.side
+        note = (f"no markers for {name} and {why} to find its blocks: the whole recording is taken as {name}"
+                + (f" on side {side}" if side else ""))  # fmt: skip
+        return [Block(name, side, span[0], span[1], "the whole recording")], [note]
+    emg = Emg(channels, data.emg.timestamps) if data.emg is not None and channels else None
+    imu = data.imu
+    found, notes = unmarked_blocks(name, opt.side, track, imu.acc, imu.gyr, imu.fs, emg, opt.movement)
+    if not found:
+        why = "; ".join(notes)
+        mark = "" if "exercise_start:" in why else f"; mark its blocks (exercise_start:{name}...)"
+        raise SensorkitError(f"no {name} found in a recording without its markers: {why}{mark}")
+    return found, notes
 
 
 def _muscles(emg: EmgData) -> list[int]:
@@ -157,11 +180,18 @@ def result_base(file: str, opt: AnalysisOptions, mains_detected: dict[str, float
     meta = meta or {}
     return {
         "file": os.path.basename(file),
-        "pseudonym": meta.get("pseudonym"), "session": meta.get("session"), "recorded": meta.get("recorded"),
+        "pseudonym": meta.get("pseudonym"),
+        "session": meta.get("session"),
+        "recorded": meta.get("recorded"),
         "software": {"name": "sensorkit", "version": __version__},
-        "parameters": {"onset": asdict(opt.onset), "timing": asdict(opt.timing),
-                       "movement": asdict(opt.movement), "gait": asdict(opt.gait), "mains": opt.mains,
-                       "mains_detected_hz": mains_detected},  # fmt: skip
+        "parameters": {
+            "onset": asdict(opt.onset),
+            "timing": asdict(opt.timing),
+            "movement": asdict(opt.movement),
+            "gait": asdict(opt.gait),
+            "mains": opt.mains,
+            "mains_detected_hz": mains_detected,
+        },  # fmt: skip
         "exercises": [],
     }
 
@@ -265,7 +295,9 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
             result["pelvis"] = pelvis_json(track.calibration, opt)
         except ValueError as exc:  # no usable calibration: pelvic drop is not reported
             result["pelvis"] = {"calibration": None, "reason": str(exc)}
-    blocks = _blocks(data, opt)
+    blocks, notes = _blocks(data, opt, track, channels)
+    if notes:
+        result.setdefault("warnings", []).extend(notes)
     skipped = sorted({b.exercise for b in parse_blocks(data.markers, last_s)} - set(EXERCISES))
     if skipped:
         result["skipped_exercises"] = skipped
@@ -275,6 +307,8 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
         if progress:
             progress(f"analysing {block.exercise} {block.side or ''}".strip())
         block_json = _block_result(block, data, channels, muscles, t0, opt, flag)
+        if block.found_from != "markers":
+            block_json["blocks_from"] = block.found_from
         if track is not None and block.exercise in SINGLE_LEG:
             for rep in block_json["reps"]:
                 stance = block.side or rep.get("side")  # gait: the stance side of each step
@@ -368,6 +402,8 @@ def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: A
         raise SensorkitError(f"reference {reference!r} is neither 'movement' nor a labelled EMG channel")
     if opt.reference_channel is not None:
         reps = _reps_from_signal(data.signals[opt.reference_channel], block, opt.movement)
+    elif block.reps is not None:  # found with the block (a recording without markers)
+        reps = [(on, end, on) for on, end in block.reps]
     elif data.imu is not None:
         reps = _reps_from_imu(data.imu, block, opt.movement)
     elif reference != "movement":

@@ -87,7 +87,7 @@ class LivePelvis:
             if max(b for _, b in bends) >= len(t) or standing[1] >= len(t):  # not all of it has arrived
                 return False
         x = self._x.view()
-        cal, bias, st = pelvis_calibration(t, x[:, :3], x[:, 3:], self.fs, markers)
+        cal, bias, st, _ = pelvis_calibration(t, x[:, :3], x[:, 3:], self.fs, markers)
         self.calibration, self._bias = cal, bias
         self._gravity = GravityTracker(self.fs, bias)
         obliquity, tilt = angles(self._gravity.process(x[:, :3], x[:, 3:]), cal)

@@ -99,6 +99,8 @@ def format_result(result: dict) -> str:
             continue
         what = f"latency (ms) to {ref}" if block["summary"] else "no EMG"
         lines.append(f"{block['exercise']}{side}: {len(block['reps'])} reps, {what}")
+        if block.get("blocks_from"):
+            lines.append(f"  found without markers: {block['blocks_from']}")
         muscles = list(block["summary"])
         rows = [[_cell(rep["latency_ms"][m], rep["onset_sd_ms"][m], rep["quality"][m]) for m in muscles]
                 for rep in block["reps"]]  # fmt: skip

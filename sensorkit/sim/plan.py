@@ -87,6 +87,7 @@ class Dosage:
     pelvic_drop_sd_deg: float = 1.0
     gait_impairment: float = 0.0  # 0 healthy walker ... 1 markedly impaired (slow, asymmetric, irregular)
     calibration_bend_deg: float = 0.0  # how far the calibration's forward bends tilt the pelvis; 0: 40-65 deg
+    weight_shift_m: tuple[float, float] = (0.03, 0.06)  # sideways shift of the pelvis onto a single-leg task's leg
 
 
 def _pulse(plan: Plan, channel: str, t0: float, up: float, hold: float, down: float, peak: float):
@@ -167,7 +168,7 @@ def _single_leg_rep(plan: Plan, block: dict, t: float, side: str, dose: Dosage, 
     hold, up = rng.uniform(*hold_s), rng.uniform(0.9, 1.4)
     move0 = tm + shift * 0.6
     move_time = shift * 0.6 + down + hold + up + shift
-    _pulse(plan, "y", tm, shift, move_time - 2 * shift, shift, sign * rng.uniform(0.03, 0.06))
+    _pulse(plan, "y", tm, shift, move_time - 2 * shift, shift, sign * rng.uniform(*dose.weight_shift_m))
     if depth_m[1] > 0:
         _pulse(plan, "z", move0, down, hold, up, -rng.uniform(*depth_m))
     if forward_m:

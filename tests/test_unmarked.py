@@ -1,0 +1,146 @@
+"""Recordings without markers: blocks, repetitions and sides found from the pelvis IMU and the EMG."""
+
+import numpy as np
+import pytest
+
+from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
+from sensorkit.cli import main
+from sensorkit.dsp.orientation import G
+from sensorkit.dsp.pelvis import detect_calibration
+from sensorkit.dsp.posture import lateral_shift, posture_spans
+from sensorkit.errors import SensorkitError
+from sensorkit.sim import Dosage, SimConfig, simulate
+from tests.helpers import record_sim
+
+
+def _data(rec, emg=True, imu=True):
+    c = rec.config
+    te, ti = np.arange(len(rec.emg)) / c.fs_emg, np.arange(len(rec.imu)) / c.fs_imu
+    return SessionData("sim", EmgData(te, rec.emg, list(c.muscles), c.fs_emg) if emg else None,
+                       ImuData(ti, rec.imu[:, :3], rec.imu[:, 3:], c.fs_imu) if imu else None, [])  # fmt: skip
+
+
+def _truth(rec, exercise):
+    return [(r["movement_onset_s"], b["side"]) for b in rec.truth["exercises"] if b["exercise"] == exercise
+            for r in b["reps"]]  # fmt: skip
+
+
+def _found(result):
+    return [(r["movement_onset_s"], b["side"]) for b in result["exercises"] for r in b["reps"]]
+
+
+def _match(truth, found, tol_s=0.15):
+    """Every true repetition found once with its side, and nothing else."""
+    assert len(found) == len(truth), (found, truth)
+    for (t, side), (f, got) in zip(sorted(truth), sorted(found), strict=True):
+        assert abs(f - t) < tol_s and got == side, (t, side, f, got)
+
+
+@pytest.fixture(scope="module")
+def clinic():
+    """A whole clinic session (calibration, squats L and R, bridges, lying down, prone L and R)
+    with no markers at all."""
+    return simulate(SimConfig(scenario="session", seed=3, markers=False))
+
+
+def test_single_leg_squats_of_both_sides_are_told_apart(clinic):
+    result = analyze_session(_data(clinic), AnalysisOptions(exercise="single_leg_squat"))
+    _match(_truth(clinic, "single_leg_squat"), _found(result))  # the calibration bends are not repetitions
+    assert [b["side"] for b in result["exercises"]] == ["L", "R"]
+    assert all(b["blocks_from"].startswith("pelvis IMU; side from the pelvis on 5/5") for b in result["exercises"])
+    assert all(r["pelvic_drop_deg"] is not None for b in result["exercises"] for r in b["reps"])
+    left = analyze_session(_data(clinic), AnalysisOptions(exercise="single_leg_squat", side="L"))
+    _match([t for t in _truth(clinic, "single_leg_squat") if t[1] == "L"], _found(left))
+
+
+def test_prone_and_supine_work_is_found_where_the_patient_lies(clinic):
+    prone = analyze_session(_data(clinic), AnalysisOptions(exercise="prone_hip_extension"))
+    _match(_truth(clinic, "prone_hip_extension"), _found(prone))
+    bridges = analyze_session(_data(clinic), AnalysisOptions(exercise="glute_bridge"))
+    _match(_truth(clinic, "glute_bridge"), _found(bridges))  # not the lying down nor the rolling over
+
+
+def test_each_cue_alone_gives_the_side(clinic):
+    imu_only = analyze_session(_data(clinic, emg=False), AnalysisOptions(exercise="single_leg_squat"))
+    _match(_truth(clinic, "single_leg_squat"), _found(imu_only))
+    small = simulate(SimConfig(scenario="step_down", seed=1, markers=False,
+                               dose=Dosage(weight_shift_m=(0.0, 0.002))))  # fmt: skip
+    by_emg = analyze_session(_data(small), AnalysisOptions(exercise="step_down"))
+    _match(_truth(small, "step_down"), _found(by_emg), tol_s=0.6)  # no shift: the onset is the descent's
+    assert all("from the EMG on 5" in b["blocks_from"] for b in by_emg["exercises"])
+    # no cue left: the side is not guessed, and the command says why it has nothing
+    with pytest.raises(SensorkitError, match="no side the pelvis or the EMG could tell"):
+        analyze_session(_data(small, emg=False), AnalysisOptions(exercise="step_down"))
+
+
+def test_shallow_bends_are_still_the_calibration():
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=5, markers=False, dose=Dosage(calibration_bend_deg=19)))
+    result = analyze_session(_data(rec), AnalysisOptions(exercise="single_leg_squat"))
+    _match(_truth(rec, "single_leg_squat"), _found(result))
+    assert result["pelvis"]["calibration"] == "detected" and result["pelvis"]["heading_from"] == "bends"
+
+
+def test_lost_imu_samples_neither_split_nor_hide_repetitions():
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=2, markers=False))
+    imu = rec.imu.copy()
+    rng = np.random.default_rng(0)
+    fs = rec.config.fs_imu
+    while np.isnan(imu[:, 0]).mean() < 0.03:  # 3 % lost in 50-300 ms drop-outs, inside bends and squats too
+        a = int(rng.integers(0, len(imu)))
+        imu[a : a + int(rng.uniform(0.05, 0.3) * fs)] = np.nan
+    data = _data(rec)
+    data.imu = ImuData(data.imu.timestamps, imu[:, :3], imu[:, 3:], fs)
+    _match(_truth(rec, "single_leg_squat"), _found(analyze_session(data, AnalysisOptions(exercise="single_leg_squat"))))
+    standing, bends = detect_calibration(imu[:, :3], imu[:, 3:], fs)
+    for (a, b), (ta, tb) in zip(bends, rec.truth["calibration"]["forward_bend"], strict=True):
+        assert abs(a / fs - ta) < 0.8 and abs(b / fs - tb) < 0.8  # a drop-out inside a bend is not its end
+
+
+def test_without_an_imu_the_whole_recording_is_the_exercise_and_the_result_says_so(clinic):
+    opt = AnalysisOptions(exercise="single_leg_squat", side="L", reference="biceps_femoris")
+    result = analyze_session(_data(clinic, imu=False), opt)
+    assert result["exercises"][0]["blocks_from"] == "the whole recording"
+    assert any("no pelvis IMU to find its blocks" in w for w in result["warnings"])
+
+
+def test_an_exercise_the_recording_does_not_hold_is_refused_with_its_reason():
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=0, markers=False, dose=Dosage(reps=2)))
+    with pytest.raises(SensorkitError, match="no prone_hip_extension found .* pelvis prone"):
+        analyze_session(_data(rec), AnalysisOptions(exercise="prone_hip_extension"))
+
+
+def test_posture_spans_skip_the_transitions():
+    fs = 100.0
+    t = np.arange(0, 60, 1 / fs)
+    # standing 0-20 s, lying down 20-24 s, supine 24-40 s, rolling over 40-43 s, prone 43-60 s
+    q = np.radians(np.interp(t, [20, 24], [0, 90]))  # lying back: the anterior axis comes up
+    r = np.radians(np.interp(t, [40, 43], [0, 180]))  # rolling about the long axis, over the right side
+    up = np.where((t < 40)[:, None], np.column_stack([np.sin(q), 0 * q, np.cos(q)]),
+                  np.column_stack([np.cos(r), np.sin(r), 0 * r]))  # fmt: skip
+    up[(t > 30) & (t < 30.3)] = np.nan  # a drop-out keeps the posture
+    spans = [(name, a / fs, b / fs) for name, a, b in posture_spans(up, fs)]
+    assert [s[0] for s in spans] == ["upright", "supine", "prone"]
+    (_, a0, b0), (_, a1, b1), (_, a2, b2) = spans
+    assert a0 < 1.5 and 19 <= b0 <= 21 and 23.5 <= a1 <= 26 and 40 <= b1 <= 41.5 and 43 <= a2 <= 45.5 and b2 > 59
+
+
+def test_lateral_shift_is_the_first_sideways_motion():
+    fs = 200.0
+    t = np.arange(0, 4, 1 / fs)
+    y = np.where(t < 1, 0, np.where(t < 1.5, 0.04 * (1 - np.cos(np.pi * (t - 1) / 0.5)) / 2, 0.04))  # 4 cm to the left
+    y = y - np.where(t > 1.6, 0.06 * (1 - np.cos(np.pi * np.clip(t - 1.6, 0, 0.4) / 0.4)) / 2, 0)  # then 6 cm right
+    acc_left = np.gradient(np.gradient(y, 1 / fs), 1 / fs)
+    up = np.tile([0.0, 0.0, 1.0], (len(t), 1))
+    acc = np.column_stack([np.zeros_like(t), acc_left, np.full_like(t, G)])
+    v = lateral_shift(acc, up, np.array([0.0, 1.0, 0.0]), fs, int(1.0 * fs))
+    assert 0.1 < v < 0.14  # the first lobe (peak pi x 0.04 / (2 x 0.5) = 0.126 m/s), not the later, faster one
+    assert lateral_shift(acc * -1 + [0, 0, 2 * G], up, np.array([0.0, 1.0, 0.0]), fs, int(1.0 * fs)) < -0.1
+
+
+def test_cli_without_markers(tmp_path, capsys):
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=4, markers=False, dose=Dosage(reps=3)))
+    path = tmp_path / "unmarked.xdf"
+    record_sim(str(path), rec)
+    assert main(["analyze", str(path), "--exercise", "single_leg_squat", "--side", "R", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "single_leg_squat R: 3 reps" in out and "single_leg_squat L" not in out
