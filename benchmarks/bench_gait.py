@@ -12,8 +12,9 @@ left/right), run on the same data.
   sclerosis, 100 Hz lower-back IMU, straight walks and a simulated daily-life
   course with turns), against the optical (stereophotogrammetry) reference and,
   for scale, the INDIP multi-sensor reference scored the same way. mobgap fetches
-  this data from GitHub on first use; set MOBGAP_DATA_DIR to a local copy of its
-  `example_data` folder where the machine is offline.
+  this data from GitHub on first use; offline, set MOBGAP_DATA_DIR to a folder
+  holding a copy of its `example_data` named after the installed version (`v1.2.0/`:
+  pooch appends it).
 
 Scores: recall within 50 and 100 ms (one-to-one matching), false contacts (found
 contacts with no reference contact within 100 ms; "all" counts the whole
@@ -162,8 +163,9 @@ def real() -> None:
 
     optical = LabExampleDataset(reference_system="Stereophoto", reference_para_level="wb")
     multi = {tuple(d.group_label): d for d in LabExampleDataset(reference_system="INDIP", reference_para_level="wb")}
-    scores = {k: Score() for k in ("sensorkit", "mobgap pipeline", "INDIP (multi-sensor)")}
-    for d in optical:
+    scores = {k: Score() for k in ("sensorkit", "sensorkit, 5 % samples lost", "sensorkit, 20 % samples lost",
+                                   "mobgap pipeline", "INDIP (multi-sensor)")}  # fmt: skip
+    for k, d in enumerate(optical):
         try:
             ref = d.reference_parameters_
         except Exception:  # trials without an optical reference
@@ -180,6 +182,9 @@ def real() -> None:
         acc = raw[["acc_x", "acc_y", "acc_z"]].to_numpy()
         gyr = np.radians(raw[["gyr_x", "gyr_y", "gyr_z"]].to_numpy())
         scores["sensorkit"].add(ref_t, ref_left, *ours(acc, gyr, fs), bouts)
+        for lost in (5, 20):  # the same drop-outs as on the simulated walks
+            imu = with_drop_outs(np.column_stack([acc, gyr]), fs, lost / 100, np.random.default_rng(k))
+            scores[f"sensorkit, {lost} % samples lost"].add(ref_t, ref_left, *ours(imu[:, :3], imu[:, 3:], fs), bouts)
         pipe = (MobilisedPipelineHealthy if d.group_label.cohort == "HA" else MobilisedPipelineImpaired)().run(d)
         mg = pipe.raw_ic_list_.reset_index()
         scores["mobgap pipeline"].add(ref_t, ref_left, mg["ic"].to_numpy() / fs,

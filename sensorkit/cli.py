@@ -545,8 +545,8 @@ def cmd_contacts(args) -> int:
     times = [float(np.interp(c.t_s * fs, index, t)) for c in found]
     print(contacts_summary(times, [c.side for c in found], float(t[-1] - t[0])))
     if args.csv:
-        rows = ["t_s,side,side_confidence"] + [f"{tt:.4f},{c.side},{c.side_confidence:.2f}"
-                                                for tt, c in zip(times, found, strict=True)]  # fmt: skip
+        rows = ["t_s,side,side_confidence,inferred"] + [
+            f"{tt:.4f},{c.side},{c.side_confidence:.2f},{int(c.inferred)}" for tt, c in zip(times, found, strict=True)]
         write_text(args.csv, "\n".join(rows) + "\n")
         print(f"wrote {args.csv}")
     return 0

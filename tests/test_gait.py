@@ -81,13 +81,14 @@ def test_no_contacts_inside_a_gap_and_bad_shapes():
         initial_contacts(imu[:, :2], imu[:, 3:5], fs)
 
 
-@pytest.mark.parametrize(("lost", "recall"), [(0.05, 0.85), (0.2, 0.7)])
+@pytest.mark.parametrize(("lost", "recall"), [(0.05, 0.9), (0.2, 0.75)])
 def test_radio_drop_outs_do_not_break_a_walk_apart(lost, recall):
     """Gaps of 10-500 ms losing 5 % or 20 % of the samples: split at every gap, the walk
-    lost most of its contacts (20 %: 19 % recall) and their sides; bridged, only the
-    contacts hidden in the gaps go, and none is made up inside one."""
+    lost most of its contacts (20 %: 19 % recall) and their sides; bridged, and the steps
+    the gaps hid placed from the cadence, most come back, and none detected inside a gap
+    (where the signal is made up) is reported as seen."""
     rng = np.random.default_rng(11)
-    ref_all, found_all, side_ok, n_pairs, hidden = 0, 0, 0, 0, 0
+    ref_all, found_all, side_ok, n_pairs, made, made_ok = 0, 0, 0, 0, 0, 0
     for seed, impairment in ((1, 0.0), (2, 0.6)):
         rec = walk(seed, impairment)
         fs = rec.config.fs_imu
@@ -98,13 +99,16 @@ def test_radio_drop_outs_do_not_break_a_walk_apart(lost, recall):
             a = int(rng.uniform(0, len(imu) - g))
             imu[a : a + g] = np.nan
         found = initial_contacts(imu[:, :3], imu[:, 3:], fs)
-        assert all(np.isfinite(imu[int(round(c.t_s * fs))]).all() for c in found)  # none inside a gap
+        assert all(c.inferred or np.isfinite(imu[int(round(c.t_s * fs))]).all() for c in found)
         pairs = match(ref, np.array([c.t_s for c in found]), 0.1)
         ref_all, found_all, n_pairs = ref_all + len(ref), found_all + len(found), n_pairs + len(pairs)
         side_ok += sum(found[j].side == sides[i] for i, j in pairs)
-        hidden += sum(not np.isfinite(imu[int(round(t * fs))]).all() for t in ref)
-    assert n_pairs >= recall * (ref_all - hidden)  # of the contacts the gaps left visible (unbridged: 78 %, 25 %)
+        made += sum(c.inferred for c in found)
+        made_ok += sum(found[j].inferred for _, j in pairs)
+    # of every contact, hidden ones too (96 % and 80 % here; without the cadence 91 % and 57 %)
+    assert n_pairs >= recall * ref_all
     assert found_all - n_pairs <= 0.06 * found_all and side_ok >= 0.95 * n_pairs
+    assert made > 0 and made_ok >= 0.75 * made  # placed from the cadence, mostly within 100 ms
 
 
 def test_gait_analysis_takes_contacts_from_the_imu():

@@ -322,24 +322,28 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
 GAIT_WINDOW_S = (-0.4, 0.3)  # a burst belongs to the contact it precedes (late swing) or follows
 
 
-def _contacts(markers: list[tuple[float, str]], block: Block) -> list[tuple[float, str, str]]:
-    """(time, kind, side) of foot-contact markers inside a block."""
+Contact = tuple[float, str, str, bool]  # time (s), kind, side, placed from the cadence in a drop-out
+
+
+def _contacts(markers: list[tuple[float, str]], block: Block) -> list[Contact]:
+    """(time, kind, side, False) of foot-contact markers inside a block."""
     out = []
     for t, text in markers:
         parts = text.split(":")
         inside = block.start_s <= t <= block.end_s
         if parts[0] in ("initial_contact", "final_contact") and len(parts) > 1 and inside:
-            out.append((t, parts[0], parts[1]))
+            out.append((t, parts[0], parts[1], False))
     return sorted(out)
 
 
-def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams) -> list[tuple[float, str, str]]:
+def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams) -> list[Contact]:
     a, b = np.searchsorted(imu.timestamps, [block.start_s, block.end_s])
     if b - a < 2:
         return []
     t = imu.timestamps[a:b]
     found = initial_contacts(imu.acc[a:b], imu.gyr[a:b], imu.fs, p)
-    return [(float(np.interp(c.t_s * imu.fs, np.arange(len(t)), t)), "initial_contact", c.side) for c in found]
+    return [(float(np.interp(c.t_s * imu.fs, np.arange(len(t)), t)), "initial_contact", c.side, c.inferred)
+            for c in found]  # fmt: skip
 
 
 def _gait_result(block: Block, data: SessionData, channels, muscles, opt: AnalysisOptions,
@@ -350,9 +354,9 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
     has them, else from the pelvis IMU.
     """
     contacts, source = _contacts(data.markers, block), "markers"
-    if not any(kind == "initial_contact" for _, kind, _ in contacts) and data.imu is not None:
+    if not any(kind == "initial_contact" for _, kind, _, _ in contacts) and data.imu is not None:
         contacts, source = _contacts_from_imu(data.imu, block, opt.gait), "imu"
-    ics = [(t, side) for t, kind, side in contacts if kind == "initial_contact"]
+    ics = [(t, side) for t, kind, side, _ in contacts if kind == "initial_contact"]
     if not ics:  # the block says so; the session's other blocks still count
         out = block_json(block, "initial_contact", [], muscles, opt)
         out["not_analysed"] = ("no foot contacts: gait needs initial_contact:L/R markers (from a force plate or "
@@ -388,7 +392,8 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
         "exercise": "gait", "side": None, "start_s": _r(block.start_s), "end_s": _r(block.end_s),
         "reference": "initial_contact", "contacts_from": source,
         "glutes": glutes_of_interest("gait", None, muscles),
-        "events": [{"kind": kind, "side": side, "t_s": _r(t)} for t, kind, side in contacts],
+        "events": [{"kind": kind, "side": side, "t_s": _r(t)} | ({"inferred": True} if made else {})
+                   for t, kind, side, made in contacts],  # fmt: skip
         "reps": reps, "summary": summary,
     }  # fmt: skip
 

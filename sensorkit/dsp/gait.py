@@ -56,6 +56,7 @@ class GaitParams:
     side_window_s: tuple[float, float] = (-0.15, 0.05)  # around the contact
     missed_step_ratio: float = 1.6  # a step time this much above its neighbours' means a step was missed
     max_gap_s: float = 0.5  # lost samples in gaps up to this long are interpolated (about a step)
+    cadence_tolerance: float = 0.2  # a gap hides k steps when its interval is k local step times within this share
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Contact:
     t_s: float
     side: str  # "L" or "R"
     side_confidence: float  # how unanimously the steps of its walking run agree on the alternation
+    inferred: bool = False  # inside a drop-out: placed from the cadence of the steps around it
 
 
 def vertical_signals(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
@@ -109,8 +111,10 @@ def _contact_instants(av: np.ndarray, peaks: np.ndarray, fs: float, p: GaitParam
     return out
 
 
-def _sides(yaw: np.ndarray, ics: np.ndarray, fs: float, p: GaitParams) -> tuple[np.ndarray, np.ndarray]:
-    """Left? per contact, and how unanimously its run of steps voted (0-1)."""
+def _sides(yaw: np.ndarray, ics: np.ndarray, fs: float, p: GaitParams,
+           made: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Left? per contact, and how unanimously its run of steps voted (0-1); `made` contacts
+    (placed in a drop-out, where the yaw is made up) take their side from the run, no vote."""
     smooth = apply_sos(lowpass_sos(fs, min(p.side_lowpass_hz, 0.4 * fs), order=2), yaw)
     a, b = (int(round(w * fs)) for w in p.side_window_s)
     stride = int(round(2 * p.max_step_s * fs))
@@ -121,6 +125,8 @@ def _sides(yaw: np.ndarray, ics: np.ndarray, fs: float, p: GaitParams) -> tuple[
         hi = ics[k + 1] if k + 1 < len(ics) and ics[k + 1] - i <= stride // 2 else i + stride // 4
         turning = np.mean(smooth[lo : max(hi, lo + 1)])
         score[k] = turning - np.mean(smooth[max(0, i + a) : max(i + b, i + 1)])
+    if made is not None:
+        score[made] = 0.0
     return _alternate(ics, score, fs, p)
 
 
@@ -155,8 +161,10 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
     Lost samples (NaN rows, radio drop-outs) in gaps up to `max_gap_s` are interpolated
     so that a walk stays one walk: split at every drop-out, its runs of steps fell below
     `min_steps` and its feet lost their alternation (5 % of samples lost cost a quarter of
-    the contacts). A contact is never reported inside a bridged gap, where the signal is
-    made up; stretches between longer gaps are analysed separately.
+    the contacts). A contact detected inside a bridged gap, where the signal is made up,
+    is not reported; a step the gap hid is placed from the cadence around it
+    (`_fill_hidden_steps`, `Contact.inferred`). Stretches between longer gaps are
+    analysed separately.
     """
     p = params or GaitParams()
     acc, gyr = np.asarray(acc, dtype=np.float64), np.asarray(gyr, dtype=np.float64)
@@ -171,10 +179,52 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
             continue
         seg_av, seg_yaw = av[lo:hi], yaw[lo:hi]
         steps = _step_peaks(seg_av, fs, p)
-        steps = steps[_in_walking_runs(steps, fs, p)]
         ics = _contact_instants(seg_av, steps, fs, p)
-        left, conf = _sides(seg_yaw, ics, fs, p)
-        for i, is_left, c in zip(ics, left, conf, strict=True):
-            if not bridged[lo + i]:
-                contacts.append(Contact((lo + i) / fs, "L" if is_left else "R", float(c)))
+        steps, ics, made = _fill_hidden_steps(steps, ics, bridged[lo:hi], fs, p)
+        keep = _in_walking_runs(steps, fs, p)
+        steps, ics, made = steps[keep], ics[keep], made[keep]
+        left, conf = _sides(seg_yaw, ics, fs, p, made)
+        for i, is_left, c, m in zip(ics, left, conf, made, strict=True):
+            if m or not bridged[lo + i]:  # a detected contact inside a bridged gap is made up
+                contacts.append(Contact((lo + i) / fs, "L" if is_left else "R", float(c), bool(m)))
     return contacts
+
+
+def _fill_hidden_steps(steps: np.ndarray, ics: np.ndarray, bridged: np.ndarray, fs: float, p: GaitParams
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Steps a drop-out hid, placed from the cadence around them: (step peaks, contact
+    instants, made) with the made ones inserted.
+
+    Between two detected steps whose interval holds lost samples and is k = 2 or 3 times the
+    local step time (the median of up to three intervals either side without lost samples)
+    within `cadence_tolerance`, k - 1 steps are placed evenly, where a drop-out lies within
+    0.15 s of each: walking's step times vary by a few per cent, so a placed contact is
+    usually within tens of ms, where leaving it out breaks the run and its alternation.
+    Their contact instant keeps the median peak-to-contact lead of the segment's steps, as
+    does a step seen whose contact instant fell in the gap (its rise is made up there).
+    """
+    made = np.zeros(len(steps), dtype=bool)
+    if len(steps) < 3 or not bridged.any():
+        return steps, ics, made
+    gaps = np.diff(steps)
+    lost = np.array([bridged[a:b].any() for a, b in zip(steps[:-1], steps[1:], strict=True)])
+    lead = int(np.median(steps - ics))
+    # a step seen whose contact instant fell in the gap: its rise is made up, its peak is not
+    inside = bridged[ics]
+    ics = np.where(inside, np.maximum(steps - lead, 0), ics)
+    made = inside.copy()
+    near = int(round(0.15 * fs))
+    out_s, out_i, out_m = [steps[0]], [ics[0]], [made[0]]
+    for k, g in enumerate(gaps):
+        if lost[k]:
+            around = [gaps[j] for j in range(max(0, k - 3), min(len(gaps), k + 4))
+                      if j != k and not lost[j] and p.min_step_s * fs <= gaps[j] <= p.max_step_s * fs]  # fmt: skip
+            local = float(np.median(around)) if around else 0.0
+            n = int(round(g / local)) if local else 0
+            if 2 <= n <= 3 and abs(g / n - local) <= p.cadence_tolerance * local:
+                placed = [int(round(steps[k] + m * g / n)) for m in range(1, n)]
+                if all(bridged[max(0, q - near) : q + near + 1].any() for q in placed):
+                    for q in placed:
+                        out_s.append(q), out_i.append(max(0, q - lead)), out_m.append(True)
+        out_s.append(steps[k + 1]), out_i.append(ics[k + 1]), out_m.append(made[k + 1])
+    return np.array(out_s), np.array(out_i), np.array(out_m)
