@@ -180,3 +180,17 @@ def test_contacts_command_errors(tmp_path, capsys):
         assert main(argv) != 0
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_contacts_placed_in_drop_outs_are_marked_in_the_result():
+    rec = walk(3)
+    fs = rec.config.fs_imu
+    imu = rec.imu.copy()
+    ref, _ = truth_contacts(rec)
+    for t in ref[5:30:4]:  # drop-outs of 0.2 s over every fourth contact of the walk
+        imu[int((t - 0.1) * fs) : int((t + 0.1) * fs)] = np.nan
+    data = SessionData("sim", None, ImuData(np.arange(len(imu)) / fs, imu[:, :3], imu[:, 3:], fs), rec.markers)
+    block = next(b for b in analyze_session(data)["exercises"] if b["exercise"] == "gait")
+    made = [e["t_s"] for e in block["events"] if e.get("inferred")]
+    assert len(made) >= 4 and all(np.min(np.abs(ref - t)) < 0.1 for t in made)
+    assert not any(e.get("inferred") for e in block["events"] if np.isfinite(imu[int(e["t_s"] * fs)]).all())

@@ -201,7 +201,8 @@ def _fill_hidden_steps(steps: np.ndarray, ics: np.ndarray, bridged: np.ndarray, 
     0.15 s of each: walking's step times vary by a few per cent, so a placed contact is
     usually within tens of ms, where leaving it out breaks the run and its alternation.
     Their contact instant keeps the median peak-to-contact lead of the segment's steps, as
-    does a step seen whose contact instant fell in the gap (its rise is made up there).
+    does a step seen whose rise holds lost samples (the steepest slope may be the
+    interpolation's kink at the gap's edge).
     """
     made = np.zeros(len(steps), dtype=bool)
     if len(steps) < 3 or not bridged.any():
@@ -209,8 +210,10 @@ def _fill_hidden_steps(steps: np.ndarray, ics: np.ndarray, bridged: np.ndarray, 
     gaps = np.diff(steps)
     lost = np.array([bridged[a:b].any() for a, b in zip(steps[:-1], steps[1:], strict=True)])
     lead = int(np.median(steps - ics))
-    # a step seen whose contact instant fell in the gap: its rise is made up, its peak is not
-    inside = bridged[ics]
+    # a step seen whose rise (the contact instant's search window) holds lost samples: the
+    # steepest slope there may be the interpolation's kink at the gap's edge; its peak is real
+    back = int(p.search_before_s * fs)
+    inside = np.array([bridged[max(0, i - back) : i + 1].any() for i in steps])
     ics = np.where(inside, np.maximum(steps - lead, 0), ics)
     made = inside.copy()
     near = int(round(0.15 * fs))
