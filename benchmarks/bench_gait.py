@@ -125,8 +125,9 @@ def to_mobgap_frame(v: np.ndarray) -> np.ndarray:
 
 
 def simulated(have_mobgap: bool) -> None:
-    scores = {k: Score() for k in ("sensorkit", "sensorkit, mounted 20 deg off", "sensorkit, 5 % samples lost",
-                                   "sensorkit, 20 % samples lost", "mobgap")}  # fmt: skip
+    names = ("sensorkit", "sensorkit, mounted 20 deg off", "sensorkit, 5 % samples lost",
+             "sensorkit, 20 % samples lost", "sensorkit, reversed rotation", "mobgap")  # fmt: skip
+    scores = {k: Score() for k in names}
     spent, seconds = 0.0, 0.0
     for seed in SIM_SEEDS:
         dose = Dosage(gait_impairment=(0.0, 0.5, 1.0)[seed % 3])
@@ -145,6 +146,10 @@ def simulated(have_mobgap: bool) -> None:
         for lost in (5, 20):  # radio drop-outs: gaps of 10-500 ms (NaN rows) until that share is lost
             imu = with_drop_outs(off.imu, FS, lost / 100, np.random.default_rng(seed))
             scores[f"sensorkit, {lost} % samples lost"].add(ref_t, ref_left, *ours(imu[:, :3], imu[:, 3:], FS), bouts)
+        # a walker whose pelvis turns the stance side forward (the yaw swing points to the wrong foot)
+        rev = simulate(SimConfig(misalignment_deg=20, gyro_bias_dps=2, **common | {
+            "dose": Dosage(gait_impairment=dose.gait_impairment, pelvic_rotation=-1.0)}))  # fmt: skip
+        scores["sensorkit, reversed rotation"].add(ref_t, ref_left, *ours(rev.imu[:, :3], rev.imu[:, 3:], FS), bouts)
         if have_mobgap:
             acc, gyr = to_mobgap_frame(rec.imu[:, :3]), np.degrees(to_mobgap_frame(rec.imu[:, 3:]))
             scores["mobgap"].add(ref_t, ref_left, *mobgap_components(acc, gyr, FS, dose.gait_impairment > 0.3), bouts)

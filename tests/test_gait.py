@@ -9,7 +9,8 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
-from sensorkit.dsp.gait import initial_contacts
+from sensorkit.dsp.gait import initial_contacts, left_from_contacts
+from sensorkit.dsp.orientation import G
 from sensorkit.sim import Dosage, SimConfig, simulate
 
 
@@ -194,3 +195,38 @@ def test_contacts_placed_in_drop_outs_are_marked_in_the_result():
     made = [e["t_s"] for e in block["events"] if e.get("inferred")]
     assert len(made) >= 4 and all(np.min(np.abs(ref - t)) < 0.1 for t in made)
     assert not any(e.get("inferred") for e in block["events"] if np.isfinite(imu[int(e["t_s"] * fs)]).all())
+
+
+def test_a_walker_with_reversed_pelvic_rotation_keeps_the_sides():
+    """The yaw swing alone names the wrong foot when the pelvis turns the stance side forward;
+    the sway over the stance foot (left axis from a calibration, or from the walk's braking
+    at each contact) outvotes it, and each contact says the cues disagreed."""
+    rec = simulate(SimConfig(scenario="gait", seed=5, fs_imu=100.0, muscles=("glute_med_L",),
+                             dose=Dosage(pelvic_rotation=-1.0)))  # fmt: skip
+    fs = rec.config.fs_imu
+    ref, sides = truth_contacts(rec)
+    acc, gyr = rec.imu[:, :3], rec.imu[:, 3:]
+    found = initial_contacts(acc, gyr, fs)
+    pairs = match(ref, np.array([c.t_s for c in found]), 0.1)
+    assert len(pairs) >= 0.9 * len(ref) and all(found[j].side == sides[i] for i, j in pairs)
+    assert all(c.cues_agree is False for c in found)
+    # through the session: the calibrated pelvis's left axis, said in the block
+    imu = ImuData(np.arange(len(acc)) / fs, acc, gyr, fs)
+    block = next(b for b in analyze_session(SessionData("sim", None, imu, []), AnalysisOptions(exercise="gait"))
+                 ["exercises"])  # fmt: skip
+    assert block["sides_from"].startswith("sideways sway over the stance foot; the yaw swing agrees on 0 of")
+    pairs = match(ref, np.array([r["start_s"] for r in block["reps"]]), 0.1)
+    assert len(pairs) >= 0.9 * len(ref) and all(block["reps"][j]["side"] == sides[i] for i, j in pairs)
+
+
+def test_left_axis_from_the_walk_needs_a_clear_braking():
+    rng = np.random.default_rng(0)
+    fs = 100.0
+    acc = rng.normal(0, 0.3, (3000, 3)) + [0, 0, G]
+    up = np.tile([0.0, 0.0, 1.0], (3000, 1))
+    ics = np.arange(100, 2900, 55)
+    assert left_from_contacts(acc, up, ics, fs) is None  # noise: no braking direction
+    for i in ics:  # forward (+x) acceleration turning into braking at each contact
+        acc[i - 5 : i, 0] += 1.5
+        acc[i : i + 5, 0] -= 1.5
+    assert np.allclose(left_from_contacts(acc, up, ics, fs), [0, 1, 0], atol=0.1)

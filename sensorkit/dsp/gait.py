@@ -67,12 +67,44 @@ class Contact:
     side: str  # "L" or "R"
     side_confidence: float  # how unanimously the steps of its walking run agree on the alternation
     inferred: bool = False  # inside a drop-out: placed from the cadence of the steps around it
+    cues_agree: bool | None = None  # the yaw swing and the sideways sway gave the same side (None: yaw only)
 
 
-def vertical_signals(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
-    """Vertical acceleration without gravity (m/s^2, up > 0) and yaw rate about the vertical (rad/s)."""
+def vertical_signals(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vertical acceleration without gravity (m/s^2, up > 0), yaw rate about the vertical
+    (rad/s) and the vertical itself (unit vectors in the sensor frame)."""
     up = gravity_direction(acc, gyr, fs, rest_bias(gyr, fs))
-    return np.einsum("ij,ij->i", acc, up) - G, np.einsum("ij,ij->i", gyr, up)
+    return np.einsum("ij,ij->i", acc, up) - G, np.einsum("ij,ij->i", gyr, up), up
+
+
+BRAKE_S = 0.05  # the horizontal acceleration is compared this long before and after each contact
+MIN_BRAKE_T = 3.0  # the braking direction must stand this many standard errors clear of 0
+
+
+def left_from_contacts(acc: np.ndarray, up: np.ndarray, ics: np.ndarray, fs: float) -> np.ndarray | None:
+    """The pelvis's left axis in the sensor frame, from the walk itself; None where unclear.
+
+    At each initial contact the trunk's forward acceleration turns into braking (Zijlstra &
+    Hof 2003 time contacts by it), so the mean change of the horizontal acceleration across
+    the contacts points backwards; left is the vertical x forward. Left and right contacts
+    sway the pelvis opposite ways, which the mean over both cancels. Unclear: a change
+    within `MIN_BRAKE_T` standard errors of 0, or fewer than 6 contacts.
+    """
+    h = max(1, int(round(BRAKE_S * fs)))
+    ics = ics[(ics >= h) & (ics < len(acc) - h)]
+    if len(ics) < 6:
+        return None
+    u = np.nanmean(up[ics], axis=0)
+    u /= np.linalg.norm(u)
+    change = acc[ics + h] - acc[ics - h]
+    change = change - np.outer(change @ u, u)
+    change = change[np.isfinite(change).all(axis=1)]
+    mean = change.mean(axis=0)
+    along = change @ (mean / (np.linalg.norm(mean) + 1e-12))
+    if len(change) < 6 or along.mean() < MIN_BRAKE_T * along.std(ddof=1) / np.sqrt(len(along)):
+        return None
+    forward = -mean / np.linalg.norm(mean)
+    return np.cross(u, forward)
 
 
 def _step_peaks(av: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:
@@ -111,10 +143,46 @@ def _contact_instants(av: np.ndarray, peaks: np.ndarray, fs: float, p: GaitParam
     return out
 
 
-def _sides(yaw: np.ndarray, ics: np.ndarray, fs: float, p: GaitParams,
-           made: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Left? per contact, and how unanimously its run of steps voted (0-1); `made` contacts
-    (placed in a drop-out, where the yaw is made up) take their side from the run, no vote."""
+def _sides(yaw: np.ndarray, ics: np.ndarray, fs: float, p: GaitParams, made: np.ndarray | None = None,
+           lat: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:  # fmt: skip
+    """Left? per contact, how unanimously its run of steps voted (0-1), and whether the two
+    cues agreed (None: one cue). `made` contacts (placed in a drop-out, where the signals are
+    made up) take their side from the run, without a vote.
+
+    Cues: the pelvis's yaw swing (`_yaw_scores`) and, given the acceleration to the left
+    (`lat`, from a calibrated pelvis), its sway towards the stance leg (`_sway_scores`).
+    Where they disagree the sway decides: the body's mass must move over the stance foot
+    in every walker, while the pelvis's rotation is reversed in some (slow walkers turn the
+    stance side forward instead of the swing side)."""
+    score = _yaw_scores(yaw, ics, fs, p)
+    if made is not None:
+        score[made] = 0.0
+    left, conf = _alternate(ics, score, fs, p)
+    if lat is None:
+        return left, conf, None
+    sway = _sway_scores(lat, ics)
+    if made is not None:
+        sway[made] = 0.0
+    if not sway.any():
+        return left, conf, None
+    left_s, conf_s = _alternate(ics, sway, fs, p)
+    return left_s, conf_s, left_s == left
+
+
+def _sway_scores(lat: np.ndarray, ics: np.ndarray) -> np.ndarray:
+    """Per contact, > 0 for a left one: in the step it starts the pelvis sways over the stance
+    foot and back, so its mean acceleration to the left over the step is negative on left
+    stance (less the stride's mean, the walker's curve); 0 for the last contact."""
+    out = np.zeros(len(ics))
+    for k in range(len(ics) - 1):
+        a, b = ics[k], ics[k + 1]
+        lo, hi = ics[k - 1] if k > 0 else a, ics[k + 2] if k + 2 < len(ics) else b
+        out[k] = -(np.mean(lat[a : max(b, a + 1)]) - np.mean(lat[lo : max(hi, lo + 1)]))
+    return out
+
+
+def _yaw_scores(yaw: np.ndarray, ics: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:
+    """Per contact, > 0 for a left one: the yaw rate just before it, less the stride's mean."""
     smooth = apply_sos(lowpass_sos(fs, min(p.side_lowpass_hz, 0.4 * fs), order=2), yaw)
     a, b = (int(round(w * fs)) for w in p.side_window_s)
     stride = int(round(2 * p.max_step_s * fs))
@@ -125,9 +193,7 @@ def _sides(yaw: np.ndarray, ics: np.ndarray, fs: float, p: GaitParams,
         hi = ics[k + 1] if k + 1 < len(ics) and ics[k + 1] - i <= stride // 2 else i + stride // 4
         turning = np.mean(smooth[lo : max(hi, lo + 1)])
         score[k] = turning - np.mean(smooth[max(0, i + a) : max(i + b, i + 1)])
-    if made is not None:
-        score[made] = 0.0
-    return _alternate(ics, score, fs, p)
+    return score
 
 
 def _alternate(ics: np.ndarray, score: np.ndarray, fs: float, p: GaitParams) -> tuple[np.ndarray, np.ndarray]:
@@ -154,10 +220,14 @@ def _alternate(ics: np.ndarray, score: np.ndarray, fs: float, p: GaitParams) -> 
     return left, agreement
 
 
-def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitParams | None = None) -> list[Contact]:
+def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitParams | None = None,
+                     left_axis: np.ndarray | None = None) -> list[Contact]:  # fmt: skip
     """Initial contacts of both feet from a lower-back IMU, mounted any way round.
 
     acc in m/s^2 and gyr in rad/s, shape (n, 3), in the sensor's frame at `fs` Hz.
+    `left_axis`: the pelvis's left axis in the sensor frame, from a calibration; without
+    it, the walk's own braking at each contact gives it (`left_from_contacts`) where clear.
+    With an axis the side comes from the sideways sway as well as the yaw swing (`_sides`).
     Lost samples (NaN rows, radio drop-outs) in gaps up to `max_gap_s` are interpolated
     so that a walk stays one walk: split at every drop-out, its runs of steps fell below
     `min_steps` and its feet lost their alternation (5 % of samples lost cost a quarter of
@@ -172,21 +242,27 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
         raise ValueError("acc and gyr must both have shape (n, 3)")
     both, bridged = interpolate_short_gaps(np.column_stack([acc, gyr]), int(round(p.max_gap_s * fs)))
     acc, gyr = both[:, :3], both[:, 3:]
-    av, yaw = vertical_signals(acc, gyr, fs)
-    contacts = []
+    av, yaw, up = vertical_signals(acc, gyr, fs)
+    runs = []
     for lo, hi in finite_segments(np.column_stack([av, yaw])):
         if hi - lo < p.min_steps * p.min_step_s * fs:
             continue
-        seg_av, seg_yaw = av[lo:hi], yaw[lo:hi]
+        seg_av = av[lo:hi]
         steps = _step_peaks(seg_av, fs, p)
         ics = _contact_instants(seg_av, steps, fs, p)
         steps, ics, made = _fill_hidden_steps(steps, ics, bridged[lo:hi], fs, p)
         keep = _in_walking_runs(steps, fs, p)
-        steps, ics, made = steps[keep], ics[keep], made[keep]
-        left, conf = _sides(seg_yaw, ics, fs, p, made)
-        for i, is_left, c, m in zip(ics, left, conf, made, strict=True):
+        runs.append((lo, hi, ics[keep], made[keep]))
+    if left_axis is None and runs:  # no calibration: the walk's own braking gives left and right
+        left_axis = left_from_contacts(acc, up, np.concatenate([lo + i[~m] for lo, _, i, m in runs]), fs)
+    lat = None if left_axis is None else acc @ left_axis - G * (up @ left_axis)
+    contacts = []
+    for lo, hi, ics, made in runs:
+        left, conf, agree = _sides(yaw[lo:hi], ics, fs, p, made, None if lat is None else lat[lo:hi])
+        agree = [None] * len(ics) if agree is None else [bool(x) for x in agree]
+        for i, is_left, c, m, ag in zip(ics, left, conf, made, agree, strict=True):
             if m or not bridged[lo + i]:  # a detected contact inside a bridged gap is made up
-                contacts.append(Contact((lo + i) / fs, "L" if is_left else "R", float(c), bool(m)))
+                contacts.append(Contact((lo + i) / fs, "L" if is_left else "R", float(c), bool(m), ag))
     return contacts
 
 

@@ -53,8 +53,9 @@ class GaitBout:
         return self.contacts[-1][0]
 
 
-def plan_walk(t: float, passes: int, impairment: float, rng) -> GaitBout:
-    """Contacts of `passes` straight passes of 8-14 steps joined by 180-deg turns, from time t."""
+def plan_walk(t: float, passes: int, impairment: float, rng, rotation: float = 1.0) -> GaitBout:
+    """Contacts of `passes` straight passes of 8-14 steps joined by 180-deg turns, from time t;
+    `rotation` scales the pelvis's rotation (negative: reversed)."""
     imp = float(np.clip(impairment, 0, 1))
     step = rng.uniform(0.48, 0.6) * (1 + 0.5 * imp)
     asym = 1 + imp * rng.uniform(0.05, 0.2) * rng.choice([-1, 1])  # left/right step-time ratio
@@ -65,7 +66,7 @@ def plan_walk(t: float, passes: int, impairment: float, rng) -> GaitBout:
         vertical_acc=rng.uniform(0.8, 2.5) * (1 - 0.4 * imp),
         forward_acc=rng.uniform(1.2, 3.0) * (1 - 0.5 * imp),
         sideways_m=rng.uniform(0.015, 0.035) * (1 + 0.5 * imp),
-        rotation_deg=rng.uniform(2.5, 6.0),
+        rotation_deg=rng.uniform(2.5, 6.0) * rotation,
         drop_deg={s: rng.uniform(2.0, 5.0) + (rng.uniform(2.0, 5.0) * imp if s == weak else 0.0) for s in "LR"},
         tilt_deg=rng.uniform(0.8, 2.5),
         impact_acc=rng.uniform(1.0, 4.0) * (1 - 0.5 * imp),

@@ -86,6 +86,9 @@ class Dosage:
     pelvic_drop_deg: float = 4.0  # peak contralateral drop on single-leg tasks
     pelvic_drop_sd_deg: float = 1.0
     gait_impairment: float = 0.0  # 0 healthy walker ... 1 markedly impaired (slow, asymmetric, irregular)
+    # pelvic rotation in gait as a multiple of the usual (2.5-6 deg, the swing side forward):
+    # small (0.2) or reversed (-1, the stance side forward, seen in some slow walkers)
+    pelvic_rotation: float = 1.0
     calibration_bend_deg: float = 0.0  # how far the calibration's forward bends tilt the pelvis; 0: 40-65 deg
     weight_shift_m: tuple[float, float] = (0.03, 0.06)  # sideways shift of the pelvis onto a single-leg task's leg
 
@@ -287,7 +290,7 @@ def add_glute_bridge(plan: Plan, t: float, dose: Dosage, rng) -> float:
 def add_gait(plan: Plan, t: float, dose: Dosage, rng, passes: int = 3) -> float:
     """Walking to and fro; each glute fires in late swing before its foot's contact."""
     block = _open_block(plan, t, "gait", None, "initial_contact")
-    walk = plan_walk(t + rng.uniform(1.5, 2.5), passes, dose.gait_impairment, rng)
+    walk = plan_walk(t + rng.uniform(1.5, 2.5), passes, dose.gait_impairment, rng, dose.pelvic_rotation)
     plan.walks.append(walk)
     for i, ((t_ic, side), soft) in enumerate(zip(walk.contacts, walk.softness, strict=True)):
         end = walk.contacts[i + 1][0] if i + 1 < len(walk.contacts) else t_ic + 0.6
