@@ -132,8 +132,8 @@ class LiveMovement:
         rest_end = rests[0] if rests else 0
         begin = max(0, rest_end - int(0.2 * self.fs))
         dev = np.array(self._dev)
-        rise = along_motion(dev[:, :3], dev[:, 3:], self.sd_gyr, self.sd_acc, len(dev) - 1)  # as offline
-        onset_idx = self._n - (len(z) - 1) + begin + hinge_onset(rise[begin:])
+        rise, powers = along_motion(dev[:, :3], dev[:, 3:], self.sd_gyr, self.sd_acc, len(dev) - 1)  # as offline
+        onset_idx = self._n - (len(z) - 1) + begin + hinge_onset(rise[begin:], powers)
         self._onset = max(onset_idx / self.fs - self.delay_s, 0.0)
         return MovementEvent("onset", self._onset, self._onset, self._n / self.fs)
 

@@ -58,6 +58,9 @@ class SimConfig:
     # a lift-off, a flat stretch, three pops, a saturation and a lost-sample gap
     # (`sensorkit.sim.faults`), their times in the truth's `faults`
     faults: bool = False
+    # the shape of the exercises' movements: "minjerk" (smooth start, angular rate ~ t^2) or
+    # "cosine" (a raised cosine, starting with a finite acceleration: rate ~ t)
+    motion_profile: str = "minjerk"
 
     def __post_init__(self) -> None:
         if self.onset_ramps not in ("exp", "varied"):
@@ -84,20 +87,33 @@ def _minjerk(t: np.ndarray, t0: float, t1: float) -> np.ndarray:
     return s**3 * (10 - 15 * s + 6 * s**2)
 
 
+def _cosine(t: np.ndarray, t0: float, t1: float) -> np.ndarray:
+    """A raised cosine: starts with a finite acceleration (angular rate ~ t), where a
+    minimum-jerk profile starts with none (rate ~ t^2)."""
+    s = np.clip((t - t0) / max(t1 - t0, 1e-9), 0, 1)
+    return (1 - np.cos(np.pi * s)) / 2
+
+
+PROFILES = {"minjerk": _minjerk, "cosine": _cosine}
+
+
 def _smooth_noise(n: int, fs: float, cutoff: float, rms: float, rng) -> np.ndarray:
     sos = butter(4, cutoff, fs=fs, output="sos")
     x = sosfiltfilt(sos, rng.standard_normal(n))
     return rms * x / max(float(np.std(x)), 1e-12)
 
 
-def pelvis_motion(plan: Plan, rng, heading_deg: float) -> tuple[np.ndarray, Rotation, np.ndarray]:
-    """Time (s), pelvis orientation in the room and pelvis position (m) at KINEMATIC_RATE."""
+def pelvis_motion(plan: Plan, rng, heading_deg: float,
+                  profile: str = "minjerk") -> tuple[np.ndarray, Rotation, np.ndarray]:  # fmt: skip
+    """Time (s), pelvis orientation in the room and pelvis position (m) at KINEMATIC_RATE;
+    `profile`: the shape of every movement of the exercises (`PROFILES`)."""
     # one extra sample either side, so that derivatives exist at the first and last IMU sample
     n = int(plan.duration * KINEMATIC_RATE) + 2
     t = (np.arange(n) - 1) / KINEMATIC_RATE
     ch = {k: np.zeros(n) for k in ("obliquity", "tilt", "rotation", "x", "y", "z")}
     for p in plan.pulses:
-        ch[p.channel] += p.peak * (_minjerk(t, p.t0, p.t1) - _minjerk(t, p.t2, p.t3))
+        shape = PROFILES[profile]
+        ch[p.channel] += p.peak * (shape(t, p.t0, p.t1) - shape(t, p.t2, p.t3))
     for walk in plan.walks:
         for k, v in gait_channels(walk, t).items():
             ch[k] += v
@@ -274,7 +290,7 @@ def simulate(cfg: SimConfig) -> SimRecording:
     mis = rng.uniform(-cfg.misalignment_deg, cfg.misalignment_deg, 3)
     mount = Rotation.from_euler("xyz", mis, degrees=True)
     bias = np.radians(rng.uniform(-cfg.gyro_bias_dps, cfg.gyro_bias_dps, 3))
-    t_kin, orientation, position = pelvis_motion(plan, rng, heading)
+    t_kin, orientation, position = pelvis_motion(plan, rng, heading, cfg.motion_profile)
     imu = imu_signals(orientation, position, cfg.fs_imu, mount, bias, rng)
     _pelvic_drop_truth(plan, t_kin, pelvic_obliquity_deg(orientation))
     emg_truth: dict = {}
