@@ -43,6 +43,16 @@ def clinic():
     return simulate(SimConfig(scenario="session", seed=3, markers=False))
 
 
+def test_without_markers_or_an_exercise_the_refusal_says_what_the_recording_holds(clinic):
+    with pytest.raises(SensorkitError) as err:
+        analyze_session(_data(clinic))
+    text = str(err.value)
+    assert "no exercise markers" in text and "--exercise" in text
+    assert "standing at " in text and "10 movements (5 on L, 5 on R), as in single_leg_squat" in text
+    assert "lying supine at " in text and "5 movements, as in glute_bridge" in text
+    assert "lying prone at " in text and "10 movements (5 on L, 5 on R), as in prone_hip_extension" in text
+
+
 def test_single_leg_squats_of_both_sides_are_told_apart(clinic):
     result = analyze_session(_data(clinic), AnalysisOptions(exercise="single_leg_squat"))
     _match(_truth(clinic, "single_leg_squat"), _found(result))  # the calibration bends are not repetitions

@@ -29,7 +29,7 @@ from sensorkit.analysis.exercises import (
 from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, PelvisTrack, drop_curve, rep_drop, track_pelvis
 from sensorkit.analysis.signal_quality import OnsetFlagger, assess, worse
 from sensorkit.analysis.timing import RepTiming, TimingParams, rep_onsets, summarise_latencies
-from sensorkit.analysis.unmarked import Emg, unmarked_blocks
+from sensorkit.analysis.unmarked import Emg, describe, unmarked_blocks
 from sensorkit.dsp.gait import GaitParams, initial_contacts
 from sensorkit.dsp.movement import MovementParams, movement_periods, signal_movements
 from sensorkit.dsp.onset import ChannelOnsets, OnsetParams, find_bursts
@@ -115,9 +115,13 @@ def _blocks(data: SessionData, opt: AnalysisOptions, track: PelvisTrack | None,
     known = [b for b in blocks if b.exercise in EXERCISES]
     if not known:
         found = f" (only unknown ones: {', '.join(sorted({b.exercise for b in blocks}))})" if blocks else ""
-        raise SensorkitError(
-            f"the recording has no exercise markers{found}; name the exercise with --exercise (and --side)"
-        )
+        held = ""
+        if track is not None and track.up is not None and data.imu is not None:
+            emg = Emg(channels, data.emg.timestamps) if data.emg is not None and channels else None
+            seen = describe(track, data.imu.acc, data.imu.gyr, data.imu.fs, emg, opt.movement)
+            held = "; found in it after the calibration: " + "; ".join(seen) if seen else ""
+        raise SensorkitError(f"the recording has no exercise markers{found}{held}; name the exercise with "
+                             "--exercise (and --side to keep one side)")  # fmt: skip
     return known, []
 
 

@@ -103,6 +103,35 @@ def unmarked_blocks(exercise: str, side: str | None, track: PelvisTrack, acc: np
 Rep = tuple[int, int, float, float]  # movement onset and end: IMU samples, then s on the file clock
 
 
+POSTURE_WORDS = {"upright": "standing", "supine": "lying supine", "prone": "lying prone",
+                 "left_side_down": "lying on the left side", "right_side_down": "lying on the right side"}
+
+
+def describe(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, emg: Emg | None,
+             p: MovementParams = MovementParams()) -> list[str]:  # fmt: skip
+    """What a recording without markers holds after its calibration, stretch by stretch of one
+    posture: where, how many movements on which side, and the exercises done that way (for a
+    refusal that helps the user name one)."""
+    t = track.timestamps
+    after = track.calibration_end + int(SETTLE_S * fs)
+    out = []
+    for posture, a, b in posture_spans(track.up, fs):
+        a = max(a, after)
+        if b - a < 2 * fs:
+            continue
+        (a, b), reps = _movements(acc, gyr, fs, a, b, b >= len(t), p, t)
+        if not reps:
+            continue
+        sides = ""
+        if posture != "supine":  # bridges are mostly done on both legs: no side to count there
+            votes = _smooth([_vote(posture, on, end, track, acc, fs, emg, (a, b)) for on, end, _, _ in reps])
+            sides = ", ".join(f"{n} on {s}" for s in "LR" if (n := sum(v.side == s for v in votes)))
+        names = [e.name for e in REGISTRY.values() if posture in e.postures]
+        out.append(f"{POSTURE_WORDS[posture]} at {t[a] - t[0]:.0f}-{t[b - 1] - t[0]:.0f} s: {len(reps)} movements"
+                   f"{f' ({sides})' if sides else ''}, as in {', '.join(names)}")  # fmt: skip
+    return out
+
+
 def _movements(acc: np.ndarray, gyr: np.ndarray, fs: float, a: int, b: int, at_end: bool, p: MovementParams,
                t: np.ndarray) -> tuple[tuple[int, int], list[Rep]]:  # fmt: skip
     """The stretch [a, b) without what belongs to the postures around it, and the movements
