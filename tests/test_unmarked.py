@@ -154,3 +154,17 @@ def test_cli_without_markers(tmp_path, capsys):
     assert main(["analyze", str(path), "--exercise", "single_leg_squat", "--side", "R", "-q"]) == 0
     out = capsys.readouterr().out
     assert "single_leg_squat R: 3 reps" in out and "single_leg_squat L" not in out
+
+
+def test_marked_blocks_of_other_exercises_are_not_searched_again(clinic):
+    """A recording whose squats are marked but whose prone work is not: asking for step-downs
+    (unmarked, done standing like the squats) does not report the marked squats as step-downs."""
+    data = _data(clinic)
+    data.markers = [(b["start_s"], f"exercise_start:single_leg_squat:{b['side']}") for b in clinic.truth["exercises"]
+                    if b["exercise"] == "single_leg_squat"] + [  # fmt: skip
+        (b["end_s"], f"exercise_end:single_leg_squat:{b['side']}") for b in clinic.truth["exercises"]
+        if b["exercise"] == "single_leg_squat"]
+    with pytest.raises(SensorkitError, match="no step_down found.*blocks marked as other exercises"):
+        analyze_session(data, AnalysisOptions(exercise="step_down"))
+    prone = analyze_session(data, AnalysisOptions(exercise="prone_hip_extension"))
+    _match(_truth(clinic, "prone_hip_extension"), _found(prone))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -139,6 +139,14 @@ def _unmarked(data: SessionData, opt: AnalysisOptions, track: PelvisTrack | None
     emg = Emg(channels, data.emg.timestamps) if data.emg is not None and channels else None
     imu = data.imu
     found, notes = unmarked_blocks(name, opt.side, track, imu.acc, imu.gyr, imu.fs, emg, opt.movement)
+    # what other markers say is another exercise (or the other side) is not searched again
+    marked = parse_blocks(data.markers, span[1])
+    if marked and found:
+        inside = lambda t: any(b.start_s <= t <= b.end_s for b in marked)  # noqa: E731
+        kept = [replace(b, reps=tuple(r for r in b.reps if not inside(r[0]))) if b.reps else b for b in found]
+        found = [b for b, old in zip(kept, found, strict=True) if b.reps or not old.reps]
+        if not found:
+            notes.append("its movements lie in blocks marked as other exercises")
     if not found:
         why = "; ".join(notes)
         mark = "" if "exercise_start:" in why else f"; mark its blocks (exercise_start:{name}...)"
