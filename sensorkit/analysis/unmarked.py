@@ -22,6 +22,7 @@ Consecutive repetitions of one side form a block; `--side` keeps that side's.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,22 +71,19 @@ def unmarked_blocks(exercise: str, side: str | None, track: PelvisTrack, acc: np
     IMU at `fs` Hz on `track`'s clock. `side` keeps only that side's blocks (None: all)."""
     ex = REGISTRY[exercise]
     t = track.timestamps
-    after = track.calibration_end + int(SETTLE_S * fs)  # the body at rest again after the last bend
-    spans = [(pos, max(a, after), b) for pos, a, b in posture_spans(track.up, fs) if pos in ex.postures]
-    spans = [(pos, a, b) for pos, a, b in spans if b - a >= 2 * fs]
+    sided = not ex.bilateral and ex.reps_from == "movement"
+    stretches = list(_stretches(track, acc, gyr, fs, emg, p, ex.postures, sided))
     notes = []
-    if not spans:
+    if not stretches:
         return [], [f"no stretch of the recording after the calibration has the pelvis "
                     f"{' or '.join(ex.postures)}, as {exercise} is done"]  # fmt: skip
     blocks: list[Block] = []
     unknown = 0
-    for pos, a, b in spans:
-        (a, b), reps = _movements(acc, gyr, fs, a, b, b >= len(t), p, t)
-        if ex.bilateral or exercise == "gait" or not reps:
-            times = None if exercise == "gait" else tuple((r[2], r[3]) for r in reps)
+    for _, (a, b), reps, votes in stretches:
+        if not sided or not reps:
+            times = None if ex.reps_from == "contacts" else tuple((r[2], r[3]) for r in reps)
             blocks.append(Block(exercise, None, float(t[a]), float(t[b - 1]), "pelvis IMU", times))
             continue
-        votes = _smooth([_vote(pos, on, end, track, acc, fs, emg, (a, b)) for on, end, _, _ in reps])
         unknown += sum(v.side is None for v in votes)
         blocks += _group(exercise, reps, votes, (a, b), t)
     if unknown:
@@ -100,9 +98,6 @@ def unmarked_blocks(exercise: str, side: str | None, track: PelvisTrack, acc: np
     return blocks, notes
 
 
-Rep = tuple[int, int, float, float]  # movement onset and end: IMU samples, then s on the file clock
-
-
 POSTURE_WORDS = {"upright": "standing", "supine": "lying supine", "prone": "lying prone",
                  "left_side_down": "lying on the left side", "right_side_down": "lying on the right side"}
 
@@ -113,23 +108,37 @@ def describe(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, em
     posture: where, how many movements on which side, and the exercises done that way (for a
     refusal that helps the user name one)."""
     t = track.timestamps
-    after = track.calibration_end + int(SETTLE_S * fs)
     out = []
-    for posture, a, b in posture_spans(track.up, fs):
-        a = max(a, after)
-        if b - a < 2 * fs:
-            continue
-        (a, b), reps = _movements(acc, gyr, fs, a, b, b >= len(t), p, t)
+    for posture, (a, b), reps, votes in _stretches(track, acc, gyr, fs, emg, p, tuple(POSTURE_WORDS), True):
         if not reps:
             continue
         sides = ""
         if posture != "supine":  # bridges are mostly done on both legs: no side to count there
-            votes = _smooth([_vote(posture, on, end, track, acc, fs, emg, (a, b)) for on, end, _, _ in reps])
             sides = ", ".join(f"{n} on {s}" for s in "LR" if (n := sum(v.side == s for v in votes)))
         names = [e.name for e in REGISTRY.values() if posture in e.postures]
         out.append(f"{POSTURE_WORDS[posture]} at {t[a] - t[0]:.0f}-{t[b - 1] - t[0]:.0f} s: {len(reps)} movements"
                    f"{f' ({sides})' if sides else ''}, as in {', '.join(names)}")  # fmt: skip
     return out
+
+
+def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, emg: Emg | None,
+               p: MovementParams, postures: tuple[str, ...], sided: bool
+               ) -> Iterator[tuple[str, tuple[int, int], list[Rep], list[SideVote]]]:  # fmt: skip
+    """Per stretch of one of `postures` after the calibration (at least 2 s): (posture,
+    (start, stop) samples, its movements, their side votes (empty unless `sided`))."""
+    t = track.timestamps
+    after = track.calibration_end + int(SETTLE_S * fs)  # the body at rest again after the last bend
+    for posture, a, b in posture_spans(track.up, fs):
+        a = max(a, after)
+        if posture not in postures or b - a < 2 * fs:
+            continue
+        (a, b), reps = _movements(acc, gyr, fs, a, b, b >= len(t), p, t)
+        votes = _smooth([_vote(posture, on, end, track, acc, fs, emg, (a, b)) for on, end, _, _ in reps]) if (
+            sided and reps) else []  # fmt: skip
+        yield posture, (a, b), reps, votes
+
+
+Rep = tuple[int, int, float, float]  # movement onset and end: IMU samples, then s on the file clock
 
 
 def _movements(acc: np.ndarray, gyr: np.ndarray, fs: float, a: int, b: int, at_end: bool, p: MovementParams,
