@@ -117,12 +117,16 @@ def _blocks(data: SessionData, opt: AnalysisOptions, track: PelvisTrack | None,
         found = f" (only unknown ones: {', '.join(sorted({b.exercise for b in blocks}))})" if blocks else ""
         held = ""
         if track is not None and track.up is not None and data.imu is not None:
-            emg = Emg(channels, data.emg.timestamps) if data.emg is not None and channels else None
-            seen = describe(track, data.imu.acc, data.imu.gyr, data.imu.fs, emg, opt.movement)
+            seen = describe(track, data.imu.acc, data.imu.gyr, data.imu.fs, _emg_cue(data, channels), opt.movement)
             held = "; found in it after the calibration: " + "; ".join(seen) if seen else ""
         raise SensorkitError(f"the recording has no exercise markers{found}{held}; name the exercise with "
                              "--exercise (and --side to keep one side)")  # fmt: skip
     return known, []
+
+
+def _emg_cue(data: SessionData, channels: dict[str, ChannelOnsets]) -> Emg | None:
+    """The EMG as a side cue for blocks found without markers (None: no EMG)."""
+    return Emg(channels, data.emg.timestamps) if data.emg is not None and channels else None
 
 
 def _unmarked(data: SessionData, opt: AnalysisOptions, track: PelvisTrack | None, channels: dict[str, ChannelOnsets],
@@ -136,9 +140,9 @@ def _unmarked(data: SessionData, opt: AnalysisOptions, track: PelvisTrack | None
         note = (f"no markers for {name} and {why} to find its blocks: the whole recording is taken as {name}"
                 + (f" on side {side}" if side else ""))  # fmt: skip
         return [Block(name, side, span[0], span[1], "the whole recording")], [note]
-    emg = Emg(channels, data.emg.timestamps) if data.emg is not None and channels else None
     imu = data.imu
-    found, notes = unmarked_blocks(name, opt.side, track, imu.acc, imu.gyr, imu.fs, emg, opt.movement)
+    found, notes = unmarked_blocks(name, opt.side, track, imu.acc, imu.gyr, imu.fs, _emg_cue(data, channels),
+                                   opt.movement)  # fmt: skip
     # what other markers say is another exercise (or the other side) is not searched again
     marked = parse_blocks(data.markers, span[1])
     if marked and found:
