@@ -150,7 +150,8 @@ def _sides(yaw: np.ndarray, ics: np.ndarray, fs: float, p: GaitParams, made: np.
     made up) take their side from the run, without a vote.
 
     Cues: the pelvis's yaw swing (`_yaw_scores`) and, given the acceleration to the left
-    (`lat`, from a calibrated pelvis), its sway towards the stance leg (`_sway_scores`).
+    (`lat`: along a calibrated pelvis's left axis, or one `left_from_contacts` found), its
+    sway towards the stance leg (`_sway_scores`).
     Where they disagree the sway decides: the body's mass must move over the stance foot
     in every walker, while the pelvis's rotation is reversed in some (slow walkers turn the
     stance side forward instead of the swing side)."""
