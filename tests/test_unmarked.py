@@ -1,5 +1,7 @@
 """Recordings without markers: blocks, repetitions and sides found from the pelvis IMU and the EMG."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -168,3 +170,19 @@ def test_marked_blocks_of_other_exercises_are_not_searched_again(clinic):
         analyze_session(data, AnalysisOptions(exercise="step_down"))
     prone = analyze_session(data, AnalysisOptions(exercise="prone_hip_extension"))
     _match(_truth(clinic, "prone_hip_extension"), _found(prone))
+
+
+def test_an_example_recording_without_its_markers_gives_the_marked_repetitions():
+    from sensorkit.recording.session_input import session_data
+    from sensorkit.recording.xdf_reader import read_xdf
+
+    data = session_data(read_xdf(Path(__file__).parent.parent / "recordings" / "before.xdf"), {})
+    marked = analyze_session(data)["exercises"]
+    data.markers = []
+    found = analyze_session(data, AnalysisOptions(exercise="single_leg_squat"))["exercises"]
+    want = [(r["movement_onset_s"], b["side"], r["onsets_s"]) for b in marked for r in b["reps"]]
+    got = [(r["movement_onset_s"], b["side"], r["onsets_s"]) for b in found for r in b["reps"]]
+    assert len(got) == len(want) == 8
+    for (t, side, onsets), (t2, side2, onsets2) in zip(want, got, strict=True):
+        assert side2 == side and abs(t2 - t) < 0.01  # the first squat's too: the bends' settling is not its start
+        assert onsets2 == onsets

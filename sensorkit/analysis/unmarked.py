@@ -44,6 +44,10 @@ EMG_MIN_RATIO = 1.5  # the working side's muscles at least this much more active
 REST_PERCENTILE = 10  # a channel's quiet level: this percentile of its envelope in the stretch
 CUE_CAP = 3.0  # a cue counts at most this many times its least size when cues disagree
 WEAK = 2.0  # a side this close to the least size gives way to its neighbours' agreeing side
+# The first repetition's onset is measured against the rest before it, which must not hold the
+# last bend's slow settling: 1 s after a bend detected as over, the first squat of an example
+# recording came out 0.9 s early (the settling taken for its start); 2 s left it exact.
+AFTER_BENDS_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,7 @@ def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, 
     """Per stretch of one of `postures` after the calibration (at least 2 s): (posture,
     (start, stop) samples, its movements, their side votes (empty unless `sided`))."""
     t = track.timestamps
-    after = track.calibration_end + int(SETTLE_S * fs)  # the body at rest again after the last bend
+    after = track.calibration_end + int(AFTER_BENDS_S * fs)
     for posture, a, b in posture_spans(track.up, fs):
         a = max(a, after)
         if posture not in postures or b - a < 2 * fs:
