@@ -322,8 +322,7 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
     for block in blocks:
         if progress:
             progress(f"analysing {block.exercise} {block.side or ''}".strip())
-        left_axis = None if track is None else track.calibration.axes[1]
-        block_json = _block_result(block, data, channels, muscles, t0, opt, flag, left_axis)
+        block_json = _block_result(block, data, channels, muscles, t0, opt, flag, track)
         if block.found_from != "markers":
             block_json["blocks_from"] = block.found_from
         if track is not None and block.exercise in SINGLE_LEG:
@@ -353,14 +352,17 @@ def _contacts(markers: list[tuple[float, str]], block: Block) -> list[Contact]:
     return sorted(out)
 
 
-def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams, left_axis: np.ndarray | None = None
+def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams, track: PelvisTrack | None = None
                        ) -> tuple[list[Contact], str]:  # fmt: skip
-    """Contacts found in the pelvis IMU, and where their sides came from (the block's `sides_from`)."""
+    """Contacts found in the pelvis IMU, and where their sides came from (the block's `sides_from`);
+    `track`: the calibrated pelvis (its left axis, and its vertical tracked over the recording)."""
     a, b = np.searchsorted(imu.timestamps, [block.start_s, block.end_s])
     if b - a < 2:
         return [], "yaw swing"
     t = imu.timestamps[a:b]
-    found = initial_contacts(imu.acc[a:b], imu.gyr[a:b], imu.fs, p, left_axis)
+    left = None if track is None else track.calibration.axes[1]
+    up = None if track is None or track.up is None else track.up[a:b] @ track.calibration.axes
+    found = initial_contacts(imu.acc[a:b], imu.gyr[a:b], imu.fs, p, left, up)
     judged = [c.cues_agree for c in found if c.cues_agree is not None]
     sides_from = "yaw swing" if not judged else (f"sideways sway over the stance foot; the yaw swing agrees on "
                                                  f"{sum(judged)} of {len(judged)} steps")  # fmt: skip
@@ -369,15 +371,15 @@ def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams, left_axis: np.
 
 
 def _gait_result(block: Block, data: SessionData, channels, muscles, opt: AnalysisOptions,
-                 flag: OnsetFlagger | None = None, left_axis: np.ndarray | None = None) -> dict:  # fmt: skip
+                 flag: OnsetFlagger | None = None, track: PelvisTrack | None = None) -> dict:  # fmt: skip
     """Gait: each step runs from an initial contact to the next; latencies to its contact.
 
     Contacts come from markers (force plate or footswitch events) where the recording
-    has them, else from the pelvis IMU (`left_axis`: the calibrated pelvis's, for the side).
+    has them, else from the pelvis IMU (`track`: the calibrated pelvis, where there is one).
     """
     contacts, source, sides_from = _contacts(data.markers, block), "markers", "markers"
     if not any(kind == "initial_contact" for _, kind, _, _ in contacts) and data.imu is not None:
-        (contacts, sides_from), source = _contacts_from_imu(data.imu, block, opt.gait, left_axis), "imu"
+        (contacts, sides_from), source = _contacts_from_imu(data.imu, block, opt.gait, track), "imu"
     ics = [(t, side) for t, kind, side, _ in contacts if kind == "initial_contact"]
     if not ics:  # the block says so; the session's other blocks still count
         out = block_json(block, "initial_contact", [], muscles, opt)
@@ -421,9 +423,9 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
 
 
 def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: AnalysisOptions,
-                  flag: OnsetFlagger | None = None, left_axis: np.ndarray | None = None) -> dict:  # fmt: skip
+                  flag: OnsetFlagger | None = None, track: PelvisTrack | None = None) -> dict:  # fmt: skip
     if REGISTRY[block.exercise].reps_from == "contacts":
-        return _gait_result(block, data, channels, muscles, opt, flag, left_axis)
+        return _gait_result(block, data, channels, muscles, opt, flag, track)
     reference = block_reference(opt.reference, block.exercise, block.side, muscles)
     if reference != "movement" and reference not in channels:
         raise SensorkitError(f"reference {reference!r} is neither 'movement' nor a labelled EMG channel")

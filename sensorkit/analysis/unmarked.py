@@ -76,7 +76,7 @@ def unmarked_blocks(exercise: str, side: str | None, track: PelvisTrack, acc: np
     ex = REGISTRY[exercise]
     t = track.timestamps
     sided = not ex.bilateral and ex.reps_from == "movement"
-    stretches = list(_stretches(track, acc, gyr, fs, emg, p, ex.postures, sided))
+    stretches = list(_stretches(track, acc, gyr, fs, emg, p, ex.postures, sided, ex.reps_from == "movement"))
     notes = []
     if not stretches:
         return [], [f"no stretch of the recording after the calibration has the pelvis "
@@ -126,15 +126,19 @@ def describe(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, em
 
 
 def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, emg: Emg | None,
-               p: MovementParams, postures: tuple[str, ...], sided: bool
+               p: MovementParams, postures: tuple[str, ...], sided: bool, moves: bool = True
                ) -> Iterator[tuple[str, tuple[int, int], list[Rep], list[SideVote]]]:  # fmt: skip
     """Per stretch of one of `postures` after the calibration (at least 2 s): (posture,
-    (start, stop) samples, its movements, their side votes (empty unless `sided`))."""
+    (start, stop) samples, its movements, their side votes (empty unless `sided`)); without
+    `moves`, the stretch as it is, without movements."""
     t = track.timestamps
     after = track.calibration_end + int(AFTER_BENDS_S * fs)
     for posture, a, b in posture_spans(track.up, fs):
         a = max(a, after)
         if posture not in postures or b - a < 2 * fs:
+            continue
+        if not moves:  # gait: the walk is found in the stretch by its steps, not as movements
+            yield posture, (a, b), [], []
             continue
         (a, b), reps = _movements(acc, gyr, fs, a, b, b >= len(t), p, t)
         votes = _smooth([_vote(posture, on, end, track, acc, fs, emg, (a, b)) for on, end, _, _ in reps]) if (

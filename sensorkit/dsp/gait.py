@@ -70,10 +70,13 @@ class Contact:
     cues_agree: bool | None = None  # the yaw swing and the sideways sway gave the same side (None: yaw only)
 
 
-def vertical_signals(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def vertical_signals(acc: np.ndarray, gyr: np.ndarray, fs: float, up: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Vertical acceleration without gravity (m/s^2, up > 0), yaw rate about the vertical
-    (rad/s) and the vertical itself (unit vectors in the sensor frame)."""
-    up = gravity_direction(acc, gyr, fs, rest_bias(gyr, fs))
+    (rad/s) and the vertical itself (unit vectors in the sensor frame): `up` where the
+    caller has it, else from the orientation filter (gyro bias from the stillest seconds)."""
+    if up is None:
+        up = gravity_direction(acc, gyr, fs, rest_bias(gyr, fs))
     return np.einsum("ij,ij->i", acc, up) - G, np.einsum("ij,ij->i", gyr, up), up
 
 
@@ -222,13 +225,18 @@ def _alternate(ics: np.ndarray, score: np.ndarray, fs: float, p: GaitParams) -> 
 
 
 def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitParams | None = None,
-                     left_axis: np.ndarray | None = None) -> list[Contact]:  # fmt: skip
+                     left_axis: np.ndarray | None = None, up: np.ndarray | None = None) -> list[Contact]:  # fmt: skip
     """Initial contacts of both feet from a lower-back IMU, mounted any way round.
 
     acc in m/s^2 and gyr in rad/s, shape (n, 3), in the sensor's frame at `fs` Hz.
     `left_axis`: the pelvis's left axis in the sensor frame, from a calibration; without
     it, the walk's own braking at each contact gives it (`left_from_contacts`) where clear.
     With an axis the side comes from the sideways sway as well as the yaw swing (`_sides`).
+    `up` (n, 3): the vertical in the sensor frame where the caller tracked it over the whole
+    recording. Tracked from a block's start instead, the orientation filter's 3-s start-up
+    (high gain, no rejection of accelerations) can end inside the walk and tilt the vertical
+    for seconds, mixing the forward acceleration into the vertical one (contacts 140 ms
+    early on a simulated walk that began 3 s into its block).
     Lost samples (NaN rows, radio drop-outs) in gaps up to `max_gap_s` are interpolated
     so that a walk stays one walk: split at every drop-out, its runs of steps fell below
     `min_steps` and its feet lost their alternation (5 % of samples lost cost a quarter of
@@ -241,9 +249,10 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
     acc, gyr = np.asarray(acc, dtype=np.float64), np.asarray(gyr, dtype=np.float64)
     if acc.shape != gyr.shape or acc.ndim != 2 or acc.shape[1] != 3:
         raise ValueError("acc and gyr must both have shape (n, 3)")
-    both, bridged = interpolate_short_gaps(np.column_stack([acc, gyr]), int(round(p.max_gap_s * fs)))
-    acc, gyr = both[:, :3], both[:, 3:]
-    av, yaw, up = vertical_signals(acc, gyr, fs)
+    given = [] if up is None else [np.asarray(up, dtype=np.float64)]
+    both, bridged = interpolate_short_gaps(np.column_stack([acc, gyr, *given]), int(round(p.max_gap_s * fs)))
+    acc, gyr = both[:, :3], both[:, 3:6]
+    av, yaw, up = vertical_signals(acc, gyr, fs, both[:, 6:9] if given else None)
     runs = []
     for lo, hi in finite_segments(np.column_stack([av, yaw])):
         if hi - lo < p.min_steps * p.min_step_s * fs:
