@@ -196,18 +196,11 @@ def result_base(file: str, opt: AnalysisOptions, mains_detected: dict[str, float
     meta = meta or {}
     return {
         "file": os.path.basename(file),
-        "pseudonym": meta.get("pseudonym"),
-        "session": meta.get("session"),
-        "recorded": meta.get("recorded"),
+        "pseudonym": meta.get("pseudonym"), "session": meta.get("session"), "recorded": meta.get("recorded"),
         "software": {"name": "sensorkit", "version": __version__},
-        "parameters": {
-            "onset": asdict(opt.onset),
-            "timing": asdict(opt.timing),
-            "movement": asdict(opt.movement),
-            "gait": asdict(opt.gait),
-            "mains": opt.mains,
-            "mains_detected_hz": mains_detected,
-        },  # fmt: skip
+        "parameters": {"onset": asdict(opt.onset), "timing": asdict(opt.timing),
+                       "movement": asdict(opt.movement), "gait": asdict(opt.gait), "mains": opt.mains,
+                       "mains_detected_hz": mains_detected},  # fmt: skip
         "exercises": [],
     }
 
