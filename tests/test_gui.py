@@ -325,3 +325,24 @@ def test_the_monitor_marks_signal_faults_in_its_recording(tmp_path, qtbot):
     quality = [m for _, m in read_xdf(out).markers() if m.startswith("quality:")]
     assert any(m.endswith(":lift_off") for m in quality), quality
     assert not any(m.endswith(":motion_artefact") for m in quality)
+
+
+def test_traces_draw_when_a_chunk_reached_the_band_and_not_yet_the_envelope(qtbot):
+    """The acquisition thread fills the band-passed and the envelope buffers one after the other;
+    a frame drawn between the two has more band samples than envelope samples (it raised
+    "X and Y arrays must be the same shape" in the Qt event loop under load)."""
+    from sensorkit.gui.display import DisplayBuffers
+    from sensorkit.gui.traces import TracesView
+    from sensorkit.streams import Chunk, StreamInfo
+
+    fs = 1000.0
+    info = StreamInfo("emg", "EMG", ("glute_med_L", "glute_med_R"), ("V", "V"), fs, "t:0")
+    display = DisplayBuffers(window_s=10.0)
+    rng = np.random.default_rng(0)
+    display.push(Chunk(info, np.arange(2000) / fs, rng.normal(0, 1e-5, (2000, 2))))
+    display.band.push(2.0 + np.arange(50) / fs, np.zeros((50, 2), np.float32))  # the envelope's turn still to come
+    view = TracesView(window_s=10.0)
+    qtbot.addWidget(view)
+    view.refresh(display)
+    xe, _ = view.envelope.getData()
+    assert xe is not None and len(xe) > 0 and view._now == 2.049

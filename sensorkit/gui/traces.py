@@ -242,14 +242,17 @@ class TracesView(pg.GraphicsLayoutWidget):
         if self.emg is None:
             self._build(display.labels)
         t, x = display.band.latest(int(self.window_s * display.fs))
-        _, env = display.envelope.latest(int(self.window_s * display.fs))
-        if not len(t):
+        # the envelope with its own times: the acquisition thread may append between the two
+        # reads, and the band's times then do not fit the envelope's samples
+        t_e, env = display.envelope.latest(int(self.window_s * display.fs))
+        if not len(t) or not len(t_e):
             return
         self._now = now = float(t[-1])
         bins = max(200, int(self.width()) - 120)  # about one bin a pixel of the plot
         t_band, x = peak_decimate(t, x, bins)
-        k = max(1, len(t) // bins)
-        t_env, env = t[len(t) - k * (len(t) // k) :: k], env[len(t) - k * (len(t) // k) :: k]  # smooth: every k-th
+        k = max(1, len(t_e) // bins)
+        first = len(t_e) - k * (len(t_e) // k)
+        t_env, env = t_e[first::k], env[first::k]  # smooth: every k-th
         if self._frames % 10 == 0:  # scales follow the data a few times a second, not every frame
             with np.errstate(all="ignore"):
                 peak = np.nanpercentile(np.abs(x), 99, axis=0) if np.isfinite(x).any() else self.scales
