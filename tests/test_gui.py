@@ -266,9 +266,16 @@ def test_seeking_a_replay_brings_a_fresh_analysis_there(qtbot):
         start, _ = k["window"].replay.span
         QtCore.QTimer.singleShot(1500, lambda: k["seek"](start + 55.0))  # into the right-leg block
 
-    # the 25 s after the jump take about 3 s at speed 8; 8 s leave room for a loaded machine
+        def done():  # the replay has reached its end: close (a fixed wait failed on a busy machine)
+            if k["acquisition"].finished:
+                k["window"].close()
+
+        timer = QtCore.QTimer(k["window"])
+        timer.timeout.connect(done)
+        timer.start(50)
+
     result = run_gui([f"file://{ROOT / 'recordings' / 'before.xdf'}?speed=8"], AnalysisOptions(), keep=keep,
-                     setup=setup, quit_after=8)  # fmt: skip
+                     setup=setup, quit_after=60)  # fmt: skip
     window = keep["window"]
     blocks = [(b["exercise"], b["side"], len(b["reps"])) for b in result["exercises"]]
     assert blocks == [("single_leg_squat", "L", 4), ("single_leg_squat", "R", 4)]  # nothing lost by the jump
