@@ -68,8 +68,10 @@ def test_single_leg_squats_of_both_sides_are_told_apart(clinic):
 def test_prone_and_supine_work_is_found_where_the_patient_lies(clinic):
     prone = analyze_session(_data(clinic), AnalysisOptions(exercise="prone_hip_extension"))
     _match(_truth(clinic, "prone_hip_extension"), _found(prone))
+    assert [b["side"] for b in prone["exercises"]] == ["L", "R"]
     bridges = analyze_session(_data(clinic, emg=False), AnalysisOptions(exercise="glute_bridge"))
     _match(_truth(clinic, "glute_bridge"), _found(bridges))  # not the lying down nor the rolling over
+    assert [(b["side"], b["blocks_from"]) for b in bridges["exercises"]] == [(None, "pelvis IMU")]
 
 
 def test_each_cue_alone_gives_the_side(clinic):

@@ -22,7 +22,7 @@ from sensorkit.analysis.exercises import SINGLE_LEG  # noqa: F401 (re-exported: 
 from sensorkit.defaults import DROP_THRESHOLD_DEG  # noqa: F401 (re-exported)
 from sensorkit.dsp.movement_stream import LiveMovement, LiveMovementParams
 from sensorkit.dsp.orientation import GravityTracker, gravity_direction
-from sensorkit.dsp.pelvis import PelvisCalibration, angles, calibrate, detect_calibration
+from sensorkit.dsp.pelvis import PelvisCalibration, angles, calibrate, detect_calibration, pelvis_angles
 
 SATURATION = (0.98 * 16 * 9.80665, 0.98 * np.radians(2000))  # near common +-16 g / +-2000 deg/s ranges
 
@@ -86,11 +86,11 @@ def track_pelvis(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: f
     Raises ValueError when no calibration can be found.
     """
     cal, bias, st, cal_end = pelvis_calibration(timestamps, acc, gyr, fs, markers)
-    up = gravity_direction(acc, gyr, fs, bias)
-    obliquity, tilt = angles(up, cal)
+    up = gravity_direction(acc, gyr, fs, bias) @ cal.axes.T  # the vertical in pelvis coordinates
+    obliquity, tilt = pelvis_angles(up)
     zero, tilt_zero = float(np.nanmean(obliquity[st[0] : st[1]])), float(np.nanmean(tilt[st[0] : st[1]]))
     return PelvisTrack(timestamps, obliquity - zero, cal, saturated(acc, gyr), bias, zero, tilt - tilt_zero, tilt_zero,
-                       up @ cal.axes.T, cal_end)  # fmt: skip
+                       up, cal_end)  # fmt: skip
 
 
 def saturated(acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:

@@ -111,7 +111,11 @@ def _heading_sd(moves: list[np.ndarray], bend_deg: float) -> float:
 
 def angles(up_sensor: np.ndarray, cal: PelvisCalibration) -> tuple[np.ndarray, np.ndarray]:
     """(obliquity, tilt) in degrees from unit up vectors in the sensor frame, shape (n, 3)."""
-    up_p = np.asarray(up_sensor) @ cal.axes.T  # the vertical in pelvis coordinates
+    return pelvis_angles(np.asarray(up_sensor) @ cal.axes.T)
+
+
+def pelvis_angles(up_p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(obliquity, tilt) in degrees from unit up vectors in pelvis coordinates, shape (n, 3)."""
     obliquity = np.degrees(np.arcsin(np.clip(up_p[:, 1], -1, 1)))
     tilt = -np.degrees(np.arcsin(np.clip(up_p[:, 0], -1, 1)))
     return obliquity, tilt
