@@ -131,7 +131,9 @@ def _spectral(win: np.ndarray, fs: float, mains_hz: float | None, band: tuple[fl
     """
     n = win.shape[1]
     w = np.hanning(n)
-    spec = np.fft.rfft(win * w[None, :, None], axis=1)
+    # each window's samples contiguous (windows, channels, samples): the transform runs
+    # along memory, several times faster than across it
+    spec = np.fft.rfft(np.moveaxis(win, 1, 2) * w, axis=-1)
     # each window's straight line (electrode drift, not hum or noise) taken out of the
     # spectrum: the Hann-windowed constant and ramp occupy its first bins only
     t = np.arange(n) - (n - 1) / 2
@@ -139,13 +141,15 @@ def _spectral(win: np.ndarray, fs: float, mains_hz: float | None, band: tuple[fl
     slope = np.matmul(t, win) / np.sum(t * t)
     shapes = np.fft.rfft(np.stack([w, t * w]), axis=1)
     k = int(np.flatnonzero(np.abs(shapes[1]) > 1e-6 * np.abs(shapes[1]).max())[-1]) + 1  # beyond: < 1e-6
-    spec[:, :k] -= mean[:, None, :] * shapes[0, :k, None] + slope[:, None, :] * shapes[1, :k, None]
-    power = 2 * np.abs(spec) ** 2 / (np.sum(w**2) * n)  # mean-square per bin (one-sided)
+    spec[..., :k] -= mean[..., None] * shapes[0, :k] + slope[..., None] * shapes[1, :k]
+    power = spec.real**2
+    power += spec.imag**2
+    power *= 2 / (np.sum(w**2) * n)  # mean-square per bin (one-sided)
     f = np.fft.rfftfreq(n, 1 / fs)
     df = f[1] - f[0]
     hi = min(band[1], 0.45 * fs)
     in_band = (f >= band[0]) & (f <= hi)
-    mains_rms = np.zeros(power.shape[::2])
+    mains_rms = np.zeros(power.shape[:2])
     if mains_hz:
         total = np.zeros(mains_rms.shape)
         for h in np.arange(mains_hz, hi, mains_hz):
@@ -153,13 +157,13 @@ def _spectral(win: np.ndarray, fs: float, mains_hz: float | None, band: tuple[fl
             if k + 4 >= len(f):
                 break
             in_band[k - 2 : k + 3] = False
-            line = power[:, k - 1 : k + 2].sum(axis=1)
-            beside = power[:, [k - 4, k - 3, k + 3, k + 4]].mean(axis=1)
+            line = power[..., k - 1 : k + 2].sum(axis=-1)
+            beside = power[..., [k - 4, k - 3, k + 3, k + 4]].mean(axis=-1)
             total += line - 3 * beside  # unclipped: a burst's noise at the lines averages out
         mains_rms = np.sqrt(np.maximum(total, 0.0))
-    band_rms = np.sqrt(power[:, in_band].sum(axis=1))
     lf = (f >= LF_HZ[0]) & (f <= LF_HZ[1])
-    return band_rms, mains_rms, np.sqrt(power[:, lf].sum(axis=1)), in_band
+    sums = power @ np.stack([in_band, lf], axis=1).astype(np.float64)  # (windows, channels, 2)
+    return np.sqrt(sums[..., 0]), mains_rms, np.sqrt(sums[..., 1]), in_band
 
 
 def _band_level(win: np.ndarray, in_band: np.ndarray) -> np.ndarray:
@@ -250,25 +254,52 @@ def _segments(column: np.ndarray, n_win: int, n_win_s: int, pad: int) -> np.ndar
     return np.lib.stride_tricks.sliding_window_view(column, n_win_s + 2 * pad)[::n_win_s][:n_win]
 
 
+def _step_test(column: np.ndarray, a: int, b: int, floor: float) -> np.ndarray:
+    """For samples b .. len - b of `column` (finite), whether `_pops`' first test passes
+    with the absolute `floor` alone: the mean over the next `a` samples differs from the
+    last `a` by over half as much as the mean over the next a..b differs from the last
+    a..b, which exceeds `floor`. Worked through in cache-sized stretches (each with its own
+    running sum, so a large electrode offset costs no precision)."""
+    m = len(column) - 2 * b + 1
+    out = np.zeros(max(m, 0), dtype=bool)
+    step = 1 << 16
+    for k in range(0, max(m, 0), step):
+        part = column[k : min(k + step, m) + 2 * b - 1]
+        c = np.zeros(len(part) + 1)
+        np.cumsum(part - part[0], out=c[1:])
+        n = len(part) - 2 * b + 1
+        centre = c[b : b + n]
+        # window sums about each tested sample i: fast = (next a) - (last a), slow likewise for a..b
+        fast = (c[b + a : b + a + n] - 2 * centre + c[b - a : b - a + n]) / a
+        slow = (c[2 * b : 2 * b + n] - c[b + a : b + a + n] - c[b - a : b - a + n] + c[:n]) / (b - a)
+        slow = np.abs(slow)
+        out[k : k + n] = (slow > floor) & (np.abs(fast) > 0.45 * slow)
+    return out
+
+
 def _pop_candidates(x: np.ndarray, fs: float, n_win: int, n_win_s: int, pad: int) -> np.ndarray:
     """(windows, channels): where `_pops` may find a step, by its first test with the
-    absolute floor alone on every window at once (10 % looser, so no window it would accept
-    is skipped); windows with lost samples are always candidates."""
+    absolute floor alone (10 % looser, so no window it would accept is skipped); windows
+    with lost samples are always candidates. The test is made once per sample of each
+    channel and each window asks whether any of its candidate samples passed: the padded
+    windows overlap, and testing them one by one did the overlap twice."""
     a, b = max(1, int(round(POP_FAST_S * fs))), max(2, int(round((POP_FAST_S + POP_SLOW_S) * fs)))
     out = np.zeros((n_win, x.shape[1]), dtype=bool)
     length = n_win_s + 2 * pad
-    if length < 2 * b + 1:
+    if length < 2 * b + 1 or n_win <= 0:
         return out
-    m = length - 2 * b + 1  # candidate samples b .. length - b
+    used = x[: (n_win - 1) * n_win_s + length]
+    starts = np.arange(n_win) * n_win_s  # window w's segment: used[starts[w] : starts[w] + length]
     for j in range(x.shape[1]):
-        segs = _segments(x[:, j], n_win, n_win_s, pad)
-        bad = ~np.isfinite(segs).all(axis=1)
-        c = np.zeros((len(segs), length + 1))
-        np.cumsum(np.nan_to_num(segs), axis=1, out=c[:, 1:])
-        mean = lambda lo, hi, c=c: (c[:, b + hi : b + hi + m] - c[:, b + lo : b + lo + m]) / (hi - lo)  # noqa: E731
-        fast = mean(0, a) - mean(-a, 0)
-        slow = mean(a, b) - mean(-b, -a)
-        out[:, j] = ((np.abs(slow) > 0.9 * POP_MIN_V) & (np.abs(fast) > 0.45 * np.abs(slow))).any(axis=1) | bad
+        column = np.ascontiguousarray(used[:, j])
+        finite = np.isfinite(column)
+        lost = np.r_[0, np.cumsum(~finite)]
+        if not finite.all():  # lost samples count as zero: their windows are candidates anyway
+            column = np.where(finite, column, 0.0)
+        hits = np.r_[0, np.cumsum(_step_test(column, a, b, 0.9 * POP_MIN_V))]  # passes among b .. b + k - 1
+        # window w tests its samples starts[w] + b .. starts[w] + length - b
+        any_hit = hits[starts + length - 2 * b + 1] > hits[starts]
+        out[:, j] = any_hit | (lost[starts + length] > lost[starts])
     return out
 
 
