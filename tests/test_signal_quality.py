@@ -10,9 +10,10 @@ import pytest
 from conftest import shared_file
 from test_onset import FS, burst_signal
 
+import sensorkit.analysis.signal_quality as signal_quality_module
 from sensorkit.analysis.signal_quality import assess, judge_recording, signal_quality
 from sensorkit.dsp.filters import mains_frequency
-from sensorkit.dsp.quality import merge_spans
+from sensorkit.dsp.quality import KINDS, merge_spans
 from sensorkit.dsp.quality_stream import QualityMonitor
 from sensorkit.live.events import Quality
 from sensorkit.live.terminal import TerminalView
@@ -101,6 +102,22 @@ def test_the_streaming_twin_judges_every_window_as_the_offline_pass(faulty):
     assert np.array_equal(states, offline.states)
     assert np.allclose(np.vstack([w.mains_rms for w in mon.windows]), offline.mains_rms, rtol=1e-9, atol=1e-15)
     assert merge_spans(mon.windows, fs) == merge_spans([offline], fs)
+
+
+def test_judging_in_stretches_equals_one_pass_even_where_a_hole_spans_two(faulty, monkeypatch):
+    rec, _ = faulty
+    x, fs = rec.emg.copy(), rec.config.fs_emg
+    # 8 ms lost across the end of window 7: each half alone is short enough to be bridged,
+    # the whole is not, and the windows either side must be judged lost as in one pass
+    edge = 7 * 1000
+    x[edge - 8 : edge + 8, 1] = np.nan
+    whole = judge_recording(x, fs, 50.0)
+    assert whole.states[6, 1] == whole.states[7, 1] == KINDS.index("gap")
+    monkeypatch.setattr(signal_quality_module, "JUDGE_CHUNK_WINDOWS", 7)
+    parts = judge_recording(x, fs, 50.0)
+    assert np.array_equal(parts.states, whole.states)
+    assert np.array_equal(parts.band_rms, whole.band_rms)
+    assert merge_spans([parts], fs) == merge_spans([whole], fs)
 
 
 def test_onset_flags_derive_from_the_events():

@@ -18,9 +18,10 @@ import numpy as np
 from sensorkit.dsp import ecg
 from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, mains_frequency
 from sensorkit.dsp.onset import HELD_FRACTION, HELD_WINDOW_S
-from sensorkit.dsp.quality import EVENT_KINDS, KINDS, Windows, merge_spans, window_len, window_states
+from sensorkit.dsp.quality import EVENT_KINDS, KINDS, Windows, concat, merge_spans, window_len, window_states
 
 GAP_MERGE_S = 0.1
+JUDGE_CHUNK_WINDOWS = 240  # 2 min of windows judged at a time
 NOISE_PERCENTILE = 10  # quiet stretches: the quietest tenth of the half-second windows
 # an onset's flag from the events within this span around it (s): before the onset its
 # baseline, after it the burst's first 150 ms, where the onset's time is decided
@@ -37,13 +38,27 @@ def _noise_correction(fs: float, band: tuple[float, float]) -> float:
 
 
 def judge_recording(x: np.ndarray, fs: float, mains_hz: float | None) -> Windows:
-    """Every complete half-second window of `x` (samples, channels; V), as the live monitor does."""
+    """Every complete half-second window of `x` (samples, channels; V), as the live monitor
+    does: in stretches of `JUDGE_CHUNK_WINDOWS` carrying each one's history to the next,
+    so that the working arrays stay small (an hour of 8 channels at once made gigabytes
+    of temporaries, and the allocating cost more than the judging)."""
     n_win_s, pad = window_len(fs)
     n_win = len(x) // n_win_s
-    ext = np.full((n_win * n_win_s + 2 * pad, x.shape[1]), np.nan)
-    tail = x[: n_win * n_win_s + pad]
-    ext[pad : pad + len(tail)] = tail
-    return window_states(ext, fs, 0, mains_hz)
+    lost = lambda i: not np.isfinite(x[i]).all()  # noqa: E731
+    parts, history, w0 = [], None, 0
+    while True:
+        w1 = min(w0 + JUDGE_CHUNK_WINDOWS, n_win)
+        # a hole is judged whole (its length decides a window's state): no stretch ends inside one
+        while w1 < n_win and (lost(w1 * n_win_s - 1) or lost(w1 * n_win_s)):
+            w1 += 1
+        lo, hi = w0 * n_win_s - pad, w1 * n_win_s + pad
+        ext = np.full((hi - lo, x.shape[1]), np.nan)
+        part = x[max(lo, 0) : min(hi, len(x))]
+        ext[max(lo, 0) - lo : max(lo, 0) - lo + len(part)] = part
+        parts.append(window_states(ext, fs, w0, mains_hz, history))
+        history, w0 = parts[-1].history, w1
+        if w0 >= n_win:
+            return parts[0] if len(parts) == 1 else concat(parts, x.shape[1])
 
 
 def channel_summary(w: Windows, fs: float, j: int, band: tuple[float, float] = BAND_HZ) -> dict:
