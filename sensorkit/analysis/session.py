@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from sensorkit.analysis.exercises import (
 )  # fmt: skip
 from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, PelvisTrack, drop_curve, rep_drop, track_pelvis
 from sensorkit.analysis.signal_quality import OnsetFlagger, assess, worse
-from sensorkit.analysis.timing import RepTiming, TimingParams, rep_onsets, summarise_latencies
+from sensorkit.analysis.timing import RepTiming, TimingParams, flag_onsets, rep_onsets, summarise_latencies
 from sensorkit.analysis.unmarked import Emg, describe, unmarked_blocks
 from sensorkit.dsp.gait import GaitParams, initial_contacts
 from sensorkit.dsp.movement import MovementParams, movement_periods, signal_movements
@@ -252,8 +253,9 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
                              f"besides EMG and IMU (it has: {have})")  # fmt: skip
     # the EMG channels, their quality check and the pelvis are independent, and numpy and
     # scipy release the interpreter while they filter and transform: threads share the cores
-    # (the results do not depend on the order in which they finish). The blocks stay in
-    # turn: their per-onset work holds the interpreter, threads gained nothing there.
+    # (the results do not depend on the order in which they finish). The blocks are measured
+    # in turn while the quality check runs (their per-onset work holds the interpreter,
+    # threads among them gained nothing); its flags are put on their onsets afterwards.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         return _analyze(data, opt, progress, pool)
 
@@ -267,7 +269,7 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
         tracking = pool.submit(track_pelvis, imu.timestamps, imu.acc, imu.gyr, imu.fs, data.markers)
     muscles: list[str] = []
     channels: dict[str, ChannelOnsets] = {}
-    flag = None
+    judged = None
     if emg is not None:
         if emg.fs < MIN_EMG_RATE_HZ:
             raise SensorkitError(f"EMG sampled at {emg.fs:g} Hz is too slow for onsets: surface EMG carries its "
@@ -282,8 +284,6 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
         judged = pool.submit(assess, emg.samples[:, idx], emg.fs, muscles, emg.timestamps, opt.mains)
         built = pool.map(lambda i: ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains), idx)
         channels = dict(zip(muscles, built, strict=True))
-        quality = judged.result()
-        flag = quality.flagger(float(emg.timestamps[0]))
     first_s, last_s = _span(data)
     t0 = float(emg.timestamps[0]) if emg is not None else first_s
     result = result_base(data.file, opt, {m: c.mains_hz for m, c in channels.items()}, data.meta)
@@ -291,7 +291,7 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
     if data.warnings:
         result["warnings"] = list(data.warnings)
     if emg is not None:
-        result["signal_quality"] = quality.block
+        result["signal_quality"] = None  # judged while the blocks are measured (below)
     missing = not_analysed(emg is not None, data.imu is not None, opt.reference_channel)
     if missing:
         result["not_analysed"] = missing
@@ -312,10 +312,18 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
         result["skipped_exercises"] = skipped
         if progress:
             progress(f"skipping exercises sensorkit does not know: {', '.join(skipped)}")
+    measured = []
     for block in blocks:
         if progress:
             progress(f"analysing {block.exercise} {block.side or ''}".strip())
-        block_json = _block_result(block, data, channels, muscles, t0, opt, flag, track)
+        measured.append((block, _block_result(block, data, channels, muscles, t0, opt, track)))
+    flag = None
+    if judged is not None:
+        quality = judged.result()
+        result["signal_quality"] = quality.block
+        flag = quality.flagger(float(emg.timestamps[0]))
+    for block, finish in measured:
+        block_json = finish(flag)
         if block.found_from != "markers":
             block_json["blocks_from"] = block.found_from
         if track is not None and block.exercise in SINGLE_LEG:
@@ -364,7 +372,7 @@ def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams, track: PelvisT
 
 
 def _gait_result(block: Block, data: SessionData, channels, muscles, opt: AnalysisOptions,
-                 flag: OnsetFlagger | None = None, track: PelvisTrack | None = None) -> dict:  # fmt: skip
+                 track: PelvisTrack | None = None) -> Finish:  # fmt: skip
     """Gait: each step runs from an initial contact to the next; latencies to its contact.
 
     Contacts come from markers (force plate or footswitch events) where the recording
@@ -379,7 +387,7 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
         out["not_analysed"] = ("no foot contacts: gait needs initial_contact:L/R markers (from a force plate or "
                                "footswitch export, see sensorkit import --events) or a pelvis IMU in which "
                                "walking can be found")  # fmt: skip
-        return out
+        return lambda flag: out
     emg = data.emg
     onsets = {}
     for m, ch in channels.items():  # none in an IMU-only recording: steps and drops only
@@ -387,6 +395,14 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
         bursts = find_bursts(ch.cond[a:b], emg.fs, opt.onset, env=ch.env[a:b])
         onsets[m] = [float(np.interp((a + on * emg.fs), np.arange(len(emg.timestamps)), emg.timestamps))
                      - ch.delay_s for on, _ in bursts]  # fmt: skip
+    return partial(_gait_json, block, ics, contacts, onsets, source, sides_from, channels, muscles, opt)
+
+
+def _gait_json(block: Block, ics: list[tuple[float, str]], contacts: list[Contact], onsets: dict[str, list[float]],
+               source: str, sides_from: str, channels, muscles, opt: AnalysisOptions,
+               flag: OnsetFlagger | None) -> dict:  # fmt: skip
+    """The gait block of the result from its contacts and each muscle's burst onsets."""
+    fs = next(iter(channels.values())).fs if channels else None
     reps = []
     for k, (t_ic, side) in enumerate(ics):
         end = ics[k + 1][0] if k + 1 < len(ics) else block.end_s
@@ -399,7 +415,7 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
             rep["onsets_s"][m] = _r(near[0]) if near else None
             rep["latency_ms"][m] = _r(lat, 1)
             rep["delayed"][m] = None if lat is None else bool(lat > opt.timing.delay_margin_ms)
-            rep["onset_sd_ms"][m] = _r(max(channels[m].delay_sd_s, 1 / emg.fs) * 1000, 1) if near else None
+            rep["onset_sd_ms"][m] = _r(max(channels[m].delay_sd_s, 1 / fs) * 1000, 1) if near else None
             lo, hi = t_ic + GAIT_WINDOW_S[0], t_ic + GAIT_WINDOW_S[1]
             found = flag(m, near[0] if near else None, lo, hi) if flag else None
             rep["quality"][m] = worse(found, "ok" if near else "no_burst")
@@ -415,10 +431,16 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
     }  # fmt: skip
 
 
+# a block measured, waiting for the signal quality's flags to make its part of the result
+Finish = Callable[[OnsetFlagger | None], dict]
+
+
 def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: AnalysisOptions,
-                  flag: OnsetFlagger | None = None, track: PelvisTrack | None = None) -> dict:  # fmt: skip
+                  track: PelvisTrack | None = None) -> Finish:  # fmt: skip
+    """The block measured (repetitions, onsets, contacts); the returned function makes its
+    part of the result once the onsets' quality flags can be given."""
     if REGISTRY[block.exercise].reps_from == "contacts":
-        return _gait_result(block, data, channels, muscles, opt, flag, track)
+        return _gait_result(block, data, channels, muscles, opt, track)
     reference = block_reference(opt.reference, block.exercise, block.side, muscles)
     if reference != "movement" and reference not in channels:
         raise SensorkitError(f"reference {reference!r} is neither 'movement' nor a labelled EMG channel")
@@ -433,19 +455,27 @@ def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: A
     else:  # EMG only: this block needs a reference muscle; the others may still have one
         out = block_json(block, reference, [], muscles, opt)
         out["not_analysed"] = NO_MOVEMENT
-        return out
-    timings = []
+        return lambda flag: out
+    timings, windows = [], []
     floor = block.start_s
     for k, (start, end, movement_onset) in enumerate(reps, 1):
         anchor = movement_onset if movement_onset is not None else start
-        onsets = rep_onsets(channels, t0, anchor, end, floor, opt.timing, flag=flag)
+        onsets = rep_onsets(channels, t0, anchor, end, floor, opt.timing)
         ref_s = movement_onset if reference == "movement" else onsets[reference].onset_s
         timings.append(RepTiming(k, start, end, movement_onset, ref_s, onsets))
+        windows.append((anchor, end, floor))
         floor = end
-    out = block_json(block, reference, timings, muscles, opt)
-    if opt.reference_channel is not None:
-        out["movement_from"] = opt.reference_channel
-    return out
+
+    def finish(flag: OnsetFlagger | None) -> dict:
+        if flag is not None:
+            for rt, (anchor, end, floor) in zip(timings, windows, strict=True):
+                rt.onsets = flag_onsets(rt.onsets, anchor, end, floor, opt.timing, flag)
+        out = block_json(block, reference, timings, muscles, opt)
+        if opt.reference_channel is not None:
+            out["movement_from"] = opt.reference_channel
+        return out
+
+    return finish
 
 
 def _r(x: float | None, nd: int = 4):

@@ -16,7 +16,7 @@ interval of its mean latency lies wholly above the margin.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sensorkit.analysis.signal_quality import OnsetFlagger, worse
 from sensorkit.analysis.stats import summarise
@@ -47,6 +47,12 @@ class RepTiming:
         return (o.onset_s - self.reference_s) * 1000.0
 
 
+def _windows(anchor_s: float, end_s: float, floor_s: float,
+             p: TimingParams) -> tuple[tuple[float, float], tuple[float, float]]:  # fmt: skip
+    """A repetition's (baseline, search) windows on the file clock."""
+    return (max(anchor_s + p.baseline_s[0], floor_s), anchor_s + p.baseline_s[1]), (anchor_s - p.search_before_s, end_s)
+
+
 def rep_onsets(channels: dict[str, ChannelOnsets], t0: float, anchor_s: float, end_s: float,
                floor_s: float, p: TimingParams, only: Iterable[str] | None = None,
                flag: OnsetFlagger | None = None) -> dict[str, Onset]:  # fmt: skip
@@ -56,12 +62,10 @@ def rep_onsets(channels: dict[str, ChannelOnsets], t0: float, anchor_s: float, e
     `t0` is the file time of the channels' first sample, `anchor_s` the repetition's
     movement (or reference) onset, `floor_s` the end of the previous repetition (the
     baseline never reaches into it). `channels` may be any objects with `ChannelOnsets`'s
-    `onset` method (the live pipeline's channels are). `flag(channel, onset_s, search
-    start, search end)` gives the flag the recording's signal-quality events put on an
-    onset (`analysis.signal_quality`); the worse of it and the detector's own is kept.
+    `onset` method (the live pipeline's channels are). `flag`: as in `flag_onsets`, which
+    may also be applied later (`analyze` finds onsets while the signal quality is judged).
     """
-    base = (max(anchor_s + p.baseline_s[0], floor_s), anchor_s + p.baseline_s[1])
-    search = (anchor_s - p.search_before_s, end_s)
+    base, search = _windows(anchor_s, end_s, floor_s, p)
     out = {}
     names = list(channels) if only is None else list(only)
     for name in names:
@@ -71,11 +75,21 @@ def rep_onsets(channels: dict[str, ChannelOnsets], t0: float, anchor_s: float, e
             continue
         o = ch.onset((base[0] - t0, base[1] - t0), (search[0] - t0, search[1] - t0))
         shift = (lambda x: None if x is None else x + t0)  # noqa: E731
-        quality = o.quality
-        if flag is not None:
-            quality = worse(flag(name, shift(o.onset_s), search[0], search[1]), quality)
-        out[name] = Onset(shift(o.onset_s), shift(o.offset_s), o.sd_ms, quality, o.snr_db)
-    return out
+        out[name] = Onset(shift(o.onset_s), shift(o.offset_s), o.sd_ms, o.quality, o.snr_db)
+    return out if flag is None else flag_onsets(out, anchor_s, end_s, floor_s, p, flag)
+
+
+def flag_onsets(onsets: dict[str, Onset], anchor_s: float, end_s: float, floor_s: float, p: TimingParams,
+                flag: OnsetFlagger) -> dict[str, Onset]:  # fmt: skip
+    """`rep_onsets`' onsets with the flags the recording's signal-quality events put on them:
+    `flag(channel, onset_s, search start, search end)` (`analysis.signal_quality`); the
+    worse of it and the detector's own is kept. A repetition too short for a baseline
+    keeps its `noisy_baseline`."""
+    base, search = _windows(anchor_s, end_s, floor_s, p)
+    if base[1] - base[0] < 0.2:
+        return dict(onsets)
+    return {name: replace(o, quality=worse(flag(name, o.onset_s, search[0], search[1]), o.quality))
+            for name, o in onsets.items()}  # fmt: skip
 
 
 @dataclass(frozen=True)
