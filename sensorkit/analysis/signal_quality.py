@@ -22,6 +22,11 @@ from sensorkit.dsp.quality import EVENT_KINDS, KINDS, Windows, concat, merge_spa
 
 GAP_MERGE_S = 0.1
 JUDGE_CHUNK_WINDOWS = 240  # 2 min of windows judged at a time
+# the ECG is measured on the recording's first 10 minutes: whether a channel picks up the
+# heart, and how strongly, is a property of its electrode site, and ~700 beats give its
+# R wave to ~4 % of the EMG noise (the template's noise falls as 1/sqrt(beats)); on an
+# hour the whole recording took two thirds of the signal-quality pass
+ECG_SPAN_S = 600.0
 NOISE_PERCENTILE = 10  # quiet stretches: the quietest tenth of the half-second windows
 # an onset's flag from the events within this span around it (s): before the onset its
 # baseline, after it the burst's first 150 ms, where the onset's time is decided
@@ -112,15 +117,15 @@ def quality_block(w: Windows, events: list[tuple[int, str, int, int]], x: np.nda
     t = np.asarray(timestamps, dtype=np.float64)
     clock = lambda i: round(float(t[min(max(int(i), 0), len(t) - 1)]), 4)  # noqa: E731 (sample -> file time)
     out: dict = {"mains_hz": mains_hz, "window_s": window_len(fs)[0] / fs, "channels": {}}
-    clean = _clean_for_ecg(x, w, fs) if x is not None else None
-    beats = ecg.heartbeats(clean, fs) if clean is not None else None
+    clean = _cleaner(x, w, fs) if x is not None else None
+    beats = ecg.heartbeats((clean(j) for j in range(len(labels))), fs) if clean is not None else None
     for j, label in enumerate(labels):
         ch = channel_summary(w, fs, j)
         if not mains_hz:  # no line found: its level was not measured
             ch["mains_uv_rms"] = None
         ch["ecg"], ch["ecg_uv"] = False, None
         if beats is not None:
-            amp, noise = ecg.r_wave_amplitude(clean[:, j], fs, beats)
+            amp, noise = ecg.r_wave_amplitude(clean(j), fs, beats)
             if np.isfinite(amp):
                 ch["ecg_uv"] = round(amp * 1e6, 2)
                 floor = (ch["noise_uv_rms"] or 0.0) * 1e-6
@@ -148,20 +153,27 @@ def _gaps_merged(events: list[tuple[str, int, int]], fs: float) -> list[tuple[st
     return sorted((tuple(e) for e in out), key=lambda e: e[1])  # type: ignore[return-value]
 
 
-def _clean_for_ecg(x: np.ndarray, w: Windows, fs: float) -> np.ndarray:
-    """`x` with lost, lifted-off, flat, saturated and popping windows set to the channel's
-    median, so no fault is taken for a heartbeat or averaged into one."""
+def _cleaner(x: np.ndarray, w: Windows, fs: float) -> Callable[[int], np.ndarray]:
+    """A function giving channel j of `x`'s first `ECG_SPAN_S` with its lost, lifted-off,
+    flat, saturated and popping windows set to the channel's median, so no fault is taken
+    for a heartbeat or averaged into one. One channel at a time: a cleaned copy of a whole
+    recording is as large as the recording."""
     n_win_s, _ = window_len(fs)
-    out = np.array(x, dtype=np.float64)
-    med = np.nanmedian(out, axis=0)
     bad_kinds = np.array([KINDS.index(k) for k in ("pop", "lift_off", "saturation", "flat", "gap")])
-    for j in range(out.shape[1]):
-        bad = np.isin(w.states[:, j], bad_kinds)
-        mask = np.zeros(len(out), dtype=bool)
-        mask[: len(bad) * n_win_s] = np.repeat(bad, n_win_s)
-        mask |= ~np.isfinite(out[:, j])
-        out[mask, j] = med[j]
-    return out
+    medians: dict[int, float] = {}
+
+    def channel(j: int) -> np.ndarray:
+        out = np.array(x[: int(ECG_SPAN_S * fs), j], dtype=np.float64)
+        if j not in medians:
+            kept = out[~np.isnan(out)]
+            medians[j] = float(np.median(kept)) if kept.size else np.nan
+        bad = np.repeat(np.isin(w.states[:, j], bad_kinds), n_win_s)[: len(out)]
+        mask = ~np.isfinite(out)
+        mask[: len(bad)] |= bad
+        out[mask] = medians[j]
+        return out
+
+    return channel
 
 
 OnsetFlagger = Callable[[str, float | None, float, float], str | None]

@@ -10,6 +10,8 @@ median of N epochs has ~1.25 sigma / sqrt(N) of noise), the heart's wave does no
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import butter, find_peaks, sosfiltfilt
@@ -40,12 +42,13 @@ def _regular(beats: np.ndarray, fs: float) -> float:
     return float(np.mean(ok))
 
 
-def heartbeats(x: np.ndarray, fs: float) -> np.ndarray | None:
-    """Sample indices of the R waves in `x` (samples, channels; finite, V), or None when
-    no channel carries a regular heartbeat."""
+def heartbeats(channels: Iterable[np.ndarray], fs: float) -> np.ndarray | None:
+    """Sample indices of the R waves in `channels` (each finite, V, sampled together; an
+    iterable, so that a caller may make them one at a time), or None when no channel
+    carries a regular heartbeat."""
     best, best_score = None, 0.0
-    for j in range(x.shape[1]):
-        e = _qrs_energy(x[:, j], fs)
+    for x in channels:
+        e = _qrs_energy(x, fs)
         floor = float(np.median(e))
         if floor <= 0:
             continue
