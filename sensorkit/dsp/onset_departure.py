@@ -34,6 +34,7 @@ rising over 20-150 ms the 95 % interval covered 99, 94 and 90 % of true onsets a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,15 @@ class DepartureParams:
     max_lead_s: float = 0.04
     shape_sd: float = 0.15  # model-shape uncertainty: this fraction of the fitted rise's duration
     floor_sd_s: float = 0.004
+
+
+@functools.lru_cache(maxsize=4)
+def _ratios(levels: int) -> np.ndarray:
+    """The levels the rise may reach at the fit's end, as multiples of the power seen there
+    (read-only: one array serves every call)."""
+    out = np.geomspace(0.4, 2.5, levels)
+    out.flags.writeable = False
+    return out
 
 
 def _smoothed_ramp(t: np.ndarray, taus: np.ndarray, p: float, half: float) -> np.ndarray:
@@ -127,13 +137,12 @@ def departure(cond: np.ndarray, fs: float, baseline: tuple[int, int], crossing: 
     # model: their residuals are one constant, computed once
     pre = t + half <= taus[0]
     ssr = np.full(len(taus), np.inf)
-    ratios = np.geomspace(0.4, 2.5, q.levels)  # the level the rise reaches at the fit's end
+    levels = np.maximum(at_end * _ratios(q.levels) - p0, 1e-300)  # the rise's gain at the fit's end, each level
     for p in q.powers:
-        shape = _smoothed_ramp(t[~pre] / fs, taus / fs, p, half / fs)
-        for ratio in ratios:
-            gain = max(at_end * ratio - p0, 1e-300) / (reach / fs) ** p
-            model = np.log(p0 + gain[:, None] * shape)
-            ssr = np.minimum(ssr, np.sum(np.abs(y[~pre][None, :] - model), axis=1))
+        shape = _smoothed_ramp(t[~pre] / fs, taus / fs, p, half / fs)  # (taus, t)
+        gain = levels[:, None] / ((reach / fs) ** p)[None, :]  # (levels, taus)
+        model = np.log(p0 + gain[:, :, None] * shape[None, :, :])  # every level at once
+        ssr = np.minimum(ssr, np.sum(np.abs(y[~pre] - model), axis=2).min(axis=0))
     ssr += np.sum(np.abs(y[pre] - np.log(p0)))
     k = int(np.argmin(ssr))
     scale = ssr[k] / max(len(t) - 3, 1)  # Laplace residuals: robust to ECG beats and pops
