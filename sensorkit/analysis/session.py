@@ -281,8 +281,12 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
         muscles = [emg.labels[i] for i in idx]
         if progress:
             progress(f"conditioning {len(muscles)} EMG channels and checking their signal quality")
-        judged = pool.submit(assess, emg.samples[:, idx], emg.fs, muscles, emg.timestamps, opt.mains)
+        # the channels first: the blocks wait for them, while the quality check is needed only
+        # at the end (its flags), and runs beside the blocks
         built = pool.map(lambda i: ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains), idx)
+        every = list(idx) == list(range(emg.samples.shape[1]))  # no copy of the recording then
+        judged = pool.submit(assess, emg.samples if every else emg.samples[:, idx], emg.fs, muscles,
+                             emg.timestamps, opt.mains)  # fmt: skip
         channels = dict(zip(muscles, built, strict=True))
     first_s, last_s = _span(data)
     t0 = float(emg.timestamps[0]) if emg is not None else first_s

@@ -243,9 +243,16 @@ def apply_sos(sos: np.ndarray, x: np.ndarray, causal: bool = False) -> np.ndarra
     if len(sos) == 0:
         return x.copy()
     two_d = x if x.ndim == 2 else x[:, None]
-    out = np.full_like(two_d, np.nan)
+    segments = finite_segments(two_d)
     padlen = 3 * (2 * len(sos) + 1)
-    for a, b in finite_segments(two_d):
+    if segments == [(0, len(two_d))] and (causal or len(two_d) > padlen):  # nothing lost: no NaN frame to fill
+        if causal:
+            out, _ = sosfilt(sos, two_d, axis=0, zi=_steady_zi(sos, two_d[0]))
+        else:
+            out = sosfiltfilt(sos, two_d, axis=0)
+        return out if x.ndim == 2 else out[:, 0]
+    out = np.full_like(two_d, np.nan)
+    for a, b in segments:
         seg = two_d[a:b]
         if causal:
             out[a:b], _ = sosfilt(sos, seg, axis=0, zi=_steady_zi(sos, seg[0]))

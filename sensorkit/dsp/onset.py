@@ -137,7 +137,10 @@ class ChannelOnsets:
         self.raw = np.asarray(raw, dtype=np.float64)
         self.fs = fs
         self.params = params
-        bridged, self.held, _, _ = hold_short_gaps(self.raw, max(1, int(round(MAX_HOLD_S * fs))))
+        if np.isfinite(self.raw).all():  # nothing lost, nothing to bridge (a copy is 58 MB per channel-hour)
+            bridged, self.held = self.raw, np.zeros(len(self.raw), dtype=bool)
+        else:
+            bridged, self.held, _, _ = hold_short_gaps(self.raw, max(1, int(round(MAX_HOLD_S * fs))))
         self._checked = bridged  # quality checks see the bridged signal: a lone lost sample hides no artefact
         self.mains_hz = detect_mains(bridged, fs) if mains == "auto" else mains
         self.cond = condition(bridged, fs, band=band, mains=self.mains_hz, causal=True)

@@ -52,6 +52,7 @@ Rules, in order of precedence (each window gets one state):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -122,23 +123,22 @@ def _detrend(x: np.ndarray) -> np.ndarray:
 
 
 def _spectral(win: np.ndarray, fs: float, mains_hz: float | None, band: tuple[float, float]):
-    """band_rms, mains_rms, lf_rms, band_level of windows (w, n, c) without NaN.
+    """band_rms, mains_rms, lf_rms (each (w, c)) and the band's bins, of windows (w, c, n)
+    without NaN (each window's samples contiguous: the transforms run along memory).
 
     One Hann-windowed spectrum per window serves all four: the EMG band without the bins
     of the mains lines, each line's power over its main lobe (the bins within 1 of it hold
     a Hann-windowed sinusoid's power wherever it falls between them) minus the level 3-4
     bins beside it, and the 2-20 Hz bins.
     """
-    n = win.shape[1]
+    n = win.shape[2]
     w = np.hanning(n)
-    # each window's samples contiguous (windows, channels, samples): the transform runs
-    # along memory, several times faster than across it
-    spec = np.fft.rfft(np.moveaxis(win, 1, 2) * w, axis=-1)
+    spec = np.fft.rfft(win * w, axis=-1)
     # each window's straight line (electrode drift, not hum or noise) taken out of the
     # spectrum: the Hann-windowed constant and ramp occupy its first bins only
     t = np.arange(n) - (n - 1) / 2
-    mean = win.mean(axis=1)
-    slope = np.matmul(t, win) / np.sum(t * t)
+    mean = win.mean(axis=-1)
+    slope = np.matmul(win, t) / np.sum(t * t)
     shapes = np.fft.rfft(np.stack([w, t * w]), axis=1)
     k = int(np.flatnonzero(np.abs(shapes[1]) > 1e-6 * np.abs(shapes[1]).max())[-1]) + 1  # beyond: < 1e-6
     spec[..., :k] -= mean[..., None] * shapes[0, :k] + slope[..., None] * shapes[1, :k]
@@ -303,6 +303,31 @@ def _pop_candidates(x: np.ndarray, fs: float, n_win: int, n_win_s: int, pad: int
     return out
 
 
+def _run_candidates(column: np.ndarray, n_win: int, n_win_s: int, pad: int) -> np.ndarray:
+    """(windows,): which padded windows of one channel may hold a run or a clip (`_runs`):
+    those with two equal neighbours or their extreme met 5 times. Worked out once per
+    sample, the padded windows overlapping, from blocks of the largest size that divides
+    both the window and its padding (each block's extreme and how often it is met)."""
+    length = n_win_s + 2 * pad
+    used = np.ascontiguousarray(column[: (n_win - 1) * n_win_s + length])
+    starts = np.arange(n_win) * n_win_s
+    with np.errstate(invalid="ignore"):
+        same = (used[1:] == used[:-1]) & np.isfinite(used[1:])  # a difference of 0
+    pairs = np.r_[0, np.cumsum(same)]
+    out = pairs[starts + length - 1] > pairs[starts]  # window w's neighbours: starts[w] .. + length - 1
+    g = math.gcd(n_win_s, pad)
+    blocks = used.reshape(-1, g)
+    per, step = length // g, n_win_s // g
+    for extreme in (np.fmax, np.fmin):  # NaN only where every sample is lost, as nanmax
+        ext = extreme.reduce(blocks, axis=1)
+        count = (blocks == ext[:, None]).sum(axis=1)
+        ext_w = np.lib.stride_tricks.sliding_window_view(ext, per)[::step][:n_win]
+        count_w = np.lib.stride_tricks.sliding_window_view(count, per)[::step][:n_win]
+        met = np.where(ext_w == extreme.reduce(ext_w, axis=1)[:, None], count_w, 0).sum(axis=1)
+        out |= met >= 5
+    return out
+
+
 def _runs(x: np.ndarray, fs: float, rail: float = np.nan) -> list[tuple[str, int, int, float]]:
     """('flat' | 'saturation', start, stop, value) of identical-value runs in one channel.
 
@@ -368,8 +393,11 @@ def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
             med = np.nan_to_num(np.nanmedian(part, axis=1, keepdims=True))
         filled = core.copy()
         filled[holed] = np.where(np.isfinite(part), part, med)
-    band_rms, mains_rms, lf_rms, in_band = _spectral(filled, fs, mains_hz, band)
-    ptp = np.ptp(filled, axis=1)
+    # each window's samples contiguous (windows, channels, samples): reductions and
+    # transforms along memory are several times faster than across it
+    along = np.ascontiguousarray(np.moveaxis(filled, 1, 2))
+    band_rms, mains_rms, lf_rms, in_band = _spectral(along, fs, mains_hz, band)
+    ptp = np.ptp(along, axis=2)
     states = np.zeros(shape, dtype=np.int8)
     spans: list[tuple[int, str, int, int]] = []
     start0 = (first * n_win_s) - pad  # stream sample of x[0]
@@ -417,13 +445,8 @@ def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
     put(lift, "lift_off")
     rails = history.rails.copy()
     for j in range(n_ch):
-        # only windows with repeated neighbours or an extreme met 5 times can hold a run or a clip
         segs = _segments(x[:, j], n_win, n_win_s, pad)
-        with np.errstate(invalid="ignore"):
-            repeats = (np.diff(segs, axis=1) == 0).any(axis=1)
-            at_max = (segs == np.nanmax(segs, axis=1, keepdims=True)).sum(axis=1) >= 5
-            at_min = (segs == np.nanmin(segs, axis=1, keepdims=True)).sum(axis=1) >= 5
-        maybe = repeats | at_max | at_min
+        maybe = _run_candidates(x[:, j], n_win, n_win_s, pad)
         for w in range(n_win):
             if not maybe[w] and not np.isfinite(rails[j]):
                 continue
