@@ -103,3 +103,21 @@ def test_streaming_rms_equals_offline_causal_for_any_chunking(cuts):
     sr = F.StreamingRms(FS)
     got = np.vstack([sr.process(SIGNAL[a:b]) for a, b in random_chunks(len(SIGNAL), cuts)])
     np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-15)
+
+
+def test_long_causal_filtering_in_stretches_is_one_pass_bit_for_bit():
+    # apply_sos works through long segments STRETCH samples at a time, carrying the state
+    from scipy.signal import sosfilt
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 1e-4, (2 * F.STRETCH + 123, 2))
+    x[F.STRETCH + 7, 1] = np.nan  # a lost sample: both channels start again from rest after it
+    sos = F.condition_sos(2000.0, F.BAND_HZ, 50.0)
+    out = F.apply_sos(sos, x, causal=True)
+    cut = F.STRETCH + 7
+    for a, b in ((0, cut), (cut + 1, len(x))):
+        one, _ = sosfilt(sos, x[a:b], axis=0, zi=F._steady_zi(sos, x[a]))
+        assert np.array_equal(out[a:b], one)
+    assert np.isnan(out[cut]).all()
+    psi = F.tkeo(x[:, 0])
+    assert np.array_equal(psi[1:-1], x[1:-1, 0] ** 2 - x[:-2, 0] * x[2:, 0])

@@ -21,6 +21,9 @@ BAND_ORDER = 4
 ENVELOPE_HZ = 6.0
 RMS_WINDOW_S = 0.05
 NOTCH_Q = 30.0
+# samples a causal filter or TKEO works through at a time: their working copies stay in
+# cache, where an hour-long copy of the signal for each step cost more than the arithmetic
+STRETCH = 1 << 16
 
 
 def bandpass_sos(fs: float, band: tuple[float, float] = BAND_HZ, order: int = BAND_ORDER) -> np.ndarray:
@@ -153,7 +156,9 @@ def tkeo(x: np.ndarray) -> np.ndarray:
     """Teager-Kaiser energy operator x[n]^2 - x[n-1] x[n+1] (ends repeated), along axis 0."""
     x = np.asarray(x, dtype=np.float64)
     psi = np.empty_like(x)
-    psi[1:-1] = x[1:-1] ** 2 - x[:-2] * x[2:]
+    for a in range(1, len(x) - 1, STRETCH):  # a stretch at a time: no signal-long temporaries
+        b = min(a + STRETCH, len(x) - 1)
+        psi[a:b] = x[a:b] ** 2 - x[a - 1 : b - 1] * x[a + 1 : b + 1]
     psi[0], psi[-1] = psi[1], psi[-2]
     return psi
 
@@ -237,6 +242,15 @@ def _steady_zi(sos: np.ndarray, first: np.ndarray) -> np.ndarray:
     return sosfilt_zi(sos)[:, :, None] * first[None, None, :]
 
 
+def _causal(sos: np.ndarray, seg: np.ndarray, out: np.ndarray) -> None:
+    """`seg` (rows, channels; finite) filtered causally from rest at its first row, into
+    `out`, a stretch at a time with the filter's state carried: the same arithmetic in the
+    same order as one pass, without an hour-long copy of the signal for each step."""
+    z = _steady_zi(sos, seg[0])
+    for a in range(0, len(seg), STRETCH):
+        out[a : a + STRETCH], z = sosfilt(sos, seg[a : a + STRETCH], axis=0, zi=z)
+
+
 def apply_sos(sos: np.ndarray, x: np.ndarray, causal: bool = False) -> np.ndarray:
     """Filter `x` along axis 0 with `sos`, segment by segment between NaN rows."""
     x = np.asarray(x, dtype=np.float64)
@@ -245,12 +259,19 @@ def apply_sos(sos: np.ndarray, x: np.ndarray, causal: bool = False) -> np.ndarra
     two_d = x if x.ndim == 2 else x[:, None]
     segments = finite_segments(two_d)
     padlen = 3 * (2 * len(sos) + 1)
-    if segments == [(0, len(two_d))] and (causal or len(two_d) > padlen):  # nothing lost: no NaN frame to fill
-        if causal:
-            out, _ = sosfilt(sos, two_d, axis=0, zi=_steady_zi(sos, two_d[0]))
-        else:
-            out = sosfiltfilt(sos, two_d, axis=0)
+    whole = segments == [(0, len(two_d))]  # nothing lost: no NaN frame to fill
+    if whole and not causal and len(two_d) > padlen:
+        out = sosfiltfilt(sos, two_d, axis=0)
         return out if x.ndim == 2 else out[:, 0]
+    out = np.empty_like(two_d) if whole else np.full_like(two_d, np.nan)
+    for a, b in segments:
+        seg = two_d[a:b]
+        if causal:
+            _causal(sos, seg, out[a:b])
+        elif b - a > padlen:
+            out[a:b] = sosfiltfilt(sos, seg, axis=0)
+        # shorter segments cannot be filtered zero-phase: they stay NaN
+    return out if x.ndim == 2 else out[:, 0]
     out = np.full_like(two_d, np.nan)
     for a, b in segments:
         seg = two_d[a:b]

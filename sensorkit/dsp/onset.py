@@ -95,7 +95,11 @@ class Onset:
 def detection_envelope(cond: np.ndarray, fs: float, params: OnsetParams = OnsetParams(),
                        causal: bool = True) -> np.ndarray:  # fmt: skip
     """The envelope a detector thresholds: |x| (or |TKEO(x)|) low-passed at `envelope_hz`."""
-    source = np.abs(tkeo(cond)) if params.detector == "tkeo" else np.abs(cond)
+    if params.detector == "tkeo":
+        source = tkeo(cond)
+        np.abs(source, out=source)  # in place: a second signal-long array is not needed
+    else:
+        source = np.abs(cond)
     return apply_sos(lowpass_sos(fs, params.envelope_hz), source, causal=causal)
 
 
