@@ -320,7 +320,7 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
     for block in blocks:
         if progress:
             progress(f"analysing {block.exercise} {block.side or ''}".strip())
-        measured.append((block, _block_result(block, data, channels, muscles, t0, opt, track)))
+        measured.append((block, _measure_block(block, data, channels, muscles, t0, opt, track)))
     flag = None
     if judged is not None:
         quality = judged.result()
@@ -373,6 +373,10 @@ def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams, track: PelvisT
                                                  f"{sum(judged)} of {len(judged)} steps")  # fmt: skip
     return [(float(np.interp(c.t_s * imu.fs, np.arange(len(t)), t)), "initial_contact", c.side, c.inferred)
             for c in found], sides_from  # fmt: skip
+
+
+# a block measured, waiting for the signal quality's flags to make its part of the result
+Finish = Callable[[OnsetFlagger | None], dict]
 
 
 def _gait_result(block: Block, data: SessionData, channels, muscles, opt: AnalysisOptions,
@@ -435,11 +439,7 @@ def _gait_json(block: Block, ics: list[tuple[float, str]], contacts: list[Contac
     }  # fmt: skip
 
 
-# a block measured, waiting for the signal quality's flags to make its part of the result
-Finish = Callable[[OnsetFlagger | None], dict]
-
-
-def _block_result(block: Block, data: SessionData, channels, muscles, t0, opt: AnalysisOptions,
+def _measure_block(block: Block, data: SessionData, channels, muscles, t0, opt: AnalysisOptions,
                   track: PelvisTrack | None = None) -> Finish:  # fmt: skip
     """The block measured (repetitions, onsets, contacts); the returned function makes its
     part of the result once the onsets' quality flags can be given."""

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, hold_short_gaps, merge_runs, true_runs
+from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, STRETCH, hold_short_gaps, merge_runs, true_runs
 
 WINDOW_S = 0.5
 PAD_S = 0.15  # a pop is told from a swing by the 0.15 s around it
@@ -262,9 +262,8 @@ def _step_test(column: np.ndarray, a: int, b: int, floor: float) -> np.ndarray:
     running sum, so a large electrode offset costs no precision)."""
     m = len(column) - 2 * b + 1
     out = np.zeros(max(m, 0), dtype=bool)
-    step = 1 << 16
-    for k in range(0, max(m, 0), step):
-        part = column[k : min(k + step, m) + 2 * b - 1]
+    for k in range(0, max(m, 0), STRETCH):
+        part = column[k : min(k + STRETCH, m) + 2 * b - 1]
         c = np.zeros(len(part) + 1)
         np.cumsum(part - part[0], out=c[1:])
         n = len(part) - 2 * b + 1
