@@ -13,6 +13,8 @@ does not ring through the output.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.signal import butter, iirnotch, sosfilt, sosfilt_zi, sosfiltfilt, tf2sos, welch
 
@@ -163,6 +165,14 @@ def tkeo(x: np.ndarray) -> np.ndarray:
     return psi
 
 
+def tkeo_stretch(x: np.ndarray, a: int, b: int) -> np.ndarray:
+    """`tkeo(x)[a:b]` (`len(x)` >= 3), computed from x[a-1 : b+1] only (3 samples at least:
+    the ends repeat their neighbours' values)."""
+    lo = max(min(a - 1, len(x) - 3), 0)
+    hi = min(max(b + 1, lo + 3), len(x))
+    return tkeo(x[lo:hi])[a - lo : b - lo]
+
+
 def interpolate_short_gaps(x: np.ndarray, max_len: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows lost (NaN) in runs of at most `max_len`, linearly interpolated between the finite
     rows around them (offline only: it looks ahead); longer gaps, and gaps at either end,
@@ -242,13 +252,16 @@ def _steady_zi(sos: np.ndarray, first: np.ndarray) -> np.ndarray:
     return sosfilt_zi(sos)[:, :, None] * first[None, None, :]
 
 
-def _causal(sos: np.ndarray, seg: np.ndarray, out: np.ndarray) -> None:
-    """`seg` (rows, channels; finite) filtered causally from rest at its first row, into
-    `out`, a stretch at a time with the filter's state carried: the same arithmetic in the
-    same order as one pass, without an hour-long copy of the signal for each step."""
-    z = _steady_zi(sos, seg[0])
-    for a in range(0, len(seg), STRETCH):
-        out[a : a + STRETCH], z = sosfilt(sos, seg[a : a + STRETCH], axis=0, zi=z)
+def filter_stretches(sos: np.ndarray, make: Callable[[int, int], np.ndarray], n: int, out: np.ndarray) -> None:
+    """A finite signal of `n` rows, which `make(a, b)` gives a stretch (rows a..b-1, as
+    (b - a, channels)) at a time, filtered causally from rest at its first row into `out`,
+    the filter's state carried from stretch to stretch: the same arithmetic in the same
+    order as one pass, without an hour-long copy of the signal for each step."""
+    z = None
+    for a in range(0, n, STRETCH):
+        part = make(a, min(a + STRETCH, n))
+        z = _steady_zi(sos, part[0]) if z is None else z
+        out[a : a + len(part)], z = sosfilt(sos, part, axis=0, zi=z)
 
 
 def apply_sos(sos: np.ndarray, x: np.ndarray, causal: bool = False) -> np.ndarray:
@@ -267,7 +280,7 @@ def apply_sos(sos: np.ndarray, x: np.ndarray, causal: bool = False) -> np.ndarra
     for a, b in segments:
         seg = two_d[a:b]
         if causal:
-            _causal(sos, seg, out[a:b])
+            filter_stretches(sos, lambda lo, hi, seg=seg: seg[lo:hi], b - a, out[a:b])
         elif b - a > padlen:
             out[a:b] = sosfiltfilt(sos, seg, axis=0)
         # shorter segments cannot be filtered zero-phase: they stay NaN

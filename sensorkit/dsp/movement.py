@@ -198,6 +198,12 @@ def _absorb_fragments(periods: list[tuple[int, int]], fs: float, p: MovementPara
     return out
 
 
+def _median(x: np.ndarray) -> np.ndarray:
+    """`np.nanmedian(x, axis=0)`, without its slower path where nothing is NaN (the usual case,
+    asked per repetition)."""
+    return np.nanmedian(x, axis=0) if np.isnan(x).any() else np.median(x, axis=0)
+
+
 def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams) -> int:
     """Where the motion leaves the rest that precedes a period's detection at `start`."""
     lo = _pause_start(prev_end, start, fs, p)
@@ -210,8 +216,8 @@ def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams)
     z = np.zeros(len(seg_g))
     devs, noises = [], []
     for seg, floor in ((seg_g, p.sway_gyr), (seg_a, p.sway_acc)):
-        centre = np.nanmedian(seg, axis=0)
-        spread = np.maximum(1.4826 * np.nanmedian(np.abs(seg - centre), axis=0), floor)
+        centre = _median(seg)
+        spread = np.maximum(1.4826 * _median(np.abs(seg - centre)), floor)
         # the worst axis: a movement along one axis (a sideways weight shift) is not diluted
         z = np.maximum(z, np.nan_to_num(np.max(np.abs(seg - centre) / spread, axis=1), nan=0.0))
         devs.append(seg - centre)

@@ -43,11 +43,13 @@ from sensorkit.dsp.filters import (
     bandpass_sos,
     condition,
     detect_mains,
+    filter_stretches,
     hold_short_gaps,
     lowpass_sos,
     merge_runs,
     moving_rms,
     tkeo,
+    tkeo_stretch,
     true_runs,
 )
 from sensorkit.dsp.onset_departure import departure
@@ -95,12 +97,14 @@ class Onset:
 def detection_envelope(cond: np.ndarray, fs: float, params: OnsetParams = OnsetParams(),
                        causal: bool = True) -> np.ndarray:  # fmt: skip
     """The envelope a detector thresholds: |x| (or |TKEO(x)|) low-passed at `envelope_hz`."""
-    if params.detector == "tkeo":
-        source = tkeo(cond)
-        np.abs(source, out=source)  # in place: a second signal-long array is not needed
-    else:
-        source = np.abs(cond)
-    return apply_sos(lowpass_sos(fs, params.envelope_hz), source, causal=causal)
+    sos = lowpass_sos(fs, params.envelope_hz)
+    if params.detector == "tkeo" and causal and len(cond) > 2 and np.isfinite(cond).all():
+        # |TKEO| made and filtered a stretch at a time, as `apply_sos` would filter it whole
+        out = np.empty((len(cond), 1))
+        filter_stretches(sos, lambda a, b: np.abs(tkeo_stretch(cond, a, b))[:, None], len(cond), out)
+        return out[:, 0]
+    source = np.abs(tkeo(cond)) if params.detector == "tkeo" else np.abs(cond)
+    return apply_sos(sos, source, causal=causal)
 
 
 def group_delay_s(sos: np.ndarray, fs: float, freq: float) -> float:
