@@ -24,7 +24,7 @@ GAP_MERGE_S = 0.1
 JUDGE_CHUNK_WINDOWS = 240  # 2 min of windows judged at a time
 # the ECG is measured on the recording's first 10 minutes: whether a channel picks up the
 # heart, and how strongly, is a property of its electrode site, and ~700 beats give its
-# R wave to ~4 % of the EMG noise (the template's noise falls as 1/sqrt(beats)); on an
+# R wave to ~5 % of the EMG noise (the template's noise is 1.25/sqrt(beats) of it); on an
 # hour the whole recording took two thirds of the signal-quality pass
 ECG_SPAN_S = 600.0
 NOISE_PERCENTILE = 10  # quiet stretches: the quietest tenth of the half-second windows

@@ -285,15 +285,6 @@ def apply_sos(sos: np.ndarray, x: np.ndarray, causal: bool = False) -> np.ndarra
             out[a:b] = sosfiltfilt(sos, seg, axis=0)
         # shorter segments cannot be filtered zero-phase: they stay NaN
     return out if x.ndim == 2 else out[:, 0]
-    out = np.full_like(two_d, np.nan)
-    for a, b in segments:
-        seg = two_d[a:b]
-        if causal:
-            out[a:b], _ = sosfilt(sos, seg, axis=0, zi=_steady_zi(sos, seg[0]))
-        elif b - a > padlen:
-            out[a:b] = sosfiltfilt(sos, seg, axis=0)
-        # shorter segments cannot be filtered zero-phase: they stay NaN
-    return out if x.ndim == 2 else out[:, 0]
 
 
 def condition_sos(fs: float, band: tuple[float, float] = BAND_HZ, mains_hz: float | None = None) -> np.ndarray:
