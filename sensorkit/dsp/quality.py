@@ -276,6 +276,13 @@ def _step_test(column: np.ndarray, a: int, b: int, floor: float) -> np.ndarray:
     return out
 
 
+def _any_within(flags: np.ndarray, starts: np.ndarray, span: int) -> np.ndarray:
+    """For each start, whether any of flags[start : start + span] is set (one running count
+    serves every window, however much the windows overlap)."""
+    count = np.r_[0, np.cumsum(flags)]
+    return count[starts + span] > count[starts]
+
+
 def _pop_candidates(x: np.ndarray, fs: float, n_win: int, n_win_s: int, pad: int) -> np.ndarray:
     """(windows, channels): where `_pops` may find a step, by its first test with the
     absolute floor alone (10 % looser, so no window it would accept is skipped); windows
@@ -292,13 +299,11 @@ def _pop_candidates(x: np.ndarray, fs: float, n_win: int, n_win_s: int, pad: int
     for j in range(x.shape[1]):
         column = np.ascontiguousarray(used[:, j])
         finite = np.isfinite(column)
-        lost = np.r_[0, np.cumsum(~finite)]
         if not finite.all():  # lost samples count as zero: their windows are candidates anyway
             column = np.where(finite, column, 0.0)
-        hits = np.r_[0, np.cumsum(_step_test(column, a, b, 0.9 * POP_MIN_V))]  # passes among b .. b + k - 1
-        # window w tests its samples starts[w] + b .. starts[w] + length - b
-        any_hit = hits[starts + length - 2 * b + 1] > hits[starts]
-        out[:, j] = any_hit | (lost[starts + length] > lost[starts])
+        # the test covers samples b .. len - b; window w's are starts[w] + b .. starts[w] + length - b
+        hit = _any_within(_step_test(column, a, b, 0.9 * POP_MIN_V), starts, length - 2 * b + 1)
+        out[:, j] = hit | _any_within(~finite, starts, length)
     return out
 
 
@@ -312,8 +317,7 @@ def _run_candidates(column: np.ndarray, n_win: int, n_win_s: int, pad: int) -> n
     starts = np.arange(n_win) * n_win_s
     with np.errstate(invalid="ignore"):
         same = (used[1:] == used[:-1]) & np.isfinite(used[1:])  # a difference of 0
-    pairs = np.r_[0, np.cumsum(same)]
-    out = pairs[starts + length - 1] > pairs[starts]  # window w's neighbours: starts[w] .. + length - 1
+    out = _any_within(same, starts, length - 1)  # window w's neighbour pairs: starts[w] .. + length - 2
     g = math.gcd(n_win_s, pad)
     blocks = used.reshape(-1, g)
     per, step = length // g, n_win_s // g

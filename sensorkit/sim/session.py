@@ -111,8 +111,8 @@ def pelvis_motion(plan: Plan, rng, heading_deg: float,
     n = int(plan.duration * KINEMATIC_RATE) + 2
     t = (np.arange(n) - 1) / KINEMATIC_RATE
     ch = {k: np.zeros(n) for k in ("obliquity", "tilt", "rotation", "x", "y", "z")}
+    shape = PROFILES[profile]
     for p in plan.pulses:
-        shape = PROFILES[profile]
         ch[p.channel] += p.peak * (shape(t, p.t0, p.t1) - shape(t, p.t2, p.t3))
     for walk in plan.walks:
         for k, v in gait_channels(walk, t).items():
