@@ -21,8 +21,10 @@ venv:
 demo: venv
 	$(BIN)/sensorkit demo
 
+# one pytest worker per core; tests that share a resource beyond the process (LSL's
+# network discovery) carry an xdist_group mark and run in one worker
 test: venv lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n logical --dist loadgroup
 
 lint: venv
 	$(BIN)/ruff check sensorkit tests benchmarks docs/tools

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 pylsl = pytest.importorskip("pylsl")
+# LSL finds streams over the loopback network, across processes: one xdist worker runs these
+pytestmark = pytest.mark.xdist_group("lsl")
 
 from sensorkit.acquisition import Acquisition  # noqa: E402
 from sensorkit.cli import main  # noqa: E402
