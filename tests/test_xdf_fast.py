@@ -204,3 +204,27 @@ def test_an_unclosed_recording_is_still_said_to_be_so(tmp_path):
     assert "not closed cleanly" in quick.notes[0]
     assert not xdf_reader.read_xdf(path).closed_cleanly
     w.close()
+
+
+def test_the_quick_timestamp_check_decides_as_each_chunks_median_line():
+    from sensorkit.recording.xdf_salvage import TIMESTAMP_SLACK_S, _times_on_their_lines
+
+    def by_median(t, counts, srate):  # the definition: every time within the slack of its chunk's median line
+        firsts = np.r_[0, np.cumsum(counts)[:-1]]
+        for a, n in zip(firsts, counts, strict=True):
+            k = np.arange(n) / srate
+            if np.any(np.abs(t[a : a + n] - (np.median(t[a : a + n] - k) + k)) > TIMESTAMP_SLACK_S + 0.01 * n / srate):
+                return False
+        return True
+
+    rng = np.random.default_rng(3)
+    decided = set()
+    for trial in range(300):
+        counts = rng.choice([1, 2, 5, 50], size=20)
+        t = 10.0 + np.arange(counts.sum()) / 100.0 + rng.normal(0, 1e-4, counts.sum())
+        for i in rng.integers(0, len(t), int(rng.integers(0, 3))):  # stamps off their line, some near the slack
+            t[i] += rng.choice([-1, 1]) * rng.uniform(0.5, 2.5) * TIMESTAMP_SLACK_S
+        want = by_median(t, counts, 100.0)
+        assert _times_on_their_lines(t, counts, 100.0) == want, trial
+        decided.add(want)
+    assert decided == {True, False}
