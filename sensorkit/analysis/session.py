@@ -8,14 +8,16 @@ DESIGN.md section 7.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 
 import numpy as np
 
 from sensorkit import __version__
+from sensorkit.analysis.beside import can_fork, run_beside
 from sensorkit.analysis.exercises import (
     BILATERAL,
     EXERCISES,
@@ -254,10 +256,20 @@ def analyze_session(data: SessionData, opt: AnalysisOptions = AnalysisOptions(),
     # the EMG channels, their quality check and the pelvis are independent, and numpy and
     # scipy release the interpreter while they filter and transform: threads share the cores
     # (the results do not depend on the order in which they finish). The blocks are measured
-    # in turn while the quality check runs (their per-onset work holds the interpreter,
-    # threads among them gained nothing); its flags are put on their onsets afterwards.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    # in turn while the quality check runs, in a process of its own where it can (`beside`:
+    # beside the blocks' onset fits, which hold the interpreter, a thread of it waited at
+    # every numpy call; threads among the blocks gained nothing); its flags are put on their
+    # onsets afterwards.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix=POOL_NAME) as pool:
         return _analyze(data, opt, progress, pool)
+
+
+POOL_NAME = "sensorkit-analysis"
+
+
+def _idle_workers() -> list[threading.Thread]:
+    """The analysis pool's threads (idle once every task given to them is done)."""
+    return [t for t in threading.enumerate() if t.name.startswith(POOL_NAME)]
 
 
 def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], None] | None,
@@ -285,9 +297,14 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
         # at the end (its flags), and runs beside the blocks
         built = pool.map(lambda i: ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains), idx)
         every = list(idx) == list(range(emg.samples.shape[1]))  # no copy of the recording then
-        judged = pool.submit(assess, emg.samples if every else emg.samples[:, idx], emg.fs, muscles,
-                             emg.timestamps, opt.mains)  # fmt: skip
+        check = (assess, emg.samples if every else emg.samples[:, idx], emg.fs, muscles, emg.timestamps, opt.mains)
+        forking = can_fork(_idle_workers())  # else (the caller's threads) a thread of the pool, started now
+        judged = None if forking else pool.submit(*check)
         channels = dict(zip(muscles, built, strict=True))
+        if forking:  # a process forked once the pool is idle: the channels are built, the pelvis tracked
+            if tracking is not None:
+                wait([tracking])
+            judged = run_beside(pool, *check, idle=_idle_workers())
     first_s, last_s = _span(data)
     t0 = float(emg.timestamps[0]) if emg is not None else first_s
     result = result_base(data.file, opt, {m: c.mains_hz for m, c in channels.items()}, data.meta)

@@ -132,10 +132,21 @@ def mains_frequency(x: np.ndarray, fs: float, min_ratio: float = 4.0) -> float |
     return None if best is None else round(best, 2)
 
 
+def run_edges(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and stops ([start, stop)) of the runs of True in a boolean array, as arrays."""
+    m = np.asarray(mask, dtype=bool)
+    # padded with False at both ends, a run starts and stops where neighbours differ (np.r_
+    # and np.diff cost more than the comparison on the short windows asked per onset)
+    padded = np.zeros(len(m) + 2, dtype=bool)
+    padded[1:-1] = m
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return edges[::2], edges[1::2]
+
+
 def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of each run of True in a boolean array."""
-    edges = np.flatnonzero(np.diff(np.r_[0, np.asarray(mask).astype(np.int8), 0]))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+    starts, stops = run_edges(mask)
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))
 
 
 def merge_runs(runs: list[tuple[int, int]], max_gap: float) -> list[tuple[int, int]]:

@@ -48,6 +48,7 @@ from sensorkit.dsp.filters import (
     lowpass_sos,
     merge_runs,
     moving_rms,
+    run_edges,
     tkeo,
     tkeo_stretch,
     true_runs,
@@ -169,7 +170,9 @@ class ChannelOnsets:
 
 def sustained_start(above: np.ndarray, min_len: int) -> int | None:
     """Index of the first run of True at least `min_len` long."""
-    return next((a for a, b in true_runs(above) if b - a >= min_len), None)
+    starts, stops = run_edges(above)
+    long = np.flatnonzero(stops - starts >= min_len)
+    return int(starts[long[0]]) if long.size else None
 
 
 def _baseline_stats(env: np.ndarray, baseline: tuple[int, int]) -> tuple[float, float]:
@@ -186,7 +189,7 @@ def _threshold_onset(env: np.ndarray, fs: float, search: tuple[int, int], mu: fl
     a, b = search
     seg = env[a:b]
     min_len = max(1, int(round(p.min_duration_s * fs)))
-    i = sustained_start(np.nan_to_num(seg, nan=-np.inf) > mu + k * sd, min_len)
+    i = sustained_start(seg > mu + k * sd, min_len)  # a lost (NaN) sample is never above it
     if i is None:
         return None, None
     start = max(0, i - int(p.max_backtrack_s * fs))
@@ -350,7 +353,7 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
     offset = None
     if onset is not None:
         min_len = max(1, int(round(p.min_duration_s * fs)))
-        below = np.nan_to_num(env[onset : search[1]], nan=np.inf) < mu + p.k_sd * sd
+        below = env[onset : search[1]] < mu + p.k_sd * sd  # nor below it
         k = sustained_start(below, min_len)
         offset = None if k is None else onset + k
     snr = None if onset is None else _snr_db(env, onset, fs, mu)
