@@ -22,7 +22,10 @@ class Exercise:
     `initial_contact` (each step's foot contact). `reps_from`: `movement` (repetitions
     are motions of the pelvis) or `contacts` (each step of gait). `postures`: how the
     pelvis lies while it is done (`sensorkit.dsp.posture.POSTURES`), which is where a
-    recording without markers is searched for it.
+    recording without markers is searched for it. `hold_s`: how long a repetition may hold
+    the pelvis still away from its rest (a single-leg stance is held up to 30 s in the
+    Trendelenburg test); the live detector takes a stillness elsewhere that lasts longer for a
+    new resting posture (`LiveMovementParams.new_posture_s` otherwise).
     """
 
     name: str
@@ -31,6 +34,7 @@ class Exercise:
     reference: str = "movement"
     reps_from: str = "movement"
     postures: tuple[str, ...] = ("upright",)
+    hold_s: float | None = None
 
 
 SIDE_LYING = ("left_side_down", "right_side_down")
@@ -38,7 +42,7 @@ REGISTRY: dict[str, Exercise] = {e.name: e for e in (
     Exercise("single_leg_squat", single_leg=True),
     Exercise("step_down", single_leg=True),
     Exercise("step_up", single_leg=True),
-    Exercise("single_leg_stance", single_leg=True),
+    Exercise("single_leg_stance", single_leg=True, hold_s=30.0),
     Exercise("prone_hip_extension", reference="hamstrings", postures=("prone",)),  # the Sahrmann test
     Exercise("glute_bridge", bilateral=True, postures=("supine",)),
     Exercise("single_leg_bridge", single_leg=True, postures=("supine",)),

@@ -119,7 +119,7 @@ def movement_periods(acc: np.ndarray, gyr: np.ndarray, fs: float,
     for a0, b0 in periods:
         # anchor at the first clear motion: the period's start may be sway before it
         first_on = a0 + int(np.argmax(act[a0:b0] > p.on_fraction))
-        onset = _onset(g, a, fs, prev_end, first_on, p)
+        onset = pause_onset(g, a, fs, prev_end, first_on, p)
         out.append(Movement(max(onset / fs - delay, 0.0), a0 / fs - delay, b0 / fs - delay,
                             float(np.nanmax(speed[a0:b0]))))  # fmt: skip
         prev_end = b0
@@ -204,8 +204,11 @@ def _median(x: np.ndarray) -> np.ndarray:
     return np.nanmedian(x, axis=0) if np.isnan(x).any() else np.median(x, axis=0)
 
 
-def _onset(g_smooth, a_smooth, fs, prev_end: int, start: int, p: MovementParams) -> int:
-    """Where the motion leaves the rest that precedes a period's detection at `start`."""
+def pause_onset(g_smooth: np.ndarray, a_smooth: np.ndarray, fs: float, prev_end: int, start: int,
+                p: MovementParams = MovementParams()) -> int:  # fmt: skip
+    """Where the motion leaves the rest that precedes a movement detected at sample `start`
+    (sample index of the causally smoothed gyroscope and accelerometer, (n, 3) each; the
+    previous movement ended at `prev_end`). Offline and live (`LiveMovement`) alike."""
     lo = _pause_start(prev_end, start, fs, p)
     if lo is None:
         return start

@@ -5,10 +5,12 @@ stream does not know yet. Here motion is measured against rest, as offline: the
 gyroscope's departure from its bias and the accelerometer's from the resting
 posture, each in units of quiet-standing noise (`MovementParams.sway_*`, or the
 calibration's when larger). A repetition starts when that motion z-score stays
-above `on_z` for 50 ms; its onset is then traced back with the same flat-then-ramp
-fit as offline, from data already received, so the onset arrives as soon as the
-motion is clear. It ends when the pelvis is back in its resting posture and still
-for `settle_s`, or still for `new_posture_s` somewhere else (the patient lay down).
+above `on_z` for 50 ms, or above `slow_z` for `slow_s` after a real rest; its onset is
+then `pause_onset`, the offline function itself, on the data already received (the
+pause starting after the previous repetition or the exercise block's start, as
+offline), so the onset arrives as soon as the motion is clear. It ends when the pelvis
+is back in its resting posture and still for `settle_s`, or still for `new_posture_s`
+(the block's exercise's `hold_s` where longer) somewhere else (the patient lay down).
 
 `process` returns the events of each chunk; the sequence of events does not depend
 on how the stream is chunked, and `movement_events` (the offline form) is this
@@ -23,16 +25,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from sensorkit.dsp.filters import StreamingFilter, apply_sos, hold_short_gaps, lowpass_sos
-from sensorkit.dsp.movement import MovementParams, along_motion, hinge_onset
+from sensorkit.dsp.movement import MovementParams, pause_onset
 from sensorkit.dsp.onset import group_delay_s
 
 
 @dataclass(frozen=True)
 class LiveMovementParams:
     on_z: float = 8.0  # motion z-score that starts a repetition (held 50 ms)
+    # ... or above this for `slow_s`: a slow, small movement (a prone hip extension turns the
+    # pelvis at 8-12 deg/s, z 6-8 against standing sway) that rest never sustains
+    slow_z: float = 4.0
+    slow_s: float = 0.25
     off_z: float = 4.0  # below this the pelvis is still
     settle_s: float = 0.3  # still this long in the resting posture: the repetition has ended
-    posture_tol_deg: float = 3.0  # back in the resting posture: within this tilt, or no longer moving
+    posture_tol_deg: float = 3.0  # back in the resting posture: within this tilt, or no longer moving,
+    # and nearer to it than this fraction of the movement's furthest tilt: a small movement held
+    # (a prone hip extension's lift tilts the pelvis 2-3 deg) is not a return to rest
+    held_fraction: float = 0.5
     new_posture_s: float = 5.0  # still this long elsewhere: a new resting posture ...
     posture_change_deg: float = 60.0  # ... or sooner when this far from the old one (lying down) ...
     posture_change_s: float = 1.0  # ... for this long (a forward bend's brief hold is not lying down)
@@ -72,12 +81,25 @@ class LiveMovement:
         self._last: np.ndarray | None = None
         self._run: np.ndarray | None = None
         self._z = deque(maxlen=int(params.lookback_s * fs) + 1)  # recent motion z-scores
-        self._dev = deque(maxlen=int(params.lookback_s * fs) + 1)  # and deviations from rest (gyr, acc)
+        self._smooth = deque(maxlen=int(params.lookback_s * fs) + 1)  # and the smoothed (gyr, acc) rows
+        self._prev_end = -(10**9)  # stream sample where the last repetition ended
         self._n = 0
         self._moving = False
-        self._above = self._still = self._still_here = 0
+        self._above = self._above_slow = self._still = self._still_here = 0
         self._onset = 0.0
         self._still_sum = np.zeros(3)
+        self._floors: list[tuple[int, float | None]] = []  # block starts not yet reached (sample, hold_s)
+        self._new_posture_s = params.new_posture_s  # of the block under way
+        self._peak_tilt = 0.0  # the furthest tilt from rest of the repetition in progress (deg)
+        # twice the resting noise of the accelerometer as a tilt: nearer than this is rest
+        self._tilt_noise = float(np.degrees(2.0 * self.sd_acc / max(float(np.linalg.norm(self.rest)), 1.0)))
+
+    def block_starts(self, sample: int, hold_s: float | None = None) -> None:
+        """An exercise block starts at stream sample `sample` (this stream's count from its
+        first sample; past or future): as offline, where a block is analysed on its own, no
+        pause before a movement reaches back beyond it. `hold_s`: how long the block's
+        repetitions may hold still away from rest (None: `new_posture_s`)."""
+        self._floors = sorted([*self._floors, (int(sample), hold_s)], key=lambda f: f[0])
 
     @property
     def moving(self) -> bool:
@@ -96,60 +118,83 @@ class LiveMovement:
         return events
 
     def _step(self, g: np.ndarray, a: np.ndarray) -> list[MovementEvent]:
+        while self._floors and self._n >= self._floors[0][0]:
+            sample, hold_s = self._floors.pop(0)
+            self._prev_end = max(self._prev_end, sample)
+            self._new_posture_s = self.p.new_posture_s if hold_s is None else max(hold_s, self.p.new_posture_s)
         if not (np.isfinite(g).all() and np.isfinite(a).all()):
             self._z.append(0.0)
-            self._dev.append(np.zeros(6))
+            self._smooth.append(np.full(6, np.nan))
             return []
         z_gyr = float(np.max(np.abs(g - self.bias)) / self.sd_gyr)
         z = max(z_gyr, float(np.max(np.abs(a - self.rest)) / self.sd_acc))
         self._z.append(z)
-        self._dev.append(np.r_[g - self.bias, a - self.rest])
+        self._smooth.append(np.r_[g, a])
         still = z_gyr < self.p.off_z
         cos = a @ self.rest / (np.linalg.norm(a) * np.linalg.norm(self.rest) + 1e-12)
         tilt = np.degrees(np.arccos(min(1.0, cos)))
-        back = tilt < self.p.posture_tol_deg or z < self.p.on_z
         self._still = self._still + 1 if still else 0
+        if self._moving:
+            self._peak_tilt = max(self._peak_tilt, tilt)
+        back = (tilt < self.p.posture_tol_deg or z < self.p.on_z) and tilt < max(
+            self.p.held_fraction * self._peak_tilt, self._tilt_noise)
         self._still_here = self._still_here + 1 if still and back else 0
         self._still_sum = self._still_sum + a if self._still > 1 else (a.copy() if still else np.zeros(3))
         if not self._moving:
             if still:  # the resting posture follows slow drift while nothing moves
                 self.rest += (a - self.rest) / self.fs
             self._above = self._above + 1 if z > self.p.on_z else 0
-            return [self._start()] if self._above >= max(1, int(0.05 * self.fs)) else []
+            self._above_slow = self._above_slow + 1 if z > self.p.slow_z else 0
+            # a slow movement only after a real rest: what follows an end sooner is the settling
+            # of the last one (a weight shift back after a squat), as offline absorbs fragments
+            rested = self._n - self._prev_end >= self.m.rest_s * self.fs
+            slow = rested and self._above_slow >= max(1, int(self.p.slow_s * self.fs))
+            fast = self._above >= max(1, int(0.05 * self.fs))
+            return [self._start(slow and not fast)] if fast or slow else []
         if self._still_here >= self.p.settle_s * self.fs:
-            return [self._end(self._still_here)]
+            return [self._end(self._still_here, settled_elsewhere=False)]
         lying_down = tilt > self.p.posture_change_deg and self._still >= self.p.posture_change_s * self.fs
-        if lying_down or self._still >= self.p.new_posture_s * self.fs:
-            return [self._end(self._still)]
+        if lying_down or self._still >= self._new_posture_s * self.fs:
+            return [self._end(self._still, settled_elsewhere=True)]
         return []
 
-    def _start(self) -> MovementEvent:
-        """The motion is clear: fit its onset over the rise since the last rest."""
+    def _start(self, slow: bool) -> MovementEvent:
+        """The motion is clear: its onset is where it left the pause before it, found in the
+        data received as offline (`pause_onset` on the same smoothed signals)."""
         self._moving = True
         self._still = self._still_here = 0
-        z = np.array(self._z)
-        rests = [i for i in range(len(z) - 1, -1, -1) if z[i] < 3.0]
-        rest_end = rests[0] if rests else 0
-        begin = max(0, rest_end - int(0.2 * self.fs))
-        dev = np.array(self._dev)
-        rise, powers = along_motion(dev[:, :3], dev[:, 3:], self.sd_gyr, self.sd_acc, len(dev) - 1)  # as offline
-        onset_idx = self._n - (len(z) - 1) + begin + hinge_onset(rise[begin:], powers)
+        self._peak_tilt = 0.0
+        buf = np.array(self._smooth)  # the current sample last
+        first = self._n - len(buf) + 1  # stream index of buf[0]
+        prev = max(self._prev_end - first, -int(self.m.settle_s * self.fs))  # the pause starts in the buffer
+        # a slow movement's pause ends where its run above `slow_z` began, as offline's ends at
+        # its first clear motion: the pause's description must not hold the 0.25 s confirming it
+        start = len(buf) - 1 - (self._above_slow - 1 if slow else 0)
+        onset_idx = first + pause_onset(buf[:, :3], buf[:, 3:], self.fs, prev, start, self.m)
         self._onset = max(onset_idx / self.fs - self.delay_s, 0.0)
         return MovementEvent("onset", self._onset, self._onset, self._n / self.fs)
 
-    def _end(self, quiet_for: int) -> MovementEvent:
+    def _end(self, quiet_for: int, settled_elsewhere: bool) -> MovementEvent:
         self._moving = False
-        self._above = 0
-        self.rest = self._still_sum / max(self._still, 1)  # where the patient settled
-        end = max((self._n - quiet_for + 1) / self.fs - self.delay_s, self._onset)
+        self._above = self._above_slow = 0
+        if settled_elsewhere:  # a new resting posture: where the patient settled
+            self.rest = self._still_sum / max(quiet_for, 1)
+        # back near rest, the resting posture stays (and follows slow drift while still): the
+        # gyroscope can be quiet through a slow return, which the still stretch would include
+        self._prev_end = self._n - quiet_for + 1
+        end = max(self._prev_end / self.fs - self.delay_s, self._onset)
         return MovementEvent("end", end, self._onset, self._n / self.fs)
 
 
 def movement_events(acc: np.ndarray, gyr: np.ndarray, fs: float, standing: tuple[int, int],
-                    params: LiveMovementParams = LiveMovementParams()) -> list[MovementEvent]:  # fmt: skip
+                    params: LiveMovementParams = LiveMovementParams(),
+                    block_starts: tuple[tuple[int, float | None], ...] = ()) -> list[MovementEvent]:  # fmt: skip
     """The offline form of `LiveMovement`: the events after the quiet standing [start, stop) (samples),
-    times in s since the first sample of the arrays."""
+    times in s since the first sample of the arrays; `block_starts`: (sample, hold_s) where exercise
+    blocks start (as their markers tell the live pipeline)."""
     a, b = standing
     live = LiveMovement(fs, acc[a:b], gyr[a:b], params)
+    for k, hold_s in block_starts:
+        live.block_starts(k - b, hold_s)
     return [MovementEvent(e.kind, e.t_s + b / fs, e.onset_s + b / fs, e.detected_s + b / fs)
             for e in live.process(acc[b:], gyr[b:])]  # fmt: skip

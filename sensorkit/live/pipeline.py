@@ -282,6 +282,8 @@ class LivePipeline:
             self._imu_stream = key
             self._imu_cols = [info.channels.index(c) for c in IMU_CHANNELS]
             self.pelvis = LivePelvis(float(info.srate))
+            for b in self.blocks:  # blocks whose marker came before the IMU's first chunk
+                self.pelvis.block_started(b.block.start_s, REGISTRY[b.block.exercise].hold_s)
         if key != self._imu_stream:
             return
         x = np.asarray(chunk.samples, dtype=np.float64)[:, self._imu_cols]
@@ -319,6 +321,8 @@ class LivePipeline:
         muscles = list(self.channels) or []
         reference = block_reference(self.opt.reference, exercise, side, muscles)
         self.blocks.append(_Block(Block(exercise, side, t, math.inf), reference))
+        if self.pelvis is not None:
+            self.pelvis.block_started(t, REGISTRY[exercise].hold_s)
         self._emit(BlockStarted(exercise, side, t, reference))
         if self.pelvis is not None and self.pelvis.calibration is None and not self._calibration_pending():
             try:  # no calibration markers before the first block: find one in the data so far
