@@ -1,0 +1,118 @@
+"""The live pipeline's repetitions against the truth and against `analyze`, per exercise.
+
+Each simulated session is written to XDF as `sensorkit simulate` writes it, replayed through
+`LivePipeline` (what `sensorkit live file://...` and the monitor window run) and analysed
+offline; each true repetition is matched to the nearest found one (within 0.3 s). Shown per
+exercise: repetitions found live and offline, false ones, the movement onset's median
+|error|, and the share of repetitions whose live onset lies within 30 ms of the offline one
+(DESIGN.md: on a replay the live result equals `analyze`'s). Both movement shapes of the
+simulator (minimum-jerk and raised cosine); clinic sessions (squats, bridges, prone hip
+extension), step-downs and single-leg stance (held 8-15 s).
+
+    .venv/bin/python benchmarks/bench_live_reps.py [SEEDS]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from sensorkit.analysis.session import analyze_session
+from sensorkit.cli import main as cli
+from sensorkit.devices.schemes.file import Replay
+from sensorkit.live.pipeline import LivePipeline
+from sensorkit.recording.session_input import session_data
+from sensorkit.recording.xdf_reader import read_xdf
+
+MATCH_S = 0.3
+
+
+def _replay(path: Path) -> list:
+    src = Replay(str(path), speed=0)
+    src.open()
+    out = []
+    while not src.finished:
+        out += src.read()
+    return out
+
+
+def _nearest(found: list[float], t: float) -> float:
+    return min((f - t for f in found), key=abs) if found else np.inf
+
+
+def _block_onsets(result: dict, block: dict) -> list[float]:
+    """Movement onsets (s) of a result's repetitions in the exercise and side of a true block."""
+    key = (block["exercise"], block["side"])
+    return [r["movement_onset_s"] for b in result["exercises"] if (b["exercise"], b["side"]) == key for r in b["reps"]]
+
+
+def _session(scenario: str, seed: int, profile: str, folder: Path) -> tuple[dict, dict, dict]:
+    path = folder / f"{scenario}-{seed}-{profile}.xdf"
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        cli(["simulate", scenario, "-o", str(path), "--seed", str(seed), "--param", f"motion_profile={profile}"])
+        offline = analyze_session(session_data(read_xdf(path)))
+    pipeline = LivePipeline(file=path.name)
+    for chunk in _replay(path):
+        pipeline.push(chunk)
+    live = pipeline.finish()
+    truth = json.loads(path.with_suffix(".truth.json").read_text())
+    return truth, live, offline
+
+
+def run(seeds: range) -> dict:
+    rows: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for profile in ("minjerk", "cosine"):
+            for scenario, ss in (("session", seeds), ("step_down", seeds[:3]), ("single_leg_stance", seeds[:3])):
+                for seed in ss:
+                    truth, live, offline = _session(scenario, seed, profile, Path(tmp))
+                    for tb in truth["exercises"]:
+                        r = rows.setdefault(tb["exercise"], {"true": 0, "live": [], "off": [], "false": [0, 0],
+                                                             "found": [0, 0], "apart": []})  # fmt: skip
+                        onsets = [x["movement_onset_s"] for x in tb["reps"]]
+                        r["true"] += len(onsets)
+                        got = {}
+                        for k, (name, res) in enumerate((("live", live), ("off", offline))):
+                            got[name] = _block_onsets(res, tb)
+                            r["found"][k] += sum(abs(_nearest(onsets, f)) <= MATCH_S for f in got[name])
+                            r["false"][k] += sum(abs(_nearest(onsets, f)) > MATCH_S for f in got[name])
+                        for t in onsets:
+                            on, off = _nearest(got["live"], t), _nearest(got["off"], t)
+                            r["live"].append(on)
+                            r["off"].append(off)
+                            if abs(on) <= MATCH_S and abs(off) <= MATCH_S:
+                                r["apart"].append(abs(on - off))
+    print(f"Live pipeline repetitions on replays against the truth and analyze ({len(seeds)} clinic sessions and "
+          f"3 each of step-downs and single-leg stance per movement shape, minimum-jerk and raised cosine)")
+    print(f"  {'exercise':<22}{'reps':>6}{'live found':>12}{'false':>7}{'median ms':>11}"
+          f"{'analyze found':>15}{'false':>7}{'median ms':>11}{'live ~ analyze':>16}")
+    out = {}
+    for ex, r in rows.items():
+        lv, of = np.abs(r["live"]) * 1000, np.abs(r["off"]) * 1000
+        near = float(np.mean(np.asarray(r["apart"]) <= 0.03)) if r["apart"] else float("nan")
+        print(f"  {ex:<22}{r['true']:>6}{r['found'][0] / r['true']:>12.1%}{r['false'][0]:>7}"
+              f"{np.median(lv[lv < MATCH_S * 1000]):>11.0f}{r['found'][1] / r['true']:>15.1%}{r['false'][1]:>7}"
+              f"{np.median(of[of < MATCH_S * 1000]):>11.0f}{near:>16.0%}")
+        out[ex] = (r["found"][0] / r["true"], r["false"][0], near)
+    print("  (live ~ analyze: share of the repetitions found by both whose live movement onset is within 30 ms "
+          "of analyze's)")
+    worst = min(v[0] for v in out.values())
+    prone = rows["prone_hip_extension"]
+    print(f"live reps: worst exercise {worst:.1%} of repetitions found live, {sum(v[1] for v in out.values())} false; "
+          f"prone hip extension {out['prone_hip_extension'][0]:.1%} (analyze {prone['found'][1] / prone['true']:.1%})")
+    return out
+
+
+def main() -> dict:
+    seeds = range(int(sys.argv[1])) if len(sys.argv) > 1 and sys.argv[1].isdigit() else range(4)
+    return run(seeds)
+
+
+if __name__ == "__main__":
+    main()
