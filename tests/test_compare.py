@@ -111,6 +111,26 @@ def test_the_example_improvement_is_found_with_the_right_sign(example):
     assert "switches on" in judged[0]["text"] and "earlier after (95 % CI" in judged[0]["text"]
 
 
+def test_every_entry_names_a_different_thing(example):
+    """A left-leg block's right glute and a right-leg block's left glute were both written
+    'gluteus maximus (left/right, single-leg squat)', the same words as the judged working-side
+    muscles: the text listed a muscle as compared and as too few to compare at once."""
+    from sensorkit.analysis.compare import describe_key
+    from sensorkit.report.compare import format_comparison
+
+    c = compare_results(example, ["before", "after"])
+    texts = [describe_key((e["exercise"], e["side"], e["muscle"], e["metric"])) for e in c["entries"]]
+    assert len(texts) == len(set(texts))
+    assert describe_key(("single_leg_squat", "R", "glute_max_L", "latency_ms")) == \
+        "gluteus maximus (left, single-leg squat on the right leg)"  # fmt: skip
+    same_side = describe_key(("single_leg_squat", "L", "glute_max_L", "latency_ms"))
+    assert same_side == "gluteus maximus (left, single-leg squat)"
+    assert describe_key(("glute_bridge", None, "glute_max_L", "latency_ms")) == "gluteus maximus (left, glute bridge)"
+    judged = {e["text"].split(" switches")[0].split(" is ")[0] for e in c["entries"] if e["judged"]}
+    too_few = format_comparison(c).split("too few clean onsets to compare: ")[-1].split("\n")[0].split("; ")
+    assert judged and not judged & set(too_few)
+
+
 def test_a_session_compared_with_itself_changes_nothing(example):
     c = compare_results([example[0], example[0]], ["a", "b"])
     assert {e["verdict"] for e in c["entries"] if e["judged"]} == {"no clear change"}

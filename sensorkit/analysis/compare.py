@@ -73,7 +73,9 @@ def observations(result: dict) -> dict[Key, list[float]]:
 
 
 def describe_key(key: Key) -> str:
-    """'gluteus medius (left, single-leg squat)' or 'pelvic drop (left stance, single-leg squat)'."""
+    """'gluteus medius (left, single-leg squat)', 'gluteus medius (left, single-leg squat on the
+    right leg)' (a muscle of the other side than the working leg) or 'pelvic drop (left stance,
+    single-leg squat)'."""
     ex, side, muscle, metric = key
     exercise = ex.replace("_", " ").replace("single leg", "single-leg")
     if metric == "pelvic_drop_deg":
@@ -81,7 +83,10 @@ def describe_key(key: Key) -> str:
         return f"pelvic drop ({where}{exercise})"
     base, _, mside = muscle.rpartition("_")
     name = MUSCLE_NAMES.get(base, base.replace("_", " "))
-    return f"{name} ({SIDES.get(mside, mside)}, {exercise})"
+    # a block's muscles of both sides share its exercise: without the working leg, the left
+    # muscle in the right-leg block reads as the one in the left-leg block
+    leg = f" on the {SIDES.get(side, side)} leg" if side and side != mside else ""
+    return f"{name} ({SIDES.get(mside, mside)}, {exercise}{leg})"
 
 
 def _text(key: Key, c, v: str | None, after: str) -> str:
