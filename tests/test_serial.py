@@ -253,3 +253,37 @@ def test_two_devices_into_one_recording(tmp_path):
     spans = [(s.timestamps[0], s.timestamps[-1]) for s in emgs]
     overlap = min(b for _, b in spans) - max(a for a, _ in spans)
     assert overlap > 2.0
+
+
+def test_a_port_busy_for_a_moment_while_opening_is_tried_again(tmp_path, monkeypatch):
+    """EAGAIN from an opening ioctl (a pseudo-terminal under load answered it once in a full
+    test run) is transient: the port opens on a later try; a port that keeps answering it gives
+    one clear error."""
+    import errno
+
+    import serial
+
+    from sensorkit.devices.transports import serial as transport
+    from sensorkit.errors import SensorkitError
+
+    real, calls = serial.Serial, []
+
+    def flaky(*args, **kw):
+        calls.append(args[0])
+        if len(calls) < 3:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(transport.serial, "Serial", flaky)
+    with VirtualPort(Noise(0), link=str(tmp_path / "tty")) as port:
+        t = transport.SerialTransport(port.link)
+        t.open()
+        assert t.connected and len(calls) == 3
+        t.close()
+
+    def busy(*args, **kw):
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(transport.serial, "Serial", busy)
+    with pytest.raises(SensorkitError, match="cannot open serial port"):
+        transport.SerialTransport(str(tmp_path / "tty")).open()

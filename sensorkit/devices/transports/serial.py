@@ -73,6 +73,9 @@ def _explain(port: str, exc: BaseException) -> str:
     return f"cannot open serial port {port}: {text}"
 
 
+OPEN_TRIES, OPEN_RETRY_S = 5, 0.05  # a port answering EAGAIN while it opens is tried again this often
+
+
 class SerialTransport:
     """A byte transport (see `transports.base.Transport`) on a serial port."""
 
@@ -92,10 +95,16 @@ class SerialTransport:
 
     def _connect(self) -> None:
         port = resolve_port(self.target, self.serial_number)
-        try:
-            self._ser = serial.Serial(port, self.baudrate, timeout=0, exclusive=True)
-        except (serial.SerialException, OSError, ValueError) as exc:
-            raise SensorkitError(_explain(port, exc)) from None
+        for attempt in range(OPEN_TRIES):
+            try:
+                self._ser = serial.Serial(port, self.baudrate, timeout=0, exclusive=True)
+                break
+            except (serial.SerialException, OSError, ValueError) as exc:
+                # EAGAIN from one of the opening ioctls means what it says: the line was busy for
+                # a moment (seen on pseudo-terminals under load); anything else is final
+                if getattr(exc, "errno", None) != errno.EAGAIN or attempt == OPEN_TRIES - 1:
+                    raise SensorkitError(_explain(port, exc)) from None
+                time.sleep(OPEN_RETRY_S)
         self.port = port
 
     def open(self) -> None:
