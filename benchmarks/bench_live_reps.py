@@ -80,7 +80,7 @@ def run(seeds: range) -> dict:
                         got = {}
                         for k, (name, res) in enumerate((("live", live), ("off", offline))):
                             got[name] = _block_onsets(res, tb)
-                            r["found"][k] += sum(abs(_nearest(onsets, f)) <= MATCH_S for f in got[name])
+                            r["found"][k] += sum(abs(_nearest(got[name], t)) <= MATCH_S for t in onsets)  # recall
                             r["false"][k] += sum(abs(_nearest(onsets, f)) > MATCH_S for f in got[name])
                         for t in onsets:
                             on, off = _nearest(got["live"], t), _nearest(got["off"], t)
