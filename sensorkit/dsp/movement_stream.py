@@ -80,8 +80,7 @@ class LiveMovement:
         self._hold = max(1, int(round(movement.max_hold_s * fs)))
         self._last: np.ndarray | None = None
         self._run: np.ndarray | None = None
-        self._z = deque(maxlen=int(params.lookback_s * fs) + 1)  # recent motion z-scores
-        self._smooth = deque(maxlen=int(params.lookback_s * fs) + 1)  # and the smoothed (gyr, acc) rows
+        self._smooth = deque(maxlen=int(params.lookback_s * fs) + 1)  # recent smoothed (gyr, acc) rows
         self._prev_end = -(10**9)  # stream sample where the last repetition ended
         self._n = 0
         self._moving = False
@@ -123,12 +122,10 @@ class LiveMovement:
             self._prev_end = max(self._prev_end, sample)
             self._new_posture_s = self.p.new_posture_s if hold_s is None else max(hold_s, self.p.new_posture_s)
         if not (np.isfinite(g).all() and np.isfinite(a).all()):
-            self._z.append(0.0)
             self._smooth.append(np.full(6, np.nan))
             return []
         z_gyr = float(np.max(np.abs(g - self.bias)) / self.sd_gyr)
         z = max(z_gyr, float(np.max(np.abs(a - self.rest)) / self.sd_acc))
-        self._z.append(z)
         self._smooth.append(np.r_[g, a])
         still = z_gyr < self.p.off_z
         cos = a @ self.rest / (np.linalg.norm(a) * np.linalg.norm(self.rest) + 1e-12)
