@@ -142,3 +142,52 @@ def test_varied_onset_ramps_change_only_how_bursts_rise():
     assert all(20 <= r["rise_ms"] <= 150 for r in ramps) and "onset_ramps" not in exp.truth
     with pytest.raises(ValueError, match="onset_ramps"):
         SimConfig(onset_ramps="steep")
+
+
+def test_pink_noise_falls_with_frequency_at_the_same_rms():
+    from sensorkit.sim.confounds import amplifier_noise
+
+    fs, n = 2000.0, 40000
+    white = amplifier_noise(n, fs, 5e-6, np.random.default_rng(1))
+    pink = amplifier_noise(n, fs, 5e-6, np.random.default_rng(1), colour=1.0)
+    f, pw = welch(white, fs, nperseg=2048)
+    _, pp = welch(pink, fs, nperseg=2048)
+    band = lambda p, lo, hi: p[(f >= lo) & (f < hi)].mean()  # noqa: E731
+    assert band(pw, 25, 35) / band(pw, 290, 310) == pytest.approx(1.0, rel=0.3)  # white in the EMG band
+    assert band(pp, 25, 35) / band(pp, 290, 310) == pytest.approx(10.0, rel=0.3)  # 1/f: 300 Hz / 30 Hz
+    assert np.std(pink) == pytest.approx(np.std(white), rel=0.1)
+
+
+def test_first_unit_threshold_sets_when_recruitment_starts():
+    from sensorkit.sim.emg import motor_unit_emg
+
+    fs = 2000.0
+    drive = np.clip(np.arange(int(fs)) / fs - 0.2, 0, None) * 0.5  # 0 until 0.2 s, then 0.5 per s
+    first = {}
+    for thr in (0.01, 0.03):
+        x = motor_unit_emg(drive, fs, np.random.default_rng(2), first_threshold=thr)
+        first[thr] = np.argmax(np.abs(x) > 1e-9) / fs
+        steady = motor_unit_emg(np.full(int(fs), 0.02), fs, np.random.default_rng(2), first_threshold=thr)
+        assert (np.abs(steady).max() > 0) == (thr < 0.02)  # a drive of 0.02 recruits only below it
+    # the drive passes 0.01 at 0.22 s and 0.03 at 0.26 s; the first discharge follows within a cycle
+    # (its potential, centred on the discharge, starts up to 10 ms before it)
+    assert 0.21 <= first[0.01] < 0.26 + 0.05 and first[0.03] >= 0.25 and first[0.03] > first[0.01]
+
+
+def test_crosstalk_and_tonic_variations_change_only_their_channels():
+    base = dict(seed=5, scenario="single_leg_squat", dose=Dosage(reps=2), artefacts=False, mains_uv=0.0)
+    rec = simulate(SimConfig(**base))
+    muscles = rec.config.muscles
+    glutes = [j for j, m in enumerate(muscles) if m.startswith("glute")]
+    others = [j for j in range(len(muscles)) if j not in glutes]
+    quiet = simulate(SimConfig(crosstalk=0.0, **base))
+    np.testing.assert_array_equal(quiet.emg[:, others], rec.emg[:, others])
+    assert all(not np.array_equal(quiet.emg[:, j], rec.emg[:, j]) for j in glutes)
+    np.testing.assert_array_equal(quiet.imu, rec.imu)
+    # tonic drive: the glutes fire at rest (the first second is quiet standing)
+    tonic = simulate(SimConfig(tonic=0.05, **base))
+    fs = rec.config.fs_emg
+    rest = slice(int(0.2 * fs), int(1.0 * fs))
+    band = butter(4, [20, 450], btype="bandpass", fs=fs, output="sos")
+    rms = lambda x: float(np.sqrt(np.mean(sosfiltfilt(band, x[:, glutes[0]])[rest] ** 2)))  # noqa: E731
+    assert rms(tonic.emg) > 1.5 * rms(rec.emg)  # small units, sparse: they add to the noise

@@ -15,9 +15,20 @@ def _lowpass_noise(n: int, fs: float, cutoff: float, rng: np.random.Generator) -
     return x / max(float(np.std(x)), 1e-12)
 
 
-def amplifier_noise(n: int, fs: float, rms: float, rng: np.random.Generator) -> np.ndarray:
-    """Electrode-skin and amplifier noise: white plus a 1/f-like low-frequency part."""
+def amplifier_noise(n: int, fs: float, rms: float, rng: np.random.Generator, colour: float = 0.0) -> np.ndarray:
+    """Electrode-skin and amplifier noise: a broadband part plus a 1/f-like low-frequency part.
+
+    `colour`: the broadband part's spectral slope, power ~ 1/f^colour (0 white, 1 pink: the
+    electrode-skin interface's noise falls with frequency through the EMG band), at the same RMS.
+    """
     white = rng.standard_normal(n)
+    if colour:
+        spectrum = np.fft.rfft(white)
+        f = np.fft.rfftfreq(n, 1 / fs)
+        spectrum[1:] /= (f[1:] / f[-1]) ** (colour / 2)  # amplitude ~ f^(-colour/2)
+        spectrum[0] = 0.0
+        white = np.fft.irfft(spectrum, n)
+        white /= max(float(np.std(white)), 1e-30)
     flicker = _lowpass_noise(n, fs, 5.0, rng)
     return rms * (0.9 * white + 0.45 * flicker)
 

@@ -64,13 +64,15 @@ def motor_unit_emg(
     rng: np.random.Generator,
     n_units: int = 100,
     rms_at_half: float = 100e-6,
+    first_threshold: float = 0.01,
 ) -> np.ndarray:
     """Surface EMG (V) of one muscle for an excitation time course in [0, 1].
 
     `rms_at_half` sets the amplitude: RMS of the signal during a steady excitation
-    of 0.5, in volts.
+    of 0.5, in volts. `first_threshold`: the excitation that recruits the smallest unit
+    (recruitment thresholds spread geometrically from it to 0.6).
     """
-    thresholds = 0.01 * np.exp(np.log(60) * np.arange(n_units) / n_units)
+    thresholds = first_threshold * np.exp(np.log(0.6 / first_threshold) * np.arange(n_units) / n_units)
     amplitudes = np.exp(np.log(100) * np.arange(n_units) / n_units)
     amplitudes *= rng.uniform(0.7, 1.3, n_units)
     widths, shapes = _muap_templates(fs, rng)

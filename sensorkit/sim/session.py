@@ -61,6 +61,12 @@ class SimConfig:
     # the shape of the exercises' movements: "minjerk" (smooth start, angular rate ~ t^2) or
     # "cosine" (a raised cosine, starting with a finite acceleration: rate ~ t)
     motion_profile: str = "minjerk"
+    # Variations of the EMG model, so that no detector default rests on one simulator
+    # (benchmarks/bench_onset.py's variations table); the defaults are the model as it was.
+    noise_colour: float = 0.0  # the broadband noise's slope, power ~ 1/f^colour (0 white, 1 pink)
+    tonic: float = 0.0  # steady drive added to every muscle (excitation; the smallest unit recruits at first_unit)
+    first_unit: float = 0.01  # excitation that recruits each muscle's smallest motor unit
+    crosstalk: float = 1.0  # multiple of the glutes' usual crosstalk (3-8 % of the neighbour)
 
     def __post_init__(self) -> None:
         if self.onset_ramps not in ("exp", "varied"):
@@ -202,8 +208,9 @@ def burst_ramps(plan: Plan, cfg: SimConfig) -> list[tuple[str, float] | None]:
             for _ in plan.bursts]  # fmt: skip
 
 
-def _excitation(plan: Plan, muscle: str, t: np.ndarray, rng, ramps: list | None = None) -> np.ndarray:
-    e = np.full(t.size, plan.tonic.get(muscle, 0.0))
+def _excitation(plan: Plan, muscle: str, t: np.ndarray, rng, ramps: list | None = None,
+                tonic: float = 0.0) -> np.ndarray:  # fmt: skip
+    e = np.full(t.size, plan.tonic.get(muscle, 0.0) + tonic)
     for b, ramp in zip(plan.bursts, ramps or [None] * len(plan.bursts), strict=True):
         if b.muscle != muscle:
             continue
@@ -229,20 +236,21 @@ def render_emg(plan: Plan, cfg: SimConfig, rng, truth: dict | None = None) -> np
     ramps = burst_ramps(plan, cfg)
     for j, m in enumerate(cfg.muscles):
         rms = MUSCLE_RMS.get(m.rsplit("_", 1)[0], 100e-6) * rng.uniform(0.7, 1.3)
-        clean[:, j] = motor_unit_emg(_excitation(plan, m, t, rng, ramps), cfg.fs_emg, rng, rms_at_half=rms)
+        clean[:, j] = motor_unit_emg(_excitation(plan, m, t, rng, ramps, cfg.tonic), cfg.fs_emg, rng,
+                                     rms_at_half=rms, first_threshold=cfg.first_unit)  # fmt: skip
     out = clean.copy()
     # crosstalk from neighbours on the same side
     for j, m in enumerate(cfg.muscles):
         side = m[-1]
         for k, other in enumerate(cfg.muscles):
             if k != j and other[-1] == side and {m[:-2], other[:-2]} <= {"glute_max", "glute_med"}:
-                out[:, j] += rng.uniform(0.03, 0.08) * clean[:, k]
+                out[:, j] += cfg.crosstalk * rng.uniform(0.03, 0.08) * clean[:, k]
     # one heart, seen by every lead; from its own generator, so that the rest of a session
     # (motor units, noise, artefacts) is what the same seed gave before the heart was shared
     heart = confounds.ecg(t, 1.0, np.random.default_rng([cfg.seed, 16])) if cfg.ecg_uv > 0 else None
     for j, m in enumerate(cfg.muscles):
         noise = cfg.noise_uv * rng.uniform(0.7, 1.4)
-        out[:, j] += confounds.amplifier_noise(n, cfg.fs_emg, noise * 1e-6, rng)
+        out[:, j] += confounds.amplifier_noise(n, cfg.fs_emg, noise * 1e-6, rng, cfg.noise_colour)
         truth["noise_uv"][m] = round(float(noise), 3)  # white 0.9 of it and 1/f 0.45 (confounds)
         out[:, j] += confounds.baseline_wander(n, cfg.fs_emg, rng.uniform(10e-6, 40e-6), rng)
         out[:, j] += rng.uniform(-2e-3, 2e-3)  # electrode DC offset
