@@ -21,6 +21,8 @@ its interval coverage per SNR band on 3 sessions per setting; `--calibration` pr
 only that one. The last one varies the EMG model (`VARIATIONS`: rise times, noise colour,
 ECG, tonic activity, recruitment, crosstalk) and shows the default detector beside
 BioSPPy given the true window under each; `--variations` prints only that one.
+`--sweep` (not in `make bench`: about 25 minutes) runs the default detector's settings
+each side of their defaults (`SWEEP`) under every variation.
 
 Targets (issue 4): recall >= 95%, false onsets <= 5%, median |error| <= 15 ms, 95th
 percentile <= 50 ms; offline analysis of 1 h of 8-ch 2 kHz EMG >= 300x real time
@@ -41,6 +43,7 @@ import numpy as np
 
 from sensorkit.dsp.filters import condition
 from sensorkit.dsp.onset import DETECTORS, ChannelOnsets, OnsetParams
+from sensorkit.dsp.onset_departure import DepartureParams
 from sensorkit.sim import Dosage, SimConfig, simulate
 
 CONFOUNDS = {
@@ -264,6 +267,46 @@ VARIATIONS = {
 VARIATION_PEER = "biosppy, true window"
 
 
+def _fit(**change) -> OnsetParams:
+    return OnsetParams(fit=DepartureParams(**change))
+
+
+# The default detector's settings one at a time each side of their defaults (k_sd 3; the fit's
+# max_lead_s 0.04, lead_s 0.02, smooth_s 0.01, shape_sd 0.17)
+SWEEP = {
+    "defaults": OnsetParams(),
+    "k_sd 2.5": OnsetParams(k_sd=2.5), "k_sd 4": OnsetParams(k_sd=4.0),
+    "max_lead_s 0.02": _fit(max_lead_s=0.02), "max_lead_s 0.08": _fit(max_lead_s=0.08),
+    "lead_s 0.01": _fit(lead_s=0.01), "lead_s 0.04": _fit(lead_s=0.04),
+    "smooth_s 0.005": _fit(smooth_s=0.005), "smooth_s 0.02": _fit(smooth_s=0.02),
+    "shape_sd 0.12": _fit(shape_sd=0.12), "shape_sd 0.22": _fit(shape_sd=0.22),
+}  # fmt: skip
+
+
+def sweep() -> None:
+    """Each of `SWEEP` under every one of `VARIATIONS`: a default that is best on one EMG model
+    and poor on another shows here. Per setting, over the variations and SNR bands >= 10 dB:
+    the mean and worst median error and p95, the worst |bias|, the coverage's range, the
+    lowest recall and the highest false-onset share (about 25 minutes)."""
+    by = {name: [] for name in SWEEP}
+    for change in VARIATIONS.values():
+        rows = collect(ramps="varied", ours=SWEEP, peers=False, variation=change)
+        for name in SWEEP:
+            for lo, hi, _ in BANDS[:3]:
+                by[name].append(score([r for r in rows if r[0] == name and r[3] is not None and r[2] is not None
+                                       and lo <= r[2] < hi]))  # fmt: skip
+    print(f"Default detector settings across the {len(VARIATIONS)} EMG model variations x 3 SNR bands")
+    print(f"  {'setting':<18}{'median ms':>16}{'p95 ms':>14}{'|bias| max':>11}{'coverage':>12}{'recall min':>11}"
+          f"{'false max':>10}")  # fmt: skip
+    print(f"  {'':<18}{'mean   worst':>16}{'mean  worst':>14}")
+    for name, scores in by.items():
+        med, p95 = [s["median_ms"] for s in scores], [s["p95_ms"] for s in scores]
+        cover = [s["coverage"] for s in scores]
+        print(f"  {name:<18}{np.mean(med):>9.1f}{max(med):>7.1f}{np.mean(p95):>8.1f}{max(p95):>6.0f}"
+              f"{max(abs(s['bias_ms']) for s in scores):>11.1f}{min(cover):>7.0%}-{max(cover):.0%}"
+              f"{min(s['recall'] for s in scores):>11.1%}{max(s['false'] for s in scores):>10.1%}")  # fmt: skip
+
+
 def variations() -> dict:
     """The default detector (and BioSPPy given the true window) under each of `VARIATIONS`,
     per SNR band: what must hold whatever the EMG model (median <= 7 ms, |bias| <= 3 ms,
@@ -365,6 +408,8 @@ if __name__ == "__main__":
         args = sys.argv[1:]
         if "--variations" in args:
             variations()
+        elif "--sweep" in args:
+            sweep()
         else:
             main(seeds=int(args[args.index("--seeds") + 1]) if "--seeds" in args else 1,
                  calibration_only="--calibration" in args)  # fmt: skip

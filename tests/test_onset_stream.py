@@ -88,3 +88,30 @@ def test_live_channel_answers_as_offline_after_its_buffers_dropped_old_rows():
         assert live.onset_s == pytest.approx(off.onset_s, abs=1e-9) and live.quality == off.quality
         checked += 1
     assert checked >= 1
+
+
+def test_the_fit_settings_reach_the_offline_and_live_trace_alike(rec):
+    from sensorkit.dsp.onset import OnsetParams
+    from sensorkit.dsp.onset_departure import DepartureParams
+
+    fs = rec.config.fs_emg
+    x = rec.emg[:, rec.config.muscles.index("glute_max_R")]
+    coarse = OnsetParams(fit=DepartureParams(smooth_s=0.02, reach_s=0.2))
+
+    def live(params):
+        det = StreamingOnsetDetector(fs, params, mains_hz=50.0)
+        return np.array(det.process(x))
+
+    ch, ch_coarse = ChannelOnsets(x, fs, mains=50.0), ChannelOnsets(x, fs, coarse, mains=50.0)
+    found_live = live(coarse)
+    moved = checked = 0
+    for r in [r for b in rec.truth["exercises"] for r in b["reps"]]:
+        tm = r["movement_onset_s"]
+        windows = ((tm - 1.2, tm - 0.35), (tm - 0.35, r["end_s"]))
+        a, b = ch.onset(*windows), ch_coarse.onset(*windows)
+        if a.quality != "ok" or b.quality != "ok":
+            continue
+        assert np.min(np.abs(found_live - b.onset_s)) < 0.0015  # live answers as offline with the same settings
+        moved += abs(a.onset_s - b.onset_s) > 0.5 / fs
+        checked += 1
+    assert checked >= 3 and moved >= 1  # the settings were used: the fit moved at least one onset

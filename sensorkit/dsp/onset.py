@@ -53,7 +53,7 @@ from sensorkit.dsp.filters import (
     tkeo_stretch,
     true_runs,
 )
-from sensorkit.dsp.onset_departure import departure
+from sensorkit.dsp.onset_departure import DepartureParams, departure
 
 HELD_WINDOW_S = 0.01  # +-10 ms around an onset...
 HELD_FRACTION = 0.1  # ...of which more than a tenth bridged lost samples: quality `gap`
@@ -78,6 +78,7 @@ class OnsetParams:
     # threshold and tkeo: trace the onset back to where the burst's rise began
     # (`onset_departure`); False keeps the crossing traced back to `backtrack_sd` only
     departure: bool = True
+    fit: DepartureParams = DepartureParams()  # that trace's settings (`onset_departure`)
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:
@@ -339,7 +340,7 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
         noise = cond[baseline[0] : baseline[1]]
         onset = _double_threshold_onset(cond, fs, search, float(np.nanstd(noise)), p) or onset
     if onset is not None and p.detector in ("threshold", "tkeo") and p.departure:
-        dep = departure(cond, fs, baseline, crossing, search[0], onset, origin)
+        dep = departure(cond, fs, baseline, crossing, search[0], onset, origin, p.fit)
         if dep is not None:  # the rise traced back to its start (onset_departure's docstring)
             onset, sd_s = int(round(dep[0])), dep[1] / fs
     if onset is not None and p.detector == "changepoint":

@@ -16,7 +16,7 @@ import numpy as np
 
 from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, StreamingFilter, StreamingGapHold, condition_sos, lowpass_sos
 from sensorkit.dsp.onset import OnsetParams, band_delay
-from sensorkit.dsp.onset_departure import DepartureParams, departure
+from sensorkit.dsp.onset_departure import departure
 
 
 class StreamingOnsetDetector:
@@ -40,7 +40,7 @@ class StreamingOnsetDetector:
         self._env_hist = np.zeros(0)
         self._cond_hist = np.zeros(0)  # conditioned samples, aligned with _env_hist
         self._pending: list[tuple[int, int, int, int]] = []  # crossing, backtracked onset, earliest, baseline end
-        self._reach = int(DepartureParams().reach_s * fs)
+        self._reach = int(params.fit.reach_s * fs)
         self._earliest = 0  # absolute index: where the current search began (after the last burst)
         self._hist_start = 0  # absolute index of _env_hist[0]
         self._n = 0  # envelope samples produced so far
@@ -89,7 +89,8 @@ class StreamingOnsetDetector:
             crossing, start, earliest, base_end = self._pending.pop(0)
             s0 = self._hist_start
             base = (base_end - int((self.BASELINE_S[1] - self.BASELINE_S[0]) * self.fs) - s0, base_end - s0)
-            dep = departure(self._cond_hist, self.fs, base, crossing - s0, max(earliest - s0, 0), start - s0, s0)
+            dep = departure(self._cond_hist, self.fs, base, crossing - s0, max(earliest - s0, 0), start - s0, s0,
+                            self.p.fit)  # fmt: skip
             onset = start if dep is None else int(round(dep[0])) + s0
             out.append(onset / self.fs - self.delay_s)
         return out
