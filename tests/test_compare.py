@@ -127,8 +127,9 @@ def test_every_entry_names_a_different_thing(example):
     assert same_side == "gluteus maximus (left, single-leg squat)"
     assert describe_key(("glute_bridge", None, "glute_max_L", "latency_ms")) == "gluteus maximus (left, glute bridge)"
     judged = {e["text"].split(" switches")[0].split(" is ")[0] for e in c["entries"] if e["judged"]}
-    too_few = format_comparison(c).split("too few clean onsets to compare: ")[-1].split("\n")[0].split("; ")
-    assert judged and not judged & set(too_few)
+    not_compared = [line.split(": ", 1)[1].split("; ") for line in format_comparison(c).splitlines()
+                    if line.startswith(("too few clean onsets to compare: ", "quiet in these exercises"))]  # fmt: skip
+    assert judged and not_compared and not judged & set().union(*not_compared)
 
 
 def test_a_session_compared_with_itself_changes_nothing(example):
@@ -223,3 +224,29 @@ def test_verdicts_on_simulated_pairs_with_known_changes(before, after, expected,
     else:  # only the drop changed
         for (_, what), v in verdicts.items():
             assert v == expected["drop" if what == "drop" else "glute"], verdicts
+
+
+def test_a_quiet_muscle_is_told_apart_from_a_poor_recording(example):
+    import copy
+
+    from sensorkit.report.compare import format_comparison
+
+    before, after = copy.deepcopy(example)
+    # the right-leg squat's left glute stays quiet (no_burst) in the example; make its left
+    # hamstring's onsets unusable by artefacts instead, in both sessions
+    for result in (before, after):
+        for block in result["exercises"]:
+            if block["exercise"] == "single_leg_squat" and block["side"] == "L":
+                for rep in block["reps"]:
+                    rep["quality"]["biceps_femoris_L"] = "artefact"
+    comparison = compare_results([before, after], ["before", "after"])
+    by = {(e["side"], e["muscle"]): e for e in comparison["entries"] if e["exercise"] == "single_leg_squat"}
+    assert by[("R", "glute_max_L")]["quiet"] and by[("R", "glute_max_L")]["difference"] is None
+    assert not by[("L", "biceps_femoris_L")]["quiet"] and by[("L", "biceps_femoris_L")]["difference"] is None
+    assert not by[("L", "glute_max_L")]["quiet"]  # the working glute is compared
+    text = format_comparison(comparison)
+    quiet_line = next(line for line in text.splitlines() if line.startswith("quiet in these exercises"))
+    few_line = next(line for line in text.splitlines() if line.startswith("too few clean onsets"))
+    assert "gluteus maximus (left, single-leg squat on the right leg)" in quiet_line
+    assert "biceps femoris (left, single-leg squat)" in few_line and "biceps femoris (left" not in quiet_line.replace(
+        "biceps femoris (left, single-leg squat on the right leg)", "")

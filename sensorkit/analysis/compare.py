@@ -72,6 +72,20 @@ def observations(result: dict) -> dict[Key, list[float]]:
     return out
 
 
+def quiet_keys(result: dict) -> set[Key]:
+    """Latency keys whose muscle showed no burst at all (`no_burst`) in most repetitions: a
+    muscle that stays quiet in that exercise (the other leg's in a single-leg task), which
+    is not a recording too poor to compare."""
+    counts: dict[Key, list[int]] = {}
+    for block in result.get("exercises", []):
+        for rep in block["reps"]:
+            for m in rep.get("latency_ms", {}):
+                c = counts.setdefault((block["exercise"], block["side"], m, "latency_ms"), [0, 0])
+                c[0] += rep["quality"].get(m) == "no_burst"
+                c[1] += 1
+    return {k for k, (quiet, n) in counts.items() if quiet > n / 2}
+
+
 def describe_key(key: Key) -> str:
     """'gluteus medius (left, single-leg squat)', 'gluteus medius (left, single-leg squat on the
     right leg)' (a muscle of the other side than the working leg) or 'pelvic drop (left stance,
@@ -120,6 +134,7 @@ def compare_results(results: list[dict], labels: Iterable[str] | None = None) ->
         raise ValueError(f"the sessions belong to different patients ({', '.join(sorted(names))}); "
                          "compare sessions of one patient")  # fmt: skip
     obs = [observations(r) for r in results]
+    quiet = set().union(*(quiet_keys(r) for r in results))
     of_interest = set().union(*(judged_keys(r) for r in results))
     keys = sorted(set().union(*obs), key=lambda k: (k[0], k[1] or "", k[3], k[2] or ""))
     entries, unmatched = [], []
@@ -148,6 +163,7 @@ def compare_results(results: list[dict], labels: Iterable[str] | None = None) ->
             "hedges_g": None if c is None or c.hedges_g is None else _r(c.hedges_g),
             "mdc": None if c is None else _r(c.mdc),
             "verdict": v, "judged": judged,
+            "quiet": c is None and key in quiet,  # too few to compare because the muscle stayed quiet
             "text": _text(key, c, v, f"in {labels[last]}" if len(results) > 2 else "after"),
         })  # fmt: skip
     return {

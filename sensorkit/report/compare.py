@@ -24,9 +24,12 @@ def format_comparison(comparison: dict) -> str:
     if shown:
         lines += ["", "other muscles (references, not judged):"]
         lines += [f"  {e['text']}" for e in shown]
-    if silent:
-        names = sorted({e["text"].split(":")[0] for e in silent})
-        lines += ["", f"too few clean onsets to compare: {'; '.join(names)}"]
+    quiet = sorted({e["text"].split(":")[0] for e in silent if e.get("quiet")})
+    few = sorted({e["text"].split(":")[0] for e in silent if not e.get("quiet")})
+    if quiet:
+        lines += ["", f"quiet in these exercises (no burst in most repetitions): {'; '.join(quiet)}"]
+    if few:
+        lines += ["", f"too few clean onsets to compare: {'; '.join(few)}"]
     if len(comparison["sessions"]) > 2:
         lines += ["", "trend (mean per session):"]
         for e in judged:
