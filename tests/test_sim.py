@@ -142,12 +142,16 @@ def test_varied_onset_ramps_change_only_how_bursts_rise():
     assert all(20 <= r["rise_ms"] <= 150 for r in ramps) and "onset_ramps" not in exp.truth
     with pytest.raises(ValueError, match="onset_ramps"):
         SimConfig(onset_ramps="steep")
+    with pytest.raises(ValueError, match="first_unit"):
+        SimConfig(first_unit=0.7)
+    with pytest.raises(ValueError, match="tonic"):
+        SimConfig(crosstalk=-1.0)
 
 
 def test_pink_noise_falls_with_frequency_at_the_same_rms():
     from sensorkit.sim.confounds import amplifier_noise
 
-    fs, n = 2000.0, 40000
+    fs, n = 2000.0, 400000  # 200 s, as long as a session: the slope must hold through the band
     white = amplifier_noise(n, fs, 5e-6, np.random.default_rng(1))
     pink = amplifier_noise(n, fs, 5e-6, np.random.default_rng(1), colour=1.0)
     f, pw = welch(white, fs, nperseg=2048)
@@ -156,6 +160,8 @@ def test_pink_noise_falls_with_frequency_at_the_same_rms():
     assert band(pw, 25, 35) / band(pw, 290, 310) == pytest.approx(1.0, rel=0.3)  # white in the EMG band
     assert band(pp, 25, 35) / band(pp, 290, 310) == pytest.approx(10.0, rel=0.3)  # 1/f: 300 Hz / 30 Hz
     assert np.std(pink) == pytest.approx(np.std(white), rel=0.1)
+    # ...and about as much of it in the EMG band: not piled up as drift below it
+    assert 0.9 < np.sqrt(band(pp, 20, 450) / band(pw, 20, 450)) < 1.4
 
 
 def test_first_unit_threshold_sets_when_recruitment_starts():

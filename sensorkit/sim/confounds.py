@@ -25,7 +25,9 @@ def amplifier_noise(n: int, fs: float, rms: float, rng: np.random.Generator, col
     if colour:
         spectrum = np.fft.rfft(white)
         f = np.fft.rfftfreq(n, 1 / fs)
-        spectrum[1:] /= (f[1:] / f[-1]) ** (colour / 2)  # amplitude ~ f^(-colour/2)
+        # amplitude ~ f^(-colour/2) from 10 Hz up, flat below: the slope runs through the EMG band
+        # instead of piling the power into drift below it, which the band-pass would remove
+        spectrum[1:] /= (np.maximum(f[1:], 10.0) / f[-1]) ** (colour / 2)
         spectrum[0] = 0.0
         white = np.fft.irfft(spectrum, n)
         white /= max(float(np.std(white)), 1e-30)

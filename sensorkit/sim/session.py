@@ -71,6 +71,10 @@ class SimConfig:
     def __post_init__(self) -> None:
         if self.onset_ramps not in ("exp", "varied"):
             raise ValueError(f"onset_ramps must be 'exp' or 'varied', not {self.onset_ramps!r}")
+        if not 0 < self.first_unit < 0.6:
+            raise ValueError(f"first_unit must lie between 0 and 0.6 (the largest unit's), not {self.first_unit}")
+        if not (0 <= self.tonic < 1 and self.crosstalk >= 0 and 0 <= self.noise_colour <= 2):
+            raise ValueError("tonic must lie in [0, 1), crosstalk be >= 0 and noise_colour in [0, 2]")
 
 
 @dataclass
