@@ -313,8 +313,9 @@ def variations() -> dict:
     recall >= 98 %, false <= 2 %, coverage 90-98 %)."""
     default = {OnsetParams().detector: OnsetParams()}
     peer = (VARIATION_PEER,) if VARIATION_PEER in third_party() else ()
+    beside = f", and {VARIATION_PEER} beside it" if peer else f" ({VARIATION_PEER}: pip install -e '.[bench]')"
     print(f"EMG model variations ({len(CONFOUNDS) * len(NOISE_UV)} sessions each, drives rising over 20-150 ms "
-          f"unless stated): default detector ({OnsetParams().detector}), and {VARIATION_PEER} beside it")  # fmt: skip
+          f"unless stated): default detector ({OnsetParams().detector}){beside}")  # fmt: skip
     head = "".join(f"{lab:>38}" for _, _, lab in BANDS[:3])
     print(f"  {'variation':<27}{'method':<8}{head}")
     print(f"  {'':<35}" + "   med  bias   p95 recall  false cover" * 3)
