@@ -168,6 +168,11 @@ def collect(seeds_per_setting: int = 1, ramps: str = "exp", ours: dict | None = 
     return rows
 
 
+def in_band(r, lo: float, hi: float) -> bool:
+    """A row of a true onset whose SNR lies in [lo, hi) dB."""
+    return r[3] is not None and r[2] is not None and lo <= r[2] < hi
+
+
 def score(rows):
     true = [r for r in rows if r[3] is not None]
     quiet = [r for r in rows if r[3] is None]
@@ -293,8 +298,7 @@ def sweep() -> None:
         rows = collect(ramps="varied", ours=SWEEP, peers=False, variation=change)
         for name in SWEEP:
             for lo, hi, _ in BANDS[:3]:
-                by[name].append(score([r for r in rows if r[0] == name and r[3] is not None and r[2] is not None
-                                       and lo <= r[2] < hi]))  # fmt: skip
+                by[name].append(score([r for r in rows if r[0] == name and in_band(r, lo, hi)]))
     print(f"Default detector settings across the {len(VARIATIONS)} EMG model variations x 3 SNR bands")
     print(f"  {'setting':<18}{'median ms':>16}{'p95 ms':>14}{'|bias| max':>11}{'coverage':>12}{'recall min':>11}"
           f"{'false max':>10}")  # fmt: skip
@@ -325,8 +329,7 @@ def variations() -> dict:
         for method in [*default, *peer]:
             cells = []
             for lo, hi, lab in BANDS[:3]:
-                sc = score([r for r in rows if r[0] == method and r[3] is not None and r[2] is not None
-                            and lo <= r[2] < hi])  # fmt: skip
+                sc = score([r for r in rows if r[0] == method and in_band(r, lo, hi)])
                 if sc is None:
                     cells.append(f"{'-':>38}")
                     continue
@@ -351,7 +354,7 @@ def main(seeds: int = 1, calibration_only: bool = False) -> dict:
           "confound and noise level; target 90-98 % in every band")  # fmt: skip
     for ramps in ("varied", "exp"):
         rows = collect(seeds_per_setting=CALIBRATION_SEEDS, ramps=ramps, ours=default, peers=False)
-        bands = [(lab, lambda r, lo=lo, hi=hi: r[3] is not None and r[2] is not None and lo <= r[2] < hi)
+        bands = [(lab, lambda r, lo=lo, hi=hi: in_band(r, lo, hi))
                  for lo, hi, lab in BANDS[:3]]  # fmt: skip
         table(rows, f"{ramps} ramps"[:11], bands, list(default))
         for lab, select in bands:
@@ -375,8 +378,8 @@ def comparison(seeds: int = 1) -> dict:
               f"{len(CONFOUNDS) * len(NOISE_UV)} simulated sessions ({time.perf_counter() - t0:.0f} s)")
         print("  bias: median signed error (+ late); 95% cover: true onsets within onset +- 1.96 SD; false: per "
               "band, onsets > 100 ms from the truth; 'all' and 'confound' rows add onsets in quiet windows")
-        table(rows, "SNR band", [(lab, lambda r, lo=lo, hi=hi: r[3] is not None and r[2] is not None
-                                  and lo <= r[2] < hi) for lo, hi, lab in BANDS], methods)  # fmt: skip
+        table(rows, "SNR band", [(lab, lambda r, lo=lo, hi=hi: in_band(r, lo, hi)) for lo, hi, lab in BANDS],
+              methods)  # fmt: skip
         quiet = {m: [r for r in rows if r[0] == m and r[3] is None] for m in methods}
         print("  quiet windows (a muscle with no burst in that repetition), onsets reported in them: "
               + ", ".join(f"{m} {np.mean([r[4] is not None for r in q]):.1%}" for m, q in quiet.items() if q)
