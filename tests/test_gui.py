@@ -11,6 +11,8 @@ import pytest
 
 pytest.importorskip("pyqtgraph", reason="the GUI packages are not installed (pip install 'sensorkit[gui]')")
 
+from pyqtgraph.Qt import QtCore  # noqa: E402
+
 from sensorkit.analysis.session import AnalysisOptions  # noqa: E402
 from sensorkit.cli import main  # noqa: E402
 from sensorkit.gui.app import run_gui  # noqa: E402
@@ -39,8 +41,23 @@ def test_curves_are_drawn(qtbot):
 def test_a_replay_drives_the_window_to_the_pipelines_result(qtbot, tmp_path):
     keep = {}
     shot = tmp_path / "replay.png"
+
+    def until_the_block_is_done(keep: dict) -> None:
+        """Close the window once its panel has the last block's result (a loaded machine replays slower)."""
+        window = keep["window"]
+
+        def look() -> None:
+            if "squat R done" in window.panel.verdict.text():  # the second and last block
+                window.frame()
+                window.grab().save(str(shot))
+                window.close()
+            else:
+                QtCore.QTimer.singleShot(200, look)
+
+        QtCore.QTimer.singleShot(200, look)
+
     result = run_gui([f"file://{ROOT / 'recordings' / 'before.xdf'}?speed=8"], AnalysisOptions(),
-                     screenshot=str(shot), quit_after=12, keep=keep)  # fmt: skip
+                     setup=until_the_block_is_done, quit_after=90, keep=keep)  # fmt: skip
     panel = keep["window"].panel
     rows = [r for b in result["exercises"] for r in b["reps"]]
     assert len(rows) == 8 and [r["index"] for r in panel.rows] == [r["index"] for r in rows]
@@ -74,6 +91,38 @@ def test_a_lost_sample_leaves_a_gap_in_its_lane_not_a_blank_lane():
     np.testing.assert_allclose(ys[6:], [-LANE_HALF] + [LANE_HALF * 0.5] * 5)
     # the lost sample connects to nothing, and a lane's last point not to the next lane
     np.testing.assert_array_equal(connect, [0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0])
+
+
+def _row(index: int, latency: float) -> dict:
+    m = "glute_max_L"
+    return {"index": index, "start_s": float(index), "end_s": index + 1.0, "movement_onset_s": float(index),
+            "onsets_s": {m: index + 0.1}, "latency_ms": {m: latency}, "onset_sd_ms": {m: 5.0},
+            "quality": {m: "ok"}, "pelvic_drop_deg": 2.0, "delayed": {m: False}}  # fmt: skip
+
+
+def test_a_finished_block_replaces_its_live_rows_in_the_table(qtbot):
+    """The pipeline measures a finished block over the whole block (`analyze`'s repetitions); the
+    table must then show and export those rows, not the ones found live, and leave the rows of a
+    block that started meanwhile where they are."""
+    from sensorkit.gui.panel import ClinicalPanel
+    from sensorkit.live.events import BlockDone, BlockStarted, RepetitionDone
+
+    panel = ClinicalPanel()
+    qtbot.addWidget(panel)
+    panel.on_event(BlockStarted("single_leg_stance", "L", 0.0, "movement"))
+    for k in (1, 2, 3):  # live: a held stance cut in two
+        panel.on_event(RepetitionDone("single_leg_stance", "L", _row(k, 10.0 * k)))
+    panel.on_event(BlockStarted("single_leg_squat", "L", 20.0, "movement"))
+    panel.on_event(RepetitionDone("single_leg_squat", "L", _row(1, 99.0)))
+    block = {"exercise": "single_leg_stance", "side": "L", "reference": "movement",
+             "reps": [_row(1, 11.0), _row(2, 22.0)], "glutes": [], "summary": {}}  # fmt: skip
+    panel.on_event(BlockDone(block))
+    assert [(r["exercise"], r["latency_ms"]["glute_max_L"]) for r in panel.rows] == [
+        ("single_leg_stance", 11.0), ("single_leg_stance", 22.0), ("single_leg_squat", 99.0)]  # fmt: skip
+    assert panel.table.rowCount() == 3 and "+22" in panel.table.item(1, 2).text()
+    assert "+99" in panel.table.item(2, 2).text()
+    table = list(csv.DictReader(io.StringIO(panel.table_csv())))
+    assert [r["exercise"] for r in table] == ["single_leg_stance", "single_leg_stance", "single_leg_squat"]
 
 
 def test_latency_colours_respect_the_margin_and_the_uncertainty():

@@ -16,6 +16,7 @@ from sensorkit.live.events import (
     BlockDone,
     BlockStarted,
     Calibrated,
+    Notice,
     Onset,
     RepetitionDone,
     RepetitionStarted,
@@ -55,27 +56,37 @@ def run_live(chunks, **kw):
     return p.finish(), events
 
 
-def assert_matches_analyze(live: dict, offline: dict, within_30ms: float = 1.0) -> None:
-    """DESIGN.md: the same blocks and repetitions, glute onsets within 30 ms (`within_30ms` of
-    them; every one within 60 ms), drops within 1 deg, the same block verdicts."""
+def assert_matches_analyze(live: dict, offline: dict) -> None:
+    """DESIGN.md: on a replay the live result is `analyze`'s: the same blocks and repetitions,
+    movement onsets and pelvic drops (a finished block is measured whole), the same block
+    verdicts, and the same onsets and flags on the EMG conditioned live. The one difference
+    allowed: under mains "auto" live decides the notch from the first 10 s, `analyze` from the
+    whole recording; a channel they decided differently has onsets within 30 ms (90 % of them;
+    all within 60 ms)."""
+    same_notch = {m for m, hz in offline["parameters"]["mains_detected_hz"].items()
+                  if live["parameters"]["mains_detected_hz"].get(m) == hz}  # fmt: skip
     diffs = []
     assert [(b["exercise"], b["side"]) for b in live["exercises"]] == \
         [(b["exercise"], b["side"]) for b in offline["exercises"]]  # fmt: skip
     for bl, bo in zip(live["exercises"], offline["exercises"], strict=True):
         assert len(bl["reps"]) == len(bo["reps"]), bl["exercise"]
         for rl, ro in zip(bl["reps"], bo["reps"], strict=True):
-            assert abs(rl["movement_onset_s"] - ro["movement_onset_s"]) < 0.03
-            for m in bo["glutes"]:
-                a, b = rl["onsets_s"][m], ro["onsets_s"][m]
-                assert (a is None) == (b is None), (m, a, b)
-                if a is not None:
+            assert rl["movement_onset_s"] == pytest.approx(ro["movement_onset_s"], abs=1e-6)
+            assert rl["end_s"] == pytest.approx(ro["end_s"], abs=1e-6)
+            assert rl.get("pelvic_drop_deg") == pytest.approx(ro.get("pelvic_drop_deg"), abs=1e-6)
+            for m, b in ro["onsets_s"].items():
+                a = rl["onsets_s"][m]
+                if m in same_notch:
+                    assert rl["quality"][m] == ro["quality"][m], m
+                    assert (a is None) == (b is None), (m, a, b)
+                    assert a is None or a == pytest.approx(b, abs=1e-6), (m, a, b)
+                elif m in bo["glutes"] and a is not None and b is not None:
                     diffs.append(abs(a - b))
                     assert abs(a - b) <= 0.06, (m, a, b)
-            if ro.get("pelvic_drop_deg") is not None:
-                assert abs(rl["pelvic_drop_deg"] - ro["pelvic_drop_deg"]) <= 1.0
         for m in bo["glutes"]:
             assert bl["summary"][m]["delayed"] == bo["summary"][m]["delayed"], m
-    assert np.mean(np.array(diffs) <= 0.03) >= within_30ms
+    assert same_notch  # the exact comparison ran
+    assert not diffs or np.mean(np.array(diffs) <= 0.03) >= 0.9
 
 
 @pytest.mark.parametrize("name", ["before.xdf", "after.xdf"])
@@ -96,12 +107,54 @@ def test_live_equals_analyze_on_a_whole_simulated_session(tmp_path):
     assert main(["simulate", "session", "-o", str(path), "--seed", "3"]) == 0
     live, _ = run_live(replay_chunks(path))
     offline = analyze_session(session_data(read_xdf(path)))
-    # every block, prone hip extension included: lying prone the lifts turn the pelvis at about
-    # the standing sway's rate, and LiveMovement (the past only) finds them as movement_periods
-    # (the whole block) does. The two find the same repetitions with movement onsets a few ms
-    # apart; a glute onset near threshold can move more than that with its baseline window.
     assert {b["exercise"] for b in live["exercises"]} == {"single_leg_squat", "glute_bridge", "prone_hip_extension"}
-    assert_matches_analyze(live, offline, within_30ms=0.9)
+    assert_matches_analyze(live, offline)
+
+
+def _live_reps(events: list, block: dict) -> list[float]:
+    """Movement onsets of the repetitions reported live (`RepetitionDone`) in a block."""
+    return [e.row["movement_onset_s"] for e in events if isinstance(e, RepetitionDone)
+            and (e.exercise, e.side) == (block["exercise"], block["side"])]  # fmt: skip
+
+
+@pytest.mark.parametrize(("scenario", "profile", "seed", "said"), [
+    ("single_leg_stance", "minjerk", 0, "holds 2 repetitions (live: 4)"),  # a held stance cut in two, twice
+    ("single_leg_stance", "minjerk", 4, "holds 2 repetitions (live: 1)"),  # a held stance never ended live
+    ("session", "cosine", 4, "placed more than 30 ms from the live ones")])  # a prone lift begun in sway
+def test_a_finished_block_is_measured_whole_as_analyze_measures_it(tmp_path, scenario, profile, seed, said):
+    """Live, repetitions are found from the past only; where that found them differently from the
+    whole block (held single-leg stances, prone lifts out of postural sway), the finished block's
+    result is `analyze`'s, and a notice says that it differs from what was shown live."""
+    path = tmp_path / "s.xdf"
+    assert main(["simulate", scenario, "-o", str(path), "--seed", str(seed),
+                 "--param", f"motion_profile={profile}"]) == 0  # fmt: skip
+    live, events = run_live(replay_chunks(path))
+    offline = analyze_session(session_data(read_xdf(path)))
+    assert_matches_analyze(live, offline)
+    truth = json.loads(path.with_suffix(".truth.json").read_text())
+    for block in truth["exercises"]:
+        assert len(_reps(live, block)) == len(block["reps"])
+    assert any(said in n for n in live["live"]["notices"])
+    revised = [e for e in events if isinstance(e, Notice) and said in e.text]
+    done = [e for e in events if isinstance(e, BlockDone)]
+    assert revised and events.index(revised[0]) < max(events.index(d) for d in done)  # said before the block ends
+
+
+def test_a_block_longer_than_the_emg_kept_keeps_its_live_repetitions(tmp_path, monkeypatch):
+    """The EMG of an open block is kept from its start up to `MAX_BLOCK_KEEP_S`; a longer block
+    cannot be measured again, keeps the repetitions found live and says so."""
+    import functools
+
+    import sensorkit.live.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "MAX_BLOCK_KEEP_S", 8.0)
+    monkeypatch.setattr(pipeline, "LiveEmg", functools.partial(pipeline.LiveEmg, keep_s=4.0))
+    path = ROOT / "recordings" / "before.xdf"
+    live, events = run_live(replay_chunks(path))
+    assert any("longer than 8 s" in n for n in live["live"]["notices"])
+    shown = [e.row for e in events if isinstance(e, RepetitionDone)]
+    assert [r["movement_onset_s"] for b in live["exercises"] for r in b["reps"]] == \
+        [r["movement_onset_s"] for r in shown]  # fmt: skip
 
 
 def _reps(result: dict, block: dict) -> list[float]:
@@ -122,10 +175,10 @@ def test_live_finds_small_and_held_repetitions_as_analyze_does(tmp_path, scenari
     assert main(["simulate", scenario, "-o", str(path), "--seed", str(seed),
                  "--param", f"motion_profile={profile}"]) == 0  # fmt: skip
     truth = json.loads(path.with_suffix(".truth.json").read_text())
-    live, _ = run_live(replay_chunks(path))
+    live, events = run_live(replay_chunks(path))
     offline = analyze_session(session_data(read_xdf(path)))
-    for block in truth["exercises"]:
-        found, expected = _reps(live, block), _reps(offline, block)
+    for block in truth["exercises"]:  # as reported live (the block's result is `analyze`'s whatever they are)
+        found, expected = _live_reps(events, block), _reps(offline, block)
         assert len(found) == len(expected) == len(block["reps"]), block["side"]
         for r, f, e in zip(block["reps"], found, expected, strict=True):
             assert abs(f - r["movement_onset_s"]) < 0.15
@@ -148,8 +201,15 @@ def test_events_come_in_order_and_carry_the_result_rows():
             for m, t in e.row["onsets_s"].items():
                 if t is not None:
                     assert announced.get(m) == pytest.approx(t, abs=1e-3), m
+    blocks = [e.block for e in events if isinstance(e, BlockDone)]
+    assert blocks == result["exercises"]
+    # the rows shown live are the same repetitions (the block measured whole ends them where
+    # `analyze` does, and takes each baseline from there)
     rows = [e.row for e in events if isinstance(e, RepetitionDone)]
-    assert rows == [r for b in result["exercises"] for r in b["reps"]]
+    final = [r for b in result["exercises"] for r in b["reps"]]
+    assert len(rows) == len(final)
+    for shown, kept in zip(rows, final, strict=True):
+        assert abs(shown["movement_onset_s"] - kept["movement_onset_s"]) < 0.03
 
 
 def test_any_chunking_gives_the_same_result():

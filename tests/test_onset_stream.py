@@ -115,3 +115,43 @@ def test_the_fit_settings_reach_the_offline_and_live_trace_alike(rec):
         moved += abs(a.onset_s - b.onset_s) > 0.5 / fs
         checked += 1
     assert checked >= 3 and moved >= 1  # the settings were used: the fit moved at least one onset
+
+
+def test_live_emg_keeps_rows_from_a_pinned_index_beyond_its_window():
+    """The pipeline keeps an open block's EMG from its start (to measure the block whole when
+    it ends); unpinned, only the last `keep_s` seconds stay."""
+    from sensorkit.live.emg import LiveEmg
+
+    fs = 1000.0
+    x = np.random.default_rng(0).normal(0, 1e-5, (int(20 * fs), 2))
+    bank = LiveEmg(fs, 2, mains=None, keep_s=2.0)
+    bank.keep_from(int(3 * fs))
+    for a in range(0, int(12 * fs), 250):
+        bank.push(x[a : a + 250])
+    assert bank.oldest <= 3 * fs and bank.raw.end == 12 * fs
+    assert np.array_equal(bank.raw.column(1)[int(3 * fs) - bank.raw.start :][:10], x[int(3 * fs) : int(3 * fs) + 10, 1])
+    bank.keep_from(None)
+    for a in range(int(12 * fs), len(x), 250):
+        bank.push(x[a : a + 250])
+    assert bank.oldest >= (20 - 4) * fs  # back to about `keep_s` (buffers grow in doublings)
+
+
+@pytest.mark.parametrize("hum_from_s", [0.0, 15.0])
+def test_live_decides_the_mains_notch_from_its_first_seconds_however_cut(hum_from_s):
+    """Live, the notch is decided from exactly the first `mains_window_s` seconds, whatever the
+    chunks (the chunk that completes the window reaches past it): a hum there is notched, one
+    that starts later is not; `analyze` decides from the whole recording (docs/analysis.md)."""
+    from sensorkit.live.emg import LiveEmg
+
+    fs = 2000.0
+    t = np.arange(int(30 * fs)) / fs
+    hum = np.where(t >= hum_from_s, 20e-6, 0) * np.sin(2 * np.pi * 50 * t)
+    x = np.random.default_rng(1).normal(0, 5e-6, t.size) + hum
+    decided = set()
+    for step in (777, 4000, 9999):
+        bank = LiveEmg(fs, 1)
+        for a in range(0, len(x), step):
+            bank.push(x[a : a + step, None])
+        decided.add(bank.mains_hz[0])
+    assert decided == {50.0 if hum_from_s < 10.0 else None}
+    assert ChannelOnsets(x, fs).mains_hz == 50.0  # offline: the whole recording holds a hum

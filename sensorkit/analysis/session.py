@@ -171,7 +171,10 @@ def _muscles(emg: EmgData) -> list[int]:
     return idx
 
 
-def _reps_from_imu(imu: ImuData, block: Block, p: MovementParams) -> list[tuple[float, float, float]]:
+def reps_from_imu(imu: ImuData, block: Block, p: MovementParams) -> list[tuple[float, float, float]]:
+    """The block's repetitions as (start s, end s, movement onset s) on the recording clock:
+    `movement_periods` over the pelvis IMU inside the block (the live pipeline asks the same
+    of its block once the block is complete)."""
     a, b = np.searchsorted(imu.timestamps, [block.start_s, block.end_s])
     moves = movement_periods(imu.acc[a:b], imu.gyr[a:b], imu.fs, p)
     t0 = float(imu.timestamps[a]) if b > a else block.start_s
@@ -470,7 +473,7 @@ def _measure_block(block: Block, data: SessionData, channels, muscles, t0, opt: 
     elif block.reps is not None:  # found with the block (a recording without markers)
         reps = [(on, end, on) for on, end in block.reps]
     elif data.imu is not None:
-        reps = _reps_from_imu(data.imu, block, opt.movement)
+        reps = reps_from_imu(data.imu, block, opt.movement)
     elif reference != "movement":
         reps = _reps_from_emg(channels[reference], data.emg, block, opt.onset)
     else:  # EMG only: this block needs a reference muscle; the others may still have one

@@ -1,7 +1,9 @@
 """The clinical panel: the exercise under way, the repetition count, the last repetition's
 glute latencies (green / amber / red against the delayed margin, with their uncertainty)
 and pelvic drop (against its threshold), the running table of repetitions (exportable to
-CSV) and the block's verdict when it ends. A view of the pipeline's events only."""
+CSV) and the block's verdict when it ends. A view of the pipeline's events only: when a
+block ends, its rows become the block's result (`BlockDone`), which the pipeline measures
+over the whole block as `analyze` does, so the table exported is `analyze`'s."""
 
 from __future__ import annotations
 
@@ -33,7 +35,10 @@ class ClinicalPanel(QtWidgets.QWidget):
     def __init__(self, margin_ms: float = 50.0, threshold_deg: float = 5.0) -> None:
         super().__init__()
         self.margin_ms, self.threshold_deg = margin_ms, threshold_deg
-        self.rows: list[dict] = []  # RepetitionDone rows, in order
+        self.rows: list[dict] = []  # RepetitionDone rows, in order; a finished block's from its BlockDone
+        self._groups: list[int] = []  # the block each row belongs to (a number per BlockStarted)
+        self._open: list[tuple[int, tuple[str, str | None]]] = []  # blocks started, not done: (number, key)
+        self._started = 0
         layout = QtWidgets.QVBoxLayout(self)
         self.exercise = QtWidgets.QLabel("waiting for the calibration and the first exercise")
         self.exercise.setStyleSheet("font-size: 15pt; font-weight: bold")
@@ -63,7 +68,7 @@ class ClinicalPanel(QtWidgets.QWidget):
 
     def clear_all(self) -> None:
         """Forget the repetitions shown (a new analysis follows)."""
-        self.rows = []
+        self.rows, self._groups, self._open = [], [], []
         self.table.setRowCount(0)
         for label in (self.count, self.last, self.verdict):
             label.setText("")
@@ -78,12 +83,15 @@ class ClinicalPanel(QtWidgets.QWidget):
             self._reps_in_block = 0
             self.count.setText("repetition 0")
             self.verdict.setText("")
+            self._started += 1
+            self._open.append((self._started, (event.exercise, event.side)))
         elif isinstance(event, RepetitionStarted):
             self.count.setText(f"repetition {event.index} under way")
         elif isinstance(event, RepetitionDone):
             self._rep_done(event)
         elif isinstance(event, BlockDone):
             b = event.block
+            self._block_done(b)
             lines = block_summary(b, self.margin_ms, self.threshold_deg)
             self.verdict.setText(f"{b['exercise'].replace('_', ' ')} {b['side'] or ''} done:\n" + "\n".join(
                 line.strip() for line in lines))  # fmt: skip
@@ -93,29 +101,60 @@ class ClinicalPanel(QtWidgets.QWidget):
     def _rep_done(self, event: RepetitionDone) -> None:
         row = event.row
         self.rows.append({**row, "exercise": event.exercise, "side": event.side})
+        key = (event.exercise, event.side)
+        self._groups.append(next((g for g, k in reversed(self._open) if k == key), 0))
         self._reps_in_block += 1
         self.count.setText(f"repetition {row['index']} done")
         glutes = glutes_of_interest(event.exercise, event.side, list(row["latency_ms"]))
-        parts, cells = [], []
+        parts = []
         for m in glutes:
             lat, sd = row["latency_ms"][m], row["onset_sd_ms"][m]
             color = latency_color(lat, sd, self.margin_ms)
             text = row["quality"][m] if lat is None else f"{lat:+.0f} ± {1.96 * (sd or 0):.0f} ms"
             parts.append(f"<span style='color:{color}'>{m}: {text}</span>")
-            cells.append(f"{m} {text}")
         drop = row.get("pelvic_drop_deg")
         if drop is not None:
             color = RED if row.get("pelvic_drop_flag") else GREEN
             parts.append(f"<span style='color:{color}'>pelvic drop {drop:+.1f} deg</span>")
         self.last.setText("<br>".join(parts) or "no glute channel")
-        r = self.table.rowCount()
-        self.table.insertRow(r)
-        block = event.exercise.replace("_", " ") + (f" {event.side}" if event.side else "")
-        values = (block, str(row["index"]), "; ".join(cells), "-" if drop is None else f"{drop:+.1f}")
-        for c, value in enumerate(values):
-            self.table.setItem(r, c, QtWidgets.QTableWidgetItem(value))
+        self._table_row(self.rows[-1])
         self.table.resizeColumnsToContents()
         self.table.scrollToBottom()
+
+    def _cells(self, row: dict) -> tuple[str, str, str, str]:
+        glutes = glutes_of_interest(row["exercise"], row["side"], list(row["latency_ms"]))
+        cells = []
+        for m in glutes:
+            lat, sd = row["latency_ms"][m], row["onset_sd_ms"][m]
+            cells.append(f"{m} " + (row["quality"][m] if lat is None else f"{lat:+.0f} ± {1.96 * (sd or 0):.0f} ms"))
+        drop = row.get("pelvic_drop_deg")
+        block = row["exercise"].replace("_", " ") + (f" {row['side']}" if row["side"] else "")
+        return block, str(row["index"]), "; ".join(cells), "-" if drop is None else f"{drop:+.1f}"
+
+    def _table_row(self, row: dict) -> None:
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        for c, value in enumerate(self._cells(row)):
+            self.table.setItem(r, c, QtWidgets.QTableWidgetItem(value))
+
+    def _block_done(self, block: dict) -> None:
+        """The block's rows as measured over the whole block replace those shown live, in place."""
+        key = (block["exercise"], block["side"])
+        number = next((g for g, k in self._open if k == key), None)
+        if number is None:
+            return
+        self._open = [(g, k) for g, k in self._open if g != number]
+        mine = [i for i, g in enumerate(self._groups) if g == number]
+        at = mine[0] if mine else len(self.rows)
+        keep = [i for i in range(len(self.rows)) if self._groups[i] != number]
+        before, after = [i for i in keep if i < at], [i for i in keep if i >= at]
+        new = [{**row, "exercise": key[0], "side": key[1]} for row in block["reps"]]
+        self.rows = [self.rows[i] for i in before] + new + [self.rows[i] for i in after]
+        self._groups = [self._groups[i] for i in before] + [number] * len(new) + [self._groups[i] for i in after]
+        self.table.setRowCount(0)
+        for row in self.rows:
+            self._table_row(row)
+        self.table.resizeColumnsToContents()
 
     def table_csv(self) -> str:
         """The repetition table as CSV: one row per repetition and muscle (the analyze CSV's rows)."""

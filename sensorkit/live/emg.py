@@ -35,6 +35,7 @@ class _Tail:
         self.start = 0  # absolute index of data[0]
         self.data = np.empty((max(keep, 1024), width), dtype=dtype)
         self.n = 0  # rows held
+        self.keep_from: int | None = None  # absolute index from which rows are kept beyond `keep`
 
     @property
     def end(self) -> int:
@@ -42,7 +43,9 @@ class _Tail:
 
     def append(self, x: np.ndarray) -> None:
         if self.n + len(x) > len(self.data):
-            drop = max(0, self.n + len(x) - self.keep)  # the oldest beyond `keep` go
+            drop = max(0, self.n + len(x) - self.keep)  # the oldest beyond `keep` go ...
+            if self.keep_from is not None:  # ... unless they are asked to stay
+                drop = min(drop, max(0, self.keep_from - self.start))
             held = self.data[drop : self.n]
             data = np.empty((max(len(self.data), 2 * (len(held) + len(x))), self.data.shape[1]), self.data.dtype)
             data[: len(held)] = held
@@ -84,6 +87,18 @@ class LiveEmg:
         """Samples conditioned so far (absolute count since the first sample)."""
         return self.env.end
 
+    @property
+    def oldest(self) -> int:
+        """Absolute index of the oldest sample still kept."""
+        return max(t.start for t in (self.raw, self.held, self.cond, self.env))
+
+    def keep_from(self, index: int | None) -> None:
+        """Keep every sample from absolute index `index` on (beyond `keep_s`), or only the last
+        `keep_s` seconds again (None): the live pipeline keeps an open block's EMG so that the
+        block can be measured whole when it ends."""
+        for tail in (self.raw, self.held, self.cond, self.env):
+            tail.keep_from = index
+
     def channel(self, j: int) -> LiveEmgChannel:
         return LiveEmgChannel(self, j)
 
@@ -112,7 +127,10 @@ class LiveEmg:
             return
         bridged = np.vstack([w[0] for w in self._waiting]) if self._waiting else np.zeros((0, self.n_channels))
         held = np.vstack([w[1] for w in self._waiting]) if self._waiting else np.zeros((0, self.n_channels), bool)
-        self.mains_hz = [detect_mains(bridged[:, j], self.fs) if len(bridged) else None
+        # exactly the first `mains_window_s` (the last chunk waiting may reach past it), so that
+        # the decision does not depend on how the stream was cut into chunks
+        first = bridged[: self._mains_n]
+        self.mains_hz = [detect_mains(first[:, j], self.fs) if len(first) else None
                          for j in range(self.n_channels)]  # fmt: skip
         self._decided = True
         self._waiting = []

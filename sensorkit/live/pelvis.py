@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sensorkit.analysis.pelvic_drop import PelvisTrack, calibration_windows, pelvis_calibration, saturated
+from sensorkit.analysis.session import ImuData
 from sensorkit.dsp.movement_stream import LiveMovement, MovementEvent
 from sensorkit.dsp.orientation import GravityTracker
 from sensorkit.dsp.pelvis import PelvisCalibration, angles
@@ -147,6 +148,11 @@ class LivePelvis:
         k = min(n, int(seconds * self.fs) + 1)
         t = self._t.data[n - k : n, 0].copy()
         return t, self._obl.data[n - k : n, 0].copy()
+
+    def imu(self) -> ImuData:
+        """Everything kept so far as `analyze`'s `ImuData` (views, not copies)."""
+        x = self._x.view()
+        return ImuData(self.timestamps, x[:, :3], x[:, 3:], self.fs)
 
     def peak_rate(self, t0: float, t1: float) -> float:
         """Peak angular speed (rad/s, gyro bias removed) between two times on the recording clock."""

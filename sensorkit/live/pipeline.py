@@ -12,9 +12,14 @@ the streaming twins of the offline analysis:
 
 Per repetition it asks the offline questions (`rep_onsets`, `rep_drop`) of the data
 kept, as soon as their answers can no longer change, and builds the result rows with
-the offline code (`rep_json`, `block_json`): on a replay the result equals `analyze`'s
-except where the two find repetitions differently (`movement_periods` sees a whole
-block, `LiveMovement` only the past). Subscribers get the events through callbacks
+the offline code (`rep_json`, `block_json`). `LiveMovement` sees only the past, and
+`movement_periods` a whole block (its range of motion, its rests): on some blocks the two
+find repetitions differently (a held stance cut in two, a prone lift begun in postural
+sway). So when a block is complete, its repetitions are found again as `analyze` finds
+them, over the whole block (`reps_from_imu`), and measured on the same live-conditioned
+EMG (kept from the block's start): the block's result (`BlockDone`, the result) is then
+`analyze`'s, and a `Notice` says where it differs from the repetitions reported live.
+Subscribers get the events through callbacks
 (run on the pipeline's thread: keep them short) or their own queue (`events()`); a
 slow subscriber delays only itself and later events, never acquisition.
 """
@@ -39,11 +44,12 @@ from sensorkit.analysis.session import (
     not_analysed,
     pelvis_json,
     rep_json,
+    reps_from_imu,
     result_base,
 )
 from sensorkit.analysis.timing import RepTiming, rep_onsets
 from sensorkit.dsp.onset import Onset
-from sensorkit.live.emg import LiveEmg, LiveEmgChannel
+from sensorkit.live.emg import LOOKAHEAD_S, LiveEmg, LiveEmgChannel
 from sensorkit.live.events import (
     BlockDone,
     BlockStarted,
@@ -70,6 +76,9 @@ BLOCK_SETTLE_S = 0.5  # a block is done once the IMU is this far past its end ma
 BATCH_S = 0.05  # the worker analyses what arrived in this long at once ...
 SLICE_S = 0.5  # ... in time order, this much data time at a time
 ONSET_EVERY_S = 0.1  # how often onsets of a repetition in progress are looked for (data time)
+# An open block's EMG is kept from its start (about 0.4 MB/s for 8 channels at 2 kHz) so that
+# it can be measured whole when it ends; a block longer than this keeps the repetitions found live.
+MAX_BLOCK_KEEP_S = 300.0
 _STOP = object()
 
 
@@ -423,14 +432,38 @@ class LivePipeline:
         for b in self.blocks:
             if b.done or b.block.end_s == math.inf or b.pending or b.current is not None:
                 continue
-            if imu_now is None or imu_now >= b.block.end_s + BLOCK_SETTLE_S:
+            settled = imu_now is None or imu_now >= b.block.end_s + BLOCK_SETTLE_S
+            # the whole block's onsets need the signal after them (their quality checks)
+            heard = now is None or now >= b.block.end_s + LOOKAHEAD_S + BLOCK_SETTLE_S
+            if settled and heard:
                 self._finish_block(b)
+        self._keep_block_emg()
+
+    def _keep_block_emg(self) -> None:
+        """Keep the EMG from the start of the oldest open block (at most `MAX_BLOCK_KEEP_S`)."""
+        if self.emg is None or self._emg_t0 is None:
+            return
+        open_ = [b.block.start_s for b in self.blocks if not b.done and math.isfinite(b.block.start_s)]
+        if not open_:
+            self.emg.keep_from(None)
+            return
+        # a second before the block: the baseline's filter settling (see `LiveEmgChannel.onset`)
+        start = max(min(open_) - 1.0, self._emg_now() - MAX_BLOCK_KEEP_S)
+        self.emg.keep_from(max(0, int((start - self._emg_t0) * self._emg_fs)))
 
     def _finish_rep(self, b: _Block, rep: _Rep, force: bool = False) -> bool:
         """Complete a repetition if its onsets are final (or `force`); whether it was."""
         onsets, final = self._onsets(b, rep, rep.end_s, self._floor(b, rep))
         if not (final or force):
             return False
+        rt, row = self._rep_row(b, rep, onsets)
+        b.timings.append(rt)
+        b.rows.append(row)
+        self._emit(RepetitionDone(b.block.exercise, b.block.side, row))
+        return True
+
+    def _rep_row(self, b: _Block, rep: _Rep, onsets: dict[str, Onset]) -> tuple[RepTiming, dict]:
+        """A repetition's timing and result row (with its pelvic drop on a single-leg task)."""
         ref_s = _reference_s(b, rep, onsets)
         rt = RepTiming(rep.index, rep.onset_s, rep.end_s, rep.onset_s, ref_s, onsets)
         row = rep_json(rt, list(self.channels), self.opt.timing.delay_margin_ms)
@@ -438,12 +471,45 @@ class LivePipeline:
         if track is not None and b.block.exercise in SINGLE_LEG and b.block.side is not None:
             row.update(rep_drop(track, rep.onset_s, rep.end_s, b.block.side, self.opt.drop_threshold_deg))
             row["pelvic_drop_curve"] = drop_curve(track, row["start_s"], row["end_s"], b.block.side)
-        b.timings.append(rt)
-        b.rows.append(row)
-        self._emit(RepetitionDone(b.block.exercise, b.block.side, row))
-        return True
+        return rt, row
+
+    def _whole_block(self, b: _Block) -> None:
+        """Measure the complete block as `analyze` does: its repetitions from the whole block's
+        IMU, their onsets from the EMG kept since its start (the same live-conditioned signal
+        the live rows used). Left as found live where the block is not marked, its repetitions
+        do not come from the pelvis, or its EMG is no longer all kept."""
+        block = b.block
+        if self.pelvis is None or not math.isfinite(block.start_s) or REGISTRY[block.exercise].reps_from != "movement":
+            return
+        if self.emg is not None and self._emg_t0 is not None:
+            kept = self._emg_t0 + self.emg.oldest / self._emg_fs
+            if kept > max(block.start_s - 1.0, self._emg_t0):
+                self._notice(f"{_name(block)} from {block.start_s:.1f} s: longer than {MAX_BLOCK_KEEP_S:.0f} s, "
+                             "its repetitions are those found live")  # fmt: skip
+                return
+        found = reps_from_imu(self.pelvis.imu(), block, self.opt.movement)
+        live = [(rt.start_s, rt.end_s) for rt in b.timings]
+        timings, rows, floor = [], [], block.start_s
+        for k, (_, end, onset) in enumerate(found, 1):
+            rep = _Rep(k, onset, end)
+            onsets = rep_onsets(self.channels, self._emg_t0, onset, end, floor, self.opt.timing,
+                                flag=self.quality.flag if self.quality is not None else None)  # fmt: skip
+            rt, row = self._rep_row(b, rep, onsets)
+            timings.append(rt)
+            rows.append(row)
+            floor = end
+        moved = [abs(a - f[0]) for (a, _), f in zip(live, found, strict=False)]
+        if len(found) != len(live):
+            self._notice(f"{_name(block)} from {block.start_s:.1f} s: the whole block holds {len(found)} "
+                         f"repetitions (live: {len(live)}); its result has the block's")  # fmt: skip
+        elif any(d > 0.03 for d in moved):
+            n = sum(d > 0.03 for d in moved)
+            self._notice(f"{_name(block)} from {block.start_s:.1f} s: {n} movement onset(s) placed more than "
+                         "30 ms from the live ones by the whole block; its result has the block's")  # fmt: skip
+        b.timings, b.rows = timings, rows
 
     def _finish_block(self, b: _Block) -> None:
+        self._whole_block(b)
         b.done = True
         block = b.block
         if block.start_s == -math.inf:  # --exercise without markers: the data's own span
@@ -497,6 +563,10 @@ class LivePipeline:
             out["signal_quality"] = self.quality.block()
         out["live"] = {"notices": sorted(self._notices)}
         return out
+
+
+def _name(block: Block) -> str:
+    return block.exercise.replace("_", " ") + (f" {block.side}" if block.side else "")
 
 
 def _reference_s(b: _Block, rep: _Rep, onsets: dict[str, Onset]) -> float | None:
