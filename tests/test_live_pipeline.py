@@ -138,6 +138,13 @@ def test_a_finished_block_is_measured_whole_as_analyze_measures_it(tmp_path, sce
     revised = [e for e in events if isinstance(e, Notice) and said in e.text]
     done = [e for e in events if isinstance(e, BlockDone)]
     assert revised and events.index(revised[0]) < max(events.index(d) for d in done)  # said before the block ends
+    # the terminal prints the block's repetitions again, as measured over the whole block
+    from sensorkit.live.terminal import TerminalView
+
+    view = TerminalView(50.0, 5.0)
+    text = "\n".join(filter(None, (view.line(e) for e in events)))
+    again = text.count("measured over the whole block:")
+    assert again >= 1 and text.count("  rep  1:") == len(done) + again
 
 
 def test_a_block_longer_than_the_emg_kept_keeps_its_live_repetitions(tmp_path, monkeypatch):
@@ -258,3 +265,23 @@ def test_live_with_record_writes_the_session_and_refuses_to_overwrite(tmp_path, 
     assert main(argv) == 1 and "exists" in capsys.readouterr().err
     assert main(["live", f"file://{out}?speed=0", "--record", str(out), "--overwrite", "-q"]) == 1
     assert "is also an input" in capsys.readouterr().err
+
+
+def test_a_stream_with_nothing_to_analyse_says_so(tmp_path):
+    """A replay of EEG and markers only (or EMG and IMU without exercise markers) must not end in
+    silence: the user is told what arrived and what to name."""
+    from sensorkit.streams import StreamInfo
+
+    eeg = StreamInfo("eeg", "EEG", ("Fz", "Cz"), ("uV", "uV"), 250.0)
+    t = np.arange(500) / 250.0
+    result, events = run_live([Chunk(eeg, t[:250], np.zeros((250, 2))), Chunk(eeg, t[250:], np.zeros((250, 2)))])
+    said = [e.text for e in events if isinstance(e, Notice)]
+    assert any("nothing analysed" in n and "EEG" in n and "--stream" in n for n in said)
+    assert result["exercises"] == [] and result["not_analysed"]
+
+    path = tmp_path / "s.xdf"
+    assert main(["simulate", "single_leg_squat", "-o", str(path), "--seed", "1"]) == 0
+    unmarked = [c for c in replay_chunks(path) if not c.info.is_string]
+    result, events = run_live(unmarked)
+    assert any("no exercise markers arrived" in e.text and "--exercise" in e.text
+               for e in events if isinstance(e, Notice))  # fmt: skip

@@ -137,6 +137,7 @@ class LivePipeline:
         self._pelvis_json: dict | None = None
         self._notices: set[str] = set()
         self._next_look = -math.inf
+        self._kinds: set[str] = set()  # stream types seen, to say what arrived when nothing could be used
         if options.exercise is not None:  # no markers: the whole session is that exercise
             self._open_block(options.exercise, options.side, -math.inf)
 
@@ -241,6 +242,7 @@ class LivePipeline:
             return
         info = chunk.info
         key = (info.name, info.source_id)
+        self._kinds.add(info.kind or "untyped")
         if info.is_string:
             if info.kind.lower() in ("markers", "marker", "stringmarker"):
                 self._markers(chunk)
@@ -523,6 +525,14 @@ class LivePipeline:
 
     def finish(self) -> dict:
         """End of the stream: finish what is open, as `analyze` would at the end of the file."""
+        if self.emg is None and self.pelvis is None:
+            seen = ", ".join(sorted(self._kinds)) or "none"
+            self._notice(f"nothing analysed: no EMG stream with a channel labelled with a muscle and side "
+                         f"(e.g. glute_max_L) and no pelvis IMU arrived (stream types: {seen}); name the streams "
+                         "to use with --stream NAME_OR_TYPE or a --montage-file")  # fmt: skip
+        elif not self.blocks:
+            self._notice("no exercise markers arrived: no repetitions were measured; name the exercise with "
+                         "--exercise (and --side)")  # fmt: skip
         if self.emg is not None:
             self.emg.decide_mains()
         if self.quality is not None:

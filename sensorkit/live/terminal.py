@@ -2,7 +2,8 @@
 
 Usable over SSH at a clinic bench: a line when a block starts, when the pelvis sensor
 is calibrated, one per repetition as it ends (each glute's latency with its
-uncertainty, the pelvic drop), the block's verdict when it ends, and a line when a
+uncertainty, the pelvic drop), the block's verdict when it ends (with its repetitions
+again where the whole block holds others than those shown), and a line when a
 channel's signal goes bad (lift-off, flat, saturation, lost samples, hum, a pop) or
 recovers, so the electrode can be fixed before the next exercise.
 """
@@ -29,6 +30,7 @@ class TerminalView:
         self.margin_ms, self.threshold_deg = margin_ms, threshold_deg
         self._bad: set[str] = set()  # channels last reported bad
         self._gap_at: float | None = None  # lost samples hit every channel: one line per window
+        self._shown: dict[tuple[str, str | None], list[float]] = {}  # movement onsets shown per block
 
     def line(self, event: Event) -> str | None:
         """The event's line, or None for events that get none (onsets, repetition starts)."""
@@ -41,12 +43,19 @@ class TerminalView:
             return f"pelvis sensor calibrated ({p['calibration']}): mounted {p['mounting_deg']:.0f} deg from upright"
         if isinstance(event, RepetitionDone):
             muscles = list(event.row["latency_ms"])
+            self._shown.setdefault((event.exercise, event.side), []).append(event.row["movement_onset_s"])
             return rep_line(event.row, glutes_of_interest(event.exercise, event.side, muscles))
         if isinstance(event, BlockDone):
             b = event.block
             side = f" {b['side']}" if b["side"] else ""
             head = f"{b['exercise']}{side}: done, {len(b['reps'])} reps"
-            return "\n".join([head, *block_summary(b, self.margin_ms, self.threshold_deg)])
+            shown = self._shown.pop((b["exercise"], b["side"]), [])
+            kept = [r["movement_onset_s"] for r in b["reps"]]
+            again = []
+            if len(shown) != len(kept) or any(abs(x - y) > 0.03 for x, y in zip(shown, kept, strict=True)):
+                glutes = glutes_of_interest(b["exercise"], b["side"], list(b["glutes"]))
+                again = ["  measured over the whole block:", *(rep_line(r, glutes) for r in b["reps"])]
+            return "\n".join([head, *again, *block_summary(b, self.margin_ms, self.threshold_deg)])
         if isinstance(event, Notice):
             return f"note: {event.text}"
         if isinstance(event, Quality):
