@@ -82,12 +82,13 @@ def test_no_contacts_inside_a_gap_and_bad_shapes():
         initial_contacts(imu[:, :2], imu[:, 3:5], fs)
 
 
-@pytest.mark.parametrize(("lost", "recall"), [(0.05, 0.9), (0.2, 0.75)])
+@pytest.mark.parametrize(("lost", "recall"), [(0.05, 0.9), (0.2, 0.9)])
 def test_radio_drop_outs_do_not_break_a_walk_apart(lost, recall):
     """Gaps of 10-500 ms losing 5 % or 20 % of the samples: split at every gap, the walk
     lost most of its contacts (20 %: 19 % recall) and their sides; bridged, and the steps
     the gaps hid placed from the cadence, most come back, and none detected inside a gap
-    (where the signal is made up) is reported as seen."""
+    (where the signal is made up) is reported as seen. At 20 % the drop-outs run together
+    into gaps longer than 0.5 s: bridged only up to 0.5 s, 80 % came back."""
     rng = np.random.default_rng(11)
     ref_all, found_all, side_ok, n_pairs, made, made_ok = 0, 0, 0, 0, 0, 0
     for seed, impairment in ((1, 0.0), (2, 0.6)):
@@ -106,7 +107,7 @@ def test_radio_drop_outs_do_not_break_a_walk_apart(lost, recall):
         side_ok += sum(found[j].side == sides[i] for i, j in pairs)
         made += sum(c.inferred for c in found)
         made_ok += sum(found[j].inferred for _, j in pairs)
-    # of every contact, hidden ones too (96 % and 80 % here; without the cadence 91 % and 57 %)
+    # of every contact, hidden ones too (96 % and 95 % here)
     assert n_pairs >= recall * ref_all
     assert found_all - n_pairs <= 0.06 * found_all and side_ok >= 0.95 * n_pairs
     assert made > 0 and made_ok >= 0.75 * made  # placed from the cadence, mostly within 100 ms

@@ -55,7 +55,7 @@ class GaitParams:
     side_lowpass_hz: float = 3.0  # yaw rate: the swing is at stride frequency (~1 Hz)
     side_window_s: tuple[float, float] = (-0.15, 0.05)  # around the contact
     missed_step_ratio: float = 1.6  # a step time this much above its neighbours' means a step was missed
-    max_gap_s: float = 0.5  # lost samples in gaps up to this long are interpolated (about a step)
+    max_gap_s: float = 1.0  # lost samples in gaps up to this long are interpolated (see initial_contacts)
     cadence_tolerance: float = 0.2  # a gap hides k steps when its interval is k local step times within this share
 
 
@@ -240,10 +240,14 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
     Lost samples (NaN rows, radio drop-outs) in gaps up to `max_gap_s` are interpolated
     so that a walk stays one walk: split at every drop-out, its runs of steps fell below
     `min_steps` and its feet lost their alternation (5 % of samples lost cost a quarter of
-    the contacts). A contact detected inside a bridged gap, where the signal is made up,
-    is not reported; a step the gap hid is placed from the cadence around it
-    (`_fill_hidden_steps`, `Contact.inferred`). Stretches between longer gaps are
-    analysed separately.
+    the contacts). 1 s: the longest gap whose hidden steps the cadence can place (an
+    interval of up to 3 step times). Bridging only up to 0.5 s, drop-outs of 10-500 ms
+    that ran together split walks where 20 % of samples were lost: contacts within
+    100 ms 84 % -> 90 % on simulated walks, 52 % -> 60 % on mobgap's real lab walks, false
+    contacts no more, sides right 98 % and 96 % (benchmarks/bench_gait.py). A contact
+    detected inside a bridged gap, where the signal is made up, is not reported; a step
+    the gap hid is placed from the cadence around it (`_fill_hidden_steps`,
+    `Contact.inferred`). Stretches between longer gaps are analysed separately.
     """
     p = params or GaitParams()
     acc, gyr = np.asarray(acc, dtype=np.float64), np.asarray(gyr, dtype=np.float64)
