@@ -16,6 +16,13 @@ left/right), run on the same data.
   holding a copy of its `example_data` named after the installed version (`v1.2.0/`:
   pooch appends it).
 
+- Public: Voisard et al.'s reference set (IPOL 2023; 19 healthy adults, 110 trials of
+  standing, walking 10 m, a U-turn and walking back; XSens MTw on L5 and both feet at
+  100 Hz; contacts from the foot sensors, checked by hand), where it is on disk: set
+  IPOL_GAIT_DIR to its `GaitData` folder (`git clone
+  https://github.com/CyrilVoisard/ipol_dataset_1`; AGPL, read there, never copied here).
+  mobgap gets the lower-back sensor in its frame (XSens there: x up, y left, z backward).
+
 Scores: recall within 50 and 100 ms (one-to-one matching), false contacts (found
 contacts with no reference contact within 100 ms; "all" counts the whole
 recording, "in WB" only those inside the reference's walking bouts +-0.1 s, since
@@ -226,6 +233,47 @@ def real() -> None:
         print(s.row(name))
 
 
+def public(have_mobgap: bool) -> None:
+    """Voisard et al.'s healthy-gait reference set, where IPOL_GAIT_DIR points at it."""
+    import glob
+    import json
+
+    folder = os.environ.get("IPOL_GAIT_DIR", os.path.expanduser("~/.cache/sensorkit/ipol_dataset_1/GaitData"))
+    metas = sorted(glob.glob(os.path.join(folder, "*.json")))
+    if not metas:
+        print(f"(public walking set skipped: set IPOL_GAIT_DIR to the GaitData folder of "
+              f"https://github.com/CyrilVoisard/ipol_dataset_1; looked in {folder})")  # fmt: skip
+        return
+    names = ["sensorkit", "sensorkit, 5 % samples lost", "sensorkit, 20 % samples lost"]
+    if have_mobgap:
+        names += ["mobgap chain", "mobgap chain, 5 % lost (interpolated)", "mobgap chain, 20 % lost (interpolated)"]
+    scores = {k: Score() for k in names}
+    for k, path in enumerate(metas):
+        with open(path) as f:
+            meta = json.load(f)
+        x = np.loadtxt(os.path.join(folder, f"{meta['Filename']}_lb.txt"), skiprows=2)
+        imu = x[:, 1:7]  # acc m/s^2, gyr rad/s
+        # each footstep is [toe-off, initial contact] in samples
+        ref = sorted([(e[1] / FS, True) for e in meta["LeftFootEvents"]]
+                     + [(e[1] / FS, False) for e in meta["RightFootEvents"]])  # fmt: skip
+        ref_t, ref_left = [r[0] for r in ref], [r[1] for r in ref]
+        bouts = [(meta["TrialBoundaries"][0] / FS, meta["TrialBoundaries"][1] / FS)]
+        for lost in (0, 5, 20):
+            data = imu if not lost else with_drop_outs(imu, FS, lost / 100, np.random.default_rng(k))
+            suffix = "" if not lost else f", {lost} % samples lost"
+            scores["sensorkit" + suffix].add(ref_t, ref_left, *ours(data[:, :3], data[:, 3:], FS), bouts)
+            if have_mobgap:
+                mg = interpolated(data) * np.array([1, -1, -1, 1, -1, -1])
+                suffix = "" if not lost else f", {lost} % lost (interpolated)"
+                found = mobgap_components(mg[:, :3], np.degrees(mg[:, 3:]), FS, False)
+                scores["mobgap chain" + suffix].add(ref_t, ref_left, *found, bouts)
+    print(f"Initial contacts, public walking set (Voisard et al.: {len(metas)} trials of 19 healthy adults, "
+          f"foot-sensor reference)")  # fmt: skip
+    print(HEADER)
+    for name, sc in scores.items():
+        print(sc.row(name))
+
+
 def main() -> None:
     try:
         import mobgap  # noqa: F401
@@ -242,6 +290,7 @@ def main() -> None:
                 real()
             except Exception as exc:  # offline without a local copy of the example data
                 print(f"(real walking skipped: mobgap's example data is not available: {exc})")
+        public(have_mobgap)
 
 
 if __name__ == "__main__":
