@@ -264,5 +264,6 @@ def test_contacts_and_sides_on_a_public_set_of_real_walks():
         w[0], w[1] = w[0] + ok, w[1] + len(pairs)
     assert n > 3000
     assert m50 >= 0.6 * n and m100 >= 0.75 * n
-    # no walker's sides all swapped (2 trials of one walker still are: docs/analysis.md, Limits)
+    # no walker's sides all swapped (2 trials of one walker are, against a reference that may have
+    # had its foot sensors swapped there: docs/analysis.md, Gait)
     assert right >= 0.95 * m100 and all(a >= 0.6 * b for a, b in per_walker.values())
