@@ -486,7 +486,7 @@ class LivePipeline:
         if self.emg is not None and self._emg_t0 is not None:
             kept = self._emg_t0 + self.emg.oldest / self._emg_fs
             if kept > max(block.start_s - 1.0, self._emg_t0):
-                self._notice(f"{_name(block)} from {block.start_s:.1f} s: longer than {MAX_BLOCK_KEEP_S:.0f} s, "
+                self._notice(f"{self._block_name(block)}: longer than {MAX_BLOCK_KEEP_S:.0f} s, "
                              "its repetitions are those found live")  # fmt: skip
                 return
         found = reps_from_imu(self.pelvis.imu(), block, self.opt.movement)
@@ -502,13 +502,20 @@ class LivePipeline:
             floor = end
         moved = [abs(a - f[0]) for (a, _), f in zip(live, found, strict=False)]
         if len(found) != len(live):
-            self._notice(f"{_name(block)} from {block.start_s:.1f} s: the whole block holds {len(found)} "
+            self._notice(f"{self._block_name(block)}: the whole block holds {len(found)} "
                          f"repetitions (live: {len(live)}); its result has the block's")  # fmt: skip
         elif any(d > 0.03 for d in moved):
             n = sum(d > 0.03 for d in moved)
-            self._notice(f"{_name(block)} from {block.start_s:.1f} s: {n} movement onset(s) placed more than "
+            self._notice(f"{self._block_name(block)}: {n} movement onset(s) placed more than "
                          "30 ms from the live ones by the whole block; its result has the block's")  # fmt: skip
         b.timings, b.rows = timings, rows
+
+    def _block_name(self, block: Block) -> str:
+        """'single leg stance R (block at 1:25)': the block's start from the first sample, m:ss."""
+        starts = [t for t in (self._emg_t0, float(self.pelvis.timestamps[0]) if self.pelvis else None) if t is not None]
+        at = max(0, int(block.start_s - min(starts))) if starts else 0
+        side = f" {block.side}" if block.side else ""
+        return f"{block.exercise.replace('_', ' ')}{side} (block at {at // 60}:{at % 60:02d})"
 
     def _finish_block(self, b: _Block) -> None:
         self._whole_block(b)
@@ -573,10 +580,6 @@ class LivePipeline:
             out["signal_quality"] = self.quality.block()
         out["live"] = {"notices": sorted(self._notices)}
         return out
-
-
-def _name(block: Block) -> str:
-    return block.exercise.replace("_", " ") + (f" {block.side}" if block.side else "")
 
 
 def _reference_s(b: _Block, rep: _Rep, onsets: dict[str, Onset]) -> float | None:
