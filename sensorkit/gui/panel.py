@@ -29,6 +29,12 @@ def latency_color(latency_ms: float | None, sd_ms: float | None, margin_ms: floa
     return AMBER
 
 
+def _latency_text(row: dict, muscle: str) -> str:
+    """A row's latency of `muscle` with its 95 % interval ('+38 ± 12 ms'), or its quality flag."""
+    lat, sd = row["latency_ms"][muscle], row["onset_sd_ms"][muscle]
+    return row["quality"][muscle] if lat is None else f"{lat:+.0f} ± {1.96 * (sd or 0):.0f} ms"
+
+
 class ClinicalPanel(QtWidgets.QWidget):
     COLUMNS = ("block", "rep", "glute latencies (ms)", "drop (deg)")
 
@@ -108,10 +114,8 @@ class ClinicalPanel(QtWidgets.QWidget):
         glutes = glutes_of_interest(event.exercise, event.side, list(row["latency_ms"]))
         parts = []
         for m in glutes:
-            lat, sd = row["latency_ms"][m], row["onset_sd_ms"][m]
-            color = latency_color(lat, sd, self.margin_ms)
-            text = row["quality"][m] if lat is None else f"{lat:+.0f} ± {1.96 * (sd or 0):.0f} ms"
-            parts.append(f"<span style='color:{color}'>{m}: {text}</span>")
+            color = latency_color(row["latency_ms"][m], row["onset_sd_ms"][m], self.margin_ms)
+            parts.append(f"<span style='color:{color}'>{m}: {_latency_text(row, m)}</span>")
         drop = row.get("pelvic_drop_deg")
         if drop is not None:
             color = RED if row.get("pelvic_drop_flag") else GREEN
@@ -123,10 +127,7 @@ class ClinicalPanel(QtWidgets.QWidget):
 
     def _cells(self, row: dict) -> tuple[str, str, str, str]:
         glutes = glutes_of_interest(row["exercise"], row["side"], list(row["latency_ms"]))
-        cells = []
-        for m in glutes:
-            lat, sd = row["latency_ms"][m], row["onset_sd_ms"][m]
-            cells.append(f"{m} " + (row["quality"][m] if lat is None else f"{lat:+.0f} ± {1.96 * (sd or 0):.0f} ms"))
+        cells = [f"{m} {_latency_text(row, m)}" for m in glutes]
         drop = row.get("pelvic_drop_deg")
         block = row["exercise"].replace("_", " ") + (f" {row['side']}" if row["side"] else "")
         return block, str(row["index"]), "; ".join(cells), "-" if drop is None else f"{drop:+.1f}"

@@ -88,15 +88,20 @@ class LiveEmg:
         return self.env.end
 
     @property
+    def tails(self) -> tuple[_Tail, _Tail, _Tail, _Tail]:
+        """The kept signals: conditioned, envelope, raw (bridged) and the lost-sample mask."""
+        return self.cond, self.env, self.raw, self.held
+
+    @property
     def oldest(self) -> int:
         """Absolute index of the oldest sample still kept."""
-        return max(t.start for t in (self.raw, self.held, self.cond, self.env))
+        return max(t.start for t in self.tails)
 
     def keep_from(self, index: int | None) -> None:
         """Keep every sample from absolute index `index` on (beyond `keep_s`), or only the last
         `keep_s` seconds again (None): the live pipeline keeps an open block's EMG so that the
         block can be measured whole when it ends."""
-        for tail in (self.raw, self.held, self.cond, self.env):
+        for tail in self.tails:
             tail.keep_from = index
 
     def channel(self, j: int) -> LiveEmgChannel:
@@ -188,7 +193,7 @@ class LiveEmgChannel:
         base = (int(round((baseline_s[0] + d) * fs)), int(round((baseline_s[1] + d) * fs)))
         search = (int(round((search_s[0] + d) * fs)), int(round((search_s[1] + d) * fs)))
         # the tails drop their oldest rows independently: cut all four to the span they share
-        tails = (bank.cond, bank.env, bank.raw, bank.held)
+        tails = bank.tails
         s0, s1 = max(t.start for t in tails), min(t.end for t in tails)  # the envelope may be a sample behind
         if base[0] - int(0.6 * fs) < s0 and s0 > 0:
             return Onset(None, None, None, "gap")  # older than what is kept

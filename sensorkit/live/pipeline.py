@@ -510,10 +510,16 @@ class LivePipeline:
                          "30 ms from the live ones by the whole block; its result has the block's")  # fmt: skip
         b.timings, b.rows = timings, rows
 
+    @property
+    def _first_sample_s(self) -> float | None:
+        """The time of the session's first EMG or pelvis IMU sample (s, recording clock)."""
+        starts = [t for t in (self._emg_t0, float(self.pelvis.timestamps[0]) if self.pelvis else None) if t is not None]
+        return min(starts) if starts else None
+
     def _block_name(self, block: Block) -> str:
         """'single leg stance R (block at 1:25)': the block's start from the first sample, m:ss."""
-        starts = [t for t in (self._emg_t0, float(self.pelvis.timestamps[0]) if self.pelvis else None) if t is not None]
-        at = max(0, int(block.start_s - min(starts))) if starts else 0
+        first = self._first_sample_s
+        at = max(0, int(block.start_s - first)) if first is not None else 0
         side = f" {block.side}" if block.side else ""
         return f"{block.exercise.replace('_', ' ')}{side} (block at {at // 60}:{at % 60:02d})"
 
@@ -566,9 +572,8 @@ class LivePipeline:
         """The finished blocks in the `analyze` schema (DESIGN.md section 7)."""
         out = result_base(self.file, self.opt, {m: ch.mains_hz for m, ch in self.channels.items()}, self.meta)
         out["exercises"] = sorted(self._done, key=lambda blk: blk["start_s"])
-        starts = [t for t in (self._emg_t0, float(self.pelvis.timestamps[0]) if self.pelvis else None) if t is not None]
-        if starts:
-            out["recording_start_s"] = round(min(starts), 4)
+        if self._first_sample_s is not None:
+            out["recording_start_s"] = round(self._first_sample_s, 4)
         if self._pelvis_json is not None:
             out["pelvis"] = self._pelvis_json
         elif self.pelvis is not None:
