@@ -125,6 +125,27 @@ def test_a_finished_block_replaces_its_live_rows_in_the_table(qtbot):
     assert [r["exercise"] for r in table] == ["single_leg_stance", "single_leg_stance", "single_leg_squat"]
 
 
+def test_gait_steps_keep_their_stance_side_in_the_table_and_its_csv(qtbot):
+    """A gait block has no side; each step has its stance leg, which the table shows and the CSV
+    keeps (as `analyze`'s CSV), before and after the block's rows replace the live ones."""
+    from sensorkit.gui.panel import ClinicalPanel
+    from sensorkit.live.events import BlockDone, BlockStarted, RepetitionDone
+
+    panel = ClinicalPanel()
+    qtbot.addWidget(panel)
+    panel.on_event(BlockStarted("gait", None, 0.0, "initial_contact"))
+    steps = [{**_row(k, 10.0 * k), "side": "LR"[k % 2], "movement_onset_s": None} for k in (1, 2, 3)]
+    for row in steps[:2]:
+        panel.on_event(RepetitionDone("gait", None, row))
+    assert [panel.table.item(r, 0).text() for r in range(2)] == ["gait R", "gait L"]
+    panel.on_event(BlockDone({"exercise": "gait", "side": None, "reference": "initial_contact", "reps": steps,
+                              "glutes": [], "summary": {}}))  # fmt: skip
+    assert [panel.table.item(r, 0).text() for r in range(3)] == ["gait R", "gait L", "gait R"]
+    table = list(csv.DictReader(io.StringIO(panel.table_csv())))
+    assert [(r["exercise"], r["side"], r["rep"]) for r in table] == [("gait", "R", "1"), ("gait", "L", "2"),
+                                                                     ("gait", "R", "3")]  # fmt: skip
+
+
 def test_latency_colours_respect_the_margin_and_the_uncertainty():
     assert latency_color(20, 5, 50) == GREEN and latency_color(90, 5, 50) == RED
     assert latency_color(45, 5, 50) not in (GREEN, RED)  # 45 +- 10 straddles the margin: amber

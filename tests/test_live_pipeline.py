@@ -164,6 +164,80 @@ def test_a_block_longer_than_the_emg_kept_keeps_its_live_repetitions(tmp_path, m
         [r["movement_onset_s"] for r in shown]  # fmt: skip
 
 
+def _gait_replay(path, **kw):
+    """A replay through the pipeline: its result, events, and the data time at each step reported."""
+    from sensorkit.analysis.session import AnalysisOptions
+
+    p = LivePipeline(AnalysisOptions(mains=50.0), **kw)
+    events, seen_at = [], []
+
+    def on(e):
+        events.append(e)
+        if isinstance(e, RepetitionDone):
+            seen_at.append(p.data_now)
+
+    p.subscribe(on)
+    for c in replay_chunks(path):
+        p.push(c)
+    return p.finish(), events, seen_at
+
+
+def test_live_gait_reports_each_step_as_the_walk_goes_and_ends_with_analyzes_block(tmp_path):
+    """Gait live: each step (its contact, stance side, the glutes' latencies to it, the pelvic
+    drop) is reported a few seconds after its contact, once the walk around it has been seen,
+    and the finished block is `analyze`'s, exactly."""
+    from sensorkit.analysis.session import AnalysisOptions
+    from sensorkit.live.pipeline import GAIT_EVERY_S, GAIT_SETTLE_S
+    from sensorkit.live.terminal import TerminalView
+
+    path = tmp_path / "g.xdf"
+    assert main(["simulate", "gait", "-o", str(path), "--seed", "1"]) == 0
+    live, events, seen_at = _gait_replay(path)
+    offline = analyze_session(session_data(read_xdf(path)), AnalysisOptions(mains=50.0))
+    block = next(b for b in offline["exercises"] if b["exercise"] == "gait")
+    assert [b for b in live["exercises"] if b["exercise"] == "gait"] == [block]
+    steps = [e.row for e in events if isinstance(e, RepetitionDone)]
+    assert len(block["reps"]) >= 30 and block["contacts_from"] == "imu"
+    assert [(r["start_s"], r["side"]) for r in steps] == [(r["start_s"], r["side"]) for r in block["reps"]]
+    # live, the bursts are found in the last 30 s, whose quietest stretches set the threshold
+    lat = [(a["latency_ms"][m], b["latency_ms"][m]) for a, b in zip(steps, block["reps"], strict=True)
+           for m in a["latency_ms"] if m.startswith("glute")]  # fmt: skip
+    both = [abs(a - b) for a, b in lat if a is not None and b is not None]
+    assert len(both) >= 0.9 * sum(b is not None for _, b in lat) and np.percentile(both, 90) <= 2.0
+    assert all(r.get("pelvic_drop_deg") is not None for r in steps)
+    # reported as the walk goes on: all but the last few within the settling time (+ the look period)
+    late = [t - r["start_s"] for t, r in zip(seen_at, steps, strict=True)]
+    assert max(late[:-3]) <= GAIT_SETTLE_S + GAIT_EVERY_S + 0.2 and min(late) >= GAIT_SETTLE_S
+    assert not live["live"]["notices"]
+    view = TerminalView(50.0, 5.0)
+    text = "\n".join(filter(None, (view.line(e) for e in events)))
+    assert "gait: started (latencies to each foot contact)" in text
+    assert text.count("  step ") == len(steps) and f"gait: done, {len(steps)} steps" in text
+    first = next(line for line in text.splitlines() if line.startswith("  step  1 "))
+    side = steps[0]["side"]
+    assert f"glute_med_{side}" in first and f"glute_med_{'LR'.replace(side, '')}" not in first  # its stance leg's
+
+
+def test_a_gait_block_longer_than_the_emg_kept_keeps_its_live_steps(tmp_path, monkeypatch):
+    """A walk longer than the EMG kept (a 6-minute walk test) cannot be measured again at its
+    end: it keeps the steps reported live and says so."""
+    import functools
+
+    import sensorkit.live.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "MAX_BLOCK_KEEP_S", 8.0)
+    monkeypatch.setattr(pipeline, "GAIT_LIVE_WINDOW_S", 10.0)
+    monkeypatch.setattr(pipeline, "LiveEmg", functools.partial(pipeline.LiveEmg, keep_s=12.0))
+    path = tmp_path / "g.xdf"
+    assert main(["simulate", "gait", "-o", str(path), "--seed", "2"]) == 0
+    live, events, _ = _gait_replay(path)
+    assert any("longer than 8 s, its steps are those reported live" in n for n in live["live"]["notices"])
+    block = next(b for b in live["exercises"] if b["exercise"] == "gait")
+    shown = [e.row for e in events if isinstance(e, RepetitionDone)]
+    assert len(shown) >= 20 and block["reps"] == shown
+    assert block["summary"]["glute_med_L"]["n"] > 10
+
+
 def _reps(result: dict, block: dict) -> list[float]:
     return [r["movement_onset_s"] for b in result["exercises"]
             if (b["exercise"], b["side"]) == (block["exercise"], block["side"]) for r in b["reps"]]  # fmt: skip

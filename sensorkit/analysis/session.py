@@ -350,13 +350,7 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
         block_json = finish(flag)
         if block.found_from != "markers":
             block_json["blocks_from"] = block.found_from
-        if track is not None and block.exercise in SINGLE_LEG:
-            for rep in block_json["reps"]:
-                stance = block.side or rep.get("side")  # gait: the stance side of each step
-                if stance is not None:
-                    rep.update(rep_drop(track, rep["start_s"], rep["end_s"], stance, opt.drop_threshold_deg))
-                    rep["pelvic_drop_curve"] = drop_curve(track, rep["start_s"], rep["end_s"], stance)
-        result["exercises"].append(block_json)
+        result["exercises"].append(with_drops(block_json, block, track, opt))
     return result
 
 
@@ -399,16 +393,23 @@ def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams, track: PelvisT
 Finish = Callable[[OnsetFlagger | None], dict]
 
 
-def _gait_result(block: Block, data: SessionData, channels, muscles, opt: AnalysisOptions,
-                 track: PelvisTrack | None = None) -> Finish:  # fmt: skip
-    """Gait: each step runs from an initial contact to the next; latencies to its contact.
+def gait_contacts(markers: list[tuple[float, str]], imu: ImuData | None, block: Block, p: GaitParams,
+                  track: PelvisTrack | None = None) -> tuple[list[Contact], str, str]:  # fmt: skip
+    """A gait block's contacts, where they came from and where their sides came from: from
+    markers (force plate or footswitch events) where the recording has them, else from the
+    pelvis IMU (`track`: the calibrated pelvis, where there is one)."""
+    contacts, source, sides_from = _contacts(markers, block), "markers", "markers"
+    if not any(kind == "initial_contact" for _, kind, _, _ in contacts) and imu is not None:
+        (contacts, sides_from), source = _contacts_from_imu(imu, block, p, track), "imu"
+    return contacts, source, sides_from
 
-    Contacts come from markers (force plate or footswitch events) where the recording
-    has them, else from the pelvis IMU (`track`: the calibrated pelvis, where there is one).
-    """
-    contacts, source, sides_from = _contacts(data.markers, block), "markers", "markers"
-    if not any(kind == "initial_contact" for _, kind, _, _ in contacts) and data.imu is not None:
-        (contacts, sides_from), source = _contacts_from_imu(data.imu, block, opt.gait, track), "imu"
+
+def gait_block(block: Block, found: tuple[list[Contact], str, str], onsets: dict[str, list[float]], channels,
+               muscles: list[str], opt: AnalysisOptions) -> Finish:  # fmt: skip
+    """The gait block of the result, once the onsets' quality flags can be given: each step
+    runs from an initial contact to the next, latencies to its contact. `found`: from
+    `gait_contacts`; `onsets`: each muscle's burst onsets in the block (s, file clock)."""
+    contacts, source, sides_from = found
     ics = [(t, side) for t, kind, side, _ in contacts if kind == "initial_contact"]
     if not ics:  # the block says so; the session's other blocks still count
         out = block_json(block, "initial_contact", [], muscles, opt)
@@ -416,6 +417,13 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
                                "footswitch export, see sensorkit import --events) or a pelvis IMU in which "
                                "walking can be found")  # fmt: skip
         return lambda flag: out
+    return partial(_gait_json, block, ics, contacts, onsets, source, sides_from, channels, muscles, opt)
+
+
+def _gait_result(block: Block, data: SessionData, channels, muscles, opt: AnalysisOptions,
+                 track: PelvisTrack | None = None) -> Finish:  # fmt: skip
+    """Gait: contacts (`gait_contacts`) and each muscle's burst onsets over the block."""
+    found = gait_contacts(data.markers, data.imu, block, opt.gait, track)
     emg = data.emg
     onsets = {}
     for m, ch in channels.items():  # none in an IMU-only recording: steps and drops only
@@ -423,7 +431,19 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
         bursts = find_bursts(ch.cond[a:b], emg.fs, opt.onset, env=ch.env[a:b])
         onsets[m] = [float(np.interp((a + on * emg.fs), np.arange(len(emg.timestamps)), emg.timestamps))
                      - ch.delay_s for on, _ in bursts]  # fmt: skip
-    return partial(_gait_json, block, ics, contacts, onsets, source, sides_from, channels, muscles, opt)
+    return gait_block(block, found, onsets, channels, muscles, opt)
+
+
+def with_drops(block_json: dict, block: Block, track: PelvisTrack | None, opt: AnalysisOptions) -> dict:
+    """`block_json` with each repetition's pelvic drop on single-leg tasks and gait (each
+    step's stance side), where the pelvis is calibrated."""
+    if track is not None and block.exercise in SINGLE_LEG:
+        for rep in block_json["reps"]:
+            stance = block.side or rep.get("side")  # gait: the stance side of each step
+            if stance is not None:
+                rep.update(rep_drop(track, rep["start_s"], rep["end_s"], stance, opt.drop_threshold_deg))
+                rep["pelvic_drop_curve"] = drop_curve(track, rep["start_s"], rep["end_s"], stance)
+    return block_json
 
 
 def _gait_json(block: Block, ics: list[tuple[float, str]], contacts: list[Contact], onsets: dict[str, list[float]],
@@ -448,15 +468,19 @@ def _gait_json(block: Block, ics: list[tuple[float, str]], contacts: list[Contac
             found = flag(m, near[0] if near else None, lo, hi) if flag else None
             rep["quality"][m] = worse(found, "ok" if near else "no_burst")
         reps.append(rep)
-    summary = {m: _summary([r["latency_ms"][m] for r in reps if r["quality"][m] == "ok"], opt) for m in muscles}
     return {
         "exercise": "gait", "side": None, "start_s": _r(block.start_s), "end_s": _r(block.end_s),
         "reference": "initial_contact", "contacts_from": source, "sides_from": sides_from,
         "glutes": glutes_of_interest("gait", None, muscles),
         "events": [{"kind": kind, "side": side, "t_s": _r(t)} | ({"inferred": True} if made else {})
                    for t, kind, side, made in contacts],  # fmt: skip
-        "reps": reps, "summary": summary,
+        "reps": reps, "summary": reps_summary(reps, muscles, opt),
     }  # fmt: skip
+
+
+def reps_summary(reps: list[dict], muscles: list[str], opt: AnalysisOptions) -> dict:
+    """Per muscle, the summary of the clean latencies in result rows."""
+    return {m: _summary([r["latency_ms"][m] for r in reps if r["quality"][m] == "ok"], opt) for m in muscles}
 
 
 def _measure_block(block: Block, data: SessionData, channels, muscles, t0, opt: AnalysisOptions,

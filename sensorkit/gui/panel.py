@@ -106,12 +106,13 @@ class ClinicalPanel(QtWidgets.QWidget):
 
     def _rep_done(self, event: RepetitionDone) -> None:
         row = event.row
-        self.rows.append({**row, "exercise": event.exercise, "side": event.side})
+        self.rows.append(_placed(row, event.exercise, event.side))
         key = (event.exercise, event.side)
         self._groups.append(next((g for g, k in reversed(self._open) if k == key), 0))
         self._reps_in_block += 1
-        self.count.setText(f"repetition {row['index']} done")
-        glutes = glutes_of_interest(event.exercise, event.side, list(row["latency_ms"]))
+        stance = row.get("side") if event.side is None else None  # a gait step's stance leg
+        self.count.setText(f"step {row['index']} ({stance}) done" if stance else f"repetition {row['index']} done")
+        glutes = glutes_of_interest(event.exercise, event.side or stance, list(row["latency_ms"]))
         parts = []
         for m in glutes:
             color = latency_color(row["latency_ms"][m], row["onset_sd_ms"][m], self.margin_ms)
@@ -149,7 +150,7 @@ class ClinicalPanel(QtWidgets.QWidget):
         at = mine[0] if mine else len(self.rows)
         keep = [i for i in range(len(self.rows)) if self._groups[i] != number]
         before, after = [i for i in keep if i < at], [i for i in keep if i >= at]
-        new = [{**row, "exercise": key[0], "side": key[1]} for row in block["reps"]]
+        new = [_placed(row, *key) for row in block["reps"]]
         self.rows = [self.rows[i] for i in before] + new + [self.rows[i] for i in after]
         self._groups = [self._groups[i] for i in before] + [number] * len(new) + [self._groups[i] for i in after]
         self.table.setRowCount(0)
@@ -163,7 +164,7 @@ class ClinicalPanel(QtWidgets.QWidget):
 
         blocks: dict[tuple, dict] = {}
         for row in self.rows:
-            key = (row["exercise"], row["side"])
+            key = (row["exercise"], row["block_side"])
             block = blocks.setdefault(key, {"exercise": key[0], "side": key[1], "reference": "", "reps": []})
             block["reps"].append(row)
         return result_csv({"exercises": list(blocks.values())})
@@ -174,3 +175,9 @@ class ClinicalPanel(QtWidgets.QWidget):
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export repetitions", "repetitions.csv", "CSV (*.csv)")
         if path:
             write_text(path, self.table_csv())  # the dialog itself asks before replacing a file
+
+
+def _placed(row: dict, exercise: str, side: str | None) -> dict:
+    """A result row with its block's exercise and side (`block_side`); `side` is the block's, or
+    in gait the step's stance leg."""
+    return {**row, "exercise": exercise, "side": side or row.get("side"), "block_side": side}

@@ -179,6 +179,7 @@ class LiveEmgChannel:
 
     def __init__(self, bank: LiveEmg, j: int) -> None:
         self.bank, self.j = bank, j
+        self.fs = bank.fs
         self.delay_s, self.delay_sd_s = bank.delay_s, bank.delay_sd_s
 
     @property

@@ -47,6 +47,7 @@ class LivePelvis:
         self._t = _Grow(1)
         self._x = _Grow(6)
         self._obl = _Grow(2)  # obliquity, tilt (deg, 0 at quiet standing)
+        self._up = _Grow(3)  # the vertical in pelvis coordinates (gait contacts use it, as `analyze`'s track)
         self.calibration: PelvisCalibration | None = None
         self._gravity: GravityTracker | None = None
         self._zero = self._tilt_zero = 0.0
@@ -92,7 +93,7 @@ class LivePelvis:
         cal, bias, st, _ = pelvis_calibration(t, x[:, :3], x[:, 3:], self.fs, markers)
         self.calibration, self._bias = cal, bias
         self._gravity = GravityTracker(self.fs, bias)
-        obliquity, tilt = angles(self._gravity.process(x[:, :3], x[:, 3:]), cal)
+        obliquity, tilt = self._angles(x)
         self._zero = float(np.nanmean(obliquity[st[0] : st[1]]))
         self._tilt_zero = float(np.nanmean(tilt[st[0] : st[1]]))
         self._obl.append(np.column_stack([obliquity - self._zero, tilt - self._tilt_zero]))
@@ -124,10 +125,15 @@ class LivePelvis:
         return out
 
     def _track(self, n: int) -> list[MovementEvent]:
-        x = self._x.view()[-n:]
-        obliquity, tilt = angles(self._gravity.process(x[:, :3], x[:, 3:]), self.calibration)
+        obliquity, tilt = self._angles(self._x.view()[-n:])
         self._obl.append(np.column_stack([obliquity - self._zero, tilt - self._tilt_zero]))
         return self._movements(self._x.n - n, self._x.n)
+
+    def _angles(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Obliquity and tilt (deg) of new samples (acc, gyr columns), keeping their vertical."""
+        up = self._gravity.process(x[:, :3], x[:, 3:])
+        self._up.append(up @ self.calibration.axes.T)
+        return angles(up, self.calibration)
 
     def _movements(self, a: int, b: int) -> list[MovementEvent]:
         x = self._x.view()[a:b]
@@ -170,4 +176,4 @@ class LivePelvis:
         n = self._obl.n
         angles_ = self._obl.view()
         return PelvisTrack(self.timestamps[:n], angles_[:, 0], self.calibration, saturated(x[:n, :3], x[:n, 3:]),
-                           self._bias, self._zero, angles_[:, 1], self._tilt_zero)  # fmt: skip
+                           self._bias, self._zero, angles_[:, 1], self._tilt_zero, self._up.view()[:n])  # fmt: skip

@@ -19,6 +19,9 @@ sway). So when a block is complete, its repetitions are found again as `analyze`
 them, over the whole block (`reps_from_imu`), and measured on the same live-conditioned
 EMG (kept from the block's start): the block's result (`BlockDone`, the result) is then
 `analyze`'s, and a `Notice` says where it differs from the repetitions reported live.
+Gait blocks are measured the same way: live, each step is reported once the walk around
+it has been seen (`GAIT_SETTLE_S`), from `analyze`'s own functions over the last
+`GAIT_LIVE_WINDOW_S`; at the block's end, over the whole block.
 Subscribers get the events through callbacks
 (run on the pipeline's thread: keep them short) or their own queue (`events()`); a
 slow subscriber delays only itself and later events, never acquisition.
@@ -41,14 +44,18 @@ from sensorkit.analysis.session import (
     NO_MOVEMENT,
     AnalysisOptions,
     block_json,
+    gait_block,
+    gait_contacts,
     not_analysed,
     pelvis_json,
     rep_json,
     reps_from_imu,
+    reps_summary,
     result_base,
+    with_drops,
 )
 from sensorkit.analysis.timing import RepTiming, rep_onsets
-from sensorkit.dsp.onset import Onset
+from sensorkit.dsp.onset import Onset, find_bursts
 from sensorkit.live.emg import LOOKAHEAD_S, LiveEmg, LiveEmgChannel
 from sensorkit.live.events import (
     BlockDone,
@@ -79,6 +86,13 @@ ONSET_EVERY_S = 0.1  # how often onsets of a repetition in progress are looked f
 # An open block's EMG is kept from its start (about 0.4 MB/s for 8 channels at 2 kHz) so that
 # it can be measured whole when it ends; a block longer than this keeps the repetitions found live.
 MAX_BLOCK_KEEP_S = 300.0
+# Gait live: contacts are found over the last GAIT_LIVE_WINDOW_S every GAIT_EVERY_S of data, and
+# a step is reported once GAIT_SETTLE_S of walking follows its contact: a step counts by its
+# prominence against the steps within 3 s (`GaitParams.neighbour_s`) and its side by the vote
+# of its run, so until then it may still come or go.
+GAIT_LIVE_WINDOW_S = 30.0
+GAIT_EVERY_S = 1.0
+GAIT_SETTLE_S = 3.5
 _STOP = object()
 
 
@@ -101,9 +115,16 @@ class _Block:
     count: int = 0
     peaks: list[float] = field(default_factory=list)  # peak angular speed of each repetition, rad/s
     done: bool = False
+    shown_until: float = -math.inf  # gait: the last contact reported live (s)
+    next_look: float = -math.inf  # gait: data time of the next live look for steps
 
     def contains(self, t: float) -> bool:
         return self.block.start_s <= t < self.block.end_s
+
+    @property
+    def gait(self) -> bool:
+        """Its repetitions are steps between foot contacts (not movements of the pelvis)."""
+        return REGISTRY[self.block.exercise].reps_from == "contacts"
 
 
 class LivePipeline:
@@ -294,7 +315,8 @@ class LivePipeline:
             self._imu_cols = [info.channels.index(c) for c in IMU_CHANNELS]
             self.pelvis = LivePelvis(float(info.srate))
             for b in self.blocks:  # blocks whose marker came before the IMU's first chunk
-                self.pelvis.block_started(b.block.start_s, REGISTRY[b.block.exercise].hold_s)
+                if not b.gait:
+                    self.pelvis.block_started(b.block.start_s, REGISTRY[b.block.exercise].hold_s)
         if key != self._imu_stream:
             return
         x = np.asarray(chunk.samples, dtype=np.float64)[:, self._imu_cols]
@@ -326,13 +348,11 @@ class LivePipeline:
         if exercise not in EXERCISES:
             self._notice(f"skipping exercise {exercise!r}: sensorkit does not know it")
             return
-        if REGISTRY[exercise].reps_from == "contacts":
-            self._notice("gait blocks are analysed by `sensorkit analyze` (live gait steps are not built yet)")
-            return
         muscles = list(self.channels) or []
-        reference = block_reference(self.opt.reference, exercise, side, muscles)
+        gait = REGISTRY[exercise].reps_from == "contacts"  # each step's latencies are to its foot contact
+        reference = "initial_contact" if gait else block_reference(self.opt.reference, exercise, side, muscles)
         self.blocks.append(_Block(Block(exercise, side, t, math.inf), reference))
-        if self.pelvis is not None:
+        if self.pelvis is not None and not self.blocks[-1].gait:
             self.pelvis.block_started(t, REGISTRY[exercise].hold_s)
         self._emit(BlockStarted(exercise, side, t, reference))
         if self.pelvis is not None and self.pelvis.calibration is None and not self._calibration_pending():
@@ -357,7 +377,7 @@ class LivePipeline:
 
     def _movement(self, ev) -> None:
         if ev.kind == "onset":
-            b = next((b for b in self.blocks if b.contains(ev.onset_s) and not b.done), None)
+            b = next((b for b in self.blocks if b.contains(ev.onset_s) and not b.done and not b.gait), None)
             last_end = b.timings[-1].end_s if b is not None and b.timings else None
             last_end = b.pending[-1].end_s if b is not None and b.pending else last_end
             if b is None or (last_end is not None and ev.onset_s < last_end):
@@ -430,6 +450,9 @@ class LivePipeline:
                     self._onsets(b, b.current, now, self._floor(b, b.current), waiting)
         if now is not None and now >= self._next_look:
             self._next_look = now + ONSET_EVERY_S
+        for b in self.blocks:
+            if b.gait and not b.done:
+                self._gait_steps(b)
         imu_now = self.pelvis.t_last if self.pelvis is not None else None
         for b in self.blocks:
             if b.done or b.block.end_s == math.inf or b.pending or b.current is not None:
@@ -524,15 +547,90 @@ class LivePipeline:
         return f"{block.exercise.replace('_', ' ')}{side} (block at {at // 60}:{at % 60:02d})"
 
     def _finish_block(self, b: _Block) -> None:
-        self._whole_block(b)
         b.done = True
         block = b.block
         if block.start_s == -math.inf:  # --exercise without markers: the data's own span
             start = self._emg_t0 if self._emg_t0 is not None else (self.pelvis.timestamps[0] if self.pelvis else 0.0)
             block = Block(block.exercise, block.side, float(start), block.end_s)
+        if b.gait:
+            self._finish_gait(b, block)
+            return
+        self._whole_block(b)
         result = block_json(block, b.reference, b.timings, list(self.channels), self.opt, reps=b.rows)
         if self.pelvis is None and b.reference == "movement" and REGISTRY[block.exercise].reps_from != "contacts":
             result["not_analysed"] = NO_MOVEMENT  # as analyze says of an EMG-only recording
+        self._done.append(result)
+        self._emit(BlockDone(result))
+
+    def _gait(self, block: Block) -> dict | None:
+        """A gait block (or the part of one seen so far) measured as `analyze` measures it: its
+        contacts from the markers or the pelvis IMU kept, each muscle's bursts in the EMG kept
+        (None where that EMG is no longer all kept)."""
+        pelvis = self.pelvis
+        found = gait_contacts(self.markers, pelvis.imu() if pelvis is not None else None, block, self.opt.gait,
+                              pelvis.track() if pelvis is not None else None)  # fmt: skip
+        onsets: dict[str, list[float]] = {}
+        if self.channels:
+            fs, t0 = self._emg_fs, self._emg_t0
+            # the samples `analyze` takes: the first at or after each end (its searchsorted)
+            a, b = (int(np.ceil((x - t0) * fs - 1e-6)) for x in (block.start_s, block.end_s))
+            cond, env = self.emg.cond, self.emg.env
+            a, b = max(a, 0), min(b, cond.end, env.end)
+            if a < max(cond.start, env.start):
+                return None
+            for m, ch in self.channels.items():
+                j = ch.j
+                bursts = find_bursts(cond.column(j)[a - cond.start : b - cond.start], fs, self.opt.onset,
+                                     env=env.column(j)[a - env.start : b - env.start])  # fmt: skip
+                onsets[m] = [t0 + a / fs + on - ch.delay_s for on, _ in bursts]
+        flag = self.quality.flag if self.quality is not None else None
+        finish = gait_block(block, found, onsets, self.channels, list(self.channels), self.opt)
+        return with_drops(finish(flag), block, pelvis.track() if pelvis is not None else None, self.opt)
+
+    def _gait_now(self) -> float | None:
+        """Data time up to which both the pelvis IMU and the EMG have arrived."""
+        ends = [t for t in (self.pelvis.t_last if self.pelvis is not None else None, self._emg_now()) if t is not None]
+        return min(ends) if ends and self.pelvis is not None else None
+
+    def _gait_steps(self, b: _Block) -> None:
+        """Report the steps of an open gait block whose walk around them has been seen."""
+        now = self._gait_now()
+        if now is None or now < b.next_look or now <= b.block.start_s:
+            return
+        b.next_look = now + GAIT_EVERY_S
+        lo = max(b.block.start_s, now - GAIT_LIVE_WINDOW_S)
+        part = self._gait(Block(b.block.exercise, b.block.side, lo, min(now, b.block.end_s)))
+        if part is None:
+            return
+        reps = part["reps"]
+        for rep in reps[:-1]:  # the last step's end (the next contact) is still to come
+            t = rep["start_s"]
+            if t > now - GAIT_SETTLE_S or t <= b.shown_until + self.opt.gait.min_step_s / 2:
+                continue
+            b.shown_until = t
+            b.count += 1
+            row = {**rep, "index": b.count}
+            b.rows.append(row)
+            self._emit(RepetitionDone(b.block.exercise, b.block.side, row))
+
+    def _finish_gait(self, b: _Block, block: Block) -> None:
+        """The gait block's result as `analyze`'s, measured over the whole block."""
+        result = self._gait(block)
+        if result is None:  # its EMG is no longer all kept: the steps reported live stand
+            self._notice(f"{self._block_name(block)}: longer than {MAX_BLOCK_KEEP_S:.0f} s, "
+                         "its steps are those reported live")  # fmt: skip
+            result = block_json(block, b.reference, [], list(self.channels), self.opt, reps=b.rows)
+            result["summary"] = reps_summary(b.rows, list(self.channels), self.opt)
+        else:
+            # compared up to the last step reported live; the steps after it come out now
+            seen = [r for r in result["reps"] if r["start_s"] <= b.shown_until + self.opt.gait.min_step_s / 2]
+            moved = len(seen) != len(b.rows) or any(abs(x["start_s"] - y["start_s"]) > 0.03 or x["side"] != y["side"]
+                                                    for x, y in zip(seen, b.rows, strict=False))  # fmt: skip
+            if moved and b.rows:
+                self._notice(f"{self._block_name(block)}: the whole block holds {len(seen)} steps where "
+                             f"{len(b.rows)} were reported live; its result has the block's")  # fmt: skip
+            for row in result["reps"][len(seen) :]:
+                self._emit(RepetitionDone(block.exercise, block.side, row))
         self._done.append(result)
         self._emit(BlockDone(result))
 

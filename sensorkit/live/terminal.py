@@ -36,21 +36,24 @@ class TerminalView:
         """The event's line, or None for events that get none (onsets, repetition starts)."""
         if isinstance(event, BlockStarted):
             side = f" {event.side}" if event.side else ""
-            ref = "movement onset" if event.reference == "movement" else f"{event.reference} onset"
+            ref = {"movement": "movement onset", "initial_contact": "each foot contact"}.get(
+                event.reference, f"{event.reference} onset")
             return f"{event.exercise}{side}: started (latencies to {ref})"
         if isinstance(event, Calibrated):
             p = event.pelvis
             return f"pelvis sensor calibrated ({p['calibration']}): mounted {p['mounting_deg']:.0f} deg from upright"
         if isinstance(event, RepetitionDone):
             muscles = list(event.row["latency_ms"])
-            self._shown.setdefault((event.exercise, event.side), []).append(event.row["movement_onset_s"])
-            return rep_line(event.row, glutes_of_interest(event.exercise, event.side, muscles))
+            self._shown.setdefault((event.exercise, event.side), []).append(_when(event.row))
+            # a gait step: the glutes of its stance leg
+            return rep_line(event.row, glutes_of_interest(event.exercise, event.side or event.row.get("side"), muscles))
         if isinstance(event, BlockDone):
             b = event.block
             side = f" {b['side']}" if b["side"] else ""
-            head = f"{b['exercise']}{side}: done, {len(b['reps'])} reps"
+            unit = "steps" if b["reference"] == "initial_contact" else "reps"
+            head = f"{b['exercise']}{side}: done, {len(b['reps'])} {unit}"
             shown = self._shown.pop((b["exercise"], b["side"]), [])
-            kept = [r["movement_onset_s"] for r in b["reps"]]
+            kept = [_when(r) for r in b["reps"]]
             again = []
             if len(shown) != len(kept) or any(abs(x - y) > 0.03 for x, y in zip(shown, kept, strict=True)):
                 glutes = glutes_of_interest(b["exercise"], b["side"], list(b["glutes"]))
@@ -79,3 +82,8 @@ class TerminalView:
             self._bad.discard(event.channel)
             return f"signal {event.channel}: ok again"
         return None
+
+
+def _when(row: dict) -> float | None:
+    """When a repetition began: its movement onset, or a gait step's initial contact."""
+    return row["movement_onset_s"] if row["movement_onset_s"] is not None else row["start_s"]

@@ -159,7 +159,8 @@ def rep_line(rep: dict, glutes: list[str]) -> str:
         cells.append(f"drop {d:+.1f} deg{flag}" + ("" if q == "ok" else f" {q}"))
     elif rep.get("pelvic_drop_quality"):
         cells.append(f"drop {rep['pelvic_drop_quality']}")
-    return f"  rep {rep['index']:>2}: " + ("; ".join(cells) if cells else "no glute channel")
+    what = f"step {rep['index']:>2} {rep['side']}" if rep.get("side") in ("L", "R") else f"rep {rep['index']:>2}"
+    return f"  {what}: " + ("; ".join(cells) if cells else "no glute channel")
 
 
 CSV_FIELDS = ("pseudonym", "session", "exercise", "side", "reference", "rep", "start_s", "end_s",
