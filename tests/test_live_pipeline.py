@@ -199,7 +199,7 @@ def test_live_gait_reports_each_step_as_the_walk_goes_and_ends_with_analyzes_blo
     steps = [e.row for e in events if isinstance(e, RepetitionDone)]
     assert len(block["reps"]) >= 30 and block["contacts_from"] == "imu"
     assert [(r["start_s"], r["side"]) for r in steps] == [(r["start_s"], r["side"]) for r in block["reps"]]
-    # live, the bursts are found in the last 30 s, whose quietest stretches set the threshold
+    # live, the bursts are found in the last 20 s, whose quietest stretches set the threshold
     lat = [(a["latency_ms"][m], b["latency_ms"][m]) for a, b in zip(steps, block["reps"], strict=True)
            for m in a["latency_ms"] if m.startswith("glute")]  # fmt: skip
     both = [abs(a - b) for a, b in lat if a is not None and b is not None]

@@ -41,6 +41,7 @@ import numpy as np
 from sensorkit.analysis.exercises import EXERCISES, MUSCLE_LABEL, REGISTRY, SINGLE_LEG, Block, block_reference
 from sensorkit.analysis.pelvic_drop import drop_curve, rep_drop
 from sensorkit.analysis.session import (
+    GAIT_WINDOW_S,
     NO_MOVEMENT,
     AnalysisOptions,
     block_json,
@@ -90,7 +91,7 @@ MAX_BLOCK_KEEP_S = 300.0
 # a step is reported once GAIT_SETTLE_S of walking follows its contact: a step counts by its
 # prominence against the steps within 3 s (`GaitParams.neighbour_s`) and its side by the vote
 # of its run, so until then it may still come or go.
-GAIT_LIVE_WINDOW_S = 30.0
+GAIT_LIVE_WINDOW_S = 20.0
 GAIT_EVERY_S = 1.0
 GAIT_SETTLE_S = 3.5
 _STOP = object()
@@ -562,10 +563,11 @@ class LivePipeline:
         self._done.append(result)
         self._emit(BlockDone(result))
 
-    def _gait(self, block: Block) -> dict | None:
+    def _gait(self, block: Block, after_s: float = -math.inf) -> dict | None:
         """A gait block (or the part of one seen so far) measured as `analyze` measures it: its
         contacts from the markers or the pelvis IMU kept, each muscle's bursts in the EMG kept
-        (None where that EMG is no longer all kept)."""
+        (None where that EMG is no longer all kept). Only the steps whose contact comes after
+        `after_s` get their signal-quality flags (a look for new steps reports only those)."""
         pelvis = self.pelvis
         found = gait_contacts(self.markers, pelvis.imu() if pelvis is not None else None, block, self.opt.gait,
                               pelvis.track() if pelvis is not None else None)  # fmt: skip
@@ -583,7 +585,13 @@ class LivePipeline:
                 bursts = find_bursts(cond.column(j)[a - cond.start : b - cond.start], fs, self.opt.onset,
                                      env=env.column(j)[a - env.start : b - env.start])  # fmt: skip
                 onsets[m] = [t0 + a / fs + on - ch.delay_s for on, _ in bursts]
-        flag = self.quality.flag if self.quality is not None else None
+        flag = None
+        if self.quality is not None:
+            judge, before = self.quality.flag, GAIT_WINDOW_S[0]  # each step's window starts this far from its contact
+
+            def flag(m: str, onset: float | None, lo: float, hi: float) -> str | None:
+                return judge(m, onset, lo, hi) if lo - before > after_s else None
+
         finish = gait_block(block, found, onsets, self.channels, list(self.channels), self.opt)
         return with_drops(finish(flag), block, pelvis.track() if pelvis is not None else None, self.opt)
 
@@ -599,7 +607,7 @@ class LivePipeline:
             return
         b.next_look = now + GAIT_EVERY_S
         lo = max(b.block.start_s, now - GAIT_LIVE_WINDOW_S)
-        part = self._gait(Block(b.block.exercise, b.block.side, lo, min(now, b.block.end_s)))
+        part = self._gait(Block(b.block.exercise, b.block.side, lo, min(now, b.block.end_s)), b.shown_until)
         if part is None:
             return
         reps = part["reps"]
