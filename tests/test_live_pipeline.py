@@ -218,6 +218,22 @@ def test_live_gait_reports_each_step_as_the_walk_goes_and_ends_with_analyzes_blo
     assert f"glute_med_{side}" in first and f"glute_med_{'LR'.replace(side, '')}" not in first  # its stance leg's
 
 
+def test_live_gait_from_a_pelvis_imu_alone(tmp_path):
+    """A clinic with only a sacral IMU: the steps, their sides and drops, live and in the result;
+    the result says the muscles were not analysed."""
+    path = tmp_path / "g.xdf"
+    assert main(["simulate", "gait", "-o", str(path), "--seed", "1"]) == 0
+    live, events = run_live([c for c in replay_chunks(path) if c.info.kind != "EMG"])
+    offline = analyze_session(session_data(read_xdf(path)))
+    block = next(b for b in offline["exercises"] if b["exercise"] == "gait")
+    steps = [e.row for e in events if isinstance(e, RepetitionDone)]
+    mine = next(b for b in live["exercises"] if b["exercise"] == "gait")
+    assert [(r["start_s"], r["side"]) for r in steps] == [(r["start_s"], r["side"]) for r in mine["reps"]] == \
+        [(r["start_s"], r["side"]) for r in block["reps"]]  # fmt: skip
+    assert [r["pelvic_drop_deg"] for r in mine["reps"]] == [r["pelvic_drop_deg"] for r in block["reps"]]
+    assert [m["what"] for m in live["not_analysed"]] == ["muscle onsets and latencies"]
+
+
 def test_a_gait_block_longer_than_the_emg_kept_keeps_its_live_steps(tmp_path, monkeypatch):
     """A walk longer than the EMG kept (a 6-minute walk test) cannot be measured again at its
     end: it keeps the steps reported live and says so."""

@@ -596,9 +596,9 @@ class LivePipeline:
         return with_drops(finish(flag), block, pelvis.track() if pelvis is not None else None, self.opt)
 
     def _gait_now(self) -> float | None:
-        """Data time up to which both the pelvis IMU and the EMG have arrived."""
+        """Data time up to which the pelvis IMU and the EMG (those the session has) have arrived."""
         ends = [t for t in (self.pelvis.t_last if self.pelvis is not None else None, self._emg_now()) if t is not None]
-        return min(ends) if ends and self.pelvis is not None else None
+        return min(ends) if ends else None
 
     def _gait_steps(self, b: _Block) -> None:
         """Report the steps of an open gait block whose walk around them has been seen."""
