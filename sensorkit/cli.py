@@ -100,10 +100,12 @@ def _file_meta(args, specs: list[str]) -> dict[str, str]:
 
 
 def _protocol(name: str):
-    """The protocol `--protocol` names: a TOML file, or "default" for the shipped one."""
-    from sensorkit.recording.protocol import load_protocol
+    """The protocol `--protocol` names: a TOML file, or the name of a shipped one ("default", "gait")."""
+    from sensorkit.recording.protocol import load_protocol, shipped_protocols
 
-    return load_protocol(None if name == "default" else name)
+    if name in shipped_protocols() and not name.endswith(".toml"):
+        return load_protocol(shipped=name)
+    return load_protocol(name)
 
 
 def _gui_missing(exc: ImportError, what: str = "the window") -> SensorkitError:
@@ -692,7 +694,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("devices", nargs="+", metavar="DEVICE", help="device spec, e.g. sim://session?speed=1")
     sp.add_argument("--duration", type=POSITIVE, help="seconds of data to record")
     sp.add_argument("--protocol", metavar="FILE.toml", help="walk a session protocol in the terminal (Enter starts "
-                    "and ends each step, writing its markers); 'default' for the shipped one")  # fmt: skip
+                    "and ends each step, writing its markers); 'default' or 'gait' for a shipped one")  # fmt: skip
     session_args(sp)
     sp.set_defaults(func=cmd_record)
 
@@ -789,7 +791,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="device spec, e.g. sim://session?speed=1 (none: choose them in a dialog)")
     sp.add_argument("--record", metavar="FILE.xdf", help="record the session into this file")
     sp.add_argument("--protocol", metavar="FILE.toml", help="guide the session through a protocol, writing its "
-                    "markers ('default' for the shipped one)")  # fmt: skip
+                    "markers ('default', the clinic exercises, or 'gait', walking: shipped ones)")  # fmt: skip
     sp.add_argument("--patient", default="unspecified", help="pseudonymous patient code (P017)")
     sp.add_argument("--session", default="unspecified", help="session label: before, after, a date")
     sp.add_argument("--montage", default="unspecified", help="electrode and sensor placement")

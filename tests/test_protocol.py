@@ -47,18 +47,12 @@ def test_bad_protocols_are_one_clear_message(text, message, tmp_path):
         load_protocol(p)
 
 
-def test_a_session_marked_by_the_protocol_analyses_by_block(tmp_path):
-    plan = simulate(SimConfig(scenario="single_leg_squat", seed=4, dose=Dosage(reps=3)))
-    due = [(t, text) for t, text in plan.markers]  # when a clinician would press, s from the start
-    protocol = tmp_path / "p.toml"
-    protocol.write_text('[[step]]\ncalibration = "standing"\n[[step]]\ncalibration = "forward_bend"\n'
-                        '[[step]]\nexercise = "single_leg_squat"\nside = "L"\n'
-                        '[[step]]\nexercise = "single_leg_squat"\nside = "R"\n')  # fmt: skip
-    out = tmp_path / "marked.xdf"
+def _walk_through(protocol, spec: str, due: list[tuple[float, str]], out) -> list[ProtocolRunner]:
+    """Record `spec` while a clinician steps through `protocol` at the `due` data times."""
     streams = []
 
     def clinician(acq):
-        runner = ProtocolRunner(load_protocol(protocol), MarkerStream(acq))
+        runner = ProtocolRunner(protocol, MarkerStream(acq))
         streams.append(runner)
 
         def press():  # presses at the data times the simulated patient does each step
@@ -69,8 +63,20 @@ def test_a_session_marked_by_the_protocol_analyses_by_block(tmp_path):
 
         threading.Thread(target=press, daemon=True).start()
 
-    record(["sim://single_leg_squat?speed=8&seed=4&reps=3&markers=false"], str(out), {"patient": "P001"}, None,
-           quiet=True, on_start=clinician)  # fmt: skip
+    record([spec], str(out), {"patient": "P001"}, None, quiet=True, on_start=clinician)
+    return streams
+
+
+def test_a_session_marked_by_the_protocol_analyses_by_block(tmp_path):
+    plan = simulate(SimConfig(scenario="single_leg_squat", seed=4, dose=Dosage(reps=3)))
+    due = [(t, text) for t, text in plan.markers]  # when a clinician would press, s from the start
+    protocol = tmp_path / "p.toml"
+    protocol.write_text('[[step]]\ncalibration = "standing"\n[[step]]\ncalibration = "forward_bend"\n'
+                        '[[step]]\nexercise = "single_leg_squat"\nside = "L"\n'
+                        '[[step]]\nexercise = "single_leg_squat"\nside = "R"\n')  # fmt: skip
+    out = tmp_path / "marked.xdf"
+    streams = _walk_through(load_protocol(protocol), "sim://single_leg_squat?speed=8&seed=4&reps=3&markers=false",
+                            due, out)  # fmt: skip
     assert streams[0].done
     rec = read_xdf(out)
     texts = [m for _, m in rec.markers()]
@@ -91,3 +97,27 @@ def test_record_walks_a_protocol_in_the_terminal(tmp_path):
     assert "protocol: glute timing and pelvic drop" in p.stdout and "started calibration: standing" in p.stdout
     texts = [m for _, m in read_xdf(out).markers()]
     assert texts[:3] == ["calibration_start:standing", "annotation:patient wore shoes", "calibration_end:standing"]
+
+
+def test_the_shipped_gait_protocol_marks_a_walk_that_analyses_step_by_step(tmp_path, capsys):
+    """`--protocol gait`: calibration, then a walk; its markers make the walk a gait block whose
+    steps (contacts from the pelvis IMU) carry their stance side."""
+    from sensorkit.cli import _protocol
+    from sensorkit.recording.protocol import shipped_protocols
+
+    assert {"default", "gait"} <= set(shipped_protocols())
+    protocol = _protocol("gait")
+    assert [s.markers()[0] for s in protocol.steps] == [
+        "calibration_start:standing", "calibration_start:forward_bend", "exercise_start:gait"]  # fmt: skip
+    plan = simulate(SimConfig(scenario="gait", seed=4))
+    out = tmp_path / "walk.xdf"
+    streams = _walk_through(protocol, "sim://gait?speed=8&seed=4&markers=false", list(plan.markers), out)
+    assert streams[0].done
+    rec = read_xdf(out)
+    assert [m for _, m in rec.markers()] == [text for _, text in plan.markers]
+    result = analyze_session(session_data(rec))
+    (block,) = result["exercises"]
+    assert block["exercise"] == "gait" and block["contacts_from"] == "imu" and len(block["reps"]) >= 30
+    assert {r["side"] for r in block["reps"]} == {"L", "R"}
+    with pytest.raises(SensorkitError, match="no shipped protocol 'tango'"):
+        load_protocol(shipped="tango")

@@ -2,7 +2,8 @@
 they leave in the recording (`calibration_start:standing` ... `exercise_end:NAME:SIDE`,
 docs/formats.md), so that a real session analyses by block.
 
-A protocol is a small TOML file (`recording/protocols/default.toml` is shipped): a list
+A protocol is a small TOML file (`recording/protocols/` ships `default`, the clinic
+exercises, and `gait`, walking; `--protocol NAME` picks one, `--protocol FILE.toml` your own): a list
 of steps, each a calibration (`standing`, `forward_bend`) or an exercise (a name of the
 exercise registry, a side for unilateral ones, a number of repetitions), with the words
 to say to the patient. `ProtocolRunner` steps through it: each `advance()` starts the
@@ -54,11 +55,20 @@ class Protocol:
     steps: tuple[Step, ...]
 
 
-def load_protocol(path: str | Path | None = None) -> Protocol:
-    """A protocol from a TOML file (the shipped default when `path` is None), checked."""
+def shipped_protocols() -> list[str]:
+    """The names of the protocols sensorkit ships (`load_protocol(shipped=NAME)`)."""
+    return sorted(f.name.removesuffix(".toml") for f in files("sensorkit.recording").joinpath("protocols").iterdir()
+                  if f.name.endswith(".toml"))  # fmt: skip
+
+
+def load_protocol(path: str | Path | None = None, shipped: str = "default") -> Protocol:
+    """A protocol from a TOML file, or (`path` None) the shipped one named `shipped`, checked."""
+    if path is None and shipped not in shipped_protocols():
+        raise SensorkitError(f"no shipped protocol {shipped!r} (shipped: {', '.join(shipped_protocols())}; "
+                             "or give a FILE.toml)")  # fmt: skip
     try:
         text = (Path(path).read_text() if path is not None
-                else files("sensorkit.recording").joinpath("protocols/default.toml").read_text())  # fmt: skip
+                else files("sensorkit.recording").joinpath(f"protocols/{shipped}.toml").read_text())  # fmt: skip
         data = tomllib.loads(text)
     except OSError as exc:
         raise SensorkitError(f"cannot read protocol {path}: {exc.strerror or exc}") from None
@@ -66,7 +76,7 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
         raise SensorkitError(f"protocol {path}: not valid TOML ({exc})") from None
     steps = []
     for k, raw in enumerate(data.get("step", []), 1):
-        where = f"protocol {path or 'default'}, step {k}"
+        where = f"protocol {path or shipped}, step {k}"
         if "calibration" in raw:
             if raw["calibration"] not in CALIBRATIONS:
                 raise SensorkitError(f"{where}: calibration must be one of {', '.join(CALIBRATIONS)}")
@@ -83,8 +93,8 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
         else:
             raise SensorkitError(f"{where}: a step is a calibration = ... or an exercise = ...")
     if not steps:
-        raise SensorkitError(f"protocol {path or 'default'} has no [[step]]")
-    return Protocol(str(data.get("name", Path(path).stem if path else "default")), tuple(steps))
+        raise SensorkitError(f"protocol {path or shipped} has no [[step]]")
+    return Protocol(str(data.get("name", Path(path).stem if path else shipped)), tuple(steps))
 
 
 class ProtocolRunner:
