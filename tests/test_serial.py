@@ -52,7 +52,9 @@ def test_sk1_over_serial_records_bit_exact_and_survives_an_unplug(tmp_path, caps
     t_lost = next(t for t, m in f.markers() if m.startswith("device_disconnected"))
     t_back = next(t for t, m in f.markers() if m.startswith("device_reconnected"))
     first_nan = emg.timestamps[np.flatnonzero(np.isnan(emg.samples).any(axis=1))[0]]
-    assert t_lost - 0.5 < first_nan < t_back and 0.9 < t_back - t_lost < 2.5
+    # the markers bracket the gap; they carry the host time the loss was noticed, which a loaded
+    # machine delays (0.3 s apart once, with the gap in the data 1 s as it should be: checked above)
+    assert t_lost - 0.5 < first_nan < t_back and t_lost < t_back < t_lost + 2.5
 
 
 class Noise:

@@ -73,7 +73,9 @@ def _explain(port: str, exc: BaseException) -> str:
     return f"cannot open serial port {port}: {text}"
 
 
-OPEN_TRIES, OPEN_RETRY_S = 5, 0.05  # a port answering EAGAIN while it opens is tried again this often
+# a port answering EAGAIN while it opens is tried again this often: up to 1 s (0.25 s was not
+# always enough on a loaded 2-core machine, where a test saw it twice in a day)
+OPEN_TRIES, OPEN_RETRY_S = 20, 0.05
 
 
 class SerialTransport:
