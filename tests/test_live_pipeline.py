@@ -198,12 +198,14 @@ def test_live_gait_reports_each_step_as_the_walk_goes_and_ends_with_analyzes_blo
     assert [b for b in live["exercises"] if b["exercise"] == "gait"] == [block]
     steps = [e.row for e in events if isinstance(e, RepetitionDone)]
     assert len(block["reps"]) >= 30 and block["contacts_from"] == "imu"
-    assert [(r["start_s"], r["side"]) for r in steps] == [(r["start_s"], r["side"]) for r in block["reps"]]
+    # live, the contacts are found in the last 20 s: its filters' edges may move one by a sample
+    assert [r["side"] for r in steps] == [r["side"] for r in block["reps"]]
+    assert np.allclose([r["start_s"] for r in steps], [r["start_s"] for r in block["reps"]], atol=0.011, rtol=0)
     # live, the bursts are found in the last 20 s, whose quietest stretches set the threshold
-    lat = [(a["latency_ms"][m], b["latency_ms"][m]) for a, b in zip(steps, block["reps"], strict=True)
-           for m in a["latency_ms"] if m.startswith("glute")]  # fmt: skip
-    both = [abs(a - b) for a, b in lat if a is not None and b is not None]
-    assert len(both) >= 0.9 * sum(b is not None for _, b in lat) and np.percentile(both, 90) <= 2.0
+    on = [(a["onsets_s"][m], b["onsets_s"][m]) for a, b in zip(steps, block["reps"], strict=True)
+          for m in a["onsets_s"] if m.startswith("glute")]  # fmt: skip
+    both = [abs(a - b) for a, b in on if a is not None and b is not None]
+    assert len(both) >= 0.9 * sum(b is not None for _, b in on) and np.percentile(both, 90) <= 0.002
     assert all(r.get("pelvic_drop_deg") is not None for r in steps)
     # reported as the walk goes on: all but the last few within the settling time (+ the look period)
     late = [t - r["start_s"] for t, r in zip(seen_at, steps, strict=True)]
@@ -228,8 +230,9 @@ def test_live_gait_from_a_pelvis_imu_alone(tmp_path):
     block = next(b for b in offline["exercises"] if b["exercise"] == "gait")
     steps = [e.row for e in events if isinstance(e, RepetitionDone)]
     mine = next(b for b in live["exercises"] if b["exercise"] == "gait")
-    assert [(r["start_s"], r["side"]) for r in steps] == [(r["start_s"], r["side"]) for r in mine["reps"]] == \
-        [(r["start_s"], r["side"]) for r in block["reps"]]  # fmt: skip
+    assert [r["side"] for r in steps] == [r["side"] for r in mine["reps"]] == [r["side"] for r in block["reps"]]
+    assert [r["start_s"] for r in mine["reps"]] == [r["start_s"] for r in block["reps"]]
+    assert np.allclose([r["start_s"] for r in steps], [r["start_s"] for r in block["reps"]], atol=0.011, rtol=0)
     assert [r["pelvic_drop_deg"] for r in mine["reps"]] == [r["pelvic_drop_deg"] for r in block["reps"]]
     assert [m["what"] for m in live["not_analysed"]] == ["muscle onsets and latencies"]
 

@@ -61,6 +61,7 @@ class GaitParams:
     braking_window_s: tuple[float, float] = (-0.15, 0.15)  # the braking (_with_braking), around the vertical rise
     braking_peak_s: float = 0.1  # the forward peak at contact comes at most this long before the braking
     braking_lowpass_hz: float = 8.0  # forward acceleration for its peak at contact
+    parity_vote: float = 0.4  # a run whose votes turn this clearly part-way is split there (_parity_break)
     missed_step_ratio: float = 1.6  # a step time this much above its neighbours' means a step was missed
     max_gap_s: float = 1.0  # lost samples in gaps up to this long are interpolated (see initial_contacts)
     cadence_tolerance: float = 0.2  # a gap hides k steps when its interval is k local step times within this share
@@ -260,7 +261,8 @@ def _alternate(ics: np.ndarray, score: np.ndarray, fs: float, p: GaitParams) -> 
     """Feet alternate: each run of steps with no step missed takes one phase, voted by all its steps.
 
     One unclear yaw swing (a turn, a stumble) then cannot flip a single contact; a
-    step time well above its neighbours' (a missed step) starts a new run.
+    step time well above its neighbours' (a missed step) starts a new run, and so does a
+    break in the parity that the votes themselves show (`_parity_break`).
     """
     left, agreement = score > 0, np.zeros(len(ics))
     if len(ics) == 0:
@@ -272,12 +274,48 @@ def _alternate(ics: np.ndarray, score: np.ndarray, fs: float, p: GaitParams) -> 
         if g > p.max_step_s * fs or g > p.missed_step_ratio * np.median(gaps[max(0, k - 3) : k + 4])
     ]
     scale = np.median(np.abs(score)) + 1e-12
-    for a, b in zip(starts, starts[1:] + [len(ics)], strict=True):
-        parity = np.where(np.arange(b - a) % 2 == 0, 1.0, -1.0)
-        vote = np.sum(np.tanh(score[a:b] / scale) * parity)  # tanh: no single step outvotes the run
-        left[a:b] = (parity > 0) == (vote > 0)
+    todo, runs = list(zip(starts, starts[1:] + [len(ics)], strict=True)), []
+    while todo:
+        a, b = todo.pop()
+        m = _parity_break(_votes(score[a:b], scale), p)
+        if m is None:
+            runs.append((a, b))
+        else:
+            todo += [(a, a + m), (a + m, b)]
+    for a, b in runs:
+        votes = _votes(score[a:b], scale)
+        vote = np.sum(votes)
+        left[a:b] = (np.arange(b - a) % 2 == 0) == (vote > 0)
         agreement[a:b] = abs(vote) / (b - a)
     return left, agreement
+
+
+def _votes(score: np.ndarray, scale: float) -> np.ndarray:
+    """Each step's vote for the run's first step being a left one (tanh: no single step outvotes the run)."""
+    return np.tanh(score / scale) * np.where(np.arange(len(score)) % 2 == 0, 1.0, -1.0)
+
+
+def _parity_break(votes: np.ndarray, p: GaitParams) -> int | None:
+    """Where a run's votes turn from one phase to the other (each part of at least `min_steps`
+    voting with a mean of `parity_vote` or more, opposite ways), or None.
+
+    A step missed without a long interval (a soft turning step), or an extra one (a step
+    placed in a drop-out that hid none), flips the feet's parity part-way through a run: a
+    single vote then took the larger part's phase for all of it, every contact of the
+    smaller part on the wrong foot (simulated walks with 20 % of samples lost: sides right
+    92 %, a third of a walk swapped in 3 of 12). Splitting there: 100 %; on Voisard et al.'s
+    real walks with 20 % lost 92 -> 94 %; every set without losses unchanged (a clear
+    majority each way, 0.3-0.4, gave the same; 0.5: 96 % and 93 %; benchmarks/bench_gait.py).
+    """
+    n, k = len(votes), p.min_steps
+    best, at = abs(votes.sum()), None
+    for m in range(k, n - k + 1):
+        head, tail = votes[:m].mean(), votes[m:].mean()
+        if head * tail < 0 and min(abs(head), abs(tail)) >= p.parity_vote:
+            gain = abs(votes[:m].sum()) + abs(votes[m:].sum())
+            if gain > best:
+                best, at = gain, m
+    return at
 
 
 def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitParams | None = None,

@@ -6,7 +6,9 @@ amplitudes and phases so that no detector can lean on one exact shape:
 
 - vertical: lowest shortly after initial contact (loading), highest in mid-stance;
   a brief upward push (30-80 ms) at each foot strike;
-- forward: braking right after contact, propulsion before the next;
+- forward: propulsion rising through the step to a peak at contact, then braking
+  falling steeply over the loading response (12-25 % of the step), as lower-back
+  IMUs show (Zijlstra & Hof 2003; the real walks of benchmarks/bench_gait.py);
 - sideways: over the stance foot at mid-stance, once per stride;
 - rotation about the vertical: the swinging leg's side comes forward before its
   contact; obliquity: the swing side drops in stance (more with a weak hip
@@ -43,6 +45,7 @@ class GaitBout:
     impact_s: float = 0.05  # duration of the foot-strike push
     low_phase: float = 0.1  # vertical low point, fraction of the step after contact
     rotation_phase: float = 0.2  # rad: lag of the rotation extreme after contact
+    braking_share: float = 0.18  # of the step: the forward acceleration falls this long after contact
 
     @property
     def start_s(self) -> float:
@@ -92,6 +95,7 @@ def plan_walk(t: float, passes: int, impairment: float, rng, rotation: float = 1
             bout.turns.append((t0 - 0.2, t + 0.1, float(rng.choice([-180.0, 180.0]))))
     bout.contacts.append((t, side))  # the closing step brings the feet together
     bout.softness.append(0.6)
+    bout.braking_share = rng.uniform(0.12, 0.25)
     return bout
 
 
@@ -125,7 +129,9 @@ def gait_channels(bout: GaitBout, t: np.ndarray) -> dict[str, np.ndarray]:
     # vertical and forward fluctuations are specified as accelerations (that is what the
     # literature reports) and integrated to displacement
     acc_z = env * bout.vertical_acc * np.cos(2 * np.pi * (s - bout.low_phase))
-    acc_fwd = -env * bout.forward_acc * np.sin(2 * np.pi * s)
+    # a sawtooth: from -1 at the end of braking up to +1 at contact, then down again (zero mean)
+    b = bout.braking_share
+    acc_fwd = env * bout.forward_acc * np.where(s < b, 1 - 2 * s / b, -1 + 2 * (s - b) / (1 - b))
     for t_ic, a in zip(ic, soft, strict=True):  # foot-strike: a brief upward and braking push
         lo, hi = np.searchsorted(t, [t_ic, t_ic + bout.impact_s])
         pulse = a * bout.impact_acc * np.sin(np.pi * (t[lo:hi] - t_ic) / bout.impact_s)
