@@ -253,8 +253,13 @@ def test_a_gait_block_longer_than_the_emg_kept_keeps_its_live_steps(tmp_path, mo
     assert any("longer than 8 s, its steps are those reported live" in n for n in live["live"]["notices"])
     block = next(b for b in live["exercises"] if b["exercise"] == "gait")
     shown = [e.row for e in events if isinstance(e, RepetitionDone)]
-    assert len(shown) >= 20 and block["reps"] == shown
-    assert block["summary"]["glute_med_L"]["n"] > 10
+    assert block["reps"] == shown and block["summary"]["glute_med_L"]["n"] > 10
+    truth = json.loads(path.with_suffix(".truth.json").read_text())
+    walk = next(b for b in truth["exercises"] if b["exercise"] == "gait")
+    # the last steps too, which the walk's end settles (from a last look at it): up to the one
+    # before the closing step
+    assert len(shown) >= len(walk["reps"]) - 2 and shown[-1]["start_s"] > walk["reps"][-1]["start_s"] - 0.7
+    jsonschema.validate(live, SCHEMA)
 
 
 def _reps(result: dict, block: dict) -> list[float]:

@@ -627,6 +627,14 @@ class LivePipeline:
         if result is None:  # its EMG is no longer all kept: the steps reported live stand
             self._notice(f"{self._block_name(block)}: longer than {MAX_BLOCK_KEEP_S:.0f} s, "
                          "its steps are those reported live")  # fmt: skip
+            # and the last ones, which the walk's end settles, from a last look at its end
+            last = self._gait(Block(block.exercise, block.side, max(block.start_s, block.end_s - GAIT_LIVE_WINDOW_S),
+                                    block.end_s), b.shown_until)  # fmt: skip
+            for rep in last["reps"] if last is not None else []:
+                if rep["start_s"] > b.shown_until + self.opt.gait.min_step_s / 2:
+                    b.count += 1
+                    b.rows.append({**rep, "index": b.count})
+                    self._emit(RepetitionDone(block.exercise, block.side, b.rows[-1]))
             result = block_json(block, b.reference, [], list(self.channels), self.opt, reps=b.rows)
             result["summary"] = reps_summary(b.rows, list(self.channels), self.opt)
         else:
