@@ -184,9 +184,10 @@ def _with_braking(fwd: np.ndarray, ics: np.ndarray, fs: float, p: GaitParams) ->
     63 / 76 % on mobgap's walks; 95 / 97 -> 94 / 97 % on the simulator. Windows of
     +-0.1-0.2 s gave the same. Taking the highest forward peak near the vertical rise
     instead of the one before the braking: 69 / 78 %, 11 % false. `braking_peak_s` 0.06 or
-    0.15 s gave the same on the real walks; at 0.15 s the simulator's walkers lost their
-    contacts (97 -> 96 % within 100 ms but 94 -> 69 % within 50 ms): their forward
-    acceleration is a sinusoid with no braking edge, its peak 150 ms before the contact."""
+    0.15 s gave the same on the real walks; at 0.15 s the simulator's walkers of the time
+    lost their contacts (within 50 ms 94 -> 69 %): their forward acceleration was a sinusoid
+    with no braking edge, its peak 150 ms before the contact. The simulator now brakes as
+    the real walks do, and 0.06-0.2 s give the same there too."""
     a, b = (int(round(w * fs)) for w in p.braking_window_s)
     back = int(round(p.braking_peak_s * fs))
     fall = np.gradient(fwd)

@@ -56,8 +56,9 @@ class TerminalView:
             kept = [_when(r) for r in b["reps"]]
             again = []
             if len(shown) != len(kept) or any(abs(x - y) > 0.03 for x, y in zip(shown, kept, strict=True)):
-                glutes = glutes_of_interest(b["exercise"], b["side"], list(b["glutes"]))
-                again = ["  measured over the whole block:", *(rep_line(r, glutes) for r in b["reps"])]
+                again = ["  measured over the whole block:",  # a gait step: its stance leg's glutes
+                         *(rep_line(r, glutes_of_interest(b["exercise"], b["side"] or r.get("side"), list(b["glutes"])))
+                           for r in b["reps"])]  # fmt: skip
             return "\n".join([head, *again, *block_summary(b, self.margin_ms, self.threshold_deg)])
         if isinstance(event, Notice):
             return f"note: {event.text}"
