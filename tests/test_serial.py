@@ -103,6 +103,10 @@ def test_permission_and_busy_messages():
 
     assert "dialout" in _explain("/dev/ttyUSB0", PermissionError(errno.EACCES, "Permission denied"))
     assert "in use" in _explain("/dev/ttyUSB0", OSError(errno.EBUSY, "Device or resource busy"))
+    # pyserial's words when another program holds the port's lock (flock answers EAGAIN)
+    locked = OSError(errno.EAGAIN, "Could not exclusively lock port /dev/ttyUSB0: [Errno 11] Resource temporarily "
+                                   "unavailable")  # fmt: skip
+    assert _explain("/dev/ttyUSB0", locked) == "serial port /dev/ttyUSB0 is in use by another program"
 
 
 def test_openbci_cyton_over_serial_scaled_exactly_with_losses_and_an_unplug(tmp_path):

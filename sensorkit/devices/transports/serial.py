@@ -68,7 +68,7 @@ def _explain(port: str, exc: BaseException) -> str:
     if err == errno.EACCES or "Permission denied" in text or "PermissionError" in text:
         return (f"no permission to open {port}: on Linux add yourself to the 'dialout' group "
                 f"(sudo usermod -aG dialout $USER, then log in again)")  # fmt: skip
-    if err == errno.EBUSY or "busy" in text.lower():
+    if err == errno.EBUSY or "busy" in text.lower() or "exclusively lock" in text:
         return f"serial port {port} is in use by another program"
     return f"cannot open serial port {port}: {text}"
 
