@@ -103,7 +103,7 @@ def _protocol(name: str):
     """The protocol `--protocol` names: a TOML file, or the name of a shipped one ("default", "gait")."""
     from sensorkit.recording.protocol import load_protocol, shipped_protocols
 
-    if name in shipped_protocols() and not name.endswith(".toml"):
+    if name in shipped_protocols():  # a file of that bare name is named as ./gait
         return load_protocol(shipped=name)
     return load_protocol(name)
 

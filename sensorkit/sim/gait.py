@@ -95,7 +95,7 @@ def plan_walk(t: float, passes: int, impairment: float, rng, rotation: float = 1
             bout.turns.append((t0 - 0.2, t + 0.1, float(rng.choice([-180.0, 180.0]))))
     bout.contacts.append((t, side))  # the closing step brings the feet together
     bout.softness.append(0.6)
-    bout.braking_share = rng.uniform(0.12, 0.25)
+    bout.braking_share = rng.uniform(0.12, 0.25)  # drawn last: each seed's steps and amplitudes stay as they were
     return bout
 
 
