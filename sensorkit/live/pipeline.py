@@ -353,7 +353,7 @@ class LivePipeline:
         gait = REGISTRY[exercise].reps_from == "contacts"  # each step's latencies are to its foot contact
         reference = "initial_contact" if gait else block_reference(self.opt.reference, exercise, side, muscles)
         self.blocks.append(_Block(Block(exercise, side, t, math.inf), reference))
-        if self.pelvis is not None and not self.blocks[-1].gait:
+        if self.pelvis is not None and not gait:
             self.pelvis.block_started(t, REGISTRY[exercise].hold_s)
         self._emit(BlockStarted(exercise, side, t, reference))
         if self.pelvis is not None and self.pelvis.calibration is None and not self._calibration_pending():
@@ -558,7 +558,7 @@ class LivePipeline:
             return
         self._whole_block(b)
         result = block_json(block, b.reference, b.timings, list(self.channels), self.opt, reps=b.rows)
-        if self.pelvis is None and b.reference == "movement" and REGISTRY[block.exercise].reps_from != "contacts":
+        if self.pelvis is None and b.reference == "movement":
             result["not_analysed"] = NO_MOVEMENT  # as analyze says of an EMG-only recording
         self._done.append(result)
         self._emit(BlockDone(result))
@@ -569,8 +569,8 @@ class LivePipeline:
         (None where that EMG is no longer all kept). Only the steps whose contact comes after
         `after_s` get their signal-quality flags (a look for new steps reports only those)."""
         pelvis = self.pelvis
-        found = gait_contacts(self.markers, pelvis.imu() if pelvis is not None else None, block, self.opt.gait,
-                              pelvis.track() if pelvis is not None else None)  # fmt: skip
+        track = pelvis.track() if pelvis is not None else None
+        found = gait_contacts(self.markers, pelvis.imu() if pelvis is not None else None, block, self.opt.gait, track)
         onsets: dict[str, list[float]] = {}
         if self.channels:
             fs, t0 = self._emg_fs, self._emg_t0
@@ -578,7 +578,7 @@ class LivePipeline:
             a, b = (int(np.ceil((x - t0) * fs - 1e-6)) for x in (block.start_s, block.end_s))
             cond, env = self.emg.cond, self.emg.env
             a, b = max(a, 0), min(b, cond.end, env.end)
-            if a < max(cond.start, env.start):
+            if a < self.emg.oldest:
                 return None
             for m, ch in self.channels.items():
                 j = ch.j
@@ -593,7 +593,7 @@ class LivePipeline:
                 return judge(m, onset, lo, hi) if lo - before > after_s else None
 
         finish = gait_block(block, found, onsets, self.channels, list(self.channels), self.opt)
-        return with_drops(finish(flag), block, pelvis.track() if pelvis is not None else None, self.opt)
+        return with_drops(finish(flag), block, track, self.opt)
 
     def _gait_now(self) -> float | None:
         """Data time up to which the pelvis IMU and the EMG (those the session has) have arrived."""
@@ -610,16 +610,20 @@ class LivePipeline:
         part = self._gait(Block(b.block.exercise, b.block.side, lo, min(now, b.block.end_s)), b.shown_until)
         if part is None:
             return
-        reps = part["reps"]
-        for rep in reps[:-1]:  # the last step's end (the next contact) is still to come
-            t = rep["start_s"]
-            if t > now - GAIT_SETTLE_S or t <= b.shown_until + self.opt.gait.min_step_s / 2:
-                continue
-            b.shown_until = t
-            b.count += 1
-            row = {**rep, "index": b.count}
-            b.rows.append(row)
-            self._emit(RepetitionDone(b.block.exercise, b.block.side, row))
+        self._show_steps(b, part["reps"][:-1], now - GAIT_SETTLE_S)  # the last one's end (its next contact) is to come
+
+    def _shown(self, b: _Block, t: float) -> bool:
+        """Whether the step whose contact is at `t` was reported live (a later look may move it a little)."""
+        return t <= b.shown_until + self.opt.gait.min_step_s / 2
+
+    def _show_steps(self, b: _Block, reps: list[dict], until: float = math.inf) -> None:
+        """Report the steps of `reps` not reported yet whose contact is at `until` or before."""
+        for rep in reps:
+            if rep["start_s"] <= until and not self._shown(b, rep["start_s"]):
+                b.shown_until = rep["start_s"]
+                b.count += 1
+                b.rows.append({**rep, "index": b.count})
+                self._emit(RepetitionDone(b.block.exercise, b.block.side, b.rows[-1]))
 
     def _finish_gait(self, b: _Block, block: Block) -> None:
         """The gait block's result as `analyze`'s, measured over the whole block."""
@@ -630,16 +634,12 @@ class LivePipeline:
             # and the last ones, which the walk's end settles, from a last look at its end
             last = self._gait(Block(block.exercise, block.side, max(block.start_s, block.end_s - GAIT_LIVE_WINDOW_S),
                                     block.end_s), b.shown_until)  # fmt: skip
-            for rep in last["reps"] if last is not None else []:
-                if rep["start_s"] > b.shown_until + self.opt.gait.min_step_s / 2:
-                    b.count += 1
-                    b.rows.append({**rep, "index": b.count})
-                    self._emit(RepetitionDone(block.exercise, block.side, b.rows[-1]))
+            self._show_steps(b, last["reps"] if last is not None else [])
             result = block_json(block, b.reference, [], list(self.channels), self.opt, reps=b.rows)
             result["summary"] = reps_summary(b.rows, list(self.channels), self.opt)
         else:
             # compared up to the last step reported live; the steps after it come out now
-            seen = [r for r in result["reps"] if r["start_s"] <= b.shown_until + self.opt.gait.min_step_s / 2]
+            seen = [r for r in result["reps"] if self._shown(b, r["start_s"])]
             moved = len(seen) != len(b.rows) or any(abs(x["start_s"] - y["start_s"]) > 0.03 or x["side"] != y["side"]
                                                     for x, y in zip(seen, b.rows, strict=False))  # fmt: skip
             if moved and b.rows:
