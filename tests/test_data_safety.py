@@ -468,3 +468,36 @@ def test_fuzz_single_damaged_spot(small_recording, tmp_path):
             assert rec.notes, kind  # structural damage is always reported
 
     check()
+
+
+# ------------------------------------------------------------ files written by other programs
+
+
+def _one_chunk(path, info, t, x):
+    w = XdfWriter(path)
+    w.write_chunk(Chunk(info, t, x))
+    w.close()
+
+
+def test_an_irregular_stream_in_one_long_chunk_is_read_whole(tmp_path):
+    """Rate 0 (a force or event stream, many BLE apps' IMUs): its times follow no line, and
+    judged against one they were set as lost, all but 2 of these 20."""
+    t = 100 + np.cumsum(np.random.default_rng(0).uniform(0.5, 2, 20))
+    _one_chunk(tmp_path / "irr.xdf", StreamInfo("force", "Force", ("f",), ("N",), 0.0), t, np.arange(20.0)[:, None])
+    rec = read_xdf(tmp_path / "irr.xdf")
+    assert rec.notes == [] and rec.streams[0].samples.ravel().tolist() == list(range(20))
+    np.testing.assert_allclose(rec.streams[0].timestamps, t)
+
+
+@pytest.mark.parametrize("where, value", [(0, 2.4e-305), (-1, 1e300), (-1, 1000.0)])
+def test_a_damaged_time_at_either_end_of_a_chunk_is_refused(tmp_path, where, value):
+    """Nothing on that side of it to be out of order with: a first or last time beyond any
+    clock, or a minute from its neighbour in a regular stream, is damage."""
+    fs = 100.0
+    t = 3000 + np.arange(300) / fs  # LSL's clock: seconds since the computer started
+    t[where] = t[where] + value if value == 1000.0 else value
+    _one_chunk(tmp_path / "end.xdf", StreamInfo("pelvis", "IMU", ("acc_x",), ("m/s^2",), fs), t, np.ones((300, 1)))
+    rec = read_xdf(tmp_path / "end.xdf")
+    s = rec.streams[0]
+    assert s.lost_samples == 1 and np.isnan(s.samples[where]).all() and "impossible timestamps" in rec.notes[0]
+    assert np.all(np.diff(s.timestamps) > 0) and s.timestamps[-1] < 3004

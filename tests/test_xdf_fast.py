@@ -206,14 +206,19 @@ def test_an_unclosed_recording_is_still_said_to_be_so(tmp_path):
     w.close()
 
 
-def test_the_quick_timestamp_check_decides_as_each_chunks_median_line():
-    from sensorkit.recording.xdf_salvage import TIMESTAMP_SLACK_S, _times_on_their_lines
+def test_the_quick_timestamp_check_decides_as_the_order_rule():
+    from sensorkit.recording.xdf_salvage import MAX_JUMP_S, TIMESTAMP_SLACK_S, _times_on_their_lines
 
-    def by_median(t, counts, srate):  # the definition: every time within the slack of its chunk's median line
+    def by_order(t, counts, srate):  # the definition, sample by sample (see _damaged)
         firsts = np.r_[0, np.cumsum(counts)[:-1]]
         for a, n in zip(firsts, counts, strict=True):
-            k = np.arange(n) / srate
-            if np.any(np.abs(t[a : a + n] - (np.median(t[a : a + n] - k) + k)) > TIMESTAMP_SLACK_S + 0.01 * n / srate):
+            c = t[a : a + n]
+            for k in range(n):
+                before, after = range(max(0, k - 8), k), range(k + 1, min(n, k + 9))
+                if (2 * sum(c[j] > c[k] + TIMESTAMP_SLACK_S for j in before) > len(before)
+                        or 2 * sum(c[k] > c[j] + TIMESTAMP_SLACK_S for j in after) > len(after)):  # fmt: skip
+                    return False
+            if n > 1 and (c[-1] - c[-2] > MAX_JUMP_S or c[1] - c[0] > MAX_JUMP_S):
                 return False
         return True
 
@@ -222,9 +227,15 @@ def test_the_quick_timestamp_check_decides_as_each_chunks_median_line():
     for trial in range(300):
         counts = rng.choice([1, 2, 5, 50], size=20)
         t = 10.0 + np.arange(counts.sum()) / 100.0 + rng.normal(0, 1e-4, counts.sum())
+        for i in rng.integers(0, len(t), int(rng.integers(0, 3))):  # drop-outs: the rest of the stream later
+            t[i:] += rng.uniform(0.5, 5) * TIMESTAMP_SLACK_S
         for i in rng.integers(0, len(t), int(rng.integers(0, 3))):  # stamps off their line, some near the slack
             t[i] += rng.choice([-1, 1]) * rng.uniform(0.5, 2.5) * TIMESTAMP_SLACK_S
-        want = by_median(t, counts, 100.0)
+        if rng.random() < 0.1:
+            t[-1] += 2 * MAX_JUMP_S
+        if rng.random() < 0.1:
+            t[0] -= 2 * MAX_JUMP_S
+        want = by_order(t, counts, 100.0)
         assert _times_on_their_lines(t, counts, 100.0) == want, trial
         decided.add(want)
     assert decided == {True, False}

@@ -15,8 +15,8 @@ damaged spot costs only the chunks it touches. What the walk then repairs:
   name;
 - samples lost in a damaged stretch of a regular stream become NaN rows at their
   expected times (a visible gap, counted as lost), never a silent jump;
-- a sample whose timestamp is impossible (a flipped bit: 2.4e-305, inf, NaN, far
-  outside its neighbours) is set as lost instead of being loaded;
+- a sample whose timestamp is impossible (a flipped bit: 2.4e-305, inf, NaN, out of
+  order with its neighbours; `_damaged`) is set as lost instead of being loaded;
 - a file without stream footers was not closed cleanly, and says so.
 
 Every repair is described in plain words (`Salvage.notes`); the repaired chunks are
@@ -40,7 +40,10 @@ TAG_FILE_HEADER, TAG_CLOCK_OFFSET, TAG_STREAM_FOOTER = 1, 4, 6
 SIZES = {"float32": 4, "double64": 8, "int8": 1, "int16": 2, "int32": 4, "int64": 8}
 MAX_CHANNELS = 4096
 MAX_STREAM_ID = 1024
-TIMESTAMP_SLACK_S = 1.0  # a timestamp this far off its chunk's own line is damage, not jitter
+TIMESTAMP_SLACK_S = 1.0  # a timestamp this far out of order with its neighbours is damage, not jitter
+ORDER_WINDOW = 8  # ... with most of this many samples either side of it (_damaged)
+MAX_TIMESTAMP_S = 1e11  # s: no clock LSL or a Unix epoch gives reaches this (3000 years)
+MAX_JUMP_S = 60.0  # a regular stream's chunk ending this far after its other samples ends in damage
 
 
 @dataclass
@@ -211,25 +214,61 @@ def _strings_fit(content: bytes, pos: int, count: int, n_channels: int) -> bool:
     return p == len(content)
 
 
+def _damaged(t: np.ndarray, srate: float) -> np.ndarray:
+    """Mask of the timestamps in each row of `t` (chunks of one size, in stream order) that
+    cannot be true: not finite, beyond `MAX_TIMESTAMP_S`, or out of order by more than
+    `TIMESTAMP_SLACK_S` with most of the `ORDER_WINDOW` samples before it or most of those
+    after it (a flipped bit: 2.4e-305 amid 1000.0). On a regular stream, also the first or
+    last sample of a chunk when it lies more than `MAX_JUMP_S` from its neighbour (nothing
+    on that side of it in the chunk to be out of order with).
+
+    Order, not a line: a chunk holding a radio drop-out that another program left out
+    (LabRecorder writes what arrived) lies on two lines, and an irregular stream's (rate
+    0) on none. Judged against one line per chunk, such samples were set as lost: every
+    sample but two of an irregular stream's 20-s chunk, and the part of a chunk on the
+    far side of a drop-out longer than a second."""
+    n = t.shape[1]
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = ~np.isfinite(t) | (np.abs(t) > MAX_TIMESTAMP_S)
+        u = np.where(bad, np.nan, t)
+        wrong_before, seen_before = np.zeros(t.shape), np.zeros(t.shape)  # against the samples before each
+        wrong_after, seen_after = np.zeros(t.shape), np.zeros(t.shape)
+        for d in range(1, min(ORDER_WINDOW, n - 1) + 1):
+            early, late = u[:, :-d], u[:, d:]  # pairs d apart: the early one should not lie after the late one
+            known = np.isfinite(early) & np.isfinite(late)
+            wrong = known & (early > late + TIMESTAMP_SLACK_S)
+            wrong_before[:, d:] += wrong
+            seen_before[:, d:] += known
+            wrong_after[:, :-d] += wrong
+            seen_after[:, :-d] += known
+        bad |= (wrong_before * 2 > seen_before) | (wrong_after * 2 > seen_after)
+        if srate > 0 and n > 1:
+            bad[:, 0] |= u[:, 1] - u[:, 0] > MAX_JUMP_S
+            bad[:, -1] |= u[:, -1] - u[:, -2] > MAX_JUMP_S
+    return bad
+
+
 def _bad_times(content: bytes, f: StreamFormat, count: int, pos: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """(mask of samples with impossible timestamps, the line they belong on), or None when
-    all are plausible. Only for chunks where every sample is stamped."""
+    """(mask of samples with impossible timestamps (`_damaged`), the times to give them),
+    or None when all are plausible. Only for chunks where every sample is stamped. A
+    damaged sample's time is interpolated between the good ones around it (continued
+    from the stream's last sample where the chunk has none)."""
     stride = 9 + SIZES[f.channel_format] * f.n_channels
     t = np.ndarray((count,), "<f8", content, pos + 1, (stride,))
+    bad = _damaged(t[None, :], f.srate)[0]
+    if not bad.any():
+        return None
+    i = np.arange(count)
     step = 1.0 / f.srate if f.srate > 0 else 0.0
-    with np.errstate(invalid="ignore", over="ignore"):
-        finite = np.isfinite(t)
-        i = np.arange(count)
-        if finite.any():
-            k = np.flatnonzero(finite)
-            base = float(np.median(t[k] - step * k))  # the chunk's own line, robust to a few bad ones
-        else:
-            base = f.last_t + step if f.last_t is not None else np.nan
-        line = base + step * i
-        # a whole chunk that jumps is a clock reset (LSL restarted), which pyxdf's clock
-        # synchronisation handles: only samples off their own chunk's line are damage
-        bad = ~finite | (np.abs(t - line) > TIMESTAMP_SLACK_S + 0.01 * count * step)
-    return (bad, line) if bad.any() else None
+    if (~bad).any():
+        line = np.interp(i, i[~bad], t[~bad])
+        if f.srate > 0:  # before the first good sample and after the last: on the stream's rate
+            first, last = np.flatnonzero(~bad)[[0, -1]]
+            line = np.where(i < first, t[first] - step * (first - i), line)
+            line = np.where(i > last, t[last] + step * (i - last), line)
+    else:
+        line = (f.last_t + step * (i + 1)) if f.last_t is not None else np.full(count, np.nan)
+    return bad, line
 
 
 def _set_lost(content: bytes, f: StreamFormat, pos: int, bad: np.ndarray, line: np.ndarray) -> bytes:
@@ -548,25 +587,22 @@ def _intact(data: bytes, idx: Index) -> Salvage | None:
 
 
 def _times_on_their_lines(t: np.ndarray, counts: np.ndarray, srate: float) -> bool:
-    """`_bad_times` for many chunks at once: every timestamp finite and within the slack
-    of its chunk's own line (the median of t - k/srate over the chunk)."""
+    """`_bad_times` for many chunks at once: no timestamp `_damaged`. Chunks whose times
+    never fall back by more than the slack have no pair out of order, so only the others
+    (and a chunk's ends, on a regular stream) are judged in full (an hour's chunks judged
+    in full, as a median line each, took half a second)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        if not np.isfinite(t).all():
+        if not (np.isfinite(t).all() and np.abs(t).max(initial=0.0) <= MAX_TIMESTAMP_S):
             return False
-        step = 1.0 / srate if srate > 0 else 0.0
         firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         for n in np.unique(counts):  # chunks of one size at a time: a (chunks, n) matrix
             rows = t[firsts[counts == n][:, None] + np.arange(n)]
-            off = rows - step * np.arange(n)
-            slack = TIMESTAMP_SLACK_S + 0.01 * n * step
-            # the median lies between a chunk's extremes: a chunk spread less than the slack is on
-            # its line whatever its median, and only the others need one (an hour's median of every
-            # chunk took half a second)
-            unsure = off.max(axis=1) - off.min(axis=1) > slack
-            if unsure.any():
-                line = np.median(off[unsure], axis=1)[:, None] + step * np.arange(n)
-                if np.any(np.abs(rows[unsure] - line) > slack):
-                    return False
+            fall = (np.maximum.accumulate(rows, axis=1) - rows).max(axis=1)
+            unsure = fall > TIMESTAMP_SLACK_S
+            if srate > 0 and n > 1:
+                unsure |= (rows[:, -1] - rows[:, -2] > MAX_JUMP_S) | (rows[:, 1] - rows[:, 0] > MAX_JUMP_S)
+            if unsure.any() and _damaged(rows[unsure], srate).any():
+                return False
     return True
 
 
