@@ -101,6 +101,45 @@ def concat_chunks(chunks: list[Chunk]) -> Chunk:
     )
 
 
+LOST_JUMP_PERIODS = 2.5  # a step this many sample periods long between timestamps: samples were lost
+MAX_RESTORED_S = 600.0  # a longer break (a paused recording) stays a jump: NaN rows for hours would fill memory
+
+
+def restore_lost_rows(timestamps: np.ndarray, samples: np.ndarray, srate: float
+                      ) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
+    """A regularly sampled stream whose lost samples are missing rows (the timestamps jump),
+    in this model's form: a NaN row at each lost sample's expected time.
+
+    Software that records what arrived (LabRecorder, CSV loggers) leaves a radio drop-out
+    as a jump in the timestamps; processing that counts samples would then join the two
+    sides, and an export placing samples by index would shift everything after it. The
+    period is the stream's own (median step between timestamps; the nominal `srate`
+    where the steps are degenerate), so a device running slightly off its nominal rate
+    is not read as losing samples. A restored row's time lies evenly between the real
+    samples either side. A single lost sample (a step of two periods) is not told from
+    jitter and stays out. Returns (timestamps s, samples, rows restored), the inputs
+    themselves where nothing was restored; breaks over `MAX_RESTORED_S` stay jumps.
+    """
+    t = np.asarray(timestamps, dtype=np.float64)
+    if len(t) < 3 or not srate > 0 or samples.dtype.kind not in "fiu":
+        return timestamps, samples, 0
+    step = np.diff(t)
+    period = float(np.median(step))
+    if not period > 0:
+        period = 1.0 / srate
+    gaps = np.flatnonzero((step > LOST_JUMP_PERIODS * period) & (step <= MAX_RESTORED_S))
+    if not len(gaps):
+        return timestamps, samples, 0
+    missing = np.rint(step[gaps] / period).astype(np.int64) - 1
+    shift = np.zeros(len(t), dtype=np.int64)
+    shift[gaps + 1] = missing
+    pos = np.arange(len(t)) + np.cumsum(shift)
+    n = len(t) + int(missing.sum())
+    out = np.full((n, *samples.shape[1:]), np.nan, dtype=np.result_type(samples.dtype, np.float32))
+    out[pos] = samples
+    return np.interp(np.arange(n), pos, t), out, int(missing.sum())
+
+
 class RingBuffer:
     """Fixed-capacity, thread-safe buffer of the latest samples of one numeric stream.
 

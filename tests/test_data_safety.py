@@ -489,6 +489,23 @@ def test_an_irregular_stream_in_one_long_chunk_is_read_whole(tmp_path):
     np.testing.assert_allclose(rec.streams[0].timestamps, t)
 
 
+def test_a_drop_out_another_program_left_out_keeps_every_sample_at_its_time(tmp_path):
+    """LabRecorder writes the samples that arrived: a 1.5-s radio drop-out is a jump in one
+    chunk's times. Every sample stays at its time (the part after the drop-out was set as
+    lost when judged against the chunk's one line), and the drop-out reads as NaN rows."""
+    fs = 2000.0
+    t = 20 + np.arange(int(6 * fs)) / fs
+    x = np.random.default_rng(1).normal(size=(len(t), 2)).astype(np.float32)
+    keep = (t < 22) | (t >= 23.5)
+    _one_chunk(tmp_path / "gap.xdf", StreamInfo("emg", "EMG", ("glute_max_L", "glute_max_R"), ("V", "V"), fs),
+               t[keep], x[keep])  # fmt: skip
+    rec = read_xdf(tmp_path / "gap.xdf")
+    emg = rec.streams[0]
+    assert rec.notes == [] and emg.lost_samples == (~keep).sum()
+    np.testing.assert_allclose(emg.timestamps, t, atol=1e-6)
+    np.testing.assert_array_equal(emg.samples[keep], x[keep])
+
+
 @pytest.mark.parametrize("where, value", [(0, 2.4e-305), (-1, 1e300), (-1, 1000.0)])
 def test_a_damaged_time_at_either_end_of_a_chunk_is_refused(tmp_path, where, value):
     """Nothing on that side of it to be out of order with: a first or last time beyond any

@@ -3,7 +3,7 @@ import threading
 import numpy as np
 import pytest
 
-from sensorkit.streams import Chunk, RingBuffer, StreamInfo, concat_chunks
+from sensorkit.streams import MAX_RESTORED_S, Chunk, RingBuffer, StreamInfo, concat_chunks, restore_lost_rows
 
 EMG_INFO = StreamInfo("emg", "EMG", ("glute_med_L", "glute_max_L"), ("V", "V"), 2000.0)
 
@@ -79,3 +79,26 @@ def test_ring_buffer_concurrent_reader_sees_consistent_rows():
     stop.set()
     th.join()
     assert not bad
+
+
+def test_rows_left_out_by_a_drop_out_come_back_as_nan_rows_at_their_times():
+    fs = 100.0
+    t = 50.0 + np.arange(1000) / fs
+    x = np.arange(3000, dtype=np.int16).reshape(1000, 3)
+    keep = np.ones(1000, dtype=bool)
+    keep[200:230] = keep[600:601] = keep[601:650] = False  # 0.3 s and 0.5 s gone
+    got_t, got_x, restored = restore_lost_rows(t[keep], x[keep], fs)
+    assert restored == 80 and got_x.dtype.kind == "f"
+    np.testing.assert_allclose(got_t, t, atol=1e-9)
+    assert np.isnan(got_x[~keep]).all() and (got_x[keep] == x[keep]).all()
+
+
+def test_a_stream_off_its_nominal_rate_or_paused_for_long_keeps_its_rows():
+    t = np.arange(1000) / 102.0  # a device running 2 % fast: no jump, nothing lost
+    x = np.ones((1000, 2))
+    assert restore_lost_rows(t, x, 100.0)[2] == 0
+    t[500:] += MAX_RESTORED_S + 1  # a pause longer than any drop-out: stays a jump, no hours of NaN rows
+    got_t, got_x, restored = restore_lost_rows(t, x, 100.0)
+    assert restored == 0 and got_t is t and got_x is x
+    t[500:] -= MAX_RESTORED_S - 1  # 2 s more than one step: 204 samples of the device's own rate missing
+    assert restore_lost_rows(t, x, 100.0)[2] == 204

@@ -23,7 +23,7 @@ import pandas as pd
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.outputs import atomic_output
 from sensorkit.recording.xdf_writer import XdfWriter
-from sensorkit.streams import EMG, MARKERS, Chunk, StreamInfo
+from sensorkit.streams import EMG, MARKERS, Chunk, StreamInfo, restore_lost_rows
 from sensorkit.units import to_si
 
 CONTACT_COLUMNS = {
@@ -325,11 +325,17 @@ def read_text_imu(path: str, rate_hz: float | None = None, time_column: str | No
         raise SensorkitError("give the sample rate (--rate) or the time column (--time-column)")
     else:
         t = np.arange(len(table)) / _positive_rate(rate_hz)
-    x = table[names].to_numpy()
+    x = table[names].to_numpy(dtype=np.float64)
+    lost = 0
+    if time_column:  # rows missing where the logger lost samples: NaN rows, as from a device
+        t, x, lost = restore_lost_rows(np.asarray(t, dtype=np.float64), x, rate_hz)
     acc_u = _guess_unit(np.linalg.norm(x[:, :3], axis=1), {"g": 4.0, "m/s^2": np.inf}, acc_unit, "acceleration")
     gyr_u = _guess_unit(x[:, 3:], {"rad/s": 10.0, "deg/s": np.inf}, gyr_unit, "angular rate")
     acc, gyr = x[:, :3] * to_si(acc_u)[1], x[:, 3:] * to_si(gyr_u)[1]
-    return t, acc, gyr, float(rate_hz), f"accelerometer in {acc_u}, gyroscope in {gyr_u}"
+    note = f"accelerometer in {acc_u}, gyroscope in {gyr_u}"
+    if lost:
+        note += f"; {lost} samples missing where {time_column!r} jumps, kept as lost samples"
+    return t, acc, gyr, float(rate_hz), note
 
 
 def read_gait_events(path: str, side: str, t0: float = 0.0) -> list[tuple[float, str]]:

@@ -29,7 +29,7 @@ from sensorkit.montage import Montage
 from sensorkit.recording.xdf_fast import index as xdf_index
 from sensorkit.recording.xdf_fast import load_xdf as load_xdf_fast
 from sensorkit.recording.xdf_salvage import Salvage, salvage
-from sensorkit.streams import StreamInfo
+from sensorkit.streams import StreamInfo, restore_lost_rows
 from sensorkit.units import to_si
 
 
@@ -134,6 +134,8 @@ def to_stream_data(s: dict) -> StreamData:
             if factor != 1.0:
                 samples[:, j] *= factor
             units[j] = si
+        # drop-outs that another program left as jumps become NaN rows (the data model's form)
+        ts, samples, _ = restore_lost_rows(ts, samples, float(_first(raw, "nominal_srate", "0") or 0))
     info = StreamInfo(
         name=str(_first(raw, "name", "") or ""),
         kind=str(_first(raw, "type", "") or ""),
