@@ -101,38 +101,132 @@ def concat_chunks(chunks: list[Chunk]) -> Chunk:
     )
 
 
-LOST_JUMP_PERIODS = 2.5  # a step this many sample periods long between timestamps: samples were lost
+LOST_JUMP_PERIODS = 2.5  # a step this many sample periods long between timestamps may hide lost samples
+JITTER_MADS = 6.0  # ... and must stand this many robust SDs of the steps above them (jitter is not loss)
+SHORT_STEP = 0.75  # steps shorter than this many periods: the times jitter (a late chunk, then one on time)
+LEVEL_WINDOW_S = 2.0  # on jittering times, the level is fitted over this long before and after a step
+LIFT_SDS = 3.0  # ... and a lift must stand this many residual SDs of that fit clear of zero
+CHUNKS_A_SIDE = 40  # ... over at least this many of the stream's chunks either side
 MAX_RESTORED_S = 600.0  # a longer break (a paused recording) stays a jump: NaN rows for hours would fill memory
 
 
-def restore_lost_rows(timestamps: np.ndarray, samples: np.ndarray, srate: float
-                      ) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
+def lost_sample_runs(timestamps: np.ndarray, srate: float, longest_s: float = MAX_RESTORED_S
+                     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Where a regularly sampled stream's timestamps say samples were lost, and how many:
+    (index of the last sample before each drop-out, samples missing there).
+
+    A drop-out lifts every later time for good: its level (time minus index times the
+    period) rises by the lost samples' duration. Only steps over `LOST_JUMP_PERIODS`
+    periods (and `JITTER_MADS` robust SDs of the steps above the period) are judged.
+    - Steady times (a device's clock, or times already dejittered: no step under
+      `SHORT_STEP` periods): each such step is a drop-out of its length in periods, less one.
+    - Jittering times (chunks stamped on arrival, so a late chunk is followed by a short
+      step): a late chunk lifts nothing for good. A step counts only where a line with a
+      lift at it, fitted to the level `LEVEL_WINDOW_S` and `CHUNKS_A_SIDE` chunks (the
+      median distance between irregular steps) either side (its slope takes a
+      device running off its nominal rate), lifts by at least `LOST_JUMP_PERIODS` - 1
+      periods and `LIFT_SDS` residual SDs; the drop-outs found are then measured again,
+      each up to its neighbours. Judged against the next step alone, chunks that came
+      late were read as drop-outs all through a recording.
+    The period is the stream's own median step (the nominal `srate` where that is
+    degenerate). Written by hand: pyxdf's dejittering assumes no sample is missing, and
+    no library finds them."""
+    t = np.asarray(timestamps, dtype=np.float64)
+    none = np.zeros(0, dtype=np.int64)
+    if len(t) < 3 or not srate > 0:
+        return none, none
+    with np.errstate(invalid="ignore"):
+        step = np.diff(t)
+        if np.nanmax(step, initial=0.0) <= 2.0 / srate:  # no step long enough (a recording's usual case, fast)
+            return none, none
+        ok = np.isfinite(step)
+        if not ok.any():
+            return none, none
+        period = float(np.median(step[ok]))
+        if not period > 0:
+            period = 1.0 / srate
+        jitter = 1.4826 * float(np.median(np.abs(step[ok] - period)))
+        big = np.flatnonzero(ok & (step > max(LOST_JUMP_PERIODS * period, period + JITTER_MADS * jitter))
+                             & (step <= longest_s))  # fmt: skip
+        steady = not np.any(step[ok] < SHORT_STEP * period)
+    if not len(big):
+        return none, none
+    if steady:
+        counts = np.rint(step[big] / period).astype(np.int64) - 1
+        return big[counts >= 1], counts[counts >= 1]
+    level = t - period * np.arange(len(t))
+    # a late chunk moves its samples together: the fit needs many chunks a side, or a
+    # candidate (picked for its late chunk) lifts the fit itself (0.5-s chunks in 2 s:
+    # 10-19 false drop-outs a minute)
+    irregular = np.flatnonzero(ok & (np.abs(step - period) > 0.25 * period))
+    chunk = float(np.median(np.diff(irregular))) if len(irregular) > 1 else 1.0
+    w = max(20, int(round(LEVEL_WINDOW_S / period)), int(round(CHUNKS_A_SIDE * chunk)))
+    # only steps that stand out of the chunks' own jitter are fitted (at 2 kHz nearly every
+    # chunk's step passes the sample-period test: 1.5 s a 10-min stream, fitting them all)
+    at_chunks = step[irregular]
+    spread = 1.4826 * float(np.median(np.abs(at_chunks - np.median(at_chunks))))
+    big = big[step[big] > float(np.median(at_chunks)) + JITTER_MADS * spread]
+
+    def lift(i: int, lo: int, hi: int) -> tuple[float, float]:
+        """(lift at i, s; residual SD, s) of a line with a step after sample i, fitted to
+        the level over samples lo..hi (at most `w` either side; thinned to 400 a side)."""
+        before, after = np.arange(max(lo, i - w + 1), i + 1), np.arange(i + 1, min(hi, i + w) + 1)
+        before = before[::-1][:: max(1, len(before) // 400)][::-1]
+        after = after[:: max(1, len(after) // 400)]
+        j = np.concatenate([before, after])
+        y = level[j]
+        fin = np.isfinite(y)
+        j, y, up = j[fin], y[fin], (j > i)[fin]
+        if up.sum() < 3 or (~up).sum() < 3:
+            return (float(np.median(y[up]) - np.median(y[~up])) if up.any() and (~up).any() else 0.0), np.inf
+        x = np.column_stack([np.ones(len(j)), (j - i) * period, up])
+        coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+        return float(coef[2]), float(np.std(y - x @ coef))
+
+    def counts(c: float, sd: float) -> bool:
+        return c >= (LOST_JUMP_PERIODS - 1) * period and c >= LIFT_SDS * sd
+
+    # each step alone over whole windows, then the likeliest first, each judged again up to
+    # the drop-outs already found: a late chunk near a drop-out shares its lift only while
+    # its windows reach across it
+    first = [(c, int(i)) for i in big for c, sd in [lift(int(i), 0, len(t) - 1)] if counts(c, sd)]
+    found: list[int] = []
+    for _, i in sorted(first, reverse=True):
+        k = int(np.searchsorted(found, i))
+        lo = found[k - 1] + 1 if k > 0 else 0
+        hi = found[k] if k < len(found) else len(t) - 1
+        if counts(*lift(i, lo, hi)):
+            found.insert(k, i)
+    at = np.array(found, dtype=np.int64)
+    bounds = np.concatenate([[-1], at, [len(t) - 1]])
+    counts_ = np.array([int(np.rint(lift(int(i), bounds[k] + 1, bounds[k + 2])[0] / period))
+                        for k, i in enumerate(at)], dtype=np.int64)  # fmt: skip
+    keep = counts_ >= 1
+    return at[keep], counts_[keep]
+
+
+def restore_lost_rows(timestamps: np.ndarray, samples: np.ndarray, srate: float,
+                      longest_s: float = MAX_RESTORED_S) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
     """A regularly sampled stream whose lost samples are missing rows (the timestamps jump),
-    in this model's form: a NaN row at each lost sample's expected time.
+    in this model's form: a NaN row at each lost sample's expected time (`lost_sample_runs`
+    finds them).
 
     Software that records what arrived (LabRecorder, CSV loggers) leaves a radio drop-out
     as a jump in the timestamps; processing that counts samples would then join the two
-    sides, and an export placing samples by index would shift everything after it. The
-    period is the stream's own (median step between timestamps; the nominal `srate`
-    where the steps are degenerate), so a device running slightly off its nominal rate
-    is not read as losing samples. A restored row's time lies evenly between the real
-    samples either side. A single lost sample (a step of two periods) is not told from
-    jitter and stays out. Returns (timestamps s, samples, rows restored), the inputs
-    themselves where nothing was restored; breaks over `MAX_RESTORED_S` stay jumps.
+    sides, and an export placing samples by index would shift everything after it. A
+    restored row's time lies evenly between the real samples either side. A single lost
+    sample is found only where the timestamps are steady enough to show it. Returns
+    (timestamps s, samples, rows restored), the inputs themselves where nothing was
+    restored; breaks over `longest_s` (default `MAX_RESTORED_S`) stay jumps.
     """
+    if samples.dtype.kind not in "fiu":
+        return timestamps, samples, 0
+    after, missing = lost_sample_runs(timestamps, srate, longest_s)
+    if not len(after):
+        return timestamps, samples, 0
     t = np.asarray(timestamps, dtype=np.float64)
-    if len(t) < 3 or not srate > 0 or samples.dtype.kind not in "fiu":
-        return timestamps, samples, 0
-    step = np.diff(t)
-    period = float(np.median(step))
-    if not period > 0:
-        period = 1.0 / srate
-    gaps = np.flatnonzero((step > LOST_JUMP_PERIODS * period) & (step <= MAX_RESTORED_S))
-    if not len(gaps):
-        return timestamps, samples, 0
-    missing = np.rint(step[gaps] / period).astype(np.int64) - 1
     shift = np.zeros(len(t), dtype=np.int64)
-    shift[gaps + 1] = missing
+    shift[after + 1] = missing
     pos = np.arange(len(t)) + np.cumsum(shift)
     n = len(t) + int(missing.sum())
     out = np.full((n, *samples.shape[1:]), np.nan, dtype=np.result_type(samples.dtype, np.float32))

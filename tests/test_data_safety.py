@@ -518,3 +518,30 @@ def test_a_damaged_time_at_either_end_of_a_chunk_is_refused(tmp_path, where, val
     s = rec.streams[0]
     assert s.lost_samples == 1 and np.isnan(s.samples[where]).all() and "impossible timestamps" in rec.notes[0]
     assert np.all(np.diff(s.timestamps) > 0) and s.timestamps[-1] < 3004
+
+
+def test_a_short_drop_out_does_not_shift_the_times_around_it(tmp_path):
+    """pyxdf removes jitter with one line per stretch through the sample count: a 0.3-s
+    drop-out of a 100-Hz stream (shorter than its 5-s break) moved the times around it by
+    150 ms, and those at the start by 75 ms. Found before that fit (by the lasting lift it
+    gives the times), it reads as 30 NaN rows and every sample keeps its time. Chunks
+    stamped late on arrival, the way LSL stamps them, lift nothing and lose nothing."""
+    fs = 100.0
+    t = 1000 + np.arange(int(600 * fs)) / fs
+    late = np.repeat(np.random.default_rng(2).uniform(0, 0.03, len(t) // 50), 50)
+    keep = np.ones(len(t), dtype=bool)
+    keep[30000:30030] = False
+    info = StreamInfo("pelvis", "IMU", ("acc_x",), ("m/s^2",), fs)
+    for name, stamps in (("gap.xdf", t), ("late.xdf", t + late)):
+        w = XdfWriter(tmp_path / name)
+        for a in range(0, len(t), 50):  # what arrived, every half second
+            k = keep[a : a + 50] if name == "gap.xdf" else np.ones(50, dtype=bool)
+            if k.any():
+                w.write_chunk(Chunk(info, stamps[a : a + 50][k], np.ones((k.sum(), 1))))
+        w.close()
+    gap = read_xdf(tmp_path / "gap.xdf").streams[0]
+    assert gap.lost_samples == 30 and np.isnan(gap.samples[30000:30030]).all()
+    np.testing.assert_allclose(gap.timestamps, t, atol=1e-6)
+    late = read_xdf(tmp_path / "late.xdf").streams[0]
+    assert late.lost_samples == 0 and len(late.timestamps) == len(t)
+    assert np.abs(late.timestamps - t).max() < 0.03  # pyxdf's line through the late chunks

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -178,8 +179,7 @@ def test_a_text_export_that_left_out_lost_samples_gives_the_contacts_of_its_nan_
     """A logger that writes only what arrived leaves a drop-out as a jump in its time
     column. Read as rows in a row, the walk's samples joined across 20 % of lost samples
     and 9 of 40 contacts went unfound (sides 74 % right); the jumps now come back as lost
-    samples, so the contacts are those of the same walk with NaN rows (a lost sample alone
-    stays out: a step of two periods is not told from jitter)."""
+    samples, so the contacts are those of the same walk with NaN rows."""
     from sensorkit.cli import main
 
     rec = walk(3)
@@ -195,9 +195,10 @@ def test_a_text_export_that_left_out_lost_samples_gives_the_contacts_of_its_nan_
     path = tmp_path / "walk.csv"
     np.savetxt(path, table, delimiter=",", header="time,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z", comments="")
     assert main(["contacts", str(path), "--time-column", "time", "--csv", str(tmp_path / "c.csv")]) == 0
-    rows = np.flatnonzero(kept)  # lost before the first or after the last row: nothing tells; one alone
-    missing = np.diff(rows) - 1  # (a step of 2 periods) is not told from jitter
-    assert f"{missing[missing >= 2].sum()} samples missing where 'time' jumps" in capsys.readouterr().err
+    rows = np.flatnonzero(kept)  # lost before the first or after the last row: nothing tells
+    missing = np.diff(rows) - 1  # one lost alone (a step of 2 periods) may pass for jitter
+    said = re.search(r"(\d+) samples missing where 'time' jumps", capsys.readouterr().err)
+    assert said and missing[missing >= 2].sum() <= int(said.group(1)) <= missing.sum()
     got = np.genfromtxt(tmp_path / "c.csv", delimiter=",", names=True, dtype=None, encoding=None)
     direct = initial_contacts(imu[:, :3], imu[:, 3:], fs)
     assert len(match(np.array([c.t_s for c in direct]), got["t_s"], 1.5 / fs)) >= 0.95 * len(direct)

@@ -102,3 +102,19 @@ def test_a_stream_off_its_nominal_rate_or_paused_for_long_keeps_its_rows():
     assert restored == 0 and got_t is t and got_x is x
     t[500:] -= MAX_RESTORED_S - 1  # 2 s more than one step: 204 samples of the device's own rate missing
     assert restore_lost_rows(t, x, 100.0)[2] == 204
+
+
+def test_chunks_stamped_on_arrival_are_jitter_not_loss():
+    """LSL stamps a chunk when it arrives and back-dates its samples at the nominal rate:
+    chunks come 0-30 ms late (3 periods at 100 Hz), every one, and nothing is lost. A real
+    0.3-s drop-out among them lifts every later time for good, and is found."""
+    rng = np.random.default_rng(4)
+    fs, n = 100.0, 6000
+    late = np.repeat(rng.uniform(0, 0.03, n // 10), 10)  # per chunk of 10
+    t = np.arange(n) / fs + late
+    x = np.zeros((n, 1))
+    assert restore_lost_rows(t, x, fs)[2] == 0
+    keep = np.ones(n, dtype=bool)
+    keep[3000:3030] = False
+    got_t, got_x, restored = restore_lost_rows(t[keep], x[keep], fs)
+    assert abs(restored - 30) <= 1 and np.isnan(got_x[2990:3040]).sum() >= 29

@@ -67,16 +67,21 @@ def test_reader_wraps_pyxdf_into_the_data_model(recorded):
 
 @pytest.mark.parametrize("name", ["minimal.xdf", "clock_resets.xdf", "empty_streams.xdf"])
 def test_reader_returns_exactly_what_pyxdf_returns_on_third_party_files(name):
-    """pyxdf's samples and times, and where a regular stream's times jump (clock_resets.xdf:
-    274 s between its two segments), NaN rows at the missing samples' times between them."""
+    """pyxdf's samples and times, and NaN rows where a regular stream lost samples. In
+    clock_resets.xdf the BioSemi stream's times jump 274 s between its two segments, and
+    twice 2 samples' worth in its first (steps of 33 and 36 ms among ones of 9-26 ms that
+    never fall back): restored before pyxdf's one-line dejittering, its times there move
+    up to 41 ms from pyxdf's."""
     path = shared_file("xdf_example_files", name)
     ref, _ = pyxdf.load_xdf(str(path))
     ours = read_xdf(path)
     assert len(ours.streams) == len(ref)
     for s, r in zip(ours.streams, ref, strict=True):
         assert s.info.name == r["info"]["name"][0]
-        real = np.isin(s.timestamps, r["time_stamps"])
-        np.testing.assert_array_equal(s.timestamps[real], r["time_stamps"])
+        real = np.isfinite(s.samples).all(axis=1) if not s.info.is_string else np.ones(len(s.timestamps), bool)
+        assert real.sum() == len(r["time_stamps"])
+        moved = name == "clock_resets.xdf" and s.info.name == "BioSemi"
+        np.testing.assert_allclose(s.timestamps[real], r["time_stamps"], rtol=0, atol=0.05 if moved else 0)
         if s.info.is_string:
             assert real.all() and [list(row) for row in s.samples] == [list(row) for row in r["time_series"]]
         else:
@@ -84,7 +89,7 @@ def test_reader_returns_exactly_what_pyxdf_returns_on_third_party_files(name):
             assert np.isnan(s.samples[~real]).all() and s.lost_samples == (~real).sum()
             steps = np.diff(s.timestamps)
             assert len(steps) < 2 or steps.max() < 2.5 * np.median(steps)  # no jump left
-        if name == "clock_resets.xdf" and s.info.name == "BioSemi":
+        if moved:
             assert 270 < (~real).sum() * np.median(np.diff(s.timestamps)) < 275
     assert not ours.notes
 

@@ -25,6 +25,8 @@ from xml.etree.ElementTree import fromstring
 import numpy as np
 from pyxdf import pyxdf as px
 
+from sensorkit.streams import restore_lost_rows
+
 TAG_FILE_HEADER, TAG_STREAM_HEADER, TAG_SAMPLES, TAG_CLOCK_OFFSET, TAG_FOOTER = 1, 2, 3, 4, 6
 _DEFAULTS = {k: p.default for k, p in inspect.signature(px.load_xdf).parameters.items()
              if p.default is not inspect.Parameter.empty}  # fmt: skip
@@ -191,9 +193,14 @@ def index(data: bytes) -> Index | None:
     return idx
 
 
-def load_xdf(data: bytes, idx: Index | None = None) -> tuple[list[dict], dict]:
+def load_xdf(data: bytes, idx: Index | None = None, restore_lost: bool = False) -> tuple[list[dict], dict]:
     """What `pyxdf.load_xdf` returns for the XDF file `data` (bytes), with its defaults.
 
+    `restore_lost`: where a regular stream's timestamps show lost samples (another
+    program's drop-outs, `streams.lost_sample_runs`), put NaN rows there before pyxdf's
+    jitter removal, which fits one line per stretch through the sample count and so
+    spread a 0.3-s drop-out of a 100-Hz stream over the whole recording (times up to
+    150 ms off). The result then has those rows more than pyxdf's.
     Raises on anything it does not expect (the caller then uses pyxdf itself)."""
     idx = idx or index(data)
     if idx is None:
@@ -227,7 +234,7 @@ def load_xdf(data: bytes, idx: Index | None = None) -> tuple[list[dict], dict]:
             stamps, values = (_strings if s.fmt == "string" else _numeric)(data, at, end, n, s)
             s.time_series.append(values)
             s.time_stamps.append(stamps)
-    return _finish(streams, temp), fileheader
+    return _finish(streams, temp, restore_lost), fileheader
 
 
 def _all_stamped(data, idx: Index, sid: int, s: px.StreamData) -> tuple[np.ndarray, np.ndarray] | None:
@@ -261,7 +268,7 @@ def _fit_unless_zero(fit):
     return fit_or_zero
 
 
-def _finish(streams: OrderedDict, temp: dict) -> list[dict]:
+def _finish(streams: OrderedDict, temp: dict, restore_lost: bool = False) -> list[dict]:
     """pyxdf's steps after reading: concatenation, clock synchronisation, jitter removal and
     the stream dicts (the same calls `pyxdf.load_xdf` makes with its defaults)."""
     d = _DEFAULTS
@@ -285,6 +292,12 @@ def _finish(streams: OrderedDict, temp: dict) -> list[dict]:
                               d["clock_reset_threshold_offset_seconds"], d["winsor_threshold"])  # fmt: skip
     finally:
         px._robust_fit = fit
+    if restore_lost:  # drop-outs shorter than pyxdf's breaks (longer ones it fits apart, the reader fills)
+        for k, stream in temp.items():
+            if stream.fmt != "string" and stream.srate > 0 and not px._stream_can_drop_samples(streams[k]):
+                shorter = max(d["jitter_break_threshold_seconds"], d["jitter_break_threshold_samples"] / stream.srate)
+                stream.time_stamps, stream.time_series, _ = restore_lost_rows(stream.time_stamps, stream.time_series,
+                                                                              stream.srate, shorter)  # fmt: skip
     temp = px._jitter_removal(temp, d["jitter_break_threshold_seconds"], d["jitter_break_threshold_samples"],
                               stream_headers=streams)  # fmt: skip
     for k, stream in streams.items():

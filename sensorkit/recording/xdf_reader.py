@@ -177,7 +177,7 @@ def load_streams(path: str) -> tuple[list[dict], dict, Salvage]:
         log.setLevel(logging.CRITICAL)  # damage is reported once, in `notes`
         try:
             try:
-                streams, header = load_xdf_fast(fixed.data, idx if fixed.data is data else None)
+                streams, header = load_xdf_fast(fixed.data, idx if fixed.data is data else None, restore_lost=True)
             except Exception:  # anything the fast decoder does not expect: pyxdf reads it, as it can
                 streams, header = pyxdf.load_xdf(io.BytesIO(bytes(fixed.data)))
         except Exception as exc:  # pyxdf raises many kinds on malformed content
