@@ -118,3 +118,21 @@ def test_chunks_stamped_on_arrival_are_jitter_not_loss():
     keep[3000:3030] = False
     got_t, got_x, restored = restore_lost_rows(t[keep], x[keep], fs)
     assert abs(restored - 30) <= 1 and np.isnan(got_x[2990:3040]).sum() >= 29
+
+
+def test_frequent_drop_outs_among_late_chunks_are_found_together():
+    """20 % lost in drop-outs of 10-500 ms, a second or so apart, among chunks 0-30 ms
+    late: judged each alone, their windows held each other's lifts and a tenth to a half
+    of them were found; fitted together, nearly all are, and none where nothing was lost."""
+    rng = np.random.default_rng(7)
+    fs, n = 100.0, 12000
+    t = np.arange(n) / fs + np.repeat(rng.uniform(0, 0.03, n // 10), 10)
+    keep = np.ones(n, dtype=bool)
+    while (~keep).mean() < 0.2:
+        g = int(rng.uniform(0.01, 0.5) * fs)
+        a = int(rng.uniform(0.05, 0.95) * (n - g))
+        keep[a : a + g] = False
+    x = np.zeros((n, 1))
+    assert restore_lost_rows(t, x, fs)[2] == 0
+    got_t, _, restored = restore_lost_rows(t[keep], x[keep], fs)
+    assert 0.9 * (~keep).sum() <= restored <= (~keep).sum()
