@@ -38,6 +38,7 @@ import time
 import warnings
 
 import numpy as np
+from common import with_drop_outs
 
 from sensorkit.dsp.gait import initial_contacts
 from sensorkit.sim import Dosage, SimConfig, simulate
@@ -115,16 +116,6 @@ def mobgap_components(acc_mg, gyr_deg_mg, fs, impaired: bool):
         times += list((out["ic"].to_numpy() + int(gs["start"])) / fs)
         left += list(out["lr_label"].to_numpy() == "left")
     return np.array(times), np.array(left)
-
-
-def with_drop_outs(x: np.ndarray, fs: float, share: float, rng) -> np.ndarray:
-    """`x` with NaN rows in gaps of 10-500 ms at random places until `share` of it is lost."""
-    x = x.copy()
-    while np.isnan(x[:, 0]).mean() < share:
-        g = int(rng.uniform(0.01, 0.5) * fs)
-        a = int(rng.uniform(0, len(x) - g))
-        x[a : a + g] = np.nan
-    return x
 
 
 def interpolated(x: np.ndarray) -> np.ndarray:

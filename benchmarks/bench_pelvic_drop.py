@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from common import with_drop_outs
 
 from sensorkit.analysis.pelvic_drop import rep_drop, track_pelvis
 from sensorkit.dsp.movement import movement_periods
@@ -126,11 +127,7 @@ def main() -> dict:
             rec = simulate(SimConfig(seed=300 + seed, scenario="single_leg_squat", misalignment_deg=20,
                                      gyro_bias_dps=2, dose=Dosage(reps=5, pelvic_drop_deg=drop)))  # fmt: skip
             fs = rec.config.fs_imu
-            imu, rng = rec.imu.copy(), np.random.default_rng(seed)
-            while np.isnan(imu[:, 0]).mean() < share:
-                g = int(rng.uniform(0.01, 0.5) * fs)
-                a = int(rng.uniform(0, len(imu) - g))
-                imu[a : a + g] = np.nan
+            imu = with_drop_outs(rec.imu, fs, share, np.random.default_rng(seed))
             track = track_pelvis(np.arange(len(imu)) / fs, imu[:, :3], imu[:, 3:], fs, rec.markers)
             lost += [rep_drop(track, r["start_s"], r["end_s"], b["side"])["pelvic_drop_deg"] - r["pelvic_drop_deg"]
                      for b in rec.truth["exercises"] for r in b["reps"]]  # fmt: skip

@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pytest
+from helpers import with_drop_outs
 from scipy.spatial.transform import Rotation
 
 from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
@@ -99,11 +100,7 @@ def test_radio_drop_outs_do_not_break_a_walk_apart(lost, recall):
         rec = walk(seed, impairment)
         fs = rec.config.fs_imu
         ref, sides = truth_contacts(rec)
-        imu = rec.imu.copy()
-        while np.isnan(imu[:, 0]).mean() < lost:
-            g = int(rng.uniform(0.01, 0.5) * fs)
-            a = int(rng.uniform(0, len(imu) - g))
-            imu[a : a + g] = np.nan
+        imu = with_drop_outs(rec.imu, fs, lost, rng)
         found = initial_contacts(imu[:, :3], imu[:, 3:], fs)
         assert all(c.inferred or np.isfinite(imu[int(round(c.t_s * fs))]).all() for c in found)
         pairs = match(ref, np.array([c.t_s for c in found]), 0.1)
@@ -184,12 +181,7 @@ def test_a_text_export_that_left_out_lost_samples_gives_the_contacts_of_its_nan_
 
     rec = walk(3)
     fs = rec.config.fs_imu
-    imu = rec.imu.copy()
-    rng = np.random.default_rng(3)
-    while np.isnan(imu[:, 0]).mean() < 0.2:
-        g = int(rng.uniform(0.01, 0.5) * fs)
-        a = int(rng.uniform(0, len(imu) - g))
-        imu[a : a + g] = np.nan
+    imu = with_drop_outs(rec.imu, fs, 0.2, np.random.default_rng(3))
     kept = np.isfinite(imu).all(axis=1)
     table = np.column_stack([np.arange(len(imu)) / fs, imu])[kept]
     path = tmp_path / "walk.csv"

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import with_drop_outs
 
 from sensorkit.analysis.pelvic_drop import rep_drop, track_pelvis
 from sensorkit.dsp.orientation import gravity_direction
@@ -83,15 +84,6 @@ def test_gap_and_missing_calibration():
         track_pelvis(np.arange(len(still)) / fs, still[:, :3], still[:, 3:], fs, [])
 
 
-def _with_drop_outs(imu, fs, share, rng):
-    imu = imu.copy()
-    while np.isnan(imu[:, 0]).mean() < share:
-        g = int(rng.uniform(0.01, 0.5) * fs)
-        a = int(rng.uniform(0, len(imu) - g))
-        imu[a : a + g] = np.nan
-    return imu
-
-
 @pytest.mark.parametrize(("share", "p95"), [(0.05, 1.5), (0.2, 2.0)])
 def test_drops_hold_through_radio_drop_outs(share, p95):
     """Drop-outs of 10-500 ms losing 5 % or 20 % of the samples: the filter skipped every
@@ -102,7 +94,7 @@ def test_drops_hold_through_radio_drop_outs(share, p95):
     for seed in (21, 22, 23, 24):
         rec = session(seed, drop=2.0 + 2 * (seed % 3), misalignment_deg=20, gyro_bias_dps=2)
         fs = rec.config.fs_imu
-        imu = _with_drop_outs(rec.imu, fs, share, np.random.default_rng(seed))
+        imu = with_drop_outs(rec.imu, fs, share, np.random.default_rng(seed))
         track = track_pelvis(np.arange(len(imu)) / fs, imu[:, :3], imu[:, 3:], fs, rec.markers)
         for b in rec.truth["exercises"]:
             for r in b["reps"]:
@@ -117,7 +109,7 @@ def test_the_tracker_through_drop_outs_is_the_same_in_any_chunks():
 
     rec = session(25)
     fs = rec.config.fs_imu
-    imu = _with_drop_outs(rec.imu[: int(60 * fs)], fs, 0.2, np.random.default_rng(25))
+    imu = with_drop_outs(rec.imu[: int(60 * fs)], fs, 0.2, np.random.default_rng(25))
     imu[1000:1300] = np.nan  # one over a second: a fresh start
     whole = gravity_direction(imu[:, :3], imu[:, 3:], fs)
     live, parts, k = GravityTracker(fs), [], 0
