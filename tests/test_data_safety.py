@@ -540,8 +540,12 @@ def test_a_short_drop_out_does_not_shift_the_times_around_it(tmp_path):
                 w.write_chunk(Chunk(info, stamps[a : a + 50][k], np.ones((k.sum(), 1))))
         w.close()
     gap = read_xdf(tmp_path / "gap.xdf").streams[0]
-    assert gap.lost_samples == 30 and np.isnan(gap.samples[30000:30030]).all()
+    assert gap.lost_samples == 30 and gap.restored == 30 and np.isnan(gap.samples[30000:30030]).all()
+    from sensorkit.recording.session_input import restored_note
+
+    assert "30 lost samples that the file leaves out" in restored_note(gap)[0]
     np.testing.assert_allclose(gap.timestamps, t, atol=1e-6)
     late = read_xdf(tmp_path / "late.xdf").streams[0]
-    assert late.lost_samples == 0 and len(late.timestamps) == len(t)
+    assert late.lost_samples == 0 and late.restored == 0 and restored_note(late) == []
+    assert len(late.timestamps) == len(t)
     assert np.abs(late.timestamps - t).max() < 0.03  # pyxdf's line through the late chunks

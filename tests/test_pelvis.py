@@ -122,6 +122,22 @@ def test_the_tracker_through_drop_outs_is_the_same_in_any_chunks():
     assert np.isnan(whole[1000:1300]).all() and np.isfinite(whole[1300:]).any()
 
 
+def test_after_a_long_gap_in_a_new_posture_the_tilt_is_the_accelerometers_at_once():
+    """Standing, 2 s lost, then lying on the back (the sensor's x now vertical): the filter
+    starts afresh tilted as the accelerometer says, not from upright (whose first outputs
+    lay tens of degrees off)."""
+    fs = 100.0
+    acc = np.zeros((1000, 3))
+    acc[:500, 2] = 9.80665
+    acc[700:, 0] = 9.80665
+    acc[500:700] = np.nan
+    gyr = np.zeros_like(acc)
+    gyr[500:700] = np.nan
+    up = gravity_direction(acc, gyr, fs)
+    assert np.degrees(np.arccos(up[700] @ [1.0, 0.0, 0.0])) < 1.0
+    assert np.degrees(np.arccos(up[499] @ [0.0, 0.0, 1.0])) < 1.0
+
+
 def test_orientation_follows_a_known_tilt():
     fs = 200.0
     n = int(10 * fs)

@@ -29,6 +29,15 @@ def rate_of(s: StreamData) -> float:
     return (len(s.timestamps) - 1) / span
 
 
+def restored_note(s: StreamData) -> list[str]:
+    """What the reader put back in a stream that left its lost samples out (none: [])."""
+    if not s.restored:
+        return []
+    return [f"stream {s.info.name!r}: {s.restored} lost samples that the file leaves out (its times jump) are "
+            "kept as lost at their own times; pyxdf.load_xdf's dejittering spreads such drop-outs over the "
+            "stream, so its times differ there (docs/formats.md)"]
+
+
 def pelvis_stream(rec: Recording) -> StreamData | None:
     """The sacral IMU stream: named pelvis/sacrum, else the first body IMU with the six channels."""
     imus = [s for s in rec.of_kind("IMU") if set(IMU_CHANNELS) <= set(s.info.channels) and len(s.timestamps) > 1
@@ -49,7 +58,7 @@ def pelvis_imu(rec: Recording, warnings: list[str] | None = None) -> ImuData | N
     except ValueError as exc:
         raise SensorkitError(f"{rec.path}: IMU stream {s.info.name!r}: {exc}") from None
     if warnings is not None:
-        warnings += [f"IMU stream {s.info.name!r}: {n}" for n in notes]
+        warnings += [f"IMU stream {s.info.name!r}: {n}" for n in notes] + restored_note(s)
     return ImuData(s.timestamps, acc, gyr, rate_of(s))
 
 
@@ -74,6 +83,7 @@ def session_data(rec: Recording, channel_map: dict[str, str] | None = None) -> S
     unknown = set(channel_map) - set(emg.info.channels)
     if unknown:
         raise SensorkitError(f"--channel-map names channels the EMG stream lacks: {', '.join(sorted(unknown))}")
+    warnings += restored_note(emg)
     data = EmgData(emg.timestamps, np.asarray(emg.samples), labels, rate_of(emg))
     return SessionData(rec.path, data, imu, rec.markers(), warnings, header_meta(rec), signals)
 

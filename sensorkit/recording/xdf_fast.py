@@ -296,8 +296,10 @@ def _finish(streams: OrderedDict, temp: dict, restore_lost: bool = False) -> lis
         for k, stream in temp.items():
             if stream.fmt != "string" and stream.srate > 0 and not px._stream_can_drop_samples(streams[k]):
                 shorter = max(d["jitter_break_threshold_seconds"], d["jitter_break_threshold_samples"] / stream.srate)
-                stream.time_stamps, stream.time_series, _ = restore_lost_rows(stream.time_stamps, stream.time_series,
+                stream.time_stamps, stream.time_series, n = restore_lost_rows(stream.time_stamps, stream.time_series,
                                                                               stream.srate, shorter)  # fmt: skip
+                if n:
+                    streams[k]["restored_lost_samples"] = n  # not pyxdf's: the reader says so
     temp = px._jitter_removal(temp, d["jitter_break_threshold_seconds"], d["jitter_break_threshold_samples"],
                               stream_headers=streams)  # fmt: skip
     for k, stream in streams.items():

@@ -41,6 +41,7 @@ class StreamData:
     timestamps: np.ndarray
     samples: np.ndarray
     raw_info: dict = field(repr=False, default_factory=dict)
+    restored: int = 0  # lost samples the file left out (its times jump), put back as NaN rows on reading
 
     @property
     def lost_samples(self) -> int:
@@ -121,6 +122,7 @@ def to_stream_data(s: dict) -> StreamData:
     fmt = str(_first(raw, "channel_format", "float32"))
     labels, units = _channels(raw, n)
     ts = np.asarray(s["time_stamps"], dtype=np.float64)
+    restored = int(s.get("restored_lost_samples", 0))  # before pyxdf's dejittering (xdf_fast)
     if fmt == "string":
         samples = np.empty((len(ts), n), dtype=object)
         if len(ts):
@@ -135,7 +137,8 @@ def to_stream_data(s: dict) -> StreamData:
                 samples[:, j] *= factor
             units[j] = si
         # drop-outs that another program left as jumps become NaN rows (the data model's form)
-        ts, samples, _ = restore_lost_rows(ts, samples, float(_first(raw, "nominal_srate", "0") or 0))
+        ts, samples, later = restore_lost_rows(ts, samples, float(_first(raw, "nominal_srate", "0") or 0))
+        restored += later
     info = StreamInfo(
         name=str(_first(raw, "name", "") or ""),
         kind=str(_first(raw, "type", "") or ""),
@@ -144,7 +147,7 @@ def to_stream_data(s: dict) -> StreamData:
         source_id=str(_first(raw, "source_id", "") or ""),
         channel_format=fmt, metadata=_metadata(raw),
     )  # fmt: skip
-    return StreamData(info, ts, samples, raw)
+    return StreamData(info, ts, samples, raw, restored)
 
 
 def read_xdf(path: str | os.PathLike) -> Recording:
