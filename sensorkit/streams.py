@@ -209,7 +209,7 @@ def restore_lost_rows(timestamps: np.ndarray, samples: np.ndarray, srate: float,
     as a jump in the timestamps; processing that counts samples would then join the two
     sides, and an export placing samples by index would shift everything after it. A
     restored row's time lies evenly between the real samples either side. A single lost
-    sample is found only where the timestamps are steady enough to show it. Returns
+    sample (a step of two periods) is not told from jitter and stays out. Returns
     (timestamps s, samples, rows restored), the inputs themselves where nothing was
     restored; breaks over `longest_s` (default `MAX_RESTORED_S`) stay jumps.
     """

@@ -544,6 +544,11 @@ def test_a_short_drop_out_does_not_shift_the_times_around_it(tmp_path):
     from sensorkit.recording.session_input import restored_note
 
     assert "30 lost samples that the file leaves out" in restored_note(gap)[0]
+    from sensorkit.montage import Montage
+    from sensorkit.recording.xdf_reader import apply_montage
+
+    renamed = apply_montage(read_xdf(tmp_path / "gap.xdf"), Montage(channels={"acc_x": "acc_y"}))[0].streams[0]
+    assert renamed.info.channels == ("acc_y",) and renamed.restored == 30  # a montage keeps the count
     np.testing.assert_allclose(gap.timestamps, t, atol=1e-6)
     late = read_xdf(tmp_path / "late.xdf").streams[0]
     assert late.lost_samples == 0 and late.restored == 0 and restored_note(late) == []

@@ -217,7 +217,7 @@ def apply_montage(rec: Recording, montage: Montage) -> tuple[Recording, list[str
             continue
         if m.info.kind != s.info.kind:
             notes.append(f"stream {s.info.name!r} (type {s.info.kind or '?'}) read as {m.info.kind}")
-        streams.append(StreamData(m.info, s.timestamps, m.scaled(s.samples), s.raw_info))
+        streams.append(StreamData(m.info, s.timestamps, m.scaled(s.samples), s.raw_info, s.restored))
     return Recording(rec.path, streams, rec.file_header, rec.notes, rec.closed_cleanly), notes
 
 
