@@ -43,7 +43,7 @@ MAX_STREAM_ID = 1024
 TIMESTAMP_SLACK_S = 1.0  # a timestamp this far out of order with its neighbours is damage, not jitter
 ORDER_WINDOW = 8  # ... with most of this many samples either side of it (_damaged)
 MAX_TIMESTAMP_S = 1e11  # s: no clock LSL or a Unix epoch gives reaches this (3000 years)
-MAX_JUMP_S = 60.0  # a regular stream's chunk ending this far after its other samples ends in damage
+MAX_JUMP_S = 60.0  # a regular stream's chunk whose first or last time lies this far from its neighbour is damaged there
 
 
 @dataclass
