@@ -98,43 +98,37 @@ def orientation_table() -> None:
                   f"max {e.max():6.2f} deg  speed {seconds / cost[name]:7.0f}x real time")  # fmt: skip
 
 
+def drop_errors(rec, imu: np.ndarray) -> list[float]:
+    """Measured minus true drop of every repetition of `rec`, from the IMU samples `imu`."""
+    fs = rec.config.fs_imu
+    track = track_pelvis(np.arange(len(imu)) / fs, imu[:, :3], imu[:, 3:], fs, rec.markers)
+    return [rep_drop(track, r["start_s"], r["end_s"], b["side"])["pelvic_drop_deg"] - r["pelvic_drop_deg"]
+            for b in rec.truth["exercises"] for r in b["reps"]]  # fmt: skip
+
+
 def main() -> dict:
     orientation_table()
-    errors, seconds, spent = [], 0.0, 0.0
+    errors, seconds, spent, sessions = [], 0.0, 0.0, []
     for seed in SEEDS:
         drop = 2.0 + (seed % 4) * 2.0
         rec = simulate(SimConfig(seed=300 + seed, scenario="single_leg_squat", misalignment_deg=20,
                                  gyro_bias_dps=2, dose=Dosage(reps=5, pelvic_drop_deg=drop)))  # fmt: skip
+        sessions.append(rec)
         fs = rec.config.fs_imu
-        t = np.arange(len(rec.imu)) / fs
         t0 = time.perf_counter()
-        track = track_pelvis(t, rec.imu[:, :3], rec.imu[:, 3:], fs, rec.markers)
+        errors += drop_errors(rec, rec.imu)
         movement_periods(rec.imu[:, :3], rec.imu[:, 3:], fs)
-        for b in rec.truth["exercises"]:
-            for r in b["reps"]:
-                errors.append(rep_drop(track, r["start_s"], r["end_s"], b["side"])["pelvic_drop_deg"]
-                              - r["pelvic_drop_deg"])  # fmt: skip
         spent += time.perf_counter() - t0
         seconds += len(rec.imu) / fs
     e = np.abs(errors)
     print(f"Pelvic drop, {len(e)} simulated single-leg squats (mounting up to 20 deg, gyro bias up to 2 deg/s)")
     print(f"  |error| median {np.median(e):.2f} deg, 95th percentile {np.percentile(e, 95):.2f} deg, "
           f"max {e.max():.2f} deg; mean signed error {np.mean(errors):+.2f} deg")
-    for share in (0.05, 0.2):  # radio drop-outs of 10-500 ms (NaN rows) until that share is lost
-        lost = []
-        for seed in SEEDS:
-            drop = 2.0 + (seed % 4) * 2.0
-            rec = simulate(SimConfig(seed=300 + seed, scenario="single_leg_squat", misalignment_deg=20,
-                                     gyro_bias_dps=2, dose=Dosage(reps=5, pelvic_drop_deg=drop)))  # fmt: skip
-            fs = rec.config.fs_imu
-            imu = with_drop_outs(rec.imu, fs, share, np.random.default_rng(seed))
-            track = track_pelvis(np.arange(len(imu)) / fs, imu[:, :3], imu[:, 3:], fs, rec.markers)
-            lost += [rep_drop(track, r["start_s"], r["end_s"], b["side"])["pelvic_drop_deg"] - r["pelvic_drop_deg"]
-                     for b in rec.truth["exercises"] for r in b["reps"]]  # fmt: skip
-        e = np.abs(lost)
-        print(f"  with {100 * share:.0f} % of samples lost in 10-500 ms drop-outs: |error| median {np.median(e):.2f} "
-              f"deg, 95th percentile {np.percentile(e, 95):.2f} deg, max {e.max():.2f} deg")
-    e = np.abs(errors)
+    for share in (0.05, 0.2):  # radio drop-outs of 10-500 ms (NaN rows) until that share is lost, same sessions
+        lost = np.abs([x for seed, rec in zip(SEEDS, sessions, strict=True) for x in drop_errors(
+            rec, with_drop_outs(rec.imu, rec.config.fs_imu, share, np.random.default_rng(seed)))])  # fmt: skip
+        print(f"  with {100 * share:.0f} % of samples lost in 10-500 ms drop-outs: |error| median "
+              f"{np.median(lost):.2f} deg, 95th percentile {np.percentile(lost, 95):.2f} deg, max {lost.max():.2f} deg")
     print(f"  IMU analysis (calibration, orientation, repetitions, drops): {seconds / spent:.0f}x real time")
     return {"drop_median": float(np.median(e)), "drop_p95": float(np.percentile(e, 95))}
 
