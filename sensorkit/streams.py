@@ -187,16 +187,16 @@ def lost_sample_runs(timestamps: np.ndarray, srate: float, longest_s: float = MA
         coef, *_ = np.linalg.lstsq(x, y, rcond=None)
         return float(coef[2 + int(np.searchsorted(near, i))]), float(np.std(y - x @ coef))
 
-    def counts(c: float, sd: float) -> bool:
+    def is_drop_out(c: float, sd: float) -> bool:
         return c >= (LOST_JUMP_PERIODS - 1) * period and c >= LIFT_SDS * sd
 
     # every step judged with the others near it fitted too (each alone, drop-outs every
     # second or so filled each other's windows: 20 % lost in 10-500 ms drop-outs, a tenth
     # to a half of them found); then measured again among those found
-    at = np.array([i for i in big if counts(*lift(int(i), big))], dtype=np.int64)
-    counts_ = np.array([int(np.rint(lift(int(i), at)[0] / period)) for i in at], dtype=np.int64)
-    keep = counts_ >= 1
-    return at[keep], counts_[keep]
+    at = np.array([i for i in big if is_drop_out(*lift(int(i), big))], dtype=np.int64)
+    counts = np.array([int(np.rint(lift(int(i), at)[0] / period)) for i in at], dtype=np.int64)
+    keep = counts >= 1
+    return at[keep], counts[keep]
 
 
 def restore_lost_rows(timestamps: np.ndarray, samples: np.ndarray, srate: float,
