@@ -38,10 +38,10 @@ import time
 import warnings
 
 import numpy as np
-from common import with_drop_outs
 
 from sensorkit.dsp.gait import initial_contacts
 from sensorkit.sim import Dosage, SimConfig, simulate
+from sensorkit.sim.faults import with_drop_outs
 
 SIM_SEEDS = range(12)
 FS = 100.0

@@ -18,12 +18,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from common import with_drop_outs
 
 from sensorkit.analysis.pelvic_drop import rep_drop, track_pelvis
 from sensorkit.dsp.movement import movement_periods
 from sensorkit.dsp.orientation import G, gravity_direction
 from sensorkit.sim import Dosage, SimConfig, simulate
+from sensorkit.sim.faults import with_drop_outs
 
 SEEDS = range(12)
 

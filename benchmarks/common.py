@@ -73,14 +73,3 @@ def synthetic_chunks(seconds: float, chunk_s: float = 0.05, seed: int = 0, t0: f
             n = int(round(info.srate * chunk_s))
             t = t0 + k * chunk_s + np.arange(n) / info.srate
             yield Chunk(info, t, rng.standard_normal((n, info.n_channels), dtype=np.float32))
-
-
-def with_drop_outs(x: np.ndarray, fs: float, share: float, rng) -> np.ndarray:
-    """`x` with NaN rows in gaps of 10-500 ms at random places until `share` of it is lost
-    (radio drop-outs)."""
-    x = x.copy()
-    while np.isnan(x[:, 0]).mean() < share:
-        g = int(rng.uniform(0.01, 0.5) * fs)
-        a = int(rng.uniform(0, len(x) - g))
-        x[a : a + g] = np.nan
-    return x

@@ -45,13 +45,3 @@ def expected_emg(rec):
 
     raw = np.clip(np.round(rec.emg / EMG_SCALE), -(2**23), 2**23 - 1)
     return (raw * float(np.float32(EMG_SCALE))).astype(np.float32)
-
-
-def with_drop_outs(x, fs, share, rng):
-    """`x` with NaN rows in gaps of 10-500 ms at random places until `share` of it is lost."""
-    x = x.copy()
-    while np.isnan(x[:, 0]).mean() < share:
-        g = int(rng.uniform(0.01, 0.5) * fs)
-        a = int(rng.uniform(0, len(x) - g))
-        x[a : a + g] = np.nan
-    return x

@@ -8,13 +8,13 @@ import re
 
 import numpy as np
 import pytest
-from helpers import with_drop_outs
 from scipy.spatial.transform import Rotation
 
 from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
 from sensorkit.dsp.gait import GaitParams, _parity_break, _with_braking, initial_contacts, left_from_contacts
 from sensorkit.dsp.orientation import G
 from sensorkit.sim import Dosage, SimConfig, simulate
+from sensorkit.sim.faults import with_drop_outs
 
 
 def walk(seed, impairment=0.0, fs_imu=100.0, muscles=("glute_med_L", "glute_med_R")):

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from helpers import with_drop_outs
 
 from sensorkit.analysis.pelvic_drop import rep_drop, track_pelvis
 from sensorkit.dsp.orientation import gravity_direction
 from sensorkit.dsp.pelvis import detect_calibration
 from sensorkit.sim import Dosage, SimConfig, simulate
+from sensorkit.sim.faults import with_drop_outs
 
 
 def session(seed, drop=6.0, drop_sd=1.0, **cfg):

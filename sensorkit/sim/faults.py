@@ -16,6 +16,9 @@ Models, each with amplitudes drawn per fault so no detector can key on one value
 - saturation: a 0.5-2 s movement transient large enough to drive the amplifier into
   its rail (+-`RAIL_V`), where the signal sits clipped;
 - gap: 50-400 ms of lost rows (NaN) over a burst onset.
+
+`with_drop_outs` loses a share of any signal's rows in radio drop-outs (NaN rows), for
+benchmarks and tests of what lost samples do to a detector.
 """
 
 from __future__ import annotations
@@ -105,3 +108,14 @@ def add_faults(emg: np.ndarray, fs: float, muscles: tuple[str, ...], exercises: 
         emg[i0:i1, :] = np.nan
         note("gap", None, float(t[i0]), float(t[i1 - 1]))
     return truth
+
+
+def with_drop_outs(x: np.ndarray, fs: float, share: float, rng: np.random.Generator) -> np.ndarray:
+    """A copy of `x` (rows = samples at `fs` Hz) with NaN rows in gaps of 10-500 ms at random
+    places until `share` (0-1) of it is lost (radio drop-outs)."""
+    x = x.copy()
+    while np.isnan(x[:, 0]).mean() < share:
+        g = int(rng.uniform(0.01, 0.5) * fs)
+        a = int(rng.uniform(0, len(x) - g))
+        x[a : a + g] = np.nan
+    return x
