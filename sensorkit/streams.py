@@ -141,8 +141,9 @@ def lost_sample_runs(timestamps: np.ndarray, srate: float, longest_s: float = MA
         step = np.diff(t)
         if np.nanmax(step, initial=0.0) <= 2.0 / srate:  # no step long enough (a recording's usual case, fast)
             return none, none
-        t = _unclamped(t, step, 1.0 / srate)
-        step = np.diff(t)
+        sent = _unclamped(t, step, 1.0 / srate)
+        if sent is not t:  # the steps change only where times were clamped
+            t, step = sent, np.diff(sent)
         ok = np.isfinite(step)
         if not ok.any():
             return none, none
