@@ -854,8 +854,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file", help="FILE.xdf, or a text/CSV export")
     sp.add_argument("--csv", help="write the contacts (t_s, side, side_confidence) here")
     sp.add_argument("--overwrite", action="store_true", help="replace an existing --csv file")
-    sp.add_argument("--rate", type=POSITIVE, help="text files: sample rate, Hz (unless --time-column gives it)")
-    sp.add_argument("--time-column", help="text files: column holding time in seconds")
+    sp.add_argument("--rate", type=POSITIVE, help="text files: sample rate, Hz (unless --time-column or the "
+                    "file's header gives it)")  # fmt: skip
+    sp.add_argument("--time-column", help="text files: column holding time in seconds (without it, a "
+                    "PacketCounter/SampleCounter/Counter column places the rows, lost packets as lost samples)")
     sp.add_argument("--columns", help="text files: the accelerometer x,y,z and gyroscope x,y,z columns, "
                     "if not named acc_x ... gyr_z")  # fmt: skip
     sp.add_argument("--acc-unit", help="text files: m/s^2 or g (default: recognised from the data)")

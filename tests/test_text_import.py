@@ -82,3 +82,45 @@ def test_a_time_column_is_never_imported_as_emg(export):
     data = read_text_export(TextImport(str(export), rate_hz=2000.0))
     assert "time" not in data.labels and data.labels == ["RF", "GM"]
     assert "column 'time' (time) left out: --rate gives the timestamps" in data.notes
+
+
+XSENS = """Acquisition frequency: 100 Hz
+PacketCounter\tAcc_X\tAcc_Y\tAcc_Z\tGyr_X\tGyr_Y\tGyr_Z
+{rows}
+"""
+
+
+def xsens_export(tmp_path, counts):
+    """An Xsens-style lower-back export: each row's values encode its own sample number."""
+    rows = "\n".join(f"{c}\t{9.81 + 0.01 * k}\t0.1\t0.2\t0.01\t0.02\t{k}" for k, c in enumerate(counts))
+    path = tmp_path / "walk_lb.txt"
+    path.write_text(XSENS.format(rows=rows))
+    return path
+
+
+def test_a_packet_counter_places_rows_where_packets_were_lost(tmp_path):
+    """Lost packets (a single one too) become NaN rows at their own places, across the
+    16-bit counter's roll-over; the rate comes from the header's acquisition frequency."""
+    from sensorkit.recording.text_import import read_text_imu
+
+    counts = [65530, 65531, 65533, 65534, 65535, 0, 1, 5, 6, 7]  # 65532 lost; 2, 3, 4 lost after the wrap
+    t, acc, gyr, fs, note = read_text_imu(str(xsens_export(tmp_path, counts)))
+    assert fs == 100.0 and "from the file's header" in note and "4 samples missing" in note
+    assert len(t) == 14 and np.allclose(np.diff(t), 0.01)
+    lost = np.isnan(gyr[:, 2])
+    assert list(np.flatnonzero(lost)) == [2, 8, 9, 10]
+    assert list(gyr[~lost, 2]) == list(range(len(counts)))  # every real row in order, none moved
+
+
+def test_a_repeated_count_is_left_out_and_said(tmp_path):
+    from sensorkit.recording.text_import import read_text_imu
+
+    t, acc, gyr, fs, note = read_text_imu(str(xsens_export(tmp_path, [10, 11, 12, 12, 13])))
+    assert list(gyr[:, 2]) == [0, 1, 2, 4] and "1 rows repeating the 'PacketCounter'" in note
+
+
+def test_a_counter_that_runs_back_is_refused_with_its_row(tmp_path, capsys):
+    path = xsens_export(tmp_path, [10, 11, 12, 9, 13])
+    assert main(["contacts", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "PacketCounter" in err and "from 12 to 9 after data row 3" in err and "Traceback" not in err
