@@ -11,7 +11,14 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
-from sensorkit.dsp.gait import GaitParams, _parity_break, _with_braking, initial_contacts, left_from_contacts
+from sensorkit.dsp.gait import (
+    GaitParams,
+    _alternate,
+    _parity_break,
+    _with_braking,
+    initial_contacts,
+    left_from_contacts,
+)
 from sensorkit.dsp.orientation import G
 from sensorkit.sim import Dosage, SimConfig, simulate
 from sensorkit.sim.faults import with_drop_outs
@@ -301,28 +308,70 @@ IPOL = os.environ.get("IPOL_GAIT_DIR", os.path.expanduser("~/.cache/sensorkit/ip
 @pytest.mark.skipif(not os.path.isdir(IPOL), reason="Voisard et al.'s walking set is not on disk (IPOL_GAIT_DIR)")
 def test_contacts_and_sides_on_a_public_set_of_real_walks():
     """19 healthy adults, 110 trials, lower-back IMU, contacts from foot sensors (Voisard et al.,
-    IPOL 2023; benchmarks/bench_gait.py). Searching the contact 0.2 s before the step's peak
-    found 59 % within 50 ms, the steepest vertical rise alone 62 % (77 % within 100 ms, 80 % with
-    the forward acceleration's peak before the braking); taking the walk's braking
-    50 ms either side of the contacts swapped every side of 4 walkers (75 % right)."""
+    IPOL 2023; benchmarks/bench_gait.py), read as a user's Xsens export is: rows placed by the
+    packet counter (row after row, the contacts after each lost packet came early: 80 % within
+    100 ms); runs not carried on through softer steps: 87 % and turns 29 %; taking the walk's
+    braking 50 ms either side of the contacts swapped every side of 4 walkers (75 % right)."""
     import glob
 
-    fs, n, m50, m100, right, per_walker = 100.0, 0, 0, 0, 0, {}
+    from sensorkit.recording.text_import import read_text_imu
+
+    fs, n, m50, m100, right, n_found, per_walker = 100.0, 0, 0, 0, 0, 0, {}
     for path in sorted(glob.glob(os.path.join(IPOL, "*.json"))):
         with open(path) as f:
             meta = json.load(f)
-        x = np.loadtxt(os.path.join(IPOL, f"{meta['Filename']}_lb.txt"), skiprows=2)
+        _, acc, gyr, fs, _ = read_text_imu(os.path.join(IPOL, f"{meta['Filename']}_lb.txt"))
         ref = sorted([(e[1] / fs, "L") for e in meta["LeftFootEvents"]]
                      + [(e[1] / fs, "R") for e in meta["RightFootEvents"]])  # fmt: skip
-        found = initial_contacts(x[:, 1:4], x[:, 4:7], fs)  # (each footstep is [toe-off, contact])
+        found = initial_contacts(acc, gyr, fs)  # (each footstep is [toe-off, contact])
+        n_found += len(found)
         t, ref_t = np.array([c.t_s for c in found]), np.array([r[0] for r in ref])
         pairs = match(ref_t, t, 0.1 + 1e-9)  # both on the 10-ms sample grid: 50 ms apart is within
         ok = sum(found[j].side == ref[i][1] for i, j in pairs)
         n, m50, m100, right = n + len(ref), m50 + len(match(ref_t, t, 0.05 + 1e-9)), m100 + len(pairs), right + ok
         w = per_walker.setdefault(meta["Subject"], [0, 0])
         w[0], w[1] = w[0] + ok, w[1] + len(pairs)
-    assert n > 3000
-    assert m50 >= 0.68 * n and m100 >= 0.79 * n
+    assert n > 3000 and fs == 100.0
+    assert m50 >= 0.78 * n and m100 >= 0.88 * n
+    assert n_found - m100 <= 0.06 * n_found  # false contacts (5 %)
     # no walker's sides all swapped (2 trials of one walker are, against a reference that may have
     # had its foot sensors swapped there: docs/analysis.md, Gait)
     assert right >= 0.95 * m100 and all(a >= 0.6 * b for a, b in per_walker.values())
+
+
+def test_a_walks_soft_last_steps_are_kept_by_its_cadence():
+    """The steps into a turn or a stop load the leg softly: at a third of the walk's jolt
+    (below `rel_prominence`) they are still contacts when they keep the walk's cadence,
+    and the stillness after the stop gives none."""
+    rec = walk(5)
+    fs = rec.config.fs_imu
+    ref, _ = truth_contacts(rec)
+    acc, gyr = rec.imu[:, :3].copy(), rec.imu[:, 3:]
+    mid = len(ref) // 2
+    soft = int(round((ref[mid] - 0.3) * fs))  # from shortly before a contact in the middle of the walk
+    end = int(round((ref[mid + 2] + 0.3) * fs))  # to just after the second contact after it
+    mean = acc[soft:end].mean(axis=0)
+    acc[soft:end] = mean + (acc[soft:end] - mean) / 3  # two soft steps, then the walk stops
+    acc[end:] = mean
+    gyr = gyr.copy()
+    gyr[end:] = 0.0
+    found = np.array([c.t_s for c in initial_contacts(acc, gyr, fs)])
+    assert len(match(ref[mid : mid + 3], found, 0.05)) == 3
+    assert not np.any(found > ref[mid + 2] + 0.1)
+    baseline = np.array([c.t_s for c in initial_contacts(acc, gyr, fs, params=GaitParams(edge_steps=0))])
+    assert len(match(ref[mid : mid + 3], baseline, 0.05)) < 3  # the rule at work, not the data
+
+
+def test_an_extra_contact_does_not_put_the_walks_last_steps_on_the_wrong_foot():
+    """A jolt in a turn found as a contact 0.2 s after a real one: the steps after it take
+    their own feet from their own swings, too few (< min_steps) to show a parity break."""
+    fs, p = 100.0, GaitParams()
+    real = np.arange(8) * 55 + 100
+    left_truth = np.arange(8) % 2 == 0
+    ics = np.sort(np.append(real, real[5] + 20))
+    score = np.zeros(len(ics))
+    for t, is_left in zip(real, left_truth, strict=True):
+        score[np.searchsorted(ics, t)] = 1.0 if is_left else -1.0
+    left, _ = _alternate(ics, score, fs, p)
+    got = {int(t): bool(x) for t, x in zip(ics, left, strict=True)}
+    assert [got[int(t)] for t in real] == list(left_truth)
