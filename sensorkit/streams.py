@@ -104,6 +104,17 @@ def concat_chunks(chunks: list[Chunk]) -> Chunk:
 LOST_JUMP_PERIODS = 2.5  # a step this many sample periods long between timestamps may hide lost samples
 JITTER_MADS = 6.0  # ... and must stand this many robust SDs of the steps above them (jitter is not loss)
 SHORT_STEP = 0.75  # steps shorter than this many periods: the times jitter (a late chunk, then one on time)
+# On a clock's times (steady, and every step within CLOCK_TOLERANCE periods of a whole number
+# of periods but for CLOCK_OFF_GRID of them) a step of 2 periods is a single lost sample.
+# Left out, each shifted every later row a period against its time, and pyxdf's dejittering
+# (a line through time against row) then moved every time: an Xsens walk that lost 203
+# single samples and 340 in runs came out 0.44 s early at its start and 0.83 s at its end,
+# its foot contacts off the foot sensors' by as much (Voisard et al.'s set). Times that
+# jitter by fractions of a period (clock_resets.xdf's BioSemi stream: steps of 9-26 ms at
+# 100 Hz) keep LOST_JUMP_PERIODS: there a step of 1.6 periods is jitter.
+STEADY_JUMP_PERIODS = 1.5
+CLOCK_TOLERANCE = 0.1
+CLOCK_OFF_GRID = 0.001
 LEVEL_WINDOW_S = 2.0  # on jittering times, the level is fitted over this long before and after a step
 LIFT_SDS = 3.0  # ... and a lift must stand this many residual SDs of that fit clear of zero
 CHUNKS_A_SIDE = 40  # ... over at least this many of the stream's chunks either side
@@ -117,9 +128,11 @@ def lost_sample_runs(timestamps: np.ndarray, srate: float, longest_s: float = MA
 
     A drop-out lifts every later time for good: its level (time minus index times the
     period) rises by the lost samples' duration. Only steps over `LOST_JUMP_PERIODS`
-    periods (and `JITTER_MADS` robust SDs of the steps above the period) are judged.
+    periods (`STEADY_JUMP_PERIODS` on a clock's times), and `JITTER_MADS` robust SDs of the
+    steps above the period, are judged.
     - Steady times (a device's clock, or times already dejittered: no step under
-      `SHORT_STEP` periods): each such step is a drop-out of its length in periods, less one.
+      `SHORT_STEP` periods): each such step is a drop-out of its length in periods, less
+      one; a single lost sample too.
     - Jittering times (chunks stamped on arrival, so a late chunk is followed by a short
       step): a late chunk lifts nothing for good. Only steps that also stand
       `JITTER_MADS` robust SDs above the chunks' own steps are judged, and one counts
@@ -151,9 +164,12 @@ def lost_sample_runs(timestamps: np.ndarray, srate: float, longest_s: float = MA
         if not period > 0:
             period = 1.0 / srate
         jitter = 1.4826 * float(np.median(np.abs(step[ok] - period)))
-        big = np.flatnonzero(ok & (step > max(LOST_JUMP_PERIODS * period, period + JITTER_MADS * jitter))
-                             & (step <= longest_s))  # fmt: skip
         steady = not np.any(step[ok] < SHORT_STEP * period)
+        # on a clock's times a step of two periods is one lost sample (see STEADY_JUMP_PERIODS)
+        off_grid = np.abs(step[ok] / period - np.rint(step[ok] / period)) > CLOCK_TOLERANCE
+        lowest = STEADY_JUMP_PERIODS if steady and off_grid.mean() <= CLOCK_OFF_GRID else LOST_JUMP_PERIODS
+        big = np.flatnonzero(ok & (step > max(lowest * period, period + JITTER_MADS * jitter))
+                             & (step <= longest_s))  # fmt: skip
     if not len(big):
         return none, none
     if steady:
@@ -232,8 +248,9 @@ def restore_lost_rows(timestamps: np.ndarray, samples: np.ndarray, srate: float,
     Software that records what arrived (LabRecorder, CSV loggers) leaves a radio drop-out
     as a jump in the timestamps; processing that counts samples would then join the two
     sides, and an export placing samples by index would shift everything after it. A
-    restored row's time lies evenly between the real samples either side. A single lost
-    sample (a step of two periods) is not told from jitter and stays out. Returns
+    restored row's time lies evenly between the real samples either side. On jittering
+    times a single lost sample (a step of two periods) is not told from jitter and stays
+    out; on a clock's times it is restored. Returns
     (timestamps s, samples, rows restored), the inputs themselves where nothing was
     restored; breaks over `longest_s` (default `MAX_RESTORED_S`) stay jumps.
     """

@@ -188,3 +188,29 @@ def test_files_written_faster_than_real_time_still_have_boundaries(recorded):
 
     # one boundary per 5 s of data, whatever the wall time it took to write
     assert data.count(BOUNDARY_UUID) >= int(rec.duration // 5) - 1
+
+
+def test_single_lost_samples_on_a_clocks_times_keep_every_time(tmp_path):
+    """An IMU logged on its own clock that lost single samples (a step of two periods) as
+    well as runs, the lost ones simply absent: every real sample keeps its time, and each
+    lost one is a NaN row. Left out, 200 single losses shifted the rows behind them, and
+    the dejittering line through time against row then moved every time (0.4 s at the start
+    of an Xsens walk)."""
+    rng = np.random.default_rng(3)
+    n, fs = 4000, 100.0
+    lost = np.zeros(n, dtype=bool)
+    lost[rng.choice(np.arange(10, n - 10, 3), 200, replace=False)] = True  # single samples
+    for a in (1000, 2500):
+        lost[a : a + 7] = True  # and two runs
+    t = 1000.0 + np.arange(n) / fs
+    x = np.column_stack([np.arange(n, dtype=float)] * 6)
+    info = StreamInfo("pelvis", "IMU", ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"),
+                      ("m/s^2",) * 3 + ("rad/s",) * 3, fs)  # fmt: skip
+    w = XdfWriter(tmp_path / "walk.xdf", {"patient": "P001", "session": "walk"})
+    w.write_chunk(Chunk(info, t[~lost], x[~lost]))
+    w.close()
+    s = read_xdf(tmp_path / "walk.xdf").streams[0]
+    assert len(s.timestamps) == n and s.lost_samples == lost.sum()
+    np.testing.assert_allclose(s.timestamps, t, atol=1e-6)
+    assert np.array_equal(np.isnan(s.samples[:, 0]), lost)
+    np.testing.assert_array_equal(s.samples[~lost, 0], x[~lost, 0])
