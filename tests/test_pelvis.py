@@ -266,3 +266,22 @@ def test_a_sensor_with_its_x_axis_vertical_calibrates_from_the_bends():
     tip = np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])  # sensor x along the body's up axis
     errors, track = drop_errors(session(16, misalignment_deg=0), transform=tip)
     assert track.calibration.heading_from == "bends" and np.median(errors) <= 0.5
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_walks_first_steps_and_turns_are_not_taken_for_bends(seed):
+    """Standing, then a walk with 180-deg turns and no bends: the walk's first steps speed the
+    pelvis up (the accelerometer tilts 10-20 deg, the pelvis does not turn) and a turn's
+    centripetal acceleration tilts it for a second about the vertical. Taken for the bends
+    (as they were, on every one of these walks), they gave a heading 90-180 deg off."""
+    rec = simulate(SimConfig(scenario="gait", seed=seed))
+    fs = rec.config.fs_imu
+    a, b = (int(x * fs) for x in rec.truth["calibration"]["standing"][0])
+    first_contact = next(e for e in rec.truth["exercises"] if e["exercise"] == "gait")["reps"][0]["start_s"]
+    imu = np.concatenate([rec.imu[a:b], rec.imu[int((first_contact - 3) * fs) :]])
+    standing, bends = detect_calibration(imu[:, :3], imu[:, 3:], fs)
+    assert standing[0] == 0 and bends == []
+    # the same walk with its calibration: both bends found, each overlapping a true one
+    _, bends = detect_calibration(rec.imu[:, :3], rec.imu[:, 3:], fs)
+    truth = rec.truth["calibration"]["forward_bend"]
+    assert len(bends) == 2 and all(x / fs < tb and y / fs > ta for (x, y), (ta, tb) in zip(bends, truth, strict=True))

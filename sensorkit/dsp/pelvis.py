@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, lfilter
+from scipy.signal import butter, lfilter, sosfiltfilt
 
 from sensorkit.dsp.filters import hold_short_gaps
 
@@ -33,6 +33,7 @@ MIN_BEND_DEG = 20.0  # shallower bends give a less certain heading (said in the 
 # a shallow bend no more than 20).
 DETECT_BEND_DEG = 10.0
 BEND_WITHIN_S = 15.0
+BEND_LOWPASS_HZ = 1.0  # detect_calibration: the tilt of bends, not of steps
 # Heading uncertainty. A bend is never a pure rotation about the pelvis's left-right axis:
 # a patient also leans or twists a little (LEAN_SD_DEG, an assumption stated here, not
 # a measurement); the heading error that lean causes grows as the bend gets shallower,
@@ -156,10 +157,16 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[tup
         stop += 1
     standing = (start * w, stop * w)
     up = _unit(np.nanmean(acc[standing[0] : standing[1]], axis=0))
-    dirs = acc / np.linalg.norm(acc, axis=1, keepdims=True)
     # lost samples keep the tilt before them: a drop-out inside a bend is not its return
-    cos = hold_short_gaps(dirs @ up, len(dirs))[0]
+    held = hold_short_gaps(np.asarray(acc, dtype=np.float64), len(acc))[0]
+    held = np.where(np.isfinite(held), held, up * np.linalg.norm(np.nanmean(acc[standing[0] : standing[1]], axis=0)))
+    # a bend takes seconds; a step's jolt turns the raw acceleration > 10 deg for tens of ms,
+    # and the first steps of a walk after its standing were taken for the bends (a heading
+    # 180 deg off, every side of those walks swapped: Voisard et al.'s set)
+    smooth = sosfiltfilt(butter(2, min(BEND_LOWPASS_HZ, 0.4 * fs), fs=fs, output="sos"), held, axis=0)
+    cos = (smooth / np.linalg.norm(smooth, axis=1, keepdims=True)) @ up
     tilt = np.degrees(np.arccos(np.clip(np.nan_to_num(cos, nan=1.0), -1, 1)))
+    rate = gyr - np.nanmedian(gyr[standing[0] : standing[1]], axis=0)
     bends = []
     i = standing[1]
     while len(bends) < 2 and i < len(tilt):
@@ -172,6 +179,37 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[tup
             break
         b = a + int(back[0])
         before = np.flatnonzero(tilt[i:a] < DETECT_BEND_DEG / 2)
-        bends.append((i + int(before[-1]) if before.size else a, b))
+        first = i + int(before[-1]) if before.size else a
+        if _about_horizontal(rate[a:b], up) and _turned_as_tilted(rate[first:b], tilt[first:b], up, fs):
+            bends.append((first, b))
         i = b
     return standing, bends  # fewer than two: `calibrate` says how much less certain the heading is
+
+
+def _turned_as_tilted(rate: np.ndarray, tilt: np.ndarray, up: np.ndarray, fs: float) -> bool:
+    """Whether the pelvis rotated about a horizontal axis at least half as far as the
+    accelerometer's direction tilted (deg) by the excursion's deepest point. A bend is a
+    rotation; a walk's first steps speed the pelvis up by 2-4 m/s^2 for half a second and
+    tilt the accelerometer's direction 10-20 deg without turning it (taken for a bend, the
+    forward acceleration gave a heading 180 deg off). Lost samples count as no turn, the
+    integral scaled up by the share of samples kept."""
+    deepest = int(np.argmax(tilt))
+    r = rate[: deepest + 1]
+    ok = np.isfinite(r).all(axis=1)
+    if ok.sum() < 2:
+        return True  # nothing to judge by: the tilt alone
+    h = r[ok] - np.outer(r[ok] @ up, up)  # the part about horizontal axes
+    turned = np.degrees(np.linalg.norm(h.sum(axis=0)) / fs) * len(r) / ok.sum()
+    return turned >= 0.5 * float(tilt[deepest])
+
+
+def _about_horizontal(rate: np.ndarray, up: np.ndarray) -> bool:
+    """Whether the pelvis turned mostly about a horizontal axis (a bend), not about the
+    vertical: in a walk's turn the centripetal acceleration tilts the accelerometer's
+    direction 20-25 deg for a second, as a bend does, while the pelvis turns about the
+    vertical (taken for the bends, it gave a confident heading 90-180 deg off)."""
+    ok = np.isfinite(rate).all(axis=1)
+    if not ok.any():
+        return True
+    about_up = np.abs(rate[ok] @ up)
+    return float(np.mean(about_up)) <= 0.5 * float(np.mean(np.linalg.norm(rate[ok], axis=1)))
