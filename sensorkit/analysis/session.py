@@ -379,7 +379,9 @@ def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams, track: PelvisT
     if b - a < 2:
         return [], "yaw swing"
     t = imu.timestamps[a:b]
-    left = None if track is None else track.calibration.axes[1]
+    # a heading from the mounting convention (no bends deep enough) is a guess; the walk's own
+    # braking at each contact gives left better (`left_from_contacts`)
+    left = None if track is None or track.calibration.heading_from != "bends" else track.calibration.axes[1]
     up = None if track is None or track.up is None else track.up[a:b] @ track.calibration.axes
     found = initial_contacts(imu.acc[a:b], imu.gyr[a:b], imu.fs, p, left, up)
     judged = [c.cues_agree for c in found if c.cues_agree is not None]

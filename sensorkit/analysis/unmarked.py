@@ -132,7 +132,10 @@ def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, 
     (start, stop) samples, its movements, their side votes (empty unless `sided`)); without
     `moves`, the stretch as it is, without movements."""
     t = track.timestamps
-    after = track.calibration_end + int(AFTER_BENDS_S * fs)
+    # gait is told by its steps anywhere, before a calibration too (a walk recorded with its
+    # quiet standing at the end: that standing was taken for the calibration, and the walk
+    # before it was never searched)
+    after = track.calibration_end + int(AFTER_BENDS_S * fs) if moves else 0
     for posture, a, b in posture_spans(track.up, fs):
         a = max(a, after)
         if posture not in postures or b - a < 2 * fs:
