@@ -148,10 +148,11 @@ def _step_peaks(av: np.ndarray, fs: float, p: GaitParams) -> tuple[np.ndarray, n
     return peaks[strong], peaks[weak]
 
 
-def _extend_runs(steps: np.ndarray, keep: np.ndarray, weak: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:
-    """Sorted sample indices of the steps in walking runs, each run carried on past its last
-    step through weaker peaks (`weak`) where the run's cadence puts the next step (the
-    median of its last three step times, within `edge_tolerance`), up to `edge_steps`.
+def _extend_runs(steps: np.ndarray, runs: list[tuple[int, int]], weak: np.ndarray, fs: float, p: GaitParams
+                 ) -> np.ndarray:  # fmt: skip
+    """The weaker peaks (`weak`) that carry each walking run (`_walking_runs`) on past its
+    last step, where the run's cadence puts the next step (the median of its last three
+    step times, within `edge_tolerance`), up to `edge_steps` per run; sample indices.
 
     The last steps before a turn or a stop load the leg more softly than the steps of the
     walk: held to their neighbours' prominence, three quarters of the contacts in the turns
@@ -162,38 +163,31 @@ def _extend_runs(steps: np.ndarray, keep: np.ndarray, weak: np.ndarray, fs: floa
     a walk's first step the weight shift onto the stance leg jolts the pelvis like a soft
     step, and 50 such jolts came out as contacts there, with no contact gained.
     """
-    out, i = [], 0
-    while i < len(steps):
-        if not keep[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(steps) and keep[j + 1] and p.min_step_s * fs <= steps[j + 1] - steps[j] <= p.max_step_s * fs:
-            j += 1
-        run = list(steps[i : j + 1])
-        for _ in range(p.edge_steps if len(weak) else 0):
+    out: list[int] = []
+    for a, b in runs if len(weak) else []:  # no weaker peaks: nothing to carry a run on through
+        run = list(steps[a:b])
+        for _ in range(p.edge_steps):
             local = float(np.median(np.diff(run[-4:])))
             want = run[-1] + local
             near = weak[np.abs(weak - want) <= p.edge_tolerance * local]
             if not len(near):
                 break
             run.append(int(near[np.argmin(np.abs(near - want))]))
-        out += run
-        i = j + 1
+        out += run[b - a :]
     return np.unique(np.array(out, dtype=np.int64))
 
 
-def _in_walking_runs(steps: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:
-    """Mask of the steps that belong to runs of >= min_steps with plausible step times."""
-    keep = np.zeros(len(steps), dtype=bool)
-    i = 0
+def _walking_runs(steps: np.ndarray, fs: float, p: GaitParams) -> list[tuple[int, int]]:
+    """(first, stop) indices into `steps` of the runs of >= min_steps with plausible step times."""
+    out, i = [], 0
     while i < len(steps):
         j = i
         while j + 1 < len(steps) and p.min_step_s * fs <= steps[j + 1] - steps[j] <= p.max_step_s * fs:
             j += 1
-        keep[i : j + 1] = j - i + 1 >= p.min_steps
+        if j - i + 1 >= p.min_steps:
+            out.append((i, j + 1))
         i = j + 1
-    return keep
+    return out
 
 
 def _contact_instants(av: np.ndarray, peaks: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:
@@ -408,16 +402,15 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
         steps, weak = _step_peaks(seg_av, fs, p)
         ics = _contact_instants(seg_av, steps, fs, p)
         steps, ics, made = _fill_hidden_steps(steps, ics, bridged[lo:hi], fs, p)
-        keep = _in_walking_runs(steps, fs, p)
-        both = _extend_runs(steps, keep, weak, fs, p)
-        added = np.setdiff1d(both, steps[keep])
-        if len(added):
-            ics = np.concatenate([ics[keep], _contact_instants(seg_av, added, fs, p)])
-            made = np.concatenate([made[keep], np.zeros(len(added), dtype=bool)])
-            order = np.argsort(np.concatenate([steps[keep], added]), kind="stable")
-            runs.append((lo, hi, ics[order], made[order]))
-        else:
-            runs.append((lo, hi, ics[keep], made[keep]))
+        walking = _walking_runs(steps, fs, p)
+        keep = np.zeros(len(steps), dtype=bool)
+        for a, b in walking:
+            keep[a:b] = True
+        added = _extend_runs(steps, walking, weak, fs, p)
+        order = np.argsort(np.concatenate([steps[keep], added]), kind="stable")
+        ics = np.concatenate([ics[keep], _contact_instants(seg_av, added, fs, p)])[order]
+        made = np.concatenate([made[keep], np.zeros(len(added), dtype=bool)])[order]
+        runs.append((lo, hi, ics, made))
     if left_axis is None and runs:  # no calibration: the walk's own braking gives left and right
         left_axis = left_from_contacts(acc, up, np.concatenate([lo + i[~m] for lo, _, i, m in runs]), fs)
     lat = fwd = None

@@ -156,10 +156,11 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[tup
     while stop < n and still_s[stop]:
         stop += 1
     standing = (start * w, stop * w)
-    up = _unit(np.nanmean(acc[standing[0] : standing[1]], axis=0))
+    still = np.nanmean(acc[standing[0] : standing[1]], axis=0)
+    up = _unit(still)
     # lost samples keep the tilt before them: a drop-out inside a bend is not its return
     held = hold_short_gaps(np.asarray(acc, dtype=np.float64), len(acc))[0]
-    held = np.where(np.isfinite(held), held, up * np.linalg.norm(np.nanmean(acc[standing[0] : standing[1]], axis=0)))
+    held = np.where(np.isfinite(held), held, still)
     # a bend takes seconds; a step's jolt turns the raw acceleration > 10 deg for tens of ms,
     # and the first steps of a walk after its standing were taken for the bends (a heading
     # 180 deg off, every side of those walks swapped: Voisard et al.'s set)
