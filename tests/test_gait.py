@@ -417,3 +417,30 @@ def test_an_extra_contact_does_not_put_the_walks_last_steps_on_the_wrong_foot():
     left, _ = _alternate(ics, score, fs, p)
     got = {int(t): bool(x) for t, x in zip(ics, left, strict=True)}
     assert [got[int(t)] for t in real] == list(left_truth)
+
+
+def test_soft_steps_in_the_middle_of_a_walk_are_bridged_by_the_steps_either_side():
+    """Steps of a U-turn load the leg with a fraction of a straight step's jolt: too soft to
+    carry a run on (`edge_rel_prominence`), but a chain of them joining two stretches of
+    walking at its step times is kept, on the right feet, and standing still is not bridged."""
+    rec = walk(5)
+    fs = rec.config.fs_imu
+    ref, sides = truth_contacts(rec)
+    acc, gyr = rec.imu[:, :3].copy(), rec.imu[:, 3:]
+    mid = len(ref) // 2
+    soft = int(round((ref[mid] - 0.3) * fs))  # from before a contact in the middle of the walk
+    end = int(round((ref[mid + 2] + 0.3) * fs))  # to after the second contact after it
+    mean = acc[soft:end].mean(axis=0)
+    acc[soft:end] = mean + (acc[soft:end] - mean) / 7  # three soft steps, then walking again
+    found = initial_contacts(acc, gyr, fs)
+    t = np.array([c.t_s for c in found])
+    pairs = match(ref[mid : mid + 3], t, 0.05)
+    assert len(pairs) == 3
+    assert all(found[j].side == sides[mid + i] for i, j in pairs)
+    off = np.array([c.t_s for c in initial_contacts(acc, gyr, fs, params=GaitParams(bridge_rel_prominence=1.0))])
+    assert len(match(ref[mid : mid + 3], off, 0.05)) < 2  # the rule at work, not the data
+    # the same stretch held still: nothing to bridge
+    acc[soft:end], still = mean, gyr.copy()
+    still[soft:end] = 0.0
+    held = np.array([c.t_s for c in initial_contacts(acc, still, fs)])
+    assert not np.any((held > ref[mid] - 0.2) & (held < ref[mid + 2] + 0.2))
