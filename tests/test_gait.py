@@ -353,12 +353,14 @@ def test_contacts_and_sides_on_a_public_set_of_real_walks():
     IPOL 2023; benchmarks/bench_gait.py), read as a user's Xsens export is: rows placed by the
     packet counter (row after row, the contacts after each lost packet came early: 80 % within
     100 ms); runs not carried on through softer steps: 87 % and turns 29 %; taking the walk's
-    braking 50 ms either side of the contacts swapped every side of 4 walkers (75 % right)."""
+    braking 50 ms either side of the contacts swapped every side of 4 walkers (75 % right);
+    gaps between walking not bridged by softer steps (the U-turns): 89.8 %."""
     import glob
 
     from sensorkit.recording.text_import import read_text_imu
 
     fs, n, m50, m100, right, n_found, per_walker = 100.0, 0, 0, 0, 0, 0, {}
+    n_in, m_in = 0, 0  # found, and matched, within the trials (the reference is incomplete after them)
     for path in sorted(glob.glob(os.path.join(IPOL, "*.json"))):
         with open(path) as f:
             meta = json.load(f)
@@ -370,12 +372,17 @@ def test_contacts_and_sides_on_a_public_set_of_real_walks():
         t, ref_t = np.array([c.t_s for c in found]), np.array([r[0] for r in ref])
         pairs = match(ref_t, t, 0.1 + 1e-9)  # both on the 10-ms sample grid: 50 ms apart is within
         ok = sum(found[j].side == ref[i][1] for i, j in pairs)
+        a, b = meta["TrialBoundaries"][0] / fs - 0.5, meta["TrialBoundaries"][1] / fs + 0.5
+        inside = (t >= a) & (t <= b)
+        n_in += int(inside.sum())
+        m_in += len(match(ref_t[(ref_t >= a) & (ref_t <= b)], t[inside], 0.1 + 1e-9))
         n, m50, m100, right = n + len(ref), m50 + len(match(ref_t, t, 0.05 + 1e-9)), m100 + len(pairs), right + ok
         w = per_walker.setdefault(meta["Subject"], [0, 0])
         w[0], w[1] = w[0] + ok, w[1] + len(pairs)
     assert n > 3000 and fs == 100.0
-    assert m50 >= 0.78 * n and m100 >= 0.88 * n
-    assert n_found - m100 <= 0.06 * n_found  # false contacts (5 %)
+    assert m50 >= 0.8 * n and m100 >= 0.9 * n
+    assert n_found - m100 <= 0.065 * n_found  # false contacts (5.9 %)
+    assert n_in - m_in <= 0.037 * n_in  # within the trials (3.3 %)
     # no walker's sides all swapped (2 trials of one walker are, against a reference that may have
     # had its foot sensors swapped there: docs/analysis.md, Gait)
     assert right >= 0.95 * m100 and all(a >= 0.6 * b for a, b in per_walker.values())
