@@ -274,18 +274,24 @@ def along_motion(dev_g: np.ndarray, dev_a: np.ndarray, noise_g: float, noise_a: 
     return out, powers
 
 
-HINGE_POWERS = (1.0,)  # (1, 2) and (1, 2, 3) tried: prone onsets no better, squats and stances worse
-# An angular rate rises from a movement's onset as t for a rotation that starts with a finite
-# angular acceleration (a raised cosine) and as t^2 for a smooth, minimum-jerk one. Fitted with
-# t^1.5, prone hip extension onsets (where the gyroscope, not the accelerometer, moves first)
-# erred by a median 12 ms on minimum-jerk and 29 ms on raised-cosine movements, against 43 and
-# 5 ms with t (benchmarks/bench_movement.py); the worst case over both shapes is what counts.
-GYRO_HINGE_POWERS = (1.5,)
+# A movement from rest starts either with a finite acceleration (a raised cosine: the linear
+# acceleration jumps, the angular rate rises as t) or smoothly (minimum jerk: acceleration ~ t,
+# angular rate ~ t^2). One fixed shape errs early on the one and late on the other, so each
+# fit chooses the better of two exponents by least squares: a rise as t^0.5 or t for the
+# accelerometer, as t or t^1.5 for the gyroscope. On simulated sessions (benchmarks/
+# bench_movement.py), medians on minimum-jerk / raised-cosine movements, before -> now:
+# prone hip extension 12 / 29 -> 14 / 6 ms (where the gyroscope moves first), single-leg
+# squats 7 / 26 -> 7 / 13, glute bridges 2 / 23 -> 2 / 12, step-downs 6 / 26 -> 6 / 14.
+# Tried and not kept: a ramp alone for the accelerometer with (1, 2) or (1, 2, 3) (prone no
+# better, squats and stances worse); a gyroscope choosing among t, t^1.5, t^2 (prone 19 ms on
+# minimum jerk) or t, t^2 (40 ms); exponents down to 0.25 or 0.33 (the same as 0.5).
+HINGE_POWERS = (0.5, 1.0)
+GYRO_HINGE_POWERS = (1.0, 1.5)
 
 
 def hinge_onset(y: np.ndarray, powers: tuple[float, ...] = HINGE_POWERS) -> int:
     """Least-squares breakpoint of 'flat, then rising as (t - breakpoint)^p' through `y`, p in
-    `powers` (a straight ramp by default)."""
+    `powers` (the one that fits best)."""
     n = len(y)
     if n < 4:
         return 0
