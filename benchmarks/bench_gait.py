@@ -256,6 +256,7 @@ def public(have_mobgap: bool) -> None:
     if have_mobgap:
         names += ["mobgap chain", "mobgap chain, 5 % lost (interpolated)", "mobgap chain, 20 % lost (interpolated)"]
     scores = {k: Score() for k in names}
+    turns = {k: [0, 0, 0] for k in names if "lost" not in k}  # U-turn contacts, those found within 100 ms, false there
     for k, path in enumerate(metas):
         with open(path) as f:
             meta = json.load(f)
@@ -272,17 +273,35 @@ def public(have_mobgap: bool) -> None:
         for lost in (0, 5, 20):
             data = imu if not lost else with_drop_outs(imu, FS, lost / 100, np.random.default_rng(k))
             suffix = "" if not lost else f", {lost} % samples lost"
-            scores["sensorkit" + suffix].add(ref_t, ref_left, *ours(data[:, :3], data[:, 3:], FS), bouts)
+            found = ours(data[:, :3], data[:, 3:], FS)
+            scores["sensorkit" + suffix].add(ref_t, ref_left, *found, bouts)
+            if not lost:
+                _count_turn(turns["sensorkit"], meta, ref_t, found[0])
             if have_mobgap:
                 mg = upright(interpolated(data) * np.array([1, -1, -1, 1, -1, -1]), FS)
                 suffix = "" if not lost else f", {lost} % lost (interpolated)"
                 found = mobgap_components(mg[:, :3], np.degrees(mg[:, 3:]), FS, False)
                 scores["mobgap chain" + suffix].add(ref_t, ref_left, *found, bouts)
+                if not lost:
+                    _count_turn(turns["mobgap chain"], meta, ref_t, found[0])
     print(f"Initial contacts, public walking set (Voisard et al.: {len(metas)} trials of 19 healthy adults, "
           f"foot-sensor reference)")  # fmt: skip
     print(HEADER)
     for name, sc in scores.items():
         print(sc.row(name))
+    print("  U-turns (contacts within 0.5 s of the set's UTurnBoundaries): " + "; ".join(
+        f"{name} {m} of {n} within 100 ms, {f} false there" for name, (n, m, f) in turns.items()))  # fmt: skip
+
+
+def _count_turn(tally: list[int], meta: dict, ref_t: list[float], det_t: np.ndarray) -> None:
+    """Add a trial's U-turn contacts, those found within 100 ms, and the false ones there to `tally`."""
+    a, b = meta["UTurnBoundaries"][0] / FS - 0.5, meta["UTurnBoundaries"][1] / FS + 0.5
+    ref_t, det_t = np.asarray(ref_t, float), np.asarray(det_t, float)
+    pairs = match(ref_t, det_t, 0.1)
+    used = {j for _, j in pairs}
+    tally[0] += int(((ref_t >= a) & (ref_t <= b)).sum())
+    tally[1] += sum(a <= ref_t[i] <= b for i, _ in pairs)
+    tally[2] += sum(a <= t <= b for j, t in enumerate(det_t) if j not in used)
 
 
 def main() -> None:
