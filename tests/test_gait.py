@@ -451,3 +451,20 @@ def test_soft_steps_in_the_middle_of_a_walk_are_bridged_by_the_steps_either_side
     still[soft:end] = 0.0
     held = np.array([c.t_s for c in initial_contacts(acc, still, fs)])
     assert not np.any((held > ref[mid] - 0.2) & (held < ref[mid + 2] + 0.2))
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_step_that_closes_a_walk_into_stillness_is_a_contact(seed):
+    """The trailing foot brought beside the other as the walk stops jolts the pelvis little;
+    followed by stillness it is the walk's last contact, on the foot the alternation gives."""
+    rec = walk(seed)
+    fs = rec.config.fs_imu
+    ref, sides = truth_contacts(rec)
+    found = initial_contacts(rec.imu[:, :3], rec.imu[:, 3:], fs)
+    pairs = dict(match(ref, np.array([c.t_s for c in found]), 0.05))
+    last = len(ref) - 1
+    assert last in pairs and found[pairs[last]].side == sides[last]
+    off = initial_contacts(rec.imu[:, :3], rec.imu[:, 3:], fs, params=GaitParams(closing_rel_prominence=99.0))
+    off_pairs = dict(match(ref, np.array([c.t_s for c in off]), 0.05))
+    assert last not in off_pairs  # the rule at work, not the data
+    assert len(found) - len(pairs) == len(off) - len(off_pairs)  # and no other contact added

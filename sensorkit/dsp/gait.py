@@ -19,7 +19,8 @@ the sensor's own frame, so the mounting does not matter:
   sensor) are not gait. A run is carried on past its last step through softer
   peaks that keep its cadence (the steps into a turn or a stop; `_extend_runs`),
   and a gap between two stretches of walking is bridged by the softest peaks
-  that join them at plausible step times (the steps of a turn; `_bridge_gaps`).
+  that join them at plausible step times (the steps of a turn; `_bridge_gaps`); a
+  walk that ends in stillness ends with the step that closes it (`_closing_steps`).
 - Initial contact. The instant of steepest rise of the vertical acceleration
   before its peak: the impact, which precedes the peak by a few tens of ms. Where
   the walk's forward axis is known, averaged with the peak of the forward
@@ -74,6 +75,11 @@ class GaitParams:
     bridge_rel_prominence: float = 0.1  # a gap between steps (_bridge_gaps): share of the neighbours' prominence
     bridge_step_times: tuple[float, float] = (0.7, 1.4)  # ... each step time within these local step times
     bridge_max_s: float = 4.0  # ... gaps up to this long
+    closing_after_s: float = 1.5  # a walk's last step (_closing_steps): no step within this after it
+    closing_step_times: tuple[float, float] = (0.6, 1.1)  # ... its closing step within these local step times
+    closing_rel_prominence: float = 0.05  # ... of at least this share of the neighbours' prominence
+    closing_still_s: tuple[float, float] = (0.3, 1.3)  # ... and the pelvis still over this after it
+    closing_still: tuple[float, float] = (0.2, 0.2)  # ... SD of the vertical acceleration (m/s^2), yaw rate (rad/s)
 
 
 @dataclass(frozen=True)
@@ -236,6 +242,48 @@ def _bridge_gaps(steps: np.ndarray, peaks: np.ndarray, rel: np.ndarray, usable: 
             out.append(int(at[j]))
             j = prev[j]
     return np.unique(np.array(out, dtype=np.int64))
+
+
+def _closing_steps(steps: np.ndarray, peaks: np.ndarray, rel: np.ndarray, usable: np.ndarray, av: np.ndarray,
+                   yaw: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:  # fmt: skip
+    """The step that closes each walk ending in stillness: sample indices of the peaks added.
+
+    A walk that stops ends with the trailing foot brought beside the other; that contact
+    jolts the pelvis little, so held to the walk's steps it was missed. After a walk's last
+    step (no step within `closing_after_s`; at least three step times before it), the
+    most prominent peak (`peaks`, `rel`, where `usable`) of at least
+    `closing_rel_prominence` within `closing_step_times` local step times is taken as that
+    contact when the pelvis is still from `closing_still_s` after it: the 4-Hz vertical
+    acceleration and the yaw rate each varying less than `closing_still` (standard
+    deviations, m/s^2 and rad/s). Without the stillness the same peaks were a contact
+    only 6 times in 10: a walk's last step before a turn or a shuffle is followed by more.
+
+    On Voisard et al.'s real walks (IPOL 2023, lower-back IMU, foot-sensor reference) the
+    last contact of 93 of the 110 walks had been missed. With this rule, within 100 ms
+    3516 -> 3547 of 3866 contacts, false 221 -> 232 (inside the trials 3.3 -> 3.5 %),
+    sides right 96.6 -> 97.1 %; the simulator 98 -> 99 % (94 % with 20 % of samples lost,
+    from 93); mobgap's lab walks 78 % either way (benchmarks/bench_gait.py). Every
+    setting from 0.5-0.7 to 1.1-1.2 step times, prominence 0.02-0.1 and stillness
+    0.1-0.3 gave +21 to +34 contacts and +8 to +14 false ones there: a plateau.
+    """
+    lo_f, hi_f = p.closing_step_times
+    a, b = (int(round(x * fs)) for x in p.closing_still_s)
+    smooth = apply_sos(lowpass_sos(fs, min(p.step_lowpass_hz, 0.4 * fs), order=4), av)
+    out = []
+    for k in range(3, len(steps)):
+        if k + 1 < len(steps) and steps[k + 1] - steps[k] < p.closing_after_s * fs:
+            continue
+        local = float(np.median(np.diff(steps[k - 3 : k + 1])))
+        near = np.flatnonzero((peaks >= steps[k] + lo_f * local) & (peaks <= steps[k] + hi_f * local) & usable
+                              & (rel >= p.closing_rel_prominence))  # fmt: skip
+        if not len(near):
+            continue
+        j = int(peaks[near[np.argmax(rel[near])]])
+        if j + b > len(av) or (k + 1 < len(steps) and steps[k + 1] <= j + b):
+            continue  # the stillness after it is not all in view
+        if np.std(smooth[j + a : j + b]) < p.closing_still[0] and np.std(yaw[j + a : j + b]) < p.closing_still[1]:
+            out.append(j)
+    return np.array(out, dtype=np.int64)
 
 
 def _walking_runs(steps: np.ndarray, fs: float, p: GaitParams) -> list[tuple[int, int]]:
@@ -479,7 +527,8 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
         # a bridging peak must have its rise in samples seen, not interpolated across a drop-out
         back = int(p.contact_search_s * fs)
         usable = np.array([not bridged[lo + max(0, i - back) : lo + i + 1].any() for i in peaks], dtype=bool)
-        added = _bridge_gaps(steps, peaks, rel, usable, fs, p)
+        added = np.concatenate([_bridge_gaps(steps, peaks, rel, usable, fs, p),
+                                _closing_steps(steps, peaks, rel, usable, seg_av, yaw[lo:hi], fs, p)])  # fmt: skip
         merged, ics, made = _merged(steps, ics, made, added, seg_av, fs, p)
         soft = np.isin(merged, added)
         runs.append((lo, hi, ics, made, soft))
