@@ -207,9 +207,11 @@ def test_live_gait_reports_each_step_as_the_walk_goes_and_ends_with_analyzes_blo
     both = [abs(a - b) for a, b in on if a is not None and b is not None]
     assert len(both) >= 0.9 * sum(b is not None for _, b in on) and np.percentile(both, 90) <= 0.002
     assert all(r.get("pelvic_drop_deg") is not None for r in steps)
-    # reported as the walk goes on: all but the last few within the settling time (+ the look period)
+    # reported as the walk goes on: all but the last few within the settling time (+ the look period);
+    # the last ones when the block ends, whose end settles them (the closing step 3.2 s after it)
     late = [t - r["start_s"] for t, r in zip(seen_at, steps, strict=True)]
-    assert max(late[:-3]) <= GAIT_SETTLE_S + GAIT_EVERY_S + 0.2 and min(late) >= GAIT_SETTLE_S
+    assert max(late[:-3]) <= GAIT_SETTLE_S + GAIT_EVERY_S + 0.2 and min(late[:-3]) >= GAIT_SETTLE_S
+    assert min(late[-3:]) >= 3.0
     assert not live["live"]["notices"]
     view = TerminalView(50.0, 5.0)
     text = "\n".join(filter(None, (view.line(e) for e in events)))
