@@ -140,14 +140,14 @@ def left_from_contacts(acc: np.ndarray, up: np.ndarray, ics: np.ndarray, fs: flo
     return np.cross(u, forward)
 
 
-def _step_peaks(av: np.ndarray, fs: float, p: GaitParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(peaks, prominence in m/s^2, relative prominence): the peaks of the low-passed vertical acceleration that
+def _step_peaks(smooth: np.ndarray, slope: np.ndarray, fs: float, p: GaitParams
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(peaks, prominence in m/s^2, relative prominence): the peaks of the low-passed vertical
+    acceleration (`smooth`, `slope`: `_filtered`) that
     rise as fast as a foot strike loads the leg, with each one's prominence as a share of
     the 75th percentile of its neighbours' (those above `min_prominence` within
     `neighbour_s`). Steps are those of `rel_prominence` and `min_prominence`; the softer
     ones may carry a run on (`_extend_runs`) or bridge a gap in it (`_bridge_gaps`)."""
-    smooth = apply_sos(lowpass_sos(fs, min(p.step_lowpass_hz, 0.4 * fs), order=4), av)
-    slope = np.gradient(apply_sos(lowpass_sos(fs, min(p.slope_lowpass_hz, 0.4 * fs), order=4), av)) * fs
     # find_peaks thins by distance before it filters by prominence, so the low floor here
     # keeps the same steps as a floor at min_prominence would
     peaks, props = find_peaks(smooth, distance=max(1, int(p.min_step_s * fs)), prominence=0.02 * p.min_prominence)
@@ -162,6 +162,15 @@ def _step_peaks(av: np.ndarray, fs: float, p: GaitParams) -> tuple[np.ndarray, n
             rel[k] = prom[k] / np.percentile(near, 75)
     fast = rel > 0
     return peaks[fast], prom[fast], rel[fast]
+
+
+def _filtered(av: np.ndarray, fs: float, p: GaitParams) -> tuple[np.ndarray, np.ndarray]:
+    """The vertical acceleration low-passed for the step peaks (`step_lowpass_hz`, m/s^2), and
+    the slope of it low-passed for the contact instants (`slope_lowpass_hz`, m/s^3): filtered
+    once per stretch, for every step search there."""
+    smooth = apply_sos(lowpass_sos(fs, min(p.step_lowpass_hz, 0.4 * fs), order=4), av)
+    slope = np.gradient(apply_sos(lowpass_sos(fs, min(p.slope_lowpass_hz, 0.4 * fs), order=4), av)) * fs
+    return smooth, slope
 
 
 def _extend_runs(steps: np.ndarray, runs: list[tuple[int, int]], weak: np.ndarray, fs: float, p: GaitParams
@@ -244,7 +253,7 @@ def _bridge_gaps(steps: np.ndarray, peaks: np.ndarray, rel: np.ndarray, usable: 
     return np.unique(np.array(out, dtype=np.int64))
 
 
-def _closing_steps(steps: np.ndarray, peaks: np.ndarray, rel: np.ndarray, usable: np.ndarray, av: np.ndarray,
+def _closing_steps(steps: np.ndarray, peaks: np.ndarray, rel: np.ndarray, usable: np.ndarray, smooth: np.ndarray,
                    yaw: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:  # fmt: skip
     """The step that closes each walk ending in stillness: sample indices of the peaks added.
 
@@ -254,7 +263,7 @@ def _closing_steps(steps: np.ndarray, peaks: np.ndarray, rel: np.ndarray, usable
     most prominent peak (`peaks`, `rel`, where `usable`) of at least
     `closing_rel_prominence` within `closing_step_times` local step times is taken as that
     contact when the pelvis is still from `closing_still_s` after it: the 4-Hz vertical
-    acceleration and the yaw rate each varying less than `closing_still` (standard
+    acceleration (`smooth`) and the yaw rate each varying less than `closing_still` (standard
     deviations, m/s^2 and rad/s). Without the stillness the same peaks were a contact
     only 6 times in 10: a walk's last step before a turn or a shuffle is followed by more.
 
@@ -268,7 +277,6 @@ def _closing_steps(steps: np.ndarray, peaks: np.ndarray, rel: np.ndarray, usable
     """
     lo_f, hi_f = p.closing_step_times
     a, b = (int(round(x * fs)) for x in p.closing_still_s)
-    smooth = apply_sos(lowpass_sos(fs, min(p.step_lowpass_hz, 0.4 * fs), order=4), av)
     out = []
     for k in range(3, len(steps)):
         if k + 1 < len(steps) and steps[k + 1] - steps[k] < p.closing_after_s * fs:
@@ -279,7 +287,7 @@ def _closing_steps(steps: np.ndarray, peaks: np.ndarray, rel: np.ndarray, usable
         if not len(near):
             continue
         j = int(peaks[near[np.argmax(rel[near])]])
-        if j + b > len(av) or (k + 1 < len(steps) and steps[k + 1] <= j + b):
+        if j + b > len(smooth) or (k + 1 < len(steps) and steps[k + 1] <= j + b):
             continue  # the stillness after it is not all in view
         if np.std(smooth[j + a : j + b]) < p.closing_still[0] and np.std(yaw[j + a : j + b]) < p.closing_still[1]:
             out.append(j)
@@ -299,14 +307,13 @@ def _walking_runs(steps: np.ndarray, fs: float, p: GaitParams) -> list[tuple[int
     return out
 
 
-def _contact_instants(av: np.ndarray, peaks: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:
-    """Each step's initial contact: the steepest rise of the vertical acceleration within
+def _contact_instants(slope: np.ndarray, peaks: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:
+    """Each step's initial contact: the steepest rise (`slope`: `_filtered`) of the vertical acceleration within
     `contact_search_s` before its peak (the impact loads the leg; the peak follows within
     the loading response). Searched 0.2 s back, the steepest rise was often an earlier
     one, 50-150 ms before the foot sensors' contact on a public set of real walks
     (Voisard et al., IPOL 2023); 0.1-0.12 s was best on it, on mobgap's lab walks and on
     the simulator alike (within 50 ms: 59 -> 62 %, 65 -> 66 %, 95 %; benchmarks/bench_gait.py)."""
-    slope = np.gradient(apply_sos(lowpass_sos(fs, min(p.slope_lowpass_hz, 0.4 * fs), order=4), av))
     out = np.empty(len(peaks), dtype=np.int64)
     for k, i in enumerate(peaks):
         lo = max(0, i - int(p.contact_search_s * fs))
@@ -517,12 +524,12 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
     for lo, hi in finite_segments(np.column_stack([av, yaw])):
         if hi - lo < p.min_steps * p.min_step_s * fs:
             continue
-        seg_av = av[lo:hi]
-        peaks, prom, rel = _step_peaks(seg_av, fs, p)
+        smooth, slope = _filtered(av[lo:hi], fs, p)
+        peaks, prom, rel = _step_peaks(smooth, slope, fs, p)
         clear = prom >= p.min_prominence
         steps = peaks[clear & (rel >= p.rel_prominence)]
         weak = peaks[clear & (rel < p.rel_prominence) & (rel >= p.edge_rel_prominence)]
-        ics = _contact_instants(seg_av, steps, fs, p)
+        ics = _contact_instants(slope, steps, fs, p)
         seen = steps
         steps, ics, made = _fill_hidden_steps(steps, ics, bridged[lo:hi], fs, p)
         walking = _walking_runs(steps, fs, p)
@@ -530,13 +537,13 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
         for a, b in walking:
             keep[a:b] = True
         added = _extend_runs(steps, walking, weak, fs, p)
-        steps, ics, made = _merged(steps[keep], ics[keep], made[keep], added, seg_av, fs, p)
+        steps, ics, made = _merged(steps[keep], ics[keep], made[keep], added, slope, fs, p)
         # a bridging peak must have its rise in samples seen, not interpolated across a drop-out
         back = int(p.contact_search_s * fs)
         usable = np.array([not bridged[lo + max(0, i - back) : lo + i + 1].any() for i in peaks], dtype=bool)
         added = np.concatenate([_bridge_gaps(steps, peaks, rel, usable, fs, p),
-                                _closing_steps(steps, peaks, rel, usable, seg_av, yaw[lo:hi], fs, p)])  # fmt: skip
-        merged, ics, made = _merged(steps, ics, made, added, seg_av, fs, p)
+                                _closing_steps(steps, peaks, rel, usable, smooth, yaw[lo:hi], fs, p)])  # fmt: skip
+        merged, ics, made = _merged(steps, ics, made, added, slope, fs, p)
         soft = np.isin(merged, added)
         # without a vote: the steps placed in drop-outs (their signals are made up) and the soft
         # ones; a step seen whose rise lost samples votes (its swing, at ~1 Hz, survives a few)
@@ -566,12 +573,12 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
     return contacts
 
 
-def _merged(steps: np.ndarray, ics: np.ndarray, made: np.ndarray, added: np.ndarray, av: np.ndarray, fs: float,
+def _merged(steps: np.ndarray, ics: np.ndarray, made: np.ndarray, added: np.ndarray, slope: np.ndarray, fs: float,
             p: GaitParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """(steps, contact instants, made) with the peaks `added` (seen, not made) merged in, in time order."""
     order = np.argsort(np.concatenate([steps, added]), kind="stable")
     return (np.concatenate([steps, added])[order],
-            np.concatenate([ics, _contact_instants(av, added, fs, p)])[order],
+            np.concatenate([ics, _contact_instants(slope, added, fs, p)])[order],
             np.concatenate([made, np.zeros(len(added), dtype=bool)])[order])  # fmt: skip
 
 
