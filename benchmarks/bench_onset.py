@@ -257,7 +257,8 @@ CALIBRATION_SEEDS = 3  # sessions per setting for the default detector's interva
 # The EMG model varied one property at a time (`SimConfig` fields), on the same 15 sessions
 # with drives rising over 20-150 ms: a default that holds only on the simulator as built
 # shows here (issue 13: rise times, noise colour, ECG strength, tonic activity; and what a
-# different motor-unit model changes most, the recruitment of the first units and crosstalk).
+# different motor-unit model changes most, the recruitment of the first units, crosstalk and
+# the potentials' spectrum).
 VARIATIONS = {
     "as built": {},
     "fast rises 20-60 ms": dict(rise_ms=(20.0, 60.0)),
@@ -268,6 +269,9 @@ VARIATIONS = {
     "first unit at 3 %": dict(first_unit=0.03),
     "no crosstalk": dict(crosstalk=0.0),
     "crosstalk x2": dict(crosstalk=2.0),
+    # wider motor-unit potentials: median frequency ~110 -> ~65 and ~50 Hz (a thick fat layer)
+    "potentials 1.5x wider": dict(muap_scale=1.5),
+    "potentials 2x wider": dict(muap_scale=2.0),
 }
 VARIATION_PEER = "biosppy, true window"
 

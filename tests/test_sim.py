@@ -197,3 +197,21 @@ def test_crosstalk_and_tonic_variations_change_only_their_channels():
     band = butter(4, [20, 450], btype="bandpass", fs=fs, output="sos")
     rms = lambda x: float(np.sqrt(np.mean(sosfiltfilt(band, x[:, glutes[0]])[rest] ** 2)))  # noqa: E731
     assert rms(tonic.emg) > 1.5 * rms(rec.emg)  # small units, sparse: they add to the noise
+
+
+def test_wider_potentials_lower_the_spectrum_and_keep_the_session():
+    base = dict(seed=3, scenario="glute_bridge", noise_uv=0.3, ecg_uv=0.0, mains_uv=0.0, artefacts=False)
+
+    def median_hz(rec):
+        fs = rec.config.fs_emg
+        x = sosfiltfilt(butter(4, [20, 450], btype="band", fs=fs, output="sos"), rec.emg[:, 0])
+        f, p = welch(x, fs=fs, nperseg=1024)
+        c = np.cumsum(p)
+        return f[np.searchsorted(c, c[-1] / 2)]
+
+    usual, wide = simulate(SimConfig(**base)), simulate(SimConfig(muap_scale=2.0, **base))
+    assert 80 <= median_hz(usual) <= 130 and 35 <= median_hz(wide) <= 60  # ~100 and ~50 Hz
+    np.testing.assert_array_equal(wide.imu, usual.imu)
+    assert wide.truth["exercises"] == usual.truth["exercises"]
+    with pytest.raises(ValueError, match="muap_scale"):
+        SimConfig(muap_scale=0.1)

@@ -22,9 +22,10 @@ ISI_CV = 0.2
 N_SHAPES = 6
 
 
-def _muap_templates(fs: float, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Widths (s) and skin-surface MUAP shapes (unit peak) for N_SHAPES classes."""
-    widths = np.geomspace(0.7e-3, 2.4e-3, N_SHAPES)
+def _muap_templates(fs: float, rng: np.random.Generator, scale: float = 1.0) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Widths (s) and skin-surface MUAP shapes (unit peak) for N_SHAPES classes; `scale`
+    widens them all (more tissue between fibres and electrode: a lower spectrum)."""
+    widths = np.geomspace(0.7e-3, 2.4e-3, N_SHAPES) * scale
     shapes = []
     for sigma in widths:
         t = np.arange(-6 * sigma, 6 * sigma + 1 / fs, 1 / fs)
@@ -65,17 +66,20 @@ def motor_unit_emg(
     n_units: int = 100,
     rms_at_half: float = 100e-6,
     first_threshold: float = 0.01,
+    muap_scale: float = 1.0,
 ) -> np.ndarray:
     """Surface EMG (V) of one muscle for an excitation time course in [0, 1].
 
     `rms_at_half` sets the amplitude: RMS of the signal during a steady excitation
     of 0.5, in volts. `first_threshold`: the excitation that recruits the smallest unit
-    (recruitment thresholds spread geometrically from it to 0.6).
+    (recruitment thresholds spread geometrically from it to 0.6). `muap_scale`: the
+    action potentials' widths as a multiple of 0.7-2.4 ms (2: the spectrum's median
+    frequency halves, as under a thick fat layer).
     """
     thresholds = first_threshold * np.exp(np.log(0.6 / first_threshold) * np.arange(n_units) / n_units)
     amplitudes = np.exp(np.log(100) * np.arange(n_units) / n_units)
     amplitudes *= rng.uniform(0.7, 1.3, n_units)
-    widths, shapes = _muap_templates(fs, rng)
+    widths, shapes = _muap_templates(fs, rng, muap_scale)
     # bigger units have wider potentials, with scatter from fibre depth
     width_rank = np.clip(
         np.round(np.arange(n_units) / n_units * (N_SHAPES - 1) + rng.normal(0, 1, n_units)),
