@@ -113,7 +113,20 @@ def test_accuracy_on_simulated_sessions_small_version():
     recall, false, median, p95, n = accuracy(recs, OnsetParams())
     assert n >= 100
     assert recall >= 0.95 and false <= 0.05
-    assert median <= 0.015 and p95 <= 0.05
+    # p95 is the 9th-worst of 168 onsets here: 50 ms through 20-450 Hz, 56 through 20-250 Hz
+    # for the envelope (the benchmark's 15 sessions: p95 13-39 ms either way)
+    assert median <= 0.015 and p95 <= 0.06
+
+
+def test_emg_with_a_low_spectrum_is_found_through_noise():
+    """Wide motor-unit potentials (median frequency ~50 Hz, as under a thick fat layer) in
+    strong noise, with drives rising over 20-150 ms: amplifier noise above 250 Hz, where
+    such EMG has nothing, must not drown the detection envelope. Through the whole 20-450 Hz
+    band 113 of these 168 onsets were found within 100 ms; through 20-250 Hz, 136."""
+    recs = [simulate(SimConfig(seed=s, noise_uv=10.0, muap_scale=2.0, onset_ramps="varied",
+                               dose=Dosage(reps=3, glute_delay_ms=60))) for s in (31, 32)]  # fmt: skip
+    recall, _, _, _, n = accuracy(recs, OnsetParams())
+    assert n == 168 and recall >= 0.77
 
 
 def test_onset_on_a_movement_artefact_is_flagged():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, StreamingFilter, StreamingGapHold, condition_sos, lowpass_sos
-from sensorkit.dsp.onset import OnsetParams, band_delay
+from sensorkit.dsp.onset import OnsetParams, band_delay, envelope_lag, envelope_prefilter
 from sensorkit.dsp.onset_departure import departure
 
 
@@ -32,6 +32,8 @@ class StreamingOnsetDetector:
         self.fs, self.p = fs, params
         self._hold = StreamingGapHold(max(1, int(round(MAX_HOLD_S * fs))))  # as offline: short gaps bridged
         self._cond = StreamingFilter(condition_sos(fs, band, mains_hz))
+        self._pre = StreamingFilter(envelope_prefilter(fs, params))  # the envelope's EMG, as offline
+        self._lag = envelope_lag(fs, params)
         self._env = StreamingFilter(lowpass_sos(fs, params.envelope_hz))
         self.delay_s, _ = band_delay(fs, band)  # the same correction as offline
         self._buf = np.zeros(0)  # conditioned samples still needed for TKEO
@@ -50,6 +52,7 @@ class StreamingOnsetDetector:
     def _envelope(self, x: np.ndarray) -> np.ndarray:
         c = self._cond.process(self._hold.process(np.asarray(x, dtype=np.float64))[0])
         self._cond_all = np.r_[self._cond_all, c]  # trimmed to the envelope's length in `process`
+        c = self._pre.process(c)
         if self.p.detector == "tkeo":
             # TKEO of sample k needs sample k+1: it is produced one sample late; sample 0
             # takes sample 1's value, as offline
@@ -89,6 +92,8 @@ class StreamingOnsetDetector:
             crossing, start, earliest, base_end = self._pending.pop(0)
             s0 = self._hist_start
             base = (base_end - int((self.BASELINE_S[1] - self.BASELINE_S[0]) * self.fs) - s0, base_end - s0)
+            # the envelope's indices moved back to the conditioned signal's time, as offline
+            crossing, start = max(crossing - self._lag, earliest), max(start - self._lag, earliest)
             dep = departure(self._cond_hist, self.fs, base, crossing - s0, max(earliest - s0, 0), start - s0, s0,
                             self.p.fit)  # fmt: skip
             onset = start if dep is None else int(round(dep[0])) + s0

@@ -22,7 +22,7 @@ from sensorkit.dsp.filters import (
     detect_mains,
     lowpass_sos,
 )  # fmt: skip
-from sensorkit.dsp.onset import Onset, OnsetParams, band_delay, detect_onset
+from sensorkit.dsp.onset import Onset, OnsetParams, band_delay, detect_onset, envelope_lag, envelope_prefilter
 
 LOOKAHEAD_S = 0.75  # an onset is final once this much signal follows it (artefact and quality checks)
 
@@ -77,7 +77,7 @@ class LiveEmg:
         keep = int(keep_s * fs)
         self.raw, self.held = _Tail(keep, n_channels), _Tail(keep, n_channels, bool)
         self.cond, self.env = _Tail(keep, n_channels), _Tail(keep, n_channels)
-        self._groups: list[tuple[list[int], StreamingFilter, StreamingFilter]] = []
+        self._groups: list[tuple[list[int], StreamingFilter, StreamingFilter, StreamingFilter]] = []
         self._tk_buf, self._tk_started = np.zeros((0, n_channels)), False
         if self._decided:
             self._start_filters()
@@ -112,8 +112,9 @@ class LiveEmg:
         for j, m in enumerate(self.mains_hz):
             by_mains.setdefault(m, []).append(j)
         env_sos = lowpass_sos(self.fs, self.params.envelope_hz)
-        self._groups = [(cols, StreamingFilter(condition_sos(self.fs, self.band, m)), StreamingFilter(env_sos))
-                        for m, cols in by_mains.items()]  # fmt: skip
+        pre_sos = envelope_prefilter(self.fs, self.params)
+        self._groups = [(cols, StreamingFilter(condition_sos(self.fs, self.band, m)), StreamingFilter(pre_sos),
+                         StreamingFilter(env_sos)) for m, cols in by_mains.items()]  # fmt: skip
 
     def push(self, x: np.ndarray) -> None:
         """Append a chunk of raw samples (V, (n, channels)), NaN where lost."""
@@ -145,12 +146,13 @@ class LiveEmg:
     def _condition(self, bridged: np.ndarray, held: np.ndarray) -> None:
         if not len(bridged):
             return
-        cond = np.empty_like(bridged)
-        for cols, cond_f, _ in self._groups:
+        cond, pre = np.empty_like(bridged), np.empty_like(bridged)
+        for cols, cond_f, pre_f, _ in self._groups:
             cond[:, cols] = cond_f.process(bridged[:, cols])
-        source = self._source(cond)
+            pre[:, cols] = pre_f.process(cond[:, cols])  # the envelope's EMG (`envelope_prefilter`)
+        source = self._source(pre)
         env = np.empty_like(source)
-        for cols, _, env_f in self._groups:
+        for cols, _, _, env_f in self._groups:
             env[:, cols] = env_f.process(source[:, cols])
         self.raw.append(bridged)
         self.held.append(held)
@@ -215,4 +217,5 @@ class LiveEmgChannel:
             return (onset.onset_s + self.delay_s + LOOKAHEAD_S) * fs <= end
         if onset.quality == "gap" and bank.env.start > 0:
             return True
-        return (search_end_s + self.delay_s + bank.params.min_duration_s) * fs + 1 <= end
+        lag = envelope_lag(fs, bank.params)  # the envelope trails the conditioned signal
+        return (search_end_s + self.delay_s + bank.params.min_duration_s) * fs + 1 + lag <= end
