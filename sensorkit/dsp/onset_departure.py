@@ -29,7 +29,7 @@ model-shape term of 17 % of the fitted rise's duration and a 4-ms floor (the fir
 recruited unit's first discharge comes at a random moment after the drive passes its
 threshold). On simulated sessions (3 per confound and noise level) with linear,
 raised-cosine and exponential drives rising over 20-150 ms the 95 % interval covered
-97, 96 and 90 % of true onsets at >= 30, 20-30 and 10-20 dB, on abrupt drives 93, 93
+97, 96 and 91 % of true onsets at >= 30, 20-30 and 10-20 dB, on abrupt drives 92, 92
 and 91 % (benchmarks/bench_onset.py, its last table); with a 15 % shape term the slow
 drives at 10-20 dB were covered 89 %.
 """
