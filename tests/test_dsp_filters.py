@@ -123,10 +123,14 @@ def test_long_causal_filtering_in_stretches_is_one_pass_bit_for_bit():
     assert np.array_equal(psi[1:-1], x[1:-1, 0] ** 2 - x[:-2, 0] * x[2:, 0])
     # the TKEO envelope made a stretch at a time equals |TKEO| filtered whole, up to a last
     # stretch of one sample; and any stretch of TKEO equals the whole one's
-    from sensorkit.dsp.onset import OnsetParams, detection_envelope
+    from sensorkit.dsp.onset import OnsetParams, detection_envelope, envelope_prefilter
 
     y = x[: F.STRETCH + 1, 0]
-    whole = F.apply_sos(F.lowpass_sos(2000.0, OnsetParams().envelope_hz), np.abs(F.tkeo(y)), causal=True)
-    assert np.array_equal(detection_envelope(y, 2000.0), whole)
+    env_sos = F.lowpass_sos(2000.0, OnsetParams().envelope_hz)
+    whole = F.apply_sos(env_sos, np.abs(F.tkeo(y)), causal=True)
+    assert np.array_equal(detection_envelope(y, 2000.0, OnsetParams(detect_lowpass_hz=None)), whole)
+    # by default the EMG is low-passed first (`envelope_prefilter`), causally
+    pre = F.apply_sos(envelope_prefilter(2000.0), y, causal=True)
+    assert np.array_equal(detection_envelope(y, 2000.0), F.apply_sos(env_sos, np.abs(F.tkeo(pre)), causal=True))
     for a, b in ((0, 1), (0, 5), (7, 8), (len(y) - 1, len(y)), (100, len(y))):
         assert np.array_equal(F.tkeo_stretch(y, a, b), F.tkeo(y)[a:b]), (a, b)
