@@ -123,6 +123,7 @@ def envelope_prefilter(fs: float, params: OnsetParams = OnsetParams()) -> np.nda
     return butter(ENVELOPE_PREFILTER_ORDER, hz, btype="lowpass", fs=fs, output="sos")
 
 
+@functools.lru_cache(maxsize=16)  # asked once per onset
 def envelope_lag(fs: float, params: OnsetParams = OnsetParams()) -> int:
     """Samples by which `envelope_prefilter` delays the envelope behind the conditioned EMG
     (its group delay at the EMG's typical 100 Hz): indices found on the envelope are moved
@@ -464,5 +465,5 @@ def find_bursts(cond: np.ndarray, fs: float, params: OnsetParams = OnsetParams()
     for a, e in runs:
         lo = max(0, a - int((b.rms_window_s + params.max_backtrack_s) * fs))
         o, _ = _threshold_onset(env, fs, (lo, e), mu, sd, params.k_sd, params)
-        out.append(((o - envelope_lag(fs, params) if o is not None else a) / fs, e / fs))
+        out.append(((max(o - envelope_lag(fs, params), 0) if o is not None else a) / fs, e / fs))
     return out
