@@ -53,7 +53,7 @@ from sensorkit.dsp.filters import (
     tkeo_stretch,
     true_runs,
 )
-from sensorkit.dsp.onset_departure import DepartureParams, departure
+from sensorkit.dsp.onset_departure import DepartureParams, departure, snr_scale
 
 HELD_WINDOW_S = 0.01  # +-10 ms around an onset...
 HELD_FRACTION = 0.1  # ...of which more than a tenth bridged lost samples: quality `gap`
@@ -378,14 +378,14 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
     lag = envelope_lag(fs, p)
     if onset is not None:  # from the envelope's time to the conditioned signal's
         onset, crossing = max(onset - lag, search[0]), max(crossing - lag, search[0])
-    sd_s = None
+    sd_s, fitted = None, False
     if onset is not None and p.detector == "double_threshold":
         noise = cond[baseline[0] : baseline[1]]
         onset = _double_threshold_onset(cond, fs, search, float(np.nanstd(noise)), p) or onset
     if onset is not None and p.detector in ("threshold", "tkeo") and p.departure:
         dep = departure(cond, fs, baseline, crossing, search[0], onset, origin, p.fit)
         if dep is not None:  # the rise traced back to its start (onset_departure's docstring)
-            onset, sd_s = int(round(dep[0])), dep[1] / fs
+            onset, sd_s, fitted = int(round(dep[0])), dep[1] / fs, True
     if onset is not None and p.detector == "changepoint":
         lo = max(search[0], crossing - int(p.changepoint_span_s * fs), baseline[0])
         hi = min(crossing + int(p.min_duration_s * fs), len(cond))
@@ -401,6 +401,8 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
         k = sustained_start(below, min_len)
         offset = None if k is None else onset + k
     snr = None if onset is None else _snr_db(env, onset + lag, fs, mu)
+    if fitted:  # the fit's interval widens as the SNR falls (`snr_scale`)
+        sd_s *= snr_scale(snr, p.fit)
     quality = _quality(raw, env, fs, baseline, search, onset, mu, sd, snr, p, cond, held)
     return Onset(
         None if onset is None else onset / fs,
