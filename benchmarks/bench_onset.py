@@ -19,7 +19,8 @@ the baseline's, dB.
 by default). The next table calibrates the default detector's reported uncertainty:
 its interval coverage per SNR band on 3 sessions per setting; `--calibration` prints
 only that one. The last one varies the EMG model (`VARIATIONS`: rise times, noise colour,
-ECG, tonic activity, recruitment, crosstalk) and shows the default detector beside
+ECG, tonic activity, recruitment, crosstalk, the potentials' widths and where they sit
+against their discharges) and shows the default detector beside
 BioSPPy given the true window under each; `--variations` prints only that one.
 `--sweep` (not in `make bench`: about 25 minutes) runs the default detector's settings
 each side of their defaults (`SWEEP`) under every variation.
@@ -272,6 +273,8 @@ VARIATIONS = {
     # wider motor-unit potentials: median frequency ~110 -> ~65 and ~50 Hz (a thick fat layer)
     "potentials 1.5x wider": dict(muap_scale=1.5),
     "potentials 2x wider": dict(muap_scale=2.0),
+    # each potential begins at its unit's discharge instead of being centred on it
+    "potentials after discharge": dict(muap_after_discharge=True),
 }
 VARIATION_PEER = "biosppy, true window"
 
@@ -281,7 +284,7 @@ def _fit(**change) -> OnsetParams:
 
 
 # The default detector's settings one at a time each side of their defaults (k_sd 3; the fit's
-# max_lead_s 0.04, lead_s 0.02, smooth_s 0.01, shape_sd 0.17)
+# max_lead_s 0.04, lead_s 0.02, smooth_s 0.01, shape_sd 0.17, snr_scale 1.4 / 0.9)
 SWEEP = {
     "defaults": OnsetParams(),
     "k_sd 2.5": OnsetParams(k_sd=2.5), "k_sd 4": OnsetParams(k_sd=4.0),
@@ -289,6 +292,8 @@ SWEEP = {
     "lead_s 0.01": _fit(lead_s=0.01), "lead_s 0.04": _fit(lead_s=0.04),
     "smooth_s 0.005": _fit(smooth_s=0.005), "smooth_s 0.02": _fit(smooth_s=0.02),
     "shape_sd 0.12": _fit(shape_sd=0.12), "shape_sd 0.22": _fit(shape_sd=0.22),
+    "snr_scale 1.2/0.9": _fit(snr_scale=(1.2, 0.9)), "snr_scale 1.6/0.9": _fit(snr_scale=(1.6, 0.9)),
+    "snr_scale 1.4/0.8": _fit(snr_scale=(1.4, 0.8)), "snr_scale 1.4/1.0": _fit(snr_scale=(1.4, 1.0)),
 }  # fmt: skip
 
 

@@ -70,6 +70,9 @@ class SimConfig:
     # the motor-unit action potentials' widths as a multiple of 0.7-2.4 ms; 2 halves the EMG's
     # median frequency (~110 -> ~55 Hz), as deep muscles under a thick fat layer show
     muap_scale: float = 1.0
+    # each action potential begins at its unit's discharge (its peak 4-14 ms later), instead of
+    # being centred on it: the EMG of the same drive arrives ~5 ms later
+    muap_after_discharge: bool = False
 
     def __post_init__(self) -> None:
         if self.onset_ramps not in ("exp", "varied"):
@@ -247,7 +250,8 @@ def render_emg(plan: Plan, cfg: SimConfig, rng, truth: dict | None = None) -> np
         rms = MUSCLE_RMS.get(m.rsplit("_", 1)[0], 100e-6) * rng.uniform(0.7, 1.3)
         clean[:, j] = motor_unit_emg(_excitation(plan, m, t, rng, ramps, cfg.tonic), cfg.fs_emg, rng,
                                      rms_at_half=rms, first_threshold=cfg.first_unit,
-                                     muap_scale=cfg.muap_scale)  # fmt: skip
+                                     muap_scale=cfg.muap_scale,
+                                     muap_after_discharge=cfg.muap_after_discharge)  # fmt: skip
     out = clean.copy()
     # crosstalk from neighbours on the same side
     for j, m in enumerate(cfg.muscles):
