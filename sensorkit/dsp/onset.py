@@ -53,7 +53,7 @@ from sensorkit.dsp.filters import (
     tkeo_stretch,
     true_runs,
 )
-from sensorkit.dsp.onset_departure import DepartureParams, departure, snr_scale
+from sensorkit.dsp.onset_departure import DepartureParams, departure, snr_sd_factor
 
 HELD_WINDOW_S = 0.01  # +-10 ms around an onset...
 HELD_FRACTION = 0.1  # ...of which more than a tenth bridged lost samples: quality `gap`
@@ -401,8 +401,8 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
         k = sustained_start(below, min_len)
         offset = None if k is None else onset + k
     snr = None if onset is None else _snr_db(env, onset + lag, fs, mu)
-    if fitted:  # the fit's interval widens as the SNR falls (`snr_scale`)
-        sd_s *= snr_scale(snr, p.fit)
+    if fitted:  # the fit's interval widens as the SNR falls (`snr_sd_factor`)
+        sd_s *= snr_sd_factor(snr, p.fit)
     quality = _quality(raw, env, fs, baseline, search, onset, mu, sd, snr, p, cond, held)
     return Onset(
         None if onset is None else onset / fs,

@@ -28,7 +28,7 @@ allow, with the residuals' correlation over the smoothing window), combined with
 model-shape term of 17 % of the fitted rise's duration and a 4-ms floor (the first
 recruited unit's first discharge comes at a random moment after the drive passes its
 threshold), the whole multiplied by a factor that grows as the onset's SNR falls
-(`snr_scale`: 1.4 at low SNR, 0.9 at high; the part of a rise beneath the noise is
+(`snr_sd_factor`: 1.4 at low SNR, 0.9 at high; the part of a rise beneath the noise is
 what the fit cannot see). Calibration figures are in docs/analysis.md (bench_onset.py's
 calibration and variations tables).
 """
@@ -62,12 +62,12 @@ class DepartureParams:
     floor_sd_s: float = 0.004
     # the SD is multiplied by snr_scale[0] at and below the onset's SNR snr_knots_db[0] (its
     # `snr_db`: the detection envelope's burst over baseline), by snr_scale[1] at and above
-    # snr_knots_db[1], linearly between (`snr_scale`)
+    # snr_knots_db[1], linearly between (`snr_sd_factor`)
     snr_scale: tuple[float, float] = (1.4, 0.9)
     snr_knots_db: tuple[float, float] = (35.0, 60.0)
 
 
-def snr_scale(snr_db: float | None, params: DepartureParams = DepartureParams()) -> float:
+def snr_sd_factor(snr_db: float | None, params: DepartureParams = DepartureParams()) -> float:
     """The factor on `departure`'s SD for an onset whose detection-envelope SNR is `snr_db`
     (dB; None, unknown: the low-SNR factor).
 
