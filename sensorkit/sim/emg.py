@@ -84,6 +84,8 @@ def motor_unit_emg(
     amplitudes = np.exp(np.log(100) * np.arange(n_units) / n_units)
     amplitudes *= rng.uniform(0.7, 1.3, n_units)
     widths, shapes = _muap_templates(fs, rng, muap_scale)
+    if muap_after_discharge:  # zeros before each shape: centred on its discharge, it begins there
+        shapes = [np.r_[np.zeros(s.size - 1), s] for s in shapes]
     # bigger units have wider potentials, with scatter from fibre depth
     width_rank = np.clip(
         np.round(np.arange(n_units) / n_units * (N_SHAPES - 1) + rng.normal(0, 1, n_units)),
@@ -99,9 +101,7 @@ def motor_unit_emg(
             for u in np.flatnonzero(width_rank == k):
                 idx = _spike_indices(exc, thresholds[u], fs, rng)
                 np.add.at(train, idx, signs[u] * amplitudes[u])
-            if train.any() and muap_after_discharge:
-                out += oaconvolve(train, shapes[k], mode="full")[: exc.size]
-            elif train.any():
+            if train.any():
                 out += oaconvolve(train, shapes[k], mode="same")
         return out
 
