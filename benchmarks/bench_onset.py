@@ -273,8 +273,8 @@ VARIATIONS = {
     # wider motor-unit potentials: median frequency ~110 -> ~65 and ~50 Hz (a thick fat layer)
     "potentials 1.5x wider": dict(muap_scale=1.5),
     "potentials 2x wider": dict(muap_scale=2.0),
-    # each potential begins at its unit's discharge instead of being centred on it
-    "potentials after discharge": dict(muap_after_discharge=True),
+    # each potential centred on its unit's discharge (half of it before) instead of beginning there
+    "potentials centred on discharge": dict(muap_after_discharge=False),
 }
 VARIATION_PEER = "biosppy, true window"
 

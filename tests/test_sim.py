@@ -218,10 +218,10 @@ def test_wider_potentials_lower_the_spectrum_and_keep_the_session():
 
 
 def test_potentials_after_their_discharges_come_later_and_keep_the_session():
-    """Potentials that begin at their discharge (peak 4-14 ms later) instead of centred on it:
-    the same discharges, so the same EMG arriving later."""
+    """Potentials that begin at their discharge (peak 4-14 ms later; the default) instead of
+    centred on it: the same discharges, so the same EMG arriving later."""
     base = dict(seed=3, scenario="glute_bridge", noise_uv=0.3, ecg_uv=0.0, mains_uv=0.0, artefacts=False)
-    centred, after = simulate(SimConfig(**base)), simulate(SimConfig(muap_after_discharge=True, **base))
+    centred, after = simulate(SimConfig(muap_after_discharge=False, **base)), simulate(SimConfig(**base))
     fs = centred.config.fs_emg
     x, y = centred.emg[:, 0], after.emg[:, 0]
     lags = np.arange(0, int(0.02 * fs))

@@ -67,7 +67,7 @@ def motor_unit_emg(
     rms_at_half: float = 100e-6,
     first_threshold: float = 0.01,
     muap_scale: float = 1.0,
-    muap_after_discharge: bool = False,
+    muap_after_discharge: bool = True,
 ) -> np.ndarray:
     """Surface EMG (V) of one muscle for an excitation time course in [0, 1].
 
@@ -77,8 +77,8 @@ def motor_unit_emg(
     action potentials' widths as a multiple of 0.7-2.4 ms (2: the spectrum's median
     frequency halves, as under a thick fat layer). `muap_after_discharge`: each potential
     begins at its unit's discharge (its peak 6 widths, 4-14 ms, later), as the potential
-    of a fibre excited at its end plate reaches the skin after the discharge; False
-    centres it on the discharge, so that half of it precedes the discharge.
+    of a fibre excited at its end plate reaches the skin after the discharge (the
+    default); False centres it on the discharge, so that half of it precedes the discharge.
     """
     thresholds = first_threshold * np.exp(np.log(0.6 / first_threshold) * np.arange(n_units) / n_units)
     amplitudes = np.exp(np.log(100) * np.arange(n_units) / n_units)

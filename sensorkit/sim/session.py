@@ -70,9 +70,11 @@ class SimConfig:
     # the motor-unit action potentials' widths as a multiple of 0.7-2.4 ms; 2 halves the EMG's
     # median frequency (~110 -> ~55 Hz), as deep muscles under a thick fat layer show
     muap_scale: float = 1.0
-    # each action potential begins at its unit's discharge (its peak 4-14 ms later), instead of
-    # being centred on it: the EMG of the same drive arrives ~5 ms later
-    muap_after_discharge: bool = False
+    # each action potential begins at its unit's discharge (its peak 4-14 ms later), as a
+    # fibre's potential reaches the skin after the discharge that excited it; False centres it
+    # on the discharge (half of it before its cause: the EMG of the same drive ~5 ms earlier),
+    # as the simulator did until 2026-12
+    muap_after_discharge: bool = True
 
     def __post_init__(self) -> None:
         if self.onset_ramps not in ("exp", "varied"):
