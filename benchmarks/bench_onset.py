@@ -284,7 +284,7 @@ def _fit(**change) -> OnsetParams:
 
 
 # The default detector's settings one at a time each side of their defaults (k_sd 3; the fit's
-# max_lead_s 0.04, lead_s 0.02, smooth_s 0.01, shape_sd 0.17, snr_scale 1.4 / 0.9)
+# max_lead_s 0.04, lead_s 0.02, smooth_s 0.01, shape_sd 0.17, snr_scale 1.4 / 0.7)
 SWEEP = {
     "defaults": OnsetParams(),
     "k_sd 2.5": OnsetParams(k_sd=2.5), "k_sd 4": OnsetParams(k_sd=4.0),
@@ -292,8 +292,8 @@ SWEEP = {
     "lead_s 0.01": _fit(lead_s=0.01), "lead_s 0.04": _fit(lead_s=0.04),
     "smooth_s 0.005": _fit(smooth_s=0.005), "smooth_s 0.02": _fit(smooth_s=0.02),
     "shape_sd 0.12": _fit(shape_sd=0.12), "shape_sd 0.22": _fit(shape_sd=0.22),
-    "snr_scale 1.2/0.9": _fit(snr_scale=(1.2, 0.9)), "snr_scale 1.6/0.9": _fit(snr_scale=(1.6, 0.9)),
-    "snr_scale 1.4/0.8": _fit(snr_scale=(1.4, 0.8)), "snr_scale 1.4/1.0": _fit(snr_scale=(1.4, 1.0)),
+    "snr_scale 1.2/0.7": _fit(snr_scale=(1.2, 0.7)), "snr_scale 1.6/0.7": _fit(snr_scale=(1.6, 0.7)),
+    "snr_scale 1.4/0.6": _fit(snr_scale=(1.4, 0.6)), "snr_scale 1.4/0.8": _fit(snr_scale=(1.4, 0.8)),
 }  # fmt: skip
 
 

@@ -124,12 +124,12 @@ def test_accuracy_on_simulated_sessions_small_version():
 def test_the_interval_widens_as_the_snr_falls():
     """A fit cannot see the part of a rise beneath the noise, so its 95 % interval must widen
     as the SNR falls (`snr_sd_factor`). On two noisy sessions (15 uV, drives rising over 20-150
-    ms; most onsets below 20 dB) it covered 82 % of true onsets with the fit's SD alone and
-    91 % with the SNR's factor; and the factor narrows the interval at high SNR."""
+    ms; most onsets below 20 dB) it covered 80 % of true onsets with the fit's SD alone and
+    90 % with the SNR's factor; and the factor narrows the interval at high SNR."""
     from sensorkit.dsp.onset_departure import DepartureParams, snr_sd_factor
 
-    assert snr_sd_factor(None) == snr_sd_factor(10.0) == 1.4 and snr_sd_factor(80.0) == 0.9
-    assert 0.9 < snr_sd_factor(50.0) < snr_sd_factor(40.0) < 1.4
+    assert snr_sd_factor(None) == snr_sd_factor(10.0) == 1.4 and snr_sd_factor(80.0) == 0.7
+    assert 0.7 < snr_sd_factor(50.0) < snr_sd_factor(40.0) < 1.4
     recs = [simulate(SimConfig(seed=s, noise_uv=15.0, onset_ramps="varied", dose=Dosage(reps=3, glute_delay_ms=60)))
             for s in (1, 2)]  # fmt: skip
     cover = {}
