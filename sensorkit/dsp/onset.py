@@ -385,7 +385,7 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
     if onset is not None and p.detector in ("threshold", "tkeo") and p.departure:
         dep = departure(cond, fs, baseline, crossing, search[0], onset, origin, p.fit)
         if dep is not None:  # the rise traced back to its start (onset_departure's docstring)
-            onset, sd_s, fitted = int(round(dep[0])), dep[1] / fs, True
+            onset, sd_s, fitted = max(int(round(dep[0])), 0), dep[1] / fs, True  # moved back: not before the signal
     if onset is not None and p.detector == "changepoint":
         lo = max(search[0], crossing - int(p.changepoint_span_s * fs), baseline[0])
         hi = min(crossing + int(p.min_duration_s * fs), len(cond))

@@ -111,11 +111,11 @@ def potential_delay_s(burst: np.ndarray, base: np.ndarray, fs: float,
     it, later the wider it is. A fit to the energy's rise is therefore late by about half a
     potential. On simulated EMG whose potentials begin at their discharges, that lateness was
     4.4-4.9 ms at a median frequency of 109 Hz and 9.0-10.0 ms at 62 Hz (potentials twice as
-    wide), in every SNR band: 0.53 periods either way (benchmarks/bench_onset.py's
-    variations). The surface signal cannot show where a potential sits against its
-    discharge, so this is a model of the physiology, not a measurement: on EMG simulated
-    with potentials centred on their discharges (half of each before its cause), onsets come
-    out about 5 ms early (docs/analysis.md).
+    wide), in every SNR band: 0.53 periods either way (bench_onset.py's 15 sessions with
+    potentials centred on and after their discharges, compared). The surface signal cannot
+    show where a potential sits against its discharge, so this is a model of the physiology,
+    not a measurement: on EMG simulated with potentials centred on their discharges (half of
+    each before its cause), onsets come out about 5 ms early (docs/analysis.md).
     """
     if params.delay_cycles <= 0:
         return 0.0
