@@ -230,3 +230,43 @@ def test_potentials_after_their_discharges_come_later_and_keep_the_session():
     assert 3 <= lag_ms <= 15
     np.testing.assert_array_equal(after.imu, centred.imu)
     assert after.truth["exercises"] == centred.truth["exercises"]
+
+
+def test_slow_small_lifts_and_still_lying_change_only_the_lying_movements():
+    """`lift_pace` stretches the lying exercises' lifts and lowerings, `lift_range` scales their
+    excursion, `lying_sway` the sway while lying; nothing else in the session moves."""
+    from sensorkit.sim.plan import build_plan
+
+    def plan(**dose):
+        return build_plan("session", SimConfig().muscles, Dosage(**dose), np.random.default_rng(4))
+
+    usual, varied = plan(), plan(lift_pace=2.0, lift_range=0.5)
+    lying = [b for b in usual.exercises if b["exercise"] in ("prone_hip_extension", "glute_bridge")]
+    assert lying and all(b["start_s"] > 30 for b in lying)
+    first_lying = min(b["start_s"] for b in lying)
+    changed = 0
+    for a, b in zip(usual.pulses, varied.pulses, strict=True):
+        if a.t0 < first_lying:  # the calibration and the standing exercises: untouched
+            assert a == b
+        else:
+            changed += 1
+            assert b.t1 - b.t0 == pytest.approx(2 * (a.t1 - a.t0))
+            assert b.t3 - b.t2 == pytest.approx(2 * (a.t3 - a.t2))
+            assert b.peak == pytest.approx(0.5 * a.peak)
+    assert changed >= 3 * 10  # three channels per lift, 10 prone lifts and 5 bridges
+    before = [x for x in usual.bursts if x.onset < first_lying]  # later ones move with the slower lifts
+    assert before and before == varied.bursts[: len(before)]
+
+    base = dict(seed=4, scenario="prone_hip_extension", artefacts=False)
+    swaying, still = simulate(SimConfig(**base)), simulate(SimConfig(**base, dose=Dosage(lying_sway=0.3)))
+    fs = swaying.config.fs_imu
+    standing = slice(0, int(5 * fs))  # the calibration's quiet standing
+    np.testing.assert_allclose(still.imu[standing], swaying.imu[standing], atol=1e-12)
+    rests = [slice(int(r["start_s"] * fs), int((r["movement_onset_s"] - 0.3) * fs))
+             for b in swaying.truth["exercises"] for r in b["reps"]]  # fmt: skip
+    assert len(rests) == 10 and all(r.stop - r.start >= 1.5 * fs for r in rests)  # lying still 1.5 s or more
+
+    def rest_speed(rec):  # the gyroscope's spread at rest between prone lifts, rad/s
+        return np.median([np.linalg.norm(np.std(rec.imu[r, 3:], axis=0)) for r in rests])
+
+    assert rest_speed(still) < 0.5 * rest_speed(swaying)

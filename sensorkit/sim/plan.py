@@ -91,6 +91,14 @@ class Dosage:
     pelvic_rotation: float = 1.0
     calibration_bend_deg: float = 0.0  # how far the calibration's forward bends tilt the pelvis; 0: 40-65 deg
     weight_shift_m: tuple[float, float] = (0.03, 0.06)  # sideways shift of the pelvis onto a single-leg task's leg
+    # the lying exercises (prone hip extension, glute bridge): their lifts' and lowerings' durations
+    # (prone 0.6-1.0 s, bridge 0.8-1.3 s) times `lift_pace`, and the pelvis's excursion times
+    # `lift_range`: a patient who lifts slowly (2) with the pelvis held still (0.3) moves the sensor little
+    lift_pace: float = 1.0
+    lift_range: float = 1.0
+    # the pelvis's postural sway while lying as a multiple of standing's (obliquity, tilt, rotation
+    # 0.3 / 0.4 / 0.6 deg RMS below 0.8 Hz): on a table it moves less, mostly with the breath
+    lying_sway: float = 1.0
 
 
 def _pulse(plan: Plan, channel: str, t0: float, up: float, hold: float, down: float, peak: float):
@@ -230,10 +238,11 @@ def add_prone_hip_extension(plan: Plan, t: float, side: str, dose: Dosage, rng) 
         start = t
         th = t + _sway_rest(rng, 2.0, 3.0)
         tm = th + rng.uniform(0.08, 0.15)
-        up, hold, down = rng.uniform(0.6, 1.0), rng.uniform(1.5, 2.5), rng.uniform(0.6, 1.0)
-        _pulse(plan, "tilt", tm, up, hold, down, rng.uniform(3, 8))
-        _pulse(plan, "obliquity", tm, up, hold, down, sign * rng.uniform(1, 3))
-        _pulse(plan, "rotation", tm, up, hold, down, sign * rng.uniform(1, 4))
+        up = dose.lift_pace * rng.uniform(0.6, 1.0)
+        hold, down = rng.uniform(1.5, 2.5), dose.lift_pace * rng.uniform(0.6, 1.0)
+        _pulse(plan, "tilt", tm, up, hold, down, dose.lift_range * rng.uniform(3, 8))
+        _pulse(plan, "obliquity", tm, up, hold, down, dose.lift_range * sign * rng.uniform(1, 3))
+        _pulse(plan, "rotation", tm, up, hold, down, dose.lift_range * sign * rng.uniform(1, 4))
         end = tm + up + hold + down + 0.3
         off = end - rng.uniform(0.4, 0.7)
         delay = rng.normal(dose.glute_delay_ms, dose.glute_delay_sd_ms) / 1000
@@ -263,10 +272,11 @@ def add_glute_bridge(plan: Plan, t: float, dose: Dosage, rng) -> float:
     for i in range(dose.reps):
         start = t
         tm = t + _sway_rest(rng, 2.0, 3.0)
-        up, hold, down = rng.uniform(0.8, 1.3), rng.uniform(1.5, 2.5), rng.uniform(0.8, 1.3)
-        _pulse(plan, "z", tm, up, hold, down, rng.uniform(0.12, 0.2))
-        _pulse(plan, "tilt", tm, up, hold, down, -rng.uniform(15, 25))
-        _pulse(plan, "obliquity", tm, up, hold, down, rng.normal(0, 1.0))
+        up = dose.lift_pace * rng.uniform(0.8, 1.3)
+        hold, down = rng.uniform(1.5, 2.5), dose.lift_pace * rng.uniform(0.8, 1.3)
+        _pulse(plan, "z", tm, up, hold, down, dose.lift_range * rng.uniform(0.12, 0.2))
+        _pulse(plan, "tilt", tm, up, hold, down, -dose.lift_range * rng.uniform(15, 25))
+        _pulse(plan, "obliquity", tm, up, hold, down, dose.lift_range * rng.normal(0, 1.0))
         end = tm + up + hold + down + 0.3
         off = end - rng.uniform(0.4, 0.7)
         delay = rng.normal(dose.glute_delay_ms, dose.glute_delay_sd_ms) / 1000

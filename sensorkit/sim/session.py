@@ -123,10 +123,11 @@ def _smooth_noise(n: int, fs: float, cutoff: float, rms: float, rng) -> np.ndarr
     return rms * x / max(float(np.std(x)), 1e-12)
 
 
-def pelvis_motion(plan: Plan, rng, heading_deg: float,
-                  profile: str = "minjerk") -> tuple[np.ndarray, Rotation, np.ndarray]:  # fmt: skip
+def pelvis_motion(plan: Plan, rng, heading_deg: float, profile: str = "minjerk",
+                  lying_sway: float = 1.0) -> tuple[np.ndarray, Rotation, np.ndarray]:  # fmt: skip
     """Time (s), pelvis orientation in the room and pelvis position (m) at KINEMATIC_RATE;
-    `profile`: the shape of every movement of the exercises (`PROFILES`)."""
+    `profile`: the shape of every movement of the exercises (`PROFILES`); `lying_sway`: the
+    postural sway while lying as a multiple of standing's."""
     # one extra sample either side, so that derivatives exist at the first and last IMU sample
     n = int(plan.duration * KINEMATIC_RATE) + 2
     t = (np.arange(n) - 1) / KINEMATIC_RATE
@@ -137,18 +138,22 @@ def pelvis_motion(plan: Plan, rng, heading_deg: float,
     for walk in plan.walks:
         for k, v in gait_channels(walk, t).items():
             ch[k] += v
-    for k, rms in (("obliquity", 0.3), ("tilt", 0.4), ("rotation", 0.6)):
-        ch[k] += _smooth_noise(n, KINEMATIC_RATE, 0.8, rms, rng)  # postural sway, deg
-    for k in "xyz":
-        ch[k] += _smooth_noise(n, KINEMATIC_RATE, 0.8, 0.002, rng)
+    sway = {k: _smooth_noise(n, KINEMATIC_RATE, 0.8, rms, rng)  # postural sway, deg
+            for k, rms in (("obliquity", 0.3), ("tilt", 0.4), ("rotation", 0.6))}  # fmt: skip
+    sway |= {k: _smooth_noise(n, KINEMATIC_RATE, 0.8, 0.002, rng) for k in "xyz"}  # m
     pitch, roll = np.zeros(n), np.zeros(n)
     if plan.postures:
         pitch[:], roll[:] = plan.postures[0].start
-    for pc in plan.postures:
-        s = _minjerk(t, pc.t0, pc.t1)
+    turns = [_minjerk(t, pc.t0, pc.t1) for pc in plan.postures]
+    for pc, s in zip(plan.postures, turns, strict=True):
         after = t >= pc.t0
         pitch[after] = (pc.start[0] + (pc.end[0] - pc.start[0]) * s)[after]
         roll[after] = (pc.start[1] + (pc.end[1] - pc.start[1]) * s)[after]
+    # lying, the sway is `lying_sway` times standing's (1 where upright, blended through the turn)
+    scale = 1.0 + (lying_sway - 1.0) * np.abs(pitch) / 90.0
+    for k, v in sway.items():
+        ch[k] += v * scale
+    for pc, s in zip(plan.postures, turns, strict=True):
         ch["z"] += pc.drop_m * s
     heading = Rotation.from_euler("z", heading_deg, degrees=True)
     def rot(axis: str, deg: np.ndarray) -> Rotation:
@@ -314,7 +319,7 @@ def simulate(cfg: SimConfig) -> SimRecording:
     mis = rng.uniform(-cfg.misalignment_deg, cfg.misalignment_deg, 3)
     mount = Rotation.from_euler("xyz", mis, degrees=True)
     bias = np.radians(rng.uniform(-cfg.gyro_bias_dps, cfg.gyro_bias_dps, 3))
-    t_kin, orientation, position = pelvis_motion(plan, rng, heading, cfg.motion_profile)
+    t_kin, orientation, position = pelvis_motion(plan, rng, heading, cfg.motion_profile, cfg.dose.lying_sway)
     imu = imu_signals(orientation, position, cfg.fs_imu, mount, bias, rng)
     _pelvic_drop_truth(plan, t_kin, pelvic_obliquity_deg(orientation))
     emg_truth: dict = {}
