@@ -6,6 +6,14 @@ within 30 ms and 100 ms). Issue 5's target for single-leg squats: median <= 30 m
 repetition recall >= 98%. Run with the simulator's two movement shapes: minimum-jerk
 (smooth starts, angular rate ~ t^2) and raised cosine (a finite starting acceleration,
 rate ~ t), since the onset fit's shape must hold for both.
+
+Then the lying exercises (prone hip extension, glute bridge) on patients who lift
+slowly (twice the simulator's durations: prone lifts over 1.2-2 s) or move the pelvis
+little (half its excursion: prone 1.5-4 deg of tilt), both, and each again with the
+pelvis swaying a third as much while lying (on a table it moves mostly with the
+breath): issue 14 asks for >= 98 % of repetitions and a median onset error <= 30 ms
+there. A repetition is found when a detected onset lies within 300 ms of its true one
+(one to one); the others detected are false.
 """
 
 from __future__ import annotations
@@ -48,11 +56,67 @@ def run(profile: str) -> dict:
     return out
 
 
+LYING = ("prone_hip_extension", "glute_bridge")
+LYING_VARIATIONS = (("as built", 1.0, 1.0), ("slow lifts (x2 duration)", 2.0, 1.0),
+                    ("small lifts (x0.5 range)", 1.0, 0.5), ("slow and small", 2.0, 0.5))  # name, pace, range
+
+
+def _matched(true: list[float], found: list[float], tol: float = 0.3) -> list[float]:
+    """Errors (s) of the true onsets matched one to one, nearest first, to found ones within `tol`."""
+    pairs = sorted((abs(f - t), i, j) for i, t in enumerate(true) for j, f in enumerate(found) if abs(f - t) <= tol)
+    used_i, used_j, out = set(), set(), []
+    for _, i, j in pairs:
+        if i not in used_i and j not in used_j:
+            used_i.add(i), used_j.add(j), out.append(found[j] - true[i])
+    return out
+
+
+def run_lying() -> dict:
+    """The lying exercises under slow and small lifts and less sway; prints a table, returns the
+    worst prone median (ms) and recall over the variations with the lying sway reduced."""
+    print("Lying exercises on varied patients (3 sessions per scenario, 5 reps a side; minimum-jerk / raised-cosine):")
+    group = f"{'found':>6}{'false':>4}{'median':>7}{'p95':>7} |"
+    print(f"  {'':<28}{'':>6}  {'':<21}{'':>5}{'minimum jerk':^26}{'raised cosine':^26}")
+    print(f"  {'variation':<28}{'sway':>6}  {'exercise':<21}{'reps':>5}{group}{group}   (ms)")
+    worst = {"median_ms": 0.0, "recall": 1.0}
+    for name, pace, rng_ in LYING_VARIATIONS:
+        for sway in (1.0, 1 / 3):
+            for ex in LYING:
+                cells = []
+                for profile in ("minjerk", "cosine"):
+                    n = hit = extra = 0
+                    errs: list[float] = []
+                    for seed in range(3):
+                        dose = Dosage(reps=5, lift_pace=pace, lift_range=rng_, lying_sway=sway)
+                        rec = simulate(SimConfig(seed=seed, scenario=ex, dose=dose, motion_profile=profile))
+                        fs = rec.config.fs_imu
+                        for b in rec.truth["exercises"]:
+                            a, e = int(b["start_s"] * fs), int(b["end_s"] * fs)
+                            found = [m.onset_s + b["start_s"]
+                                     for m in movement_periods(rec.imu[a:e, :3], rec.imu[a:e, 3:], fs)]  # fmt: skip
+                            got = _matched([r["movement_onset_s"] for r in b["reps"]], found)
+                            n, hit, extra = n + len(b["reps"]), hit + len(got), extra + len(found) - len(got)
+                            errs += got
+                    v = np.abs(errs) * 1000
+                    cells.append((n, hit, extra, float(np.median(v)), float(np.percentile(v, 95))))
+                    if sway < 1 and ex == "prone_hip_extension":
+                        worst["median_ms"] = max(worst["median_ms"], float(np.median(v)))
+                        worst["recall"] = min(worst["recall"], hit / n)
+                n = cells[0][0]
+                print(f"  {name:<28}{sway:>6.2f}  {ex:<21}{n:>5}"
+                      + "".join(f"{x[1] / x[0]:>6.0%}{x[2]:>4}{x[3]:>7.0f}{x[4]:>7.0f} |" for x in cells))  # fmt: skip
+    return worst
+
+
 def main() -> dict:
     medians = {profile: run(profile) for profile in ("minjerk", "cosine")}
     worst = max(m["prone_hip_extension"] for m in medians.values())
     print(f"movement: prone hip extension onset, worst median over both shapes {worst:.0f} ms (target <= 30)")
-    return {"sls_median_ms": medians["minjerk"]["single_leg_squat"], "prone_worst_median_ms": worst}
+    lying = run_lying()
+    print(f"movement: varied prone lifts with less sway lying, worst median {lying['median_ms']:.0f} ms, "
+          f"least found {lying['recall']:.0%} (targets <= 30 ms, >= 98 %)")
+    return {"sls_median_ms": medians["minjerk"]["single_leg_squat"], "prone_worst_median_ms": worst,
+            "prone_varied_worst_median_ms": lying["median_ms"], "prone_varied_least_recall": lying["recall"]}
 
 
 if __name__ == "__main__":
