@@ -163,3 +163,32 @@ def test_the_exercise_registry_is_the_one_list():
     assert default_reference("prone_hip_extension", "L", ["glute_max_L", "biceps_femoris_L"]) == "biceps_femoris_L"
     assert default_reference("prone_hip_extension", "L", ["glute_max_L"]) == "movement"
     assert default_reference("single_leg_squat", "L", ["biceps_femoris_L"]) == "movement"
+
+
+def test_a_burst_begun_inside_the_baseline_of_a_late_anchor_is_still_found():
+    """A slow lift's movement onset can be found 0.3-0.5 s late; the muscles' bursts then
+    begin inside the baseline window. Their onsets are still found (asked again with earlier
+    windows), while a blip before the anchor that does not last into the movement is not
+    taken for the onset."""
+    from sensorkit.analysis.timing import TimingParams, rep_onsets
+    from sensorkit.dsp.onset import ChannelOnsets
+
+    fs, rng = 2000.0, np.random.default_rng(7)
+    t = np.arange(int(10 * fs)) / fs
+
+    def channel(spans):
+        x = 3e-6 * rng.standard_normal(len(t))
+        for a, b in spans:
+            on = (t >= a) & (t < b)
+            x[on] += 60e-6 * rng.standard_normal(on.sum())
+        return ChannelOnsets(x, fs)
+
+    burst = channel([(5.0, 7.5)])  # the burst starts 0.55 s before the (late) anchor
+    blip_then_burst = channel([(4.95, 5.0), (5.7, 7.5)])  # a 50-ms blip, the burst after the anchor
+    chans = {"late": burst, "blip": blip_then_burst}
+    anchor, end = 5.55, 8.0
+    found = rep_onsets(chans, 0.0, anchor, end, 0.0, TimingParams())
+    before = rep_onsets(chans, 0.0, anchor, end, 0.0, TimingParams(step_back_s=0.0))
+    assert found["late"].onset_s == pytest.approx(5.0, abs=0.02)
+    assert before["late"].onset_s is None or abs(before["late"].onset_s - 5.0) > 0.1  # what it fixes
+    assert found["blip"] == before["blip"] and 5.69 <= found["blip"].onset_s <= 5.8  # the blip lifts the baseline

@@ -29,6 +29,9 @@ class TimingParams:
     delay_margin_ms: float = DELAY_MARGIN_MS
     baseline_s: tuple[float, float] = (-1.2, -0.35)  # relative to the repetition's anchor
     search_before_s: float = 0.35  # onsets may precede the anchor by this much
+    # a channel with no burst is asked once more with both windows this much earlier, for the
+    # burst that began inside the baseline because the anchor was found late (`rep_onsets`)
+    step_back_s: float = 0.5
 
 
 @dataclass
@@ -66,6 +69,7 @@ def rep_onsets(channels: dict[str, ChannelOnsets], t0: float, anchor_s: float, e
     may also be applied later (`analyze` finds onsets while the signal quality is judged).
     """
     base, search = _windows(anchor_s, end_s, floor_s, p)
+    earlier, _ = _windows(anchor_s - p.step_back_s, end_s, floor_s, p)
     out = {}
     names = list(channels) if only is None else list(only)
     for name in names:
@@ -74,6 +78,18 @@ def rep_onsets(channels: dict[str, ChannelOnsets], t0: float, anchor_s: float, e
             out[name] = Onset(None, None, None, "noisy_baseline")
             continue
         o = ch.onset((base[0] - t0, base[1] - t0), (search[0] - t0, search[1] - t0))
+        unseen = o.onset_s is None or o.onset_s + t0 >= search[0] + 0.1  # its start not seen
+        if unseen and p.step_back_s > 0 and earlier[1] - earlier[0] >= 0.5:
+            # A slow lift's movement onset is found late (by 0.3-0.5 s where the pelvis barely
+            # moves at first): its burst then begins inside the baseline, which it lifts, and
+            # no burst is seen, or only a later rise. Asked with both windows earlier, the burst
+            # is kept only where it began inside the first baseline or search's first 0.1 s (the
+            # first answer could not see it; a later one is the first answer's to give) and
+            # lasts on past the anchor (a blip of ECG or tonic activity before it does not).
+            again = ch.onset((earlier[0] - t0, earlier[1] - t0), (search[0] - p.step_back_s - t0, search[1] - t0))
+            began = again.onset_s is not None and again.onset_s + t0 < search[0] + 0.1
+            if began and (again.offset_s is None or again.offset_s + t0 >= anchor_s):  # on into the movement
+                o = again
         shift = (lambda x: None if x is None else x + t0)  # noqa: E731
         out[name] = Onset(shift(o.onset_s), shift(o.offset_s), o.sd_ms, o.quality, o.snr_db)
     return out if flag is None else flag_onsets(out, anchor_s, end_s, floor_s, p, flag)
