@@ -58,6 +58,7 @@ VARIANTS = {
     "upside down": ({}, {"imu_transform": FLIP}),
     "2 % lost IMU": ({}, {"lose": 0.02}),
     "raised-cosine movements": ({"motion_profile": "cosine"}, {}),
+    "slow, small lying lifts": ({"dose": Dosage(lift_pace=2.0, lift_range=0.5, lying_sway=1 / 3)}, {}),
 }
 
 
