@@ -93,7 +93,7 @@ class Dosage:
     weight_shift_m: tuple[float, float] = (0.03, 0.06)  # sideways shift of the pelvis onto a single-leg task's leg
     # the lying exercises (prone hip extension, glute bridge): their lifts' and lowerings' durations
     # (prone 0.6-1.0 s, bridge 0.8-1.3 s) times `lift_pace`, and the pelvis's excursion times
-    # `lift_range`: a patient who lifts slowly (2) with the pelvis held still (0.3) moves the sensor little
+    # `lift_range`: a patient who lifts slowly (2) with the pelvis held still (0.5) moves the sensor little
     lift_pace: float = 1.0
     lift_range: float = 1.0
     # the pelvis's postural sway while lying as a multiple of standing's (obliquity, tilt, rotation
