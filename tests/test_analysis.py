@@ -172,6 +172,7 @@ def test_a_burst_begun_inside_the_baseline_of_a_late_anchor_is_still_found():
     taken for the onset."""
     from sensorkit.analysis.timing import TimingParams, rep_onsets
     from sensorkit.dsp.onset import ChannelOnsets
+    from sensorkit.live.emg import LiveEmg
 
     fs, rng = 2000.0, np.random.default_rng(7)
     t = np.arange(int(10 * fs)) / fs
@@ -181,14 +182,20 @@ def test_a_burst_begun_inside_the_baseline_of_a_late_anchor_is_still_found():
         for a, b in spans:
             on = (t >= a) & (t < b)
             x[on] += 60e-6 * rng.standard_normal(on.sum())
-        return ChannelOnsets(x, fs)
+        return x
 
-    burst = channel([(5.0, 7.5)])  # the burst starts 0.55 s before the (late) anchor
-    blip_then_burst = channel([(4.95, 5.0), (5.7, 7.5)])  # a 50-ms blip, the burst after the anchor
-    chans = {"late": burst, "blip": blip_then_burst}
+    # the burst starts 0.55 s before the (late) anchor; a 50-ms blip, then the burst after it
+    x = np.column_stack([channel([(5.0, 7.5)]), channel([(4.95, 5.0), (5.7, 7.5)])])
+    chans = {"late": ChannelOnsets(x[:, 0], fs, mains=None), "blip": ChannelOnsets(x[:, 1], fs, mains=None)}
     anchor, end = 5.55, 8.0
     found = rep_onsets(chans, 0.0, anchor, end, 0.0, TimingParams())
     before = rep_onsets(chans, 0.0, anchor, end, 0.0, TimingParams(step_back_s=0.0))
     assert found["late"].onset_s == pytest.approx(5.0, abs=0.02)
     assert before["late"].onset_s is None or abs(before["late"].onset_s - 5.0) > 0.1  # what it fixes
     assert found["blip"] == before["blip"] and 5.69 <= found["blip"].onset_s <= 5.8  # the blip lifts the baseline
+    # the live pipeline's channels answer the second question as the offline ones do
+    bank = LiveEmg(fs, 2, mains=None)
+    for a in range(0, len(x), 100):
+        bank.push(x[a : a + 100])
+    live = rep_onsets({"late": bank.channel(0), "blip": bank.channel(1)}, 0.0, anchor, end, 0.0, TimingParams())
+    assert live == found
