@@ -38,6 +38,7 @@ import time
 import warnings
 
 import numpy as np
+from common import match
 
 from sensorkit.dsp.gait import initial_contacts
 from sensorkit.recording.text_import import read_text_imu
@@ -46,17 +47,6 @@ from sensorkit.sim.faults import with_drop_outs
 
 SIM_SEEDS = range(12)
 FS = 100.0
-
-
-def match(ref: np.ndarray, det: np.ndarray, tol: float) -> list[tuple[int, int]]:
-    pairs = sorted((abs(r - d), i, j) for i, r in enumerate(ref) for j, d in enumerate(det) if abs(r - d) <= tol + 1e-9)
-    used_i, used_j, out = set(), set(), []
-    for _, i, j in pairs:
-        if i not in used_i and j not in used_j:
-            used_i.add(i)
-            used_j.add(j)
-            out.append((i, j))
-    return out
 
 
 class Score:

@@ -19,6 +19,7 @@ there. A repetition is found when a detected onset lies within 300 ms of its tru
 from __future__ import annotations
 
 import numpy as np
+from common import match
 
 from sensorkit.dsp.movement import movement_periods
 from sensorkit.sim import Dosage, SimConfig, simulate
@@ -61,16 +62,6 @@ LYING_VARIATIONS = (("as built", 1.0, 1.0), ("slow lifts (x2 duration)", 2.0, 1.
                     ("small lifts (x0.5 range)", 1.0, 0.5), ("slow and small", 2.0, 0.5))  # name, pace, range
 
 
-def _matched(true: list[float], found: list[float], tol: float = 0.3) -> list[float]:
-    """Errors (s) of the true onsets matched one to one, nearest first, to found ones within `tol`."""
-    pairs = sorted((abs(f - t), i, j) for i, t in enumerate(true) for j, f in enumerate(found) if abs(f - t) <= tol)
-    used_i, used_j, out = set(), set(), []
-    for _, i, j in pairs:
-        if i not in used_i and j not in used_j:
-            used_i.add(i), used_j.add(j), out.append(found[j] - true[i])
-    return out
-
-
 def run_lying() -> dict:
     """The lying exercises under slow and small lifts and less sway; prints a table, returns the
     worst prone median (ms) and recall over the variations with the lying sway reduced."""
@@ -94,7 +85,8 @@ def run_lying() -> dict:
                             a, e = int(b["start_s"] * fs), int(b["end_s"] * fs)
                             found = [m.onset_s + b["start_s"]
                                      for m in movement_periods(rec.imu[a:e, :3], rec.imu[a:e, 3:], fs)]  # fmt: skip
-                            got = _matched([r["movement_onset_s"] for r in b["reps"]], found)
+                            true = [r["movement_onset_s"] for r in b["reps"]]
+                            got = [found[j] - true[i] for i, j in match(true, found, 0.3)]
                             n, hit, extra = n + len(b["reps"]), hit + len(got), extra + len(found) - len(got)
                             errs += got
                     v = np.abs(errs) * 1000

@@ -12,6 +12,19 @@ from sensorkit.streams import IMU_CHANNELS, Chunk, StreamInfo
 EMG_CH, EMG_FS, IMU_FS = 16, 2000.0, 200.0
 
 
+def match(ref, det, tol: float) -> list[tuple[int, int]]:
+    """(i, j) pairs matching reference events `ref[i]` one to one with detected ones `det[j]`
+    within `tol` (same units), nearest pairs first."""
+    pairs = sorted((abs(r - d), i, j) for i, r in enumerate(ref) for j, d in enumerate(det) if abs(r - d) <= tol + 1e-9)
+    used_i, used_j, out = set(), set(), []
+    for _, i, j in pairs:
+        if i not in used_i and j not in used_j:
+            used_i.add(i)
+            used_j.add(j)
+            out.append((i, j))
+    return out
+
+
 def best_time(fn, repeat: int = 5) -> float:
     """Best wall time of `repeat` runs, seconds (the least disturbed by other load)."""
     best = float("inf")
