@@ -264,6 +264,21 @@ def test_a_gait_block_longer_than_the_emg_kept_keeps_its_live_steps(tmp_path, mo
     jsonschema.validate(live, SCHEMA)
 
 
+def test_a_stance_held_level_is_one_repetition_live_as_in_analyze(tmp_path):
+    """A stance held with the pelvis level is joined from its shifts out and back
+    (`sensorkit.dsp.held`) by `analyze`; the live pipeline's finished block, measured whole,
+    holds the same repetitions."""
+    path = tmp_path / "s.xdf"
+    assert main(["simulate", "single_leg_stance", "-o", str(path), "--seed", "0",
+                 "--param", "pelvic_drop_deg=0"]) == 0  # fmt: skip
+    live, _ = run_live(replay_chunks(path))
+    offline = analyze_session(session_data(read_xdf(path)))
+    assert_matches_analyze(live, offline)
+    truth = json.loads(path.with_suffix(".truth.json").read_text())
+    for block in truth["exercises"]:
+        assert len(_reps(offline, block)) == len(block["reps"]) == 2
+
+
 def _reps(result: dict, block: dict) -> list[float]:
     return [r["movement_onset_s"] for b in result["exercises"]
             if (b["exercise"], b["side"]) == (block["exercise"], block["side"]) for r in b["reps"]]  # fmt: skip

@@ -197,6 +197,56 @@ def test_step_down_and_single_leg_stance_repetitions_and_drops(scenario):
             assert r["quality"][f"glute_med_{side}"] == "ok"
 
 
+def _stance_blocks(rec):
+    from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
+
+    fs_e, fs_i = rec.config.fs_emg, rec.config.fs_imu
+    emg = EmgData(np.arange(len(rec.emg)) / fs_e, rec.emg, list(rec.config.muscles), fs_e)
+    imu = ImuData(np.arange(len(rec.imu)) / fs_i, rec.imu[:, :3], rec.imu[:, 3:], fs_i)
+    return analyze_session(SessionData("sim", emg, imu, rec.markers), AnalysisOptions())["exercises"]
+
+
+def test_a_stance_held_with_the_pelvis_level_is_one_repetition_per_lift():
+    """A single-leg stance with the pelvis level (the healthy Trendelenburg test) falls back to
+    rest during its hold: the lift-off, the corrections and the put-down came out as
+    repetitions of their own. The weight's shift out and back joins them (`join_held`)."""
+    from sensorkit.dsp.held import join_held
+    from sensorkit.dsp.movement import movement_periods
+
+    rec = simulate(SimConfig(scenario="single_leg_stance", seed=0, dose=Dosage(pelvic_drop_deg=0.0)))
+    fs = rec.config.fs_imu
+    split = 0
+    for want in rec.truth["exercises"]:
+        a, b = int(want["start_s"] * fs), int(want["end_s"] * fs)
+        moves = movement_periods(rec.imu[a:b, :3], rec.imu[a:b, 3:], fs)
+        split += len(moves) > len(want["reps"])
+        joined = join_held(moves, rec.imu[:b, :3], rec.imu[:b, 3:], fs, 30.0, origin=a)
+        assert len(joined) == len(want["reps"])
+    assert split  # without joining, a hold was cut into pieces here
+    for got, want in zip(_stance_blocks(rec), rec.truth["exercises"], strict=True):
+        assert (got["exercise"], got["side"]) == ("single_leg_stance", want["side"])
+        assert len(got["reps"]) == len(want["reps"])
+        for r, w in zip(got["reps"], want["reps"], strict=True):
+            assert abs(r["movement_onset_s"] - w["movement_onset_s"]) < 0.1
+            assert abs(r["end_s"] - w["end_s"]) < 1.5
+            assert abs(r["pelvic_drop_deg"] - w["pelvic_drop_deg"]) < 1.0
+
+
+def test_stances_found_whole_are_not_joined_to_each_other():
+    """With a drop the pelvis stays off its rest through the hold: each stance is one movement,
+    and its neighbour (the next lift-off, the same way) is never joined to it."""
+    from sensorkit.dsp.held import join_held
+    from sensorkit.dsp.movement import movement_periods
+
+    rec = simulate(SimConfig(scenario="single_leg_stance", seed=1, dose=Dosage(reps=6)))
+    fs = rec.config.fs_imu
+    for want in rec.truth["exercises"]:
+        a, b = int(want["start_s"] * fs), int(want["end_s"] * fs)
+        moves = movement_periods(rec.imu[a:b, :3], rec.imu[a:b, 3:], fs)
+        assert len(moves) == len(want["reps"]) == 3
+        assert join_held(moves, rec.imu[:b, :3], rec.imu[:b, 3:], fs, 30.0, origin=a) == moves
+
+
 def test_rotation_for_display_follows_a_turn_about_the_vertical():
     from scipy.spatial.transform import Rotation
 

@@ -34,6 +34,7 @@ from sensorkit.analysis.signal_quality import OnsetFlagger, assess, worse
 from sensorkit.analysis.timing import RepTiming, TimingParams, flag_onsets, rep_onsets, summarise_latencies
 from sensorkit.analysis.unmarked import Emg, describe, unmarked_blocks
 from sensorkit.dsp.gait import GaitParams, initial_contacts
+from sensorkit.dsp.held import join_held
 from sensorkit.dsp.movement import MovementParams, movement_periods, signal_movements
 from sensorkit.dsp.onset import ChannelOnsets, OnsetParams, find_bursts
 from sensorkit.dsp.pelvis import MIN_BEND_DEG
@@ -177,6 +178,9 @@ def reps_from_imu(imu: ImuData, block: Block, p: MovementParams) -> list[tuple[f
     of its block once the block is complete)."""
     a, b = np.searchsorted(imu.timestamps, [block.start_s, block.end_s])
     moves = movement_periods(imu.acc[a:b], imu.gyr[a:b], imu.fs, p)
+    hold_s = REGISTRY[block.exercise].hold_s
+    if hold_s is not None:  # a hold with the pelvis level falls back to rest: join its shifts out and back
+        moves = join_held(moves, imu.acc[:b], imu.gyr[:b], imu.fs, hold_s, origin=int(a))
     t0 = float(imu.timestamps[a]) if b > a else block.start_s
     return [(t0 + m.onset_s, t0 + m.end_s, t0 + m.onset_s) for m in moves]
 
