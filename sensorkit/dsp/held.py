@@ -4,8 +4,9 @@ A single-leg stance held with the pelvis level (no drop: the healthy answer to t
 Trendelenburg test) leaves the pelvis, during the hold, where it was at rest: the motion
 signals fall back to rest between lifting the foot and putting it down, and the
 balance corrections of the hold come and go. `movement_periods` then reports the
-lift-off, each correction and the put-down as repetitions of their own (15 false
-repetitions for 24 true on simulated stances with a 2-deg hip hike; none with a drop).
+lift-off, each correction and the put-down as repetitions of their own (on 48 simulated
+marked stances: 70 false repetitions with the pelvis level, 30 with a 2-deg hip hike, none
+with a drop; joined as below, 8 and 3; docs/analysis.md).
 
 What does tell a hold from a rest is the body's weight: it moves sideways onto the
 stance leg at lift-off and back at put-down, so the pelvis's horizontal velocity has a
@@ -72,9 +73,9 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
     movements between) into one repetition, for an exercise held up to `hold_s` seconds.
     Movements without a clear shift, or whose shift back is not found in time, are left as
     they are. The vertical is tracked from up to `LEAD_S` before `origin`: the orientation
-    filter's start-up (high gain, accelerations not rejected) tilts it for its first seconds,
-    which put the first repetition's shift of a block the wrong way in 5 of 24 simulated
-    stances."""
+    filter's start-up (high gain, accelerations not rejected) tilts it for its first seconds:
+    tracked from the block's start, the first shift of 4 of 12 simulated stance blocks came
+    out the wrong way."""
     if len(moves) < 2:
         return moves
     lo = max(0, origin - int(round(LEAD_S * fs)))
@@ -110,8 +111,8 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
                     break
                 if _strong(outs[j]) and outs[i] * outs[j] > 0 and abs(outs[j]) >= SAME_SIZE * abs(outs[i]):
                     break  # the next repetition's shift out
-                # the put-down ends j, or is j (unless j comes back itself: a whole repetition on the
-                # other leg, where a recording without markers changes sides)
+                # the put-down ends j, or is j (unless j comes back itself: then j is a whole
+                # repetition of its own, the other leg's where the side changes)
                 if _opposite(outs[i], backs[j]) or (_opposite(outs[i], outs[j]) and not _opposite(outs[j], backs[j])):
                     joined = j
                     break
