@@ -174,8 +174,8 @@ def _muscles(emg: EmgData) -> list[int]:
 
 def reps_from_imu(imu: ImuData, block: Block, p: MovementParams) -> list[tuple[float, float, float]]:
     """The block's repetitions as (start s, end s, movement onset s) on the recording clock:
-    `movement_periods` over the pelvis IMU inside the block (the live pipeline asks the same
-    of its block once the block is complete)."""
+    `movement_periods` over the pelvis IMU inside the block, a held exercise's pieces joined
+    (`join_held`) (the live pipeline asks the same of its block once the block is complete)."""
     a, b = np.searchsorted(imu.timestamps, [block.start_s, block.end_s])
     moves = movement_periods(imu.acc[a:b], imu.gyr[a:b], imu.fs, p)
     hold_s = REGISTRY[block.exercise].hold_s
