@@ -31,14 +31,8 @@ from sensorkit.analysis.exercises import GLUTES, HAMSTRINGS, REGISTRY, Block
 from sensorkit.analysis.pelvic_drop import PelvisTrack
 from sensorkit.dsp.movement import MovementParams, movement_periods
 from sensorkit.dsp.onset import ChannelOnsets
-from sensorkit.dsp.posture import SETTLE_S, lateral_roll, lateral_shift, posture_spans
+from sensorkit.dsp.posture import SETTLE_S, SHIFT_MIN_M_S, lateral_roll, lateral_shift, posture_spans
 
-# A weight shift slower than this is no cue. Without any shift, what orientation error leaves
-# in the integrated sideways acceleration reached 0.065 m/s on simulated squats, step-downs and
-# stances (and had the side wrong as often as right); a 3-6 cm shift in 0.4-0.6 s peaked at
-# 0.10-0.23 m/s (5th-95th percentile), and moving the body's mass over one foot of a hip-width
-# stance is nearer 10 cm.
-SHIFT_MIN_M_S = 0.08
 ROLL_MIN_DEG = 0.5  # a lifted leg rolling the pelvis less than this is no cue
 EMG_MIN_RATIO = 1.5  # the working side's muscles at least this much more active, relative to rest
 REST_PERCENTILE = 10  # a channel's quiet level: this percentile of its envelope in the stretch

@@ -25,17 +25,13 @@ import numpy as np
 from sensorkit.dsp.filters import true_runs
 from sensorkit.dsp.movement import Movement, rest_bias
 from sensorkit.dsp.orientation import G, gravity_direction
+from sensorkit.dsp.posture import MIN_FINITE_SHARE, SHIFT_MIN_M_S, SHIFT_REST_S
 
-# What orientation error alone leaves in the integrated sideways acceleration reached
-# 0.065 m/s on simulated single-leg tasks; a 3-6 cm shift in 0.4-0.6 s peaks at 0.10-0.23 m/s
-# (the same least size as the side cue of recordings without markers, analysis.unmarked).
-SHIFT_MIN_M_S = 0.08
 # where a movement's shifts are sought: its shift out from just before its onset, the first
 # lobe (the weight moves first); its shift back in its last seconds (the foot comes down,
 # then the pelvis settles), the largest lobe
 START_S = (-0.2, 2.5)
 END_S = (-2.5, 0.2)
-REST_S = 0.5  # before the window: the acceleration there (what orientation error leaves) is subtracted
 # a shift the same way as the first one, and this large against it, starts a new repetition: the
 # balance corrections of a hold move the pelvis sideways too, less than a shift
 SAME_SIZE = 0.6
@@ -45,15 +41,15 @@ TRANSITIONS_S = 5.0  # a repetition lasts at most the hold plus this (lift-off, 
 
 def shift_velocity(horizontal: np.ndarray, fs: float, a: int, b: int, first: bool) -> np.ndarray | None:
     """The horizontal velocity (m/s, 3 components in the sensor frame) over samples [a, b),
-    integrated from the acceleration less its mean over the `REST_S` before `a` (what
+    integrated from the acceleration less its mean over the `SHIFT_REST_S` before `a` (what
     orientation error leaves), at the peak of its first lobe reaching `SHIFT_MIN_M_S` (`first`;
     none: the largest velocity) or at its largest (not `first`); None without the samples.
     `horizontal`: (n, 3) acceleration less gravity's share, m/s^2."""
-    r0, b = a - int(round(REST_S * fs)), min(b, len(horizontal))
+    r0, b = a - int(round(SHIFT_REST_S * fs)), min(b, len(horizontal))
     if r0 < 0 or b - a < fs / 2:
         return None
     rest, move = horizontal[r0:a], horizontal[a:b]
-    if not (np.isfinite(rest).all(axis=1).any() and np.isfinite(move).all(axis=1).mean() >= 0.7):
+    if not (np.isfinite(rest).all(axis=1).any() and np.isfinite(move).all(axis=1).mean() >= MIN_FINITE_SHARE):
         return None
     ok = np.isfinite(move).all(axis=1)
     if not ok.all():  # a radio drop-out bridged by a straight line: integrated, not skipped
