@@ -175,17 +175,21 @@ def test_live_obliquity_equals_offline_for_any_chunking():
     check()
 
 
-@pytest.mark.parametrize("scenario", ["step_down", "single_leg_stance"])
-def test_step_down_and_single_leg_stance_repetitions_and_drops(scenario):
+def _analyzed(rec) -> list[dict]:
+    """`analyze`'s blocks of a simulated recording (EMG, pelvis IMU, markers)."""
     from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
 
-    rec = simulate(SimConfig(scenario=scenario, seed=97, muscles=("glute_med_L", "glute_med_R"),
-                             dose=Dosage(reps=4, pelvic_drop_deg=6.0)))  # fmt: skip
     fs_e, fs_i = rec.config.fs_emg, rec.config.fs_imu
     emg = EmgData(np.arange(len(rec.emg)) / fs_e, rec.emg, list(rec.config.muscles), fs_e)
     imu = ImuData(np.arange(len(rec.imu)) / fs_i, rec.imu[:, :3], rec.imu[:, 3:], fs_i)
-    result = analyze_session(SessionData("sim", emg, imu, rec.markers), AnalysisOptions())
-    blocks = [b for b in result["exercises"]]
+    return analyze_session(SessionData("sim", emg, imu, rec.markers), AnalysisOptions())["exercises"]
+
+
+@pytest.mark.parametrize("scenario", ["step_down", "single_leg_stance"])
+def test_step_down_and_single_leg_stance_repetitions_and_drops(scenario):
+    rec = simulate(SimConfig(scenario=scenario, seed=97, muscles=("glute_med_L", "glute_med_R"),
+                             dose=Dosage(reps=4, pelvic_drop_deg=6.0)))  # fmt: skip
+    blocks = _analyzed(rec)
     assert [(b["exercise"], b["side"]) for b in blocks] == [(scenario, "L"), (scenario, "R")]
     for got, want in zip(blocks, rec.truth["exercises"], strict=True):
         assert len(got["reps"]) == len(want["reps"])  # a long hold is one repetition, not several
@@ -195,15 +199,6 @@ def test_step_down_and_single_leg_stance_repetitions_and_drops(scenario):
             assert abs(r["pelvic_drop_deg"] - w["pelvic_drop_deg"]) < 1.0
             side = got["side"]
             assert r["quality"][f"glute_med_{side}"] == "ok"
-
-
-def _stance_blocks(rec):
-    from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
-
-    fs_e, fs_i = rec.config.fs_emg, rec.config.fs_imu
-    emg = EmgData(np.arange(len(rec.emg)) / fs_e, rec.emg, list(rec.config.muscles), fs_e)
-    imu = ImuData(np.arange(len(rec.imu)) / fs_i, rec.imu[:, :3], rec.imu[:, 3:], fs_i)
-    return analyze_session(SessionData("sim", emg, imu, rec.markers), AnalysisOptions())["exercises"]
 
 
 def test_a_stance_held_with_the_pelvis_level_is_one_repetition_per_lift():
@@ -223,7 +218,7 @@ def test_a_stance_held_with_the_pelvis_level_is_one_repetition_per_lift():
         joined = join_held(moves, rec.imu[:b, :3], rec.imu[:b, 3:], fs, 30.0, origin=a)
         assert len(joined) == len(want["reps"])
     assert split  # without joining, a hold was cut into pieces here
-    for got, want in zip(_stance_blocks(rec), rec.truth["exercises"], strict=True):
+    for got, want in zip(_analyzed(rec), rec.truth["exercises"], strict=True):
         assert (got["exercise"], got["side"]) == ("single_leg_stance", want["side"])
         assert len(got["reps"]) == len(want["reps"])
         for r, w in zip(got["reps"], want["reps"], strict=True):
