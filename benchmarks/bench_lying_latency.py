@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from common import sim_session
 
-from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
+from sensorkit.analysis.session import AnalysisOptions, analyze_session
 from sensorkit.analysis.timing import TimingParams
 from sensorkit.sim import Dosage, SimConfig, simulate
 
@@ -56,10 +57,7 @@ def main() -> dict:
         for seed in SEEDS:
             dose = Dosage(lift_pace=pace, lift_range=rng_, glute_delay_ms=60.0)
             rec = simulate(SimConfig(scenario="prone_hip_extension", seed=seed, dose=dose))
-            c = rec.config
-            data = SessionData("sim", EmgData(np.arange(len(rec.emg)) / c.fs_emg, rec.emg, list(c.muscles), c.fs_emg),
-                               ImuData(np.arange(len(rec.imu)) / c.fs_imu, rec.imu[:, :3], rec.imu[:, 3:], c.fs_imu),
-                               list(rec.markers))  # fmt: skip
+            data = sim_session(rec)
             for again in (True, False):
                 timing = TimingParams() if again else replace(TimingParams(), step_back_s=0.0)
                 rows[again] += _score(analyze_session(data, AnalysisOptions(timing=timing)), rec.truth)

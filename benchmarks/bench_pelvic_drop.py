@@ -23,9 +23,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from common import match, sim_session
 
 from sensorkit.analysis.pelvic_drop import rep_drop, track_pelvis
-from sensorkit.analysis.session import AnalysisOptions, ImuData, SessionData, analyze_session
+from sensorkit.analysis.session import AnalysisOptions, analyze_session
 from sensorkit.dsp.movement import movement_periods
 from sensorkit.dsp.orientation import G, gravity_direction
 from sensorkit.sim import Dosage, SimConfig, simulate
@@ -166,21 +167,17 @@ def end_to_end() -> float:
                 rec = simulate(SimConfig(scenario=task, seed=seed, **change))
                 fs = rec.config.fs_imu
                 imu = rec.imu if not lost else with_drop_outs(rec.imu, fs, lost, np.random.default_rng(seed))
-                data = SessionData("sim", None, ImuData(np.arange(len(imu)) / fs, imu[:, :3], imu[:, 3:], fs),
-                                   list(rec.markers))  # fmt: skip
-                got = [(r["movement_onset_s"], b["side"], r["pelvic_drop_deg"])
-                       for b in analyze_session(data, AnalysisOptions())["exercises"] for r in b["reps"]]  # fmt: skip
-                used = set()
-                for b in rec.truth["exercises"]:
-                    for r in b["reps"]:
-                        n += 1
-                        near = [k for k, g in enumerate(got) if k not in used and g[1] == b["side"]
-                                and g[0] is not None and abs(g[0] - r["movement_onset_s"]) < 1.0]  # fmt: skip
-                        if near:
-                            used.add(near[0])
-                            if got[near[0]][2] is not None:
-                                errors.append(got[near[0]][2] - r["pelvic_drop_deg"])
-                false += len(got) - len(used)
+                found = analyze_session(sim_session(rec, emg=False, imu=imu), AnalysisOptions())["exercises"]
+                false += sum(len(b["reps"]) for b in found if b["side"] not in ("L", "R"))  # no side: none true
+                for side in "LR":
+                    got = [r for b in found if b["side"] == side for r in b["reps"]]
+                    true = [r for b in rec.truth["exercises"] if b["side"] == side for r in b["reps"]]
+                    pairs = match([r["movement_onset_s"] for r in true],
+                                  [r["movement_onset_s"] if r["movement_onset_s"] is not None else np.inf
+                                   for r in got], 1.0)  # fmt: skip
+                    n, false = n + len(true), false + len(got) - len(pairs)
+                    errors += [got[j]["pelvic_drop_deg"] - true[i]["pelvic_drop_deg"] for i, j in pairs
+                               if got[j]["pelvic_drop_deg"] is not None]  # fmt: skip
             e = np.abs(errors)
             worst = min(worst, len(e) / n)
             print(f"  {name:<32}{task:<19}{n:>6}{len(e) / n:>9.1%}{np.median(e):>8.2f}{np.percentile(e, 95):>7.2f}"

@@ -21,8 +21,9 @@ import sys
 from dataclasses import replace
 
 import numpy as np
+from common import sim_session
 
-from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
+from sensorkit.analysis.session import AnalysisOptions, SessionData, analyze_session
 from sensorkit.errors import SensorkitError
 from sensorkit.sim import Dosage, SimConfig, simulate
 
@@ -33,7 +34,6 @@ FLIP = np.diag([1.0, -1.0, -1.0])  # the sensor turned 180 deg about its x axis
 
 def _data(rec, emg: bool = True, imu_transform=None, lose: float = 0.0, seed: int = 0) -> SessionData:
     c = rec.config
-    te, ti = np.arange(len(rec.emg)) / c.fs_emg, np.arange(len(rec.imu)) / c.fs_imu
     acc, gyr = rec.imu[:, :3].copy(), rec.imu[:, 3:].copy()
     if imu_transform is not None:
         acc, gyr = acc @ imu_transform.T, gyr @ imu_transform.T
@@ -44,8 +44,7 @@ def _data(rec, emg: bool = True, imu_transform=None, lose: float = 0.0, seed: in
             a = int(rng.integers(0, n))
             acc[a : a + int(rng.uniform(0.05, 0.3) * c.fs_imu)] = np.nan
         gyr[np.isnan(acc[:, 0])] = np.nan
-    e = EmgData(te, rec.emg, list(c.muscles), c.fs_emg) if emg else None
-    return SessionData("sim", e, ImuData(ti, acc, gyr, c.fs_imu), [])
+    return sim_session(rec, emg, np.column_stack([acc, gyr]), markers=False)
 
 
 VARIANTS = {

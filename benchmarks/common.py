@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from sensorkit.analysis.session import EmgData, ImuData, SessionData
 from sensorkit.protocols import sk1
 from sensorkit.streams import IMU_CHANNELS, Chunk, StreamInfo
 
@@ -23,6 +24,17 @@ def match(ref, det, tol: float) -> list[tuple[int, int]]:
             used_j.add(j)
             out.append((i, j))
     return out
+
+
+def sim_session(rec, emg: bool = True, imu: np.ndarray | None = None, markers: bool = True) -> SessionData:
+    """`analyze`'s input from a simulated recording `rec`: its EMG (none without `emg`), its pelvis
+    IMU (or `imu`, (n, 6) acc m/s^2 and gyr rad/s, e.g. with samples lost or the sensor turned)
+    and its markers (none without `markers`)."""
+    c = rec.config
+    imu = rec.imu if imu is None else imu
+    e = EmgData(np.arange(len(rec.emg)) / c.fs_emg, rec.emg, list(c.muscles), c.fs_emg) if emg else None
+    return SessionData("sim", e, ImuData(np.arange(len(imu)) / c.fs_imu, imu[:, :3], imu[:, 3:], c.fs_imu),
+                       list(rec.markers) if markers else [])  # fmt: skip
 
 
 def best_time(fn, repeat: int = 5) -> float:
