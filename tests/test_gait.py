@@ -121,6 +121,22 @@ def test_radio_drop_outs_do_not_break_a_walk_apart(lost, recall):
     assert made > 0 and made_ok >= 0.75 * made  # placed from the cadence, mostly within 100 ms
 
 
+def test_samples_lost_one_by_one_leave_the_contacts_measured():
+    """A wireless sensor loses packets one at a time (94 % of the drop-outs in Voisard et
+    al.'s real walks are 1-3 samples long). With 15 % of the samples lost so, the contacts
+    are those of the whole recording, measured, not placed from the cadence: held to "any
+    sample lost", 39 of these 45 came out inferred and one went missing."""
+    rec = walk(704, impairment=0.5, muscles=("glute_med_L",))
+    fs = rec.config.fs_imu
+    clean = np.array([c.t_s for c in initial_contacts(rec.imu[:, :3], rec.imu[:, 3:], fs)])
+    imu = rec.imu.copy()
+    imu[np.random.default_rng(4).random(len(imu)) < 0.15] = np.nan
+    found = initial_contacts(imu[:, :3], imu[:, 3:], fs)
+    assert len(found) == len(clean)
+    assert max(abs(c.t_s - t) for c, t in zip(found, clean, strict=True)) <= 0.03
+    assert sum(c.inferred for c in found) <= 0.1 * len(found)
+
+
 def _imu_only_walk(seed, standing_at_end=False, yaw_deg=0.0):
     """A simulated walk with quiet standing before it (or after it) and no calibration bends,
     the sensor turned `yaw_deg` about the vertical; (SessionData, true contact times s, sides)."""
@@ -472,18 +488,20 @@ def test_the_step_that_closes_a_walk_into_stillness_is_a_contact(seed):
 
 @pytest.mark.parametrize("seed", [1, 5])
 def test_steps_seen_through_frequent_lost_samples_still_vote_for_their_feet(seed):
-    """Every other sample lost from the last turn on: each step there is seen, its contact
-    instant taken from the peak (its rise holds lost samples), and its pelvis swing (~1 Hz)
-    survives the losses, so it votes for its side; without votes the pass took a
-    default phase, every foot swapped for one of these walkers (and for a real walker
-    of Voisard et al.'s set: 15 contacts)."""
+    """Half the samples lost from the last turn on, 40 ms at a time (longer than the drop-outs
+    that count as seen): each step there is seen, its contact instant taken from the peak
+    (its rise holds lost samples), and its pelvis swing (~1 Hz) survives the losses, so it
+    votes for its side; without votes the pass took a default phase, every foot swapped
+    for one of these walkers (and for a real walker of Voisard et al.'s set, which lost
+    every other sample: 15 contacts)."""
     rec = walk(seed)
     fs = rec.config.fs_imu
     ref, sides = truth_contacts(rec)
     gaps = np.diff(ref)
     k = int(np.argmax(gaps[len(gaps) // 2 :]) + len(gaps) // 2)  # the last turn
     imu = rec.imu.copy()
-    imu[int((ref[k] + 0.3) * fs) :: 2] = np.nan
+    after = np.arange(int((ref[k] + 0.3) * fs), len(imu))
+    imu[after[(after - after[0]) % 8 < 4]] = np.nan
     found = initial_contacts(imu[:, :3], imu[:, 3:], fs)
     pairs = [(i, j) for i, j in match(ref, np.array([c.t_s for c in found]), 0.05) if ref[i] > ref[k] + 0.3]
     assert len(pairs) >= 0.9 * np.sum(ref > ref[k] + 0.3)

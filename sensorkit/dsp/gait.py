@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import find_peaks
 
-from sensorkit.dsp.filters import apply_sos, finite_segments, interpolate_short_gaps, lowpass_sos
+from sensorkit.dsp.filters import apply_sos, finite_segments, interpolate_short_gaps, lowpass_sos, run_edges
 from sensorkit.dsp.movement import rest_bias
 from sensorkit.dsp.orientation import G, gravity_direction
 
@@ -68,6 +68,7 @@ class GaitParams:
     parity_vote: float = 0.4  # a run whose votes turn this clearly part-way is split there (_parity_break)
     missed_step_ratio: float = 1.6  # a step time this much above its neighbours' means one was missed (below: an extra)
     max_gap_s: float = 1.0  # lost samples in gaps up to this long are interpolated (see initial_contacts)
+    seen_gap_s: float = 0.03  # ... and in gaps up to this long count as seen (see initial_contacts)
     cadence_tolerance: float = 0.2  # a gap hides k steps when its interval is k local step times within this share
     edge_rel_prominence: float = 0.2  # a run's last steps (_extend_runs): share of the neighbours' prominence
     edge_tolerance: float = 0.25  # ... placed at the run's step time within this share of it
@@ -511,6 +512,15 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
     detected inside a bridged gap, where the signal is made up, is not reported; a step
     the gap hid is placed from the cadence around it (`_fill_hidden_steps`,
     `Contact.inferred`). Stretches between longer gaps are analysed separately.
+    Gaps of up to `seen_gap_s` (one to three samples at 100 Hz, lost one by one as a
+    wireless sensor's packets are) count as seen for all of that: the 4-8 Hz signals the
+    steps are found in change little over them, and held to "any sample lost", a walk's
+    soft last steps whose rise had lost one sample were never taken. On Voisard et al.'s
+    real walks (IPOL 2023; 79 of 110 trials lose samples, 36 of them 5-20 %, and 94 % of
+    the drop-outs are 1-3 samples long) contacts inside the trials within 100 ms 93.5 ->
+    93.9 %, within 50 ms 83.6 -> 84.4 %, false 3.5 -> 3.3 %, sides 97.9 -> 97.8 % (trials
+    losing >= 5 %: 92.2 -> 93.5 % within 100 ms; those losing none 94.2 % either way); the
+    simulator unchanged (benchmarks/bench_gait.py). 0.02 s and 0.05 s gave 93.8 and 94.0 %.
     """
     p = params or GaitParams()
     acc, gyr = np.asarray(acc, dtype=np.float64), np.asarray(gyr, dtype=np.float64)
@@ -518,6 +528,7 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
         raise ValueError("acc and gyr must both have shape (n, 3)")
     given = [] if up is None else [np.asarray(up, dtype=np.float64)]
     both, bridged = interpolate_short_gaps(np.column_stack([acc, gyr, *given]), int(round(p.max_gap_s * fs)))
+    bridged = _longer_runs(bridged, p.seen_gap_s * fs)
     acc, gyr = both[:, :3], both[:, 3:6]
     av, yaw, up = vertical_signals(acc, gyr, fs, both[:, 6:9] if given else None)
     runs = []
@@ -571,6 +582,16 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
             if m or not bridged[lo + i]:  # a detected contact inside a bridged gap is made up
                 contacts.append(Contact((lo + i) / fs, "L" if is_left else "R", float(c), bool(m), ag))
     return contacts
+
+
+def _longer_runs(mask: np.ndarray, shortest: float) -> np.ndarray:
+    """`mask` with its runs of True of at most `shortest` samples cleared."""
+    starts, stops = run_edges(mask)
+    out = np.zeros(len(mask), dtype=bool)
+    for a, b in zip(starts, stops, strict=True):
+        if b - a > shortest:
+            out[a:b] = True
+    return out
 
 
 def _merged(steps: np.ndarray, ics: np.ndarray, made: np.ndarray, added: np.ndarray, slope: np.ndarray, fs: float,
