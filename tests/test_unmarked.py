@@ -110,19 +110,20 @@ def test_lost_imu_samples_neither_split_nor_hide_repetitions():
         assert abs(a / fs - ta) < 0.8 and abs(b / fs - tb) < 0.8  # a drop-out inside a bend is not its end
 
 
-@pytest.mark.parametrize(("drop", "seed"), [(0.0, 5), (-2.0, 2)])
-def test_stances_held_with_the_pelvis_level_are_one_repetition_per_lift_without_markers(drop, seed):
+@pytest.mark.parametrize(("drop", "seed", "emg"), [(0.0, 5, True), (-2.0, 2, True), (0.0, 2, False)])
+def test_stances_held_with_the_pelvis_level_are_one_repetition_per_lift_without_markers(drop, seed, emg):
     """A level pelvis falls back to rest during a stance's hold: its lift-off, corrections and
-    put-down were 12 repetitions for the 4 stances of the first session. Joined within each
-    side's block, as in a marked block (`join_held`), they are the 4 stances, each with its
+    put-down were 12 repetitions for the 4 stances of the first session. Joined before their
+    sides are asked, as in a marked block (`join_held`), they are the 4 stances, each with its
     side. With a 2-deg hip hike, the second session's getting ready after its last stance
-    (0.5 s, no weight shift) was a fifth repetition."""
+    (0.5 s, no weight shift) was a fifth repetition. Without the EMG, each piece took the side
+    its own shift said, the put-down's (shifting back) the other one: 6 one-repetition blocks
+    of alternating sides in the third session (its onsets within 1 s: a level stance's can be
+    found in the settling before the lift-off, docs/analysis.md Known limits)."""
     rec = simulate(SimConfig(scenario="single_leg_stance", seed=seed, markers=False,
                              dose=Dosage(pelvic_drop_deg=drop)))  # fmt: skip
-    result = analyze_session(_data(rec), AnalysisOptions(exercise="single_leg_stance"))
-    _match(_truth(rec, "single_leg_stance"), _found(result))
-    if drop == 0.0:
-        assert all("held repetitions" in b["blocks_from"] for b in result["exercises"])
+    result = analyze_session(_data(rec, emg=emg), AnalysisOptions(exercise="single_leg_stance"))
+    _match(_truth(rec, "single_leg_stance"), _found(result), tol_s=0.15 if emg else 1.0)
 
 
 def test_without_an_imu_the_whole_recording_is_the_exercise_and_the_result_says_so(clinic):

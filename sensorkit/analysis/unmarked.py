@@ -5,7 +5,7 @@ exercise is searched where the pelvis lies as the exercise is done
 (`Exercise.postures`), after the calibration (its standing and forward bends are
 never repetitions) and away from lying down, getting up and rolling over
 (`sensorkit.dsp.posture.posture_spans`). Repetitions are the pelvis's movements
-there, as in a marked block (a held exercise's pieces joined within each side's block).
+there, as in a marked block (a held exercise's pieces joined, `_held`).
 
 Exercises done on one side get each repetition's side from two cues, each judged
 against a stated least size and checked for agreement:
@@ -23,7 +23,7 @@ Consecutive repetitions of one side form a block; `--side` keeps that side's.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,7 +71,8 @@ def unmarked_blocks(exercise: str, side: str | None, track: PelvisTrack, acc: np
     ex = REGISTRY[exercise]
     t = track.timestamps
     sided = not ex.bilateral and ex.reps_from == "movement"
-    stretches = list(_stretches(track, acc, gyr, fs, emg, p, ex.postures, sided, ex.reps_from == "movement"))
+    stretches = list(_stretches(track, acc, gyr, fs, emg, p, ex.postures, sided, ex.reps_from == "movement",
+                                ex.hold_s))  # fmt: skip
     notes = []
     if not stretches:
         return [], [f"no stretch of the recording after the calibration has the pelvis "
@@ -84,8 +85,7 @@ def unmarked_blocks(exercise: str, side: str | None, track: PelvisTrack, acc: np
             blocks.append(Block(exercise, None, float(t[a]), float(t[b - 1]), "pelvis IMU", times))
             continue
         unknown += sum(v.side is None for v in votes)
-        grouped = _group(exercise, reps, votes, (a, b), t)
-        blocks += grouped if ex.hold_s is None else [_joined(g, ex.hold_s, acc, gyr, fs, t) for g in grouped]
+        blocks += _group(exercise, reps, votes, (a, b), t)
     if unknown:
         notes.append(f"{unknown} repetition(s) of {exercise} without markers had no side the pelvis or the "
                      "EMG could tell, and were left out; mark the blocks (exercise_start:NAME:SIDE) to keep them")
@@ -96,28 +96,6 @@ def unmarked_blocks(exercise: str, side: str | None, track: PelvisTrack, acc: np
     if side is not None:
         blocks = [b for b in blocks if b.side in (side, None)]
     return blocks, notes
-
-
-def _joined(block: Block, hold_s: float, acc: np.ndarray, gyr: np.ndarray, fs: float, t: np.ndarray) -> Block:
-    """A held exercise's block with the pieces of each hold joined into one repetition
-    (`join_held`, as a marked block's are), within the block: its repetitions are all of one
-    side. Joined across a whole stretch instead, which holds both legs one after the other,
-    the other leg's shift out was read as a shift back (stances with a 10-deg drop: 3 of 48
-    lost); within a side's block, on 24 simulated stances per row without markers (ad hoc,
-    December 2026): false repetitions with the pelvis level 39 -> 8, with a 2-deg hip hike
-    13 -> 4, drops' p95 error 1.63 -> 0.36 and 1.71 -> 0.35 deg; as built, a 10-deg drop,
-    raised-cosine movements, 40-deg mounting, 19-deg bends, the sensor upside down, 2 %
-    of samples lost: unchanged."""
-    if block.reps is None or len(block.reps) < 2:
-        return block
-    a, b = (int(i) for i in np.searchsorted(t, [block.start_s, block.end_s]))
-    t0 = float(t[a])
-    moves = [Movement(on - t0, on - t0, end - t0, 0.0) for on, end in block.reps]
-    held = join_held(moves, acc[:b], gyr[:b], fs, hold_s, origin=a)
-    if len(held) == len(moves):
-        return block
-    how = f"{block.found_from}; {len(moves)} movements joined into {len(held)} held repetitions"
-    return replace(block, found_from=how, reps=tuple((t0 + m.onset_s, t0 + m.end_s) for m in held))
 
 
 POSTURE_WORDS = {"upright": "standing", "supine": "lying supine", "prone": "lying prone",
@@ -144,11 +122,12 @@ def describe(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, em
 
 
 def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, emg: Emg | None,
-               p: MovementParams, postures: tuple[str, ...], sided: bool, moves: bool = True
-               ) -> Iterator[tuple[str, tuple[int, int], list[Rep], list[SideVote]]]:  # fmt: skip
+               p: MovementParams, postures: tuple[str, ...], sided: bool, moves: bool = True,
+               hold_s: float | None = None) -> Iterator[tuple[str, tuple[int, int], list[Rep], list[SideVote]]]:
     """Per stretch of one of `postures` after the calibration (at least 2 s): (posture,
     (start, stop) samples, its movements, their side votes (empty unless `sided`)); without
-    `moves`, the stretch as it is, without movements."""
+    `moves`, the stretch as it is, without movements. `hold_s`: an exercise held up to so
+    long, whose pieces are joined into repetitions (`_held`) before their sides are asked."""
     t = track.timestamps
     # gait is told by its steps anywhere, before a calibration too (a walk recorded with its
     # quiet standing at the end: that standing was taken for the calibration, and the walk
@@ -162,6 +141,8 @@ def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, 
             yield posture, (a, b), [], []
             continue
         (a, b), reps = _movements(acc, gyr, fs, a, b, b >= len(t), p, t)
+        if hold_s is not None:
+            reps = _held(reps, hold_s, acc, gyr, fs, a, b, t)
         votes = _smooth([_vote(posture, on, end, track, acc, fs, emg, (a, b)) for on, end, _, _ in reps]) if (
             sided and reps) else []  # fmt: skip
         yield posture, (a, b), reps, votes
@@ -188,6 +169,35 @@ def _movements(acc: np.ndarray, gyr: np.ndarray, fs: float, a: int, b: int, at_e
         else:
             return (a, b), reps
     return (a, max(b, a + 1)), []
+
+
+def _held(reps: list[Rep], hold_s: float, acc: np.ndarray, gyr: np.ndarray, fs: float, a: int, b: int,
+          t: np.ndarray) -> list[Rep]:  # fmt: skip
+    """A held exercise's movements in the stretch [a, b) with the pieces of each hold joined into
+    one repetition (`join_held`, as a marked block's are), before the sides are asked: a hold
+    with the pelvis level falls back to rest, and each piece then took the side its own shift
+    said, the put-down's (shifting back) the other one.
+
+    On 6 simulated sessions (24 stances) per row without markers (ad hoc, December 2026),
+    found with the right side / false repetitions, before -> after: with the EMG, the pelvis
+    level 100 % / 39 -> 100 % / 0 (drops' p95 error 1.63 -> 0.37 deg), a 2-deg hip hike
+    100 % / 13 -> 100 % / 0; IMU only, level 87.5 % / 7 -> 95.8 % / 0 (p95 1.36 -> 0.37
+    deg), hip hike 95.8 % / 0 -> 100 % / 0; a 1-2 cm weight shift, too small to see,
+    95.8 % / 39 -> 87.5 % / 33; as built, a 10-deg drop (also IMU only), raised-cosine
+    movements, 40-deg mounting, 19-deg bends, the sensor upside down, 2 % of samples lost,
+    3 deg/s gyro bias: 100 % / 0 either way. Across the stretch, which holds both sides one
+    after the other, the other leg's lift-off shifts the weight the way a put-down does;
+    `join_held` takes only a brief movement for a put-down (without that, a 10-deg drop's
+    stance was joined to the other side's first, its drop 20 deg off).
+    """
+    if len(reps) < 2:
+        return reps
+    t0 = float(t[a])
+    moves = [Movement(r[2] - t0, r[2] - t0, r[3] - t0, 0.0) for r in reps]
+    first = {m.onset_s: k for k, m in enumerate(moves)}
+    last = {m.end_s: k for k, m in enumerate(moves)}
+    return [(reps[first[m.onset_s]][0], reps[last[m.end_s]][1], reps[first[m.onset_s]][2], reps[last[m.end_s]][3])
+            for m in join_held(moves, acc[:b], gyr[:b], fs, hold_s, origin=a)]  # fmt: skip
 
 
 def _vote(posture: str, on: int, end: int, track: PelvisTrack, acc: np.ndarray, fs: float, emg: Emg | None,

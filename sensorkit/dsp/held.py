@@ -37,6 +37,10 @@ END_S = (-2.5, 0.2)
 SAME_SIZE = 0.6
 LEAD_S = 5.0  # the vertical is tracked from this long before the movements' origin
 TRANSITIONS_S = 5.0  # a repetition lasts at most the hold plus this (lift-off, put-down, settling)
+# a put-down (or any piece of a hold) found as a movement of its own lasts at most this (simulated
+# put-downs: 1.6-3.1 s, stances 12-18 s); a longer one is a whole stance whose shift back was
+# missed (the other leg's, across a side change)
+PUT_DOWN_S = 5.0
 
 
 def shift_velocity(horizontal: np.ndarray, fs: float, a: int, b: int, first: bool) -> np.ndarray | None:
@@ -67,11 +71,12 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
     """`moves` (from `movement_periods`, their times in s from sample `origin` of `acc` m/s^2 and
     `gyr` rad/s, (n, 3) at `fs` Hz) with each shift out joined to its shift back (and the
     movements between) into one repetition, for an exercise held up to `hold_s` seconds.
-    Movements whose shift back is not found in time are left as they are; so are those without
-    a clear shift, unless at least half of the block's movements (and two) shift clearly: then
-    they are left out (without markers, 6 simulated sessions of 24 stances: false repetitions
-    with the pelvis level 8 -> 4, with a 2-deg hip hike 4 -> 0; marked 1 -> 1 and 3 -> 2;
-    unchanged with 1-2 cm shifts, drops and every other variation of docs/analysis.md).
+    Movements whose shift back is not found in time are left as they are; so are brief ones
+    (up to `PUT_DOWN_S`) without a clear shift, unless at least half of the repetitions so
+    found (and two) shift clearly: then they are left out, as the getting ready before a
+    side's first lift or after its last put-down (`sensorkit.analysis.unmarked._held` gives
+    the figures; on marked stances, false repetitions with a 2-deg hip hike 3 -> 2 in 24,
+    every other variation of docs/analysis.md unchanged).
     The vertical is tracked from up to `LEAD_S` before `origin`: the orientation filter's
     start-up (high gain, accelerations not rejected) tilts it for its first seconds: tracked
     from the block's start, the first shift of 4 of 12 simulated stance blocks came out the
@@ -102,13 +107,7 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
     axis = np.linalg.svd(clear, full_matrices=False)[2][0]
     outs = [None if v is None else float(v @ axis) for v in outs]
     backs = [None if v is None else float(v @ axis) for v in backs]
-    # where the block's movements mostly shift clearly, the patient's weight shift shows, and a
-    # movement that does not shift is the getting ready before a side's first lift or after its
-    # last put-down, or a hold's correction left over: not a repetition (with the patient's
-    # shifts too small to see, as with a 1-2 cm shift, every movement is kept)
-    shifted = [_strong(v) for v in outs]
-    settle = sum(shifted) >= 2 and sum(shifted) >= 0.5 * len(moves)
-    out, i = [], 0
+    out, clear, i = [], [], 0  # the repetitions, and whether each shifts the weight clearly
     while i < len(moves):
         joined = None
         if _strong(outs[i]) and not _opposite(outs[i], backs[i]):  # a whole repetition is one movement
@@ -117,20 +116,31 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
                     break
                 if _strong(outs[j]) and outs[i] * outs[j] > 0 and abs(outs[j]) >= SAME_SIZE * abs(outs[i]):
                     break  # the next repetition's shift out
-                # the put-down ends j, or is j (unless j comes back itself: then j is a whole
-                # repetition of its own, the other leg's where the side changes)
-                if _opposite(outs[i], backs[j]) or (_opposite(outs[i], outs[j]) and not _opposite(outs[j], backs[j])):
+                # the put-down ends j, or is j: a brief movement shifting back (unless j comes back
+                # itself, or lasts: then j is a whole repetition of its own, the other leg's where
+                # the side changes, whose shift back may have been missed)
+                put_down = moves[j].end_s - moves[j].onset_s <= PUT_DOWN_S
+                if _opposite(outs[i], backs[j]) or (put_down and _opposite(outs[i], outs[j])
+                                                    and not _opposite(outs[j], backs[j])):  # fmt: skip
                     joined = j
                     break
         if joined is None:
-            if not (settle and not shifted[i]):
-                out.append(moves[i])
+            out.append(moves[i])
+            clear.append(_strong(outs[i]))
             i += 1
             continue
         first, last = moves[i], moves[joined]
         out.append(Movement(first.onset_s, first.detected_s, last.end_s,
                             max(m.peak_speed for m in moves[i : joined + 1])))  # fmt: skip
+        clear.append(True)
         i = joined + 1
+    # where at least half of the repetitions (and two) shift the weight clearly, the patient's
+    # shift shows, and a brief movement that does not shift is the getting ready before a side's
+    # first lift or after its last put-down, or a hold's correction left over: not a repetition
+    # (with shifts too small to see, as with a 1-2 cm shift, every movement is kept; a whole
+    # stance whose shift was missed lasts longer than a piece)
+    if sum(clear) >= 2 and sum(clear) >= 0.5 * len(out):
+        out = [m for m, c in zip(out, clear, strict=True) if c or m.end_s - m.onset_s > PUT_DOWN_S]
     return out
 
 
