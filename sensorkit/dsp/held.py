@@ -15,7 +15,9 @@ movement's first horizontal velocity lobe (its shift out) and the largest of its
 seconds (its shift back) are measured in the sensor frame, gravity removed with the
 tracked vertical (no calibration needed), and read along the left-right axis the clear
 shifts share. A movement that shifts out without coming back is joined, within the
-exercise's longest hold, with the movements up to the one that shifts back.
+exercise's longest hold, with the movements up to the one that shifts back. Where the
+patient's shifts show, a brief movement that shifts nothing (getting ready, a correction
+left over) is not a repetition.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
     axis = np.linalg.svd(clear, full_matrices=False)[2][0]
     outs = [None if v is None else float(v @ axis) for v in outs]
     backs = [None if v is None else float(v @ axis) for v in backs]
-    out, clear, i = [], [], 0  # the repetitions, and whether each shifts the weight clearly
+    out, shifts, i = [], [], 0  # the repetitions, and whether each shifts the weight clearly
     while i < len(moves):
         joined = None
         if _strong(outs[i]) and not _opposite(outs[i], backs[i]):  # a whole repetition is one movement
@@ -126,21 +128,21 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
                     break
         if joined is None:
             out.append(moves[i])
-            clear.append(_strong(outs[i]))
+            shifts.append(_strong(outs[i]))
             i += 1
             continue
         first, last = moves[i], moves[joined]
         out.append(Movement(first.onset_s, first.detected_s, last.end_s,
                             max(m.peak_speed for m in moves[i : joined + 1])))  # fmt: skip
-        clear.append(True)
+        shifts.append(True)
         i = joined + 1
     # where at least half of the repetitions (and two) shift the weight clearly, the patient's
     # shift shows, and a brief movement that does not shift is the getting ready before a side's
     # first lift or after its last put-down, or a hold's correction left over: not a repetition
     # (with shifts too small to see, as with a 1-2 cm shift, every movement is kept; a whole
     # stance whose shift was missed lasts longer than a piece)
-    if sum(clear) >= 2 and sum(clear) >= 0.5 * len(out):
-        out = [m for m, c in zip(out, clear, strict=True) if c or m.end_s - m.onset_s > PUT_DOWN_S]
+    if sum(shifts) >= 2 and sum(shifts) >= 0.5 * len(out):
+        out = [m for m, s in zip(out, shifts, strict=True) if s or m.end_s - m.onset_s > PUT_DOWN_S]
     return out
 
 
