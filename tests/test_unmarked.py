@@ -124,6 +124,8 @@ def test_stances_held_with_the_pelvis_level_are_one_repetition_per_lift_without_
                              dose=Dosage(pelvic_drop_deg=drop)))  # fmt: skip
     result = analyze_session(_data(rec, emg=emg), AnalysisOptions(exercise="single_leg_stance"))
     _match(_truth(rec, "single_leg_stance"), _found(result), tol_s=0.15 if emg else 1.0)
+    reps = [r for b in result["exercises"] for r in b["reps"]]
+    assert len(reps) == 4 and all(r["pelvic_drop_deg"] is not None for r in reps)  # each stance, whole, with its drop
 
 
 def test_without_an_imu_the_whole_recording_is_the_exercise_and_the_result_says_so(clinic):

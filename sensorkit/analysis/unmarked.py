@@ -5,7 +5,7 @@ exercise is searched where the pelvis lies as the exercise is done
 (`Exercise.postures`), after the calibration (its standing and forward bends are
 never repetitions) and away from lying down, getting up and rolling over
 (`sensorkit.dsp.posture.posture_spans`). Repetitions are the pelvis's movements
-there, as in a marked block (a held exercise's pieces joined, `_held`).
+there, as in a marked block (a held exercise's pieces joined, `_movements`).
 
 Exercises done on one side get each repetition's side from two cues, each judged
 against a stated least size and checked for agreement:
@@ -127,7 +127,7 @@ def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, 
     """Per stretch of one of `postures` after the calibration (at least 2 s): (posture,
     (start, stop) samples, its movements, their side votes (empty unless `sided`)); without
     `moves`, the stretch as it is, without movements. `hold_s`: an exercise held up to so
-    long, whose pieces are joined into repetitions (`_held`) before their sides are asked."""
+    long, whose pieces are joined into repetitions (`_movements`) before their sides are asked."""
     t = track.timestamps
     # gait is told by its steps anywhere, before a calibration too (a walk recorded with its
     # quiet standing at the end: that standing was taken for the calibration, and the walk
@@ -140,9 +140,7 @@ def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, 
         if not moves:  # gait: the walk is found in the stretch by its steps, not as movements
             yield posture, (a, b), [], []
             continue
-        (a, b), reps = _movements(acc, gyr, fs, a, b, b >= len(t), p, t)
-        if hold_s is not None:
-            reps = _held(reps, hold_s, acc, gyr, fs, a, b, t)
+        (a, b), reps = _movements(acc, gyr, fs, a, b, b >= len(t), p, t, hold_s)
         votes = _smooth([_vote(posture, on, end, track, acc, fs, emg, (a, b)) for on, end, _, _ in reps]) if (
             sided and reps) else []  # fmt: skip
         yield posture, (a, b), reps, votes
@@ -152,31 +150,15 @@ Rep = tuple[int, int, float, float]  # movement onset and end: IMU samples, then
 
 
 def _movements(acc: np.ndarray, gyr: np.ndarray, fs: float, a: int, b: int, at_end: bool, p: MovementParams,
-               t: np.ndarray) -> tuple[tuple[int, int], list[Rep]]:  # fmt: skip
+               t: np.ndarray, hold_s: float | None = None) -> tuple[tuple[int, int], list[Rep]]:  # fmt: skip
     """The stretch [a, b) without what belongs to the postures around it, and the movements
     in it (`t`: the IMU's timestamps). A movement under way at the stretch's start is the
     arrival in the posture; one still under way at its end (unless the recording ends
-    there) is the departure from it: the stretch is cut to exclude both."""
-    edge = int(round(0.25 * fs))
-    while b - a >= 2 * fs:
-        moves = movement_periods(acc[a:b], gyr[a:b], fs, p)
-        reps = [(a + int(round(m.onset_s * fs)), a + int(round(m.end_s * fs)), float(t[a]) + m.onset_s,
-                 float(t[a]) + m.end_s) for m in moves]  # fmt: skip
-        if reps and reps[0][0] - a < edge:
-            a = reps[0][1] + int(SETTLE_S * fs)
-        elif reps and not at_end and b - reps[-1][1] < edge:
-            b = max(reps[-1][0] - edge, a + 1)
-        else:
-            return (a, b), reps
-    return (a, max(b, a + 1)), []
-
-
-def _held(reps: list[Rep], hold_s: float, acc: np.ndarray, gyr: np.ndarray, fs: float, a: int, b: int,
-          t: np.ndarray) -> list[Rep]:  # fmt: skip
-    """A held exercise's movements in the stretch [a, b) with the pieces of each hold joined into
-    one repetition (`join_held`, as a marked block's are), before the sides are asked: a hold
-    with the pelvis level falls back to rest, and each piece then took the side its own shift
-    said, the put-down's (shifting back) the other one.
+    there) is the departure from it: the stretch is cut to exclude both. `hold_s`: an
+    exercise held up to so long, whose pieces are joined into one repetition per hold
+    (`join_held`, as a marked block's are) before their sides are asked: a hold with the
+    pelvis level falls back to rest, and each piece then took the side its own shift said,
+    the put-down's (shifting back) the other one.
 
     On 6 simulated sessions (24 stances) per row without markers (ad hoc, December 2026),
     found with the right side / false repetitions, before -> after: with the EMG, the pelvis
@@ -190,14 +172,25 @@ def _held(reps: list[Rep], hold_s: float, acc: np.ndarray, gyr: np.ndarray, fs: 
     `join_held` takes only a brief movement for a put-down (without that, a 10-deg drop's
     stance was joined to the other side's first, its drop 20 deg off).
     """
-    if len(reps) < 2:
-        return reps
-    t0 = float(t[a])
-    moves = [Movement(r[2] - t0, r[2] - t0, r[3] - t0, 0.0) for r in reps]
-    first = {m.onset_s: k for k, m in enumerate(moves)}
-    last = {m.end_s: k for k, m in enumerate(moves)}
-    return [(reps[first[m.onset_s]][0], reps[last[m.end_s]][1], reps[first[m.onset_s]][2], reps[last[m.end_s]][3])
-            for m in join_held(moves, acc[:b], gyr[:b], fs, hold_s, origin=a)]  # fmt: skip
+    edge = int(round(0.25 * fs))
+    while b - a >= 2 * fs:
+        moves = movement_periods(acc[a:b], gyr[a:b], fs, p)
+        reps = _reps(moves, a, fs, t)
+        if reps and reps[0][0] - a < edge:
+            a = reps[0][1] + int(SETTLE_S * fs)
+        elif reps and not at_end and b - reps[-1][1] < edge:
+            b = max(reps[-1][0] - edge, a + 1)
+        else:
+            if hold_s is not None:
+                reps = _reps(join_held(moves, acc[:b], gyr[:b], fs, hold_s, origin=a), a, fs, t)
+            return (a, b), reps
+    return (a, max(b, a + 1)), []
+
+
+def _reps(moves: list[Movement], a: int, fs: float, t: np.ndarray) -> list[Rep]:
+    """`moves` (s from sample `a`) as repetitions: IMU samples, then s on the file clock."""
+    return [(a + int(round(m.onset_s * fs)), a + int(round(m.end_s * fs)), float(t[a]) + m.onset_s,
+             float(t[a]) + m.end_s) for m in moves]  # fmt: skip
 
 
 def _vote(posture: str, on: int, end: int, track: PelvisTrack, acc: np.ndarray, fs: float, emg: Emg | None,
