@@ -21,8 +21,14 @@ from __future__ import annotations
 import numpy as np
 from common import match
 
-from sensorkit.dsp.movement import movement_periods
+from sensorkit.analysis.exercises import REGISTRY
+from sensorkit.dsp.movement import MovementParams, lying, movement_periods
 from sensorkit.sim import Dosage, SimConfig, simulate
+
+
+def _params(exercise: str) -> MovementParams:
+    """What `analyze` finds an exercise's movements with: onsets of one done lying against its stiller pause."""
+    return lying(MovementParams()) if REGISTRY[exercise].lying else MovementParams()
 
 SEEDS = range(6)
 
@@ -37,7 +43,8 @@ def run(profile: str) -> dict:
         fs = rec.config.fs_imu
         for b in rec.truth["exercises"]:
             a, e = int(b["start_s"] * fs), int(b["end_s"] * fs)
-            found = [m.onset_s + b["start_s"] for m in movement_periods(rec.imu[a:e, :3], rec.imu[a:e, 3:], fs)]
+            found = [m.onset_s + b["start_s"]
+                     for m in movement_periods(rec.imu[a:e, :3], rec.imu[a:e, 3:], fs, _params(b["exercise"]))]
             counts.setdefault(b["exercise"], [0, 0])
             counts[b["exercise"]][0] += len(found)
             counts[b["exercise"]][1] += len(b["reps"])
@@ -84,7 +91,8 @@ def run_lying() -> dict:
                         for b in rec.truth["exercises"]:
                             a, e = int(b["start_s"] * fs), int(b["end_s"] * fs)
                             found = [m.onset_s + b["start_s"]
-                                     for m in movement_periods(rec.imu[a:e, :3], rec.imu[a:e, 3:], fs)]  # fmt: skip
+                                     for m in movement_periods(rec.imu[a:e, :3], rec.imu[a:e, 3:], fs,
+                                                               _params(ex))]  # fmt: skip
                             true = [r["movement_onset_s"] for r in b["reps"]]
                             got = [found[j] - true[i] for i, j in match(true, found, 0.3)]
                             n, hit, extra = n + len(b["reps"]), hit + len(got), extra + len(found) - len(got)

@@ -36,6 +36,13 @@ class Exercise:
     postures: tuple[str, ...] = ("upright",)
     hold_s: float | None = None
 
+    @property
+    def lying(self) -> bool:
+        """Done lying (never upright): the pelvis rests on a table between repetitions, far
+        stiller than standing, which the movement onset's pause is measured against
+        (`sensorkit.dsp.movement.lying`)."""
+        return "upright" not in self.postures
+
 
 SIDE_LYING = ("left_side_down", "right_side_down")
 REGISTRY: dict[str, Exercise] = {e.name: e for e in (

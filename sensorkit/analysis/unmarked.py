@@ -30,7 +30,7 @@ import numpy as np
 from sensorkit.analysis.exercises import GLUTES, HAMSTRINGS, REGISTRY, Block
 from sensorkit.analysis.pelvic_drop import PelvisTrack
 from sensorkit.dsp.held import join_held
-from sensorkit.dsp.movement import Movement, MovementParams, movement_periods
+from sensorkit.dsp.movement import Movement, MovementParams, lying, movement_periods
 from sensorkit.dsp.onset import ChannelOnsets
 from sensorkit.dsp.posture import SETTLE_S, SHIFT_MIN_M_S, lateral_roll, lateral_shift, posture_spans
 
@@ -140,7 +140,8 @@ def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, 
         if not moves:  # gait: the walk is found in the stretch by its steps, not as movements
             yield posture, (a, b), [], []
             continue
-        (a, b), reps = _movements(acc, gyr, fs, a, b, b >= len(t), p, t, hold_s)
+        pp = p if posture == "upright" else lying(p)  # as a marked block of an exercise done lying
+        (a, b), reps = _movements(acc, gyr, fs, a, b, b >= len(t), pp, t, hold_s)
         votes = _smooth([_vote(posture, on, end, track, acc, fs, emg, (a, b)) for on, end, _, _ in reps]) if (
             sided and reps) else []  # fmt: skip
         yield posture, (a, b), reps, votes

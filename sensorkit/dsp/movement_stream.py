@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sensorkit.dsp.filters import StreamingFilter, apply_sos, hold_short_gaps, lowpass_sos
-from sensorkit.dsp.movement import MovementParams, pause_onset
+from sensorkit.dsp.movement import MovementParams, lying, pause_onset
 from sensorkit.dsp.onset import group_delay_s
 
 
@@ -67,6 +67,7 @@ class LiveMovement:
                  params: LiveMovementParams = LiveMovementParams(),
                  movement: MovementParams = MovementParams()) -> None:  # fmt: skip
         self.fs, self.p, self.m = fs, params, movement
+        self._pause = movement  # what the block under way measures onsets with (`lying` for one done lying)
         sos = lowpass_sos(fs, min(movement.smooth_hz, 0.4 * fs))
         self.delay_s = group_delay_s(sos, fs, 0.5)
         # rest from the calibration's quiet standing: bias, posture and noise of the smoothed signals
@@ -87,18 +88,19 @@ class LiveMovement:
         self._above = self._above_slow = self._still = self._still_here = 0
         self._onset = 0.0
         self._still_sum = np.zeros(3)
-        self._floors: list[tuple[int, float | None]] = []  # block starts not yet reached (sample, hold_s)
+        self._floors: list[tuple[int, float | None, bool]] = []  # block starts not yet reached (sample, hold_s, lying)
         self._new_posture_s = params.new_posture_s  # of the block under way
         self._peak_tilt = 0.0  # the furthest tilt from rest of the repetition in progress (deg)
         # twice the resting noise of the accelerometer as a tilt: nearer than this is rest
         self._tilt_noise = float(np.degrees(2.0 * self.sd_acc / max(float(np.linalg.norm(self.rest)), 1.0)))
 
-    def block_starts(self, sample: int, hold_s: float | None = None) -> None:
+    def block_starts(self, sample: int, hold_s: float | None = None, lying: bool = False) -> None:
         """An exercise block starts at stream sample `sample` (this stream's count from its
         first sample; past or future): as offline, where a block is analysed on its own, no
         pause before a movement reaches back beyond it. `hold_s`: how long the block's
-        repetitions may hold still away from rest (None: `new_posture_s`)."""
-        self._floors = sorted([*self._floors, (int(sample), hold_s)], key=lambda f: f[0])
+        repetitions may hold still away from rest (None: `new_posture_s`). `lying`: the
+        exercise is done lying, and its onsets are measured as offline (`movement.lying`)."""
+        self._floors = sorted([*self._floors, (int(sample), hold_s, lying)], key=lambda f: f[0])
 
     @property
     def moving(self) -> bool:
@@ -118,8 +120,9 @@ class LiveMovement:
 
     def _step(self, g: np.ndarray, a: np.ndarray) -> list[MovementEvent]:
         while self._floors and self._n >= self._floors[0][0]:
-            sample, hold_s = self._floors.pop(0)
+            sample, hold_s, down = self._floors.pop(0)
             self._prev_end = max(self._prev_end, sample)
+            self._pause = lying(self.m) if down else self.m
             self._new_posture_s = self.p.new_posture_s if hold_s is None else max(hold_s, self.p.new_posture_s)
         if not (np.isfinite(g).all() and np.isfinite(a).all()):
             self._smooth.append(np.full(6, np.nan))
@@ -167,7 +170,7 @@ class LiveMovement:
         # a slow movement's pause ends where its run above `slow_z` began, as offline's ends at
         # its first clear motion: the pause's description must not hold the 0.25 s confirming it
         start = len(buf) - 1 - (self._above_slow - 1 if slow else 0)
-        onset_idx = first + pause_onset(buf[:, :3], buf[:, 3:], self.fs, prev, start, self.m)
+        onset_idx = first + pause_onset(buf[:, :3], buf[:, 3:], self.fs, prev, start, self._pause)
         self._onset = max(onset_idx / self.fs - self.delay_s, 0.0)
         return MovementEvent("onset", self._onset, self._onset, self._n / self.fs)
 
@@ -185,13 +188,13 @@ class LiveMovement:
 
 def movement_events(acc: np.ndarray, gyr: np.ndarray, fs: float, standing: tuple[int, int],
                     params: LiveMovementParams = LiveMovementParams(),
-                    block_starts: tuple[tuple[int, float | None], ...] = ()) -> list[MovementEvent]:  # fmt: skip
+                    block_starts: tuple[tuple[int, float | None, bool], ...] = ()) -> list[MovementEvent]:  # fmt: skip
     """The offline form of `LiveMovement`: the events after the quiet standing [start, stop) (samples),
-    times in s since the first sample of the arrays; `block_starts`: (sample, hold_s) where exercise
-    blocks start (as their markers tell the live pipeline)."""
+    times in s since the first sample of the arrays; `block_starts`: (sample, hold_s, lying) where
+    exercise blocks start (as their markers tell the live pipeline)."""
     a, b = standing
     live = LiveMovement(fs, acc[a:b], gyr[a:b], params)
-    for k, hold_s in block_starts:
-        live.block_starts(k - b, hold_s)
+    for k, hold_s, down in block_starts:
+        live.block_starts(k - b, hold_s, down)
     return [MovementEvent(e.kind, e.t_s + b / fs, e.onset_s + b / fs, e.detected_s + b / fs)
             for e in live.process(acc[b:], gyr[b:])]  # fmt: skip

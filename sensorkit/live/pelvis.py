@@ -55,7 +55,7 @@ class LivePelvis:
         self._moves: LiveMovement | None = None
         self._pending_events: list[MovementEvent] = []
         self._moves_from = 0  # absolute sample index where LiveMovement's stream starts
-        self._block_starts: list[tuple[float, float | None]] = []  # exercise blocks' (start s, hold_s)
+        self._block_starts: list[tuple[float, float | None, bool]] = []  # exercise blocks' (start s, hold_s, lying)
 
     @property
     def t_last(self) -> float | None:
@@ -99,17 +99,18 @@ class LivePelvis:
         self._obl.append(np.column_stack([obliquity - self._zero, tilt - self._tilt_zero]))
         self._moves = LiveMovement(self.fs, x[st[0] : st[1], :3], x[st[0] : st[1], 3:])
         self._moves_from = st[1]
-        for t_s, hold_s in self._block_starts:
-            self._moves.block_starts(self._sample(t_s) - self._moves_from, hold_s)
+        for t_s, hold_s, down in self._block_starts:
+            self._moves.block_starts(self._sample(t_s) - self._moves_from, hold_s, down)
         self._pending_events = self._movements(st[1], len(t))
         return True
 
-    def block_started(self, t_s: float, hold_s: float | None = None) -> None:
+    def block_started(self, t_s: float, hold_s: float | None = None, lying: bool = False) -> None:
         """An exercise block starts at `t_s` (recording clock): repetitions are found in it as
-        `analyze` finds them in the block alone, held up to `hold_s` (see `LiveMovement.block_starts`)."""
-        self._block_starts.append((t_s, hold_s))
+        `analyze` finds them in the block alone, held up to `hold_s`, done `lying` or not (see
+        `LiveMovement.block_starts`)."""
+        self._block_starts.append((t_s, hold_s, lying))
         if self._moves is not None:
-            self._moves.block_starts(self._sample(t_s) - self._moves_from, hold_s)
+            self._moves.block_starts(self._sample(t_s) - self._moves_from, hold_s, lying)
 
     def _sample(self, t_s: float) -> int:
         """The sample index of time `t_s` (s, recording clock); past the newest sample, counted on

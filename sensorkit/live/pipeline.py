@@ -317,7 +317,8 @@ class LivePipeline:
             self.pelvis = LivePelvis(float(info.srate))
             for b in self.blocks:  # blocks whose marker came before the IMU's first chunk
                 if not b.gait:
-                    self.pelvis.block_started(b.block.start_s, REGISTRY[b.block.exercise].hold_s)
+                    ex = REGISTRY[b.block.exercise]
+                    self.pelvis.block_started(b.block.start_s, ex.hold_s, ex.lying)
         if key != self._imu_stream:
             return
         x = np.asarray(chunk.samples, dtype=np.float64)[:, self._imu_cols]
@@ -354,7 +355,7 @@ class LivePipeline:
         reference = "initial_contact" if gait else block_reference(self.opt.reference, exercise, side, muscles)
         self.blocks.append(_Block(Block(exercise, side, t, math.inf), reference))
         if self.pelvis is not None and not gait:
-            self.pelvis.block_started(t, REGISTRY[exercise].hold_s)
+            self.pelvis.block_started(t, REGISTRY[exercise].hold_s, REGISTRY[exercise].lying)
         self._emit(BlockStarted(exercise, side, t, reference))
         if self.pelvis is not None and self.pelvis.calibration is None and not self._calibration_pending():
             try:  # no calibration markers before the first block: find one in the data so far
