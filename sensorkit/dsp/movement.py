@@ -54,8 +54,9 @@ class MovementParams:
 # make its own sway, a moment later, look like the movement's start. Each axis's spread is
 # at least this share of the largest one's. With the lying floor below and no such share,
 # lying with standing's sway, prone onsets' p95 went 79 -> 112 ms and a first lift's onset
-# came 0.18 s early in the sway before it (a share of 0.3: 0.11 s; both shares on the
-# gyroscope and accelerometer alike cost slow bridges with standing's sway more).
+# came 0.18 s early in the sway before it (a share of 0.3: 0.11 s). Sharing the
+# accelerometer's axes' spread too lost more slow, small bridges lying with standing's sway
+# (found 60 % against 73 %, minimum jerk).
 POOLED_GYR = 0.5
 
 # Lying on a table the pelvis moves with the breath, far less than standing. Floored at
