@@ -22,13 +22,13 @@ import numpy as np
 from common import match
 
 from sensorkit.analysis.exercises import REGISTRY
-from sensorkit.dsp.movement import MovementParams, lying, movement_periods
+from sensorkit.dsp.movement import MovementParams, movement_periods
 from sensorkit.sim import Dosage, SimConfig, simulate
 
 
 def _params(exercise: str) -> MovementParams:
-    """What `analyze` finds an exercise's movements with: onsets of one done lying against its stiller pause."""
-    return lying(MovementParams()) if REGISTRY[exercise].lying else MovementParams()
+    """What `analyze` finds an exercise's movements with (one done lying against its stiller pause)."""
+    return REGISTRY[exercise].movement(MovementParams())
 
 SEEDS = range(6)
 

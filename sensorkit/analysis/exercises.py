@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sensorkit.dsp.movement import MovementParams, lying
+
 
 @dataclass(frozen=True)
 class Exercise:
@@ -42,6 +44,10 @@ class Exercise:
         stiller than standing, which the movement onset's pause is measured against
         (`sensorkit.dsp.movement.lying`)."""
         return "upright" not in self.postures
+
+    def movement(self, p: MovementParams) -> MovementParams:
+        """How its repetitions are found in the pelvis IMU: `p`, against the lying pelvis where it is done lying."""
+        return lying(p) if self.lying else p
 
 
 SIDE_LYING = ("left_side_down", "right_side_down")

@@ -35,7 +35,7 @@ from sensorkit.analysis.timing import RepTiming, TimingParams, flag_onsets, rep_
 from sensorkit.analysis.unmarked import Emg, describe, unmarked_blocks
 from sensorkit.dsp.gait import GaitParams, initial_contacts
 from sensorkit.dsp.held import join_held
-from sensorkit.dsp.movement import MovementParams, lying, movement_periods, signal_movements
+from sensorkit.dsp.movement import MovementParams, movement_periods, signal_movements
 from sensorkit.dsp.onset import ChannelOnsets, OnsetParams, find_bursts
 from sensorkit.dsp.pelvis import MIN_BEND_DEG
 from sensorkit.errors import SensorkitError
@@ -177,7 +177,7 @@ def reps_from_imu(imu: ImuData, block: Block, p: MovementParams) -> list[tuple[f
     `movement_periods` over the pelvis IMU inside the block, a held exercise's pieces joined
     (`join_held`) (the live pipeline asks the same of its block once the block is complete)."""
     a, b = np.searchsorted(imu.timestamps, [block.start_s, block.end_s])
-    moves = movement_periods(imu.acc[a:b], imu.gyr[a:b], imu.fs, lying(p) if REGISTRY[block.exercise].lying else p)
+    moves = movement_periods(imu.acc[a:b], imu.gyr[a:b], imu.fs, REGISTRY[block.exercise].movement(p))
     hold_s = REGISTRY[block.exercise].hold_s
     if hold_s is not None:  # a hold with the pelvis level falls back to rest: join its shifts out and back
         moves = join_held(moves, imu.acc[:b], imu.gyr[:b], imu.fs, hold_s, origin=int(a))
