@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sensorkit.dsp.movement import MovementParams, lying
+if TYPE_CHECKING:
+    from sensorkit.dsp.movement import MovementParams
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class Exercise:
 
     def movement(self, p: MovementParams) -> MovementParams:
         """How its repetitions are found in the pelvis IMU: `p`, against the lying pelvis where it is done lying."""
+        # imported here: the CLI reads REGISTRY for its help, which must start without scipy
+        from sensorkit.dsp.movement import lying
+
         return lying(p) if self.lying else p
 
 
