@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
+from scipy.signal import butter, resample_poly, sosfiltfilt
 from scipy.spatial.transform import Rotation
 
 from sensorkit.sim import confounds
@@ -244,6 +244,9 @@ def _excitation(plan: Plan, muscle: str, t: np.ndarray, rng, ramps: list | None 
     return np.clip(e * tremor, 0, 1)
 
 
+MIN_RENDER_HZ = 1000.0  # muscles are rendered at least this fast (render_emg)
+
+
 def render_emg(plan: Plan, cfg: SimConfig, rng, truth: dict | None = None) -> np.ndarray:
     """The EMG channels (V). `truth` (a dict) gets each channel's amplifier noise RMS and
     ECG R wave (uV) and the motion artefacts added."""
@@ -253,12 +256,18 @@ def render_emg(plan: Plan, cfg: SimConfig, rng, truth: dict | None = None) -> np
     t = np.arange(n) / cfg.fs_emg
     clean = np.zeros((n, len(cfg.muscles)))
     ramps = burst_ramps(plan, cfg)
+    # below 1 kHz (an OpenBCI Cyton's 250 Hz, a Myo's 200 Hz) the muscles are rendered at a
+    # multiple of the rate and decimated through an anti-alias low-pass, as a converter
+    # samples them: potentials of 0.7-2.4 ms drawn at 4-5 ms per sample would alias their
+    # spectrum into the band
+    up = int(np.ceil(MIN_RENDER_HZ / cfg.fs_emg)) if cfg.fs_emg < MIN_RENDER_HZ else 1
+    t_render = np.arange(n * up) / (cfg.fs_emg * up)
     for j, m in enumerate(cfg.muscles):
         rms = MUSCLE_RMS.get(m.rsplit("_", 1)[0], 100e-6) * rng.uniform(0.7, 1.3)
-        clean[:, j] = motor_unit_emg(_excitation(plan, m, t, rng, ramps, cfg.tonic), cfg.fs_emg, rng,
-                                     rms_at_half=rms, first_threshold=cfg.first_unit,
-                                     muap_scale=cfg.muap_scale,
-                                     muap_after_discharge=cfg.muap_after_discharge)  # fmt: skip
+        x = motor_unit_emg(_excitation(plan, m, t_render, rng, ramps, cfg.tonic), cfg.fs_emg * up, rng,
+                           rms_at_half=rms, first_threshold=cfg.first_unit, muap_scale=cfg.muap_scale,
+                           muap_after_discharge=cfg.muap_after_discharge)  # fmt: skip
+        clean[:, j] = x if up == 1 else resample_poly(x, 1, up)[:n]
     out = clean.copy()
     # crosstalk from neighbours on the same side
     for j, m in enumerate(cfg.muscles):
