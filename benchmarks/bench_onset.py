@@ -278,6 +278,11 @@ VARIATIONS = {
     "potentials 2x wider": dict(muap_scale=2.0),
     # each potential centred on its unit's discharge (half of it before) instead of beginning there
     "potentials centred on discharge": dict(muap_after_discharge=False),
+    # the EMG sampled slower (anti-aliased, as a converter does): an OpenBCI Cyton's 250 Hz, a
+    # Myo armband's 200 Hz; the band-pass's upper edge falls to 112 and 90 Hz
+    "sampled at 500 Hz": dict(fs_emg=500.0),
+    "sampled at 250 Hz": dict(fs_emg=250.0),
+    "sampled at 200 Hz": dict(fs_emg=200.0),
 }
 VARIATION_PEER = "biosppy, true window"
 

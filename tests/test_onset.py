@@ -186,6 +186,24 @@ def test_onsets_are_timed_to_the_discharges_not_to_the_energy():
     assert abs(bias["moved"]) <= 3.0 and bias["energy"] >= bias["moved"] + 5.0, bias
 
 
+@pytest.mark.parametrize("fs", [200.0, 250.0])
+def test_onsets_at_a_myo_or_cyton_rate_are_not_early(fs):
+    """At 200 Hz (a Myo armband) and 250 Hz (an OpenBCI Cyton) the band-pass's upper edge falls
+    to 90 and 112 Hz; its delay at the EMG's usual 100 Hz, at or beyond that edge, is 39 and
+    12 ms, and subtracted from every onset it put them early: on these clean sessions by a
+    median of 40 and 10 ms. Taken inside the band (`centre_hz`): +0.9 and +1.3 ms."""
+    from sensorkit.dsp.filters import bandpass_sos
+    from sensorkit.dsp.onset import band_delay, centre_hz, group_delay_s
+
+    clean = dict(noise_uv=1.0, ecg_uv=0.0, mains_uv=0.0, artefacts=False, onset_ramps="varied")
+    recs = [simulate(SimConfig(seed=s, fs_emg=fs, dose=Dosage(reps=3, glute_delay_ms=60), **clean)) for s in (51, 52)]
+    signed = [o.onset_s - truth for truth, o in found_onsets(recs, OnsetParams())]
+    assert len(signed) >= 160
+    assert abs(np.median(signed)) <= 0.004, np.median(signed)
+    assert centre_hz(2000.0) == centre_hz(500.0) == 100.0 and centre_hz(fs) < 0.45 * fs
+    assert band_delay(fs)[0] < 0.5 * group_delay_s(bandpass_sos(fs), fs, 100.0)
+
+
 def test_emg_with_a_low_spectrum_is_found_through_noise():
     """Wide motor-unit potentials (median frequency ~50 Hz, as under a thick fat layer) in
     strong noise, with drives rising over 20-150 ms: amplifier noise above 250 Hz, where

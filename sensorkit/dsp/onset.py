@@ -158,6 +158,13 @@ def group_delay_s(sos: np.ndarray, fs: float, freq: float) -> float:
 
 
 EMG_CENTRE_HZ = 100.0
+# where a low sample rate brings the band's upper edge down to the EMG's typical frequency, the
+# band-pass's delay is taken at this share of the edge (centre_hz). At 200 Hz (a Myo armband)
+# the edge is 90 Hz and the delay at 100 Hz, beyond it, was 39 ms: every onset of simulated
+# EMG came 33 ms early at >= 30 dB (31 ms at 20-30 dB), at 250 Hz (an OpenBCI Cyton) 7 ms;
+# taken at 0.6 of the edge, +0.5 and +0.4 ms (0.5 and 0.7 of it: within 1 ms of that;
+# benchmarks/bench_onset.py's variations). At 500 Hz and above nothing changes.
+IN_BAND_SHARE = 0.6
 
 
 def band_delay(fs: float, band: tuple[float, float] = BAND_HZ) -> tuple[float, float]:
@@ -170,7 +177,15 @@ def band_delay(fs: float, band: tuple[float, float] = BAND_HZ) -> tuple[float, f
     """
     bp = bandpass_sos(fs, band)
     spread = [group_delay_s(bp, fs, f) for f in (50.0, min(200.0, 0.4 * fs))]
-    return group_delay_s(bp, fs, EMG_CENTRE_HZ), abs(spread[0] - spread[1]) / 2
+    return group_delay_s(bp, fs, centre_hz(fs, band)), abs(spread[0] - spread[1]) / 2
+
+
+def centre_hz(fs: float, band: tuple[float, float] = BAND_HZ) -> float:
+    """The frequency (Hz) at which the band-pass's delay stands for a burst's: the EMG's typical
+    100 Hz, or IN_BAND_SHARE of the band's upper edge where a low sample rate brings that edge
+    down to it (the edge is capped at 0.45 fs: 112 Hz at 250 Hz, 90 Hz at 200 Hz), since there
+    the burst's power lies below the edge, where the delay is a fraction of the corner's."""
+    return min(EMG_CENTRE_HZ, IN_BAND_SHARE * min(band[1], 0.45 * fs))
 
 
 class ChannelOnsets:
