@@ -19,3 +19,8 @@ UNIT_FACTORS = {
 def to_si(unit: str) -> tuple[str, float]:
     """(SI unit, factor) for a unit as written by some recording system; unknown ones unchanged."""
     return UNIT_FACTORS.get(unit.strip().lower(), (unit, 1.0))
+
+
+def in_volts(units: tuple[str, ...] | list[str]) -> list[bool]:
+    """Per channel: its unit is a voltage (V, mV, uV, ... as `to_si` knows them)."""
+    return [to_si(u)[0] == "V" for u in units]

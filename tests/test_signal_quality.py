@@ -17,7 +17,7 @@ from sensorkit.dsp.quality import KINDS, merge_spans
 from sensorkit.dsp.quality_stream import QualityMonitor
 from sensorkit.live.events import Quality
 from sensorkit.live.terminal import TerminalView
-from sensorkit.sim import SimConfig, simulate
+from sensorkit.sim import Dosage, SimConfig, simulate
 
 
 @pytest.fixture(scope="module")
@@ -300,3 +300,83 @@ def test_a_floating_electrode_without_hum_is_a_lift_off():
     lifted = _events(q, "b", {"lift_off"})
     assert lifted and lifted[0]["start_s"] <= 4.0 + 0.5 and lifted[-1]["end_s"] >= 8.0 - 0.5
     assert not _events(q, "a", {"lift_off", "flat"}) and not _events(q, "c", {"lift_off", "flat"})
+
+
+def _counts(emg: np.ndarray) -> np.ndarray:
+    """EMG (V) as a Myo armband gives it: int8 counts of about 3 uV, no offset, clipped."""
+    return np.clip(np.round((emg - np.median(emg, axis=0)) / 3e-6), -128, 127)
+
+
+def test_emg_in_counts_is_judged_only_by_what_needs_no_unit():
+    """A Myo armband's EMG is in counts, not volts. Read as volts, tens of counts are tens of
+    volts and every window of every channel was a lift-off (so every onset was flagged and no
+    block had a clean one). Told the channels are not in volts, hum, movement artefacts, pops
+    and lift-offs (limits in volts) are not judged, no level is given in uV, and a stuck
+    channel is still found (what needs no unit is judged as before)."""
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=3, fs_emg=200.0))
+    x, fs, labels = _counts(rec.emg), rec.config.fs_emg, list(rec.config.muscles)
+    x[2000:2100, 1] = 7.0  # 0.5 s stuck
+    t = np.arange(len(x)) / fs
+    as_volts = signal_quality(x, fs, labels, t)
+    assert all(_events(as_volts, m, {"lift_off"}) for m in labels)
+    q = signal_quality(x, fs, labels, t, volts=[False] * len(labels))
+    for m in labels:
+        assert not _events(q, m, {"lift_off", "pop", "motion_artefact"}), m
+        ch = q["channels"][m]
+        assert ch["noise_uv_rms"] is None and ch["mains_uv_rms"] is None and ch["ecg_uv"] is None
+    stuck = _events(q, labels[1], {"flat", "saturation"})
+    assert stuck and abs(stuck[0]["start_s"] - 10.0) < 0.05
+
+
+def test_a_recording_in_counts_is_analysed_with_a_warning_live_and_offline(tmp_path):
+    """The same session written in volts and in a Myo's counts: analysed alike (onsets within a
+    sample, every clean one still clean), with a warning offline and a notice live."""
+    import jsonschema
+    from test_analysis import SCHEMA
+
+    from sensorkit.analysis.session import analyze_session
+    from sensorkit.live.events import Notice
+    from sensorkit.live.pipeline import LivePipeline
+    from sensorkit.recording.session_input import session_data
+    from sensorkit.recording.xdf_reader import read_xdf
+    from sensorkit.recording.xdf_writer import XdfWriter
+    from sensorkit.streams import Chunk, StreamInfo
+
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=4, fs_emg=200.0, dose=Dosage(reps=3)))
+    muscles, fs = rec.config.muscles, rec.config.fs_emg
+    t = np.arange(len(rec.emg)) / fs
+    imu_t = np.arange(len(rec.imu)) / rec.config.fs_imu
+    results = {}
+    for unit, x in (("V", rec.emg - np.median(rec.emg, axis=0)), ("au", _counts(rec.emg))):
+        path = tmp_path / f"{unit}.xdf"
+        w = XdfWriter(path)
+        w.write_chunk(Chunk(StreamInfo("emg", "EMG", tuple(muscles), (unit,) * len(muscles), fs), t, x))
+        w.write_chunk(Chunk(StreamInfo("pelvis", "IMU", ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"),
+                                       ("m/s^2",) * 3 + ("rad/s",) * 3, rec.config.fs_imu), imu_t, rec.imu))
+        marks = StreamInfo("markers", "Markers", ("marker",), ("",), 0.0, channel_format="string")
+        w.write_chunk(Chunk(marks, np.array([m[0] for m in rec.markers]),
+                            np.array([[m[1]] for m in rec.markers], dtype=object)))  # fmt: skip
+        w.close()
+        results[unit] = analyze_session(session_data(read_xdf(path)))
+    counts, volts = results["au"], results["V"]
+    jsonschema.validate(counts, SCHEMA)
+    assert any("not in volts" in w for w in counts.get("warnings", []))
+    assert not any("not in volts" in w for w in volts.get("warnings", []))
+    glutes = [m for m in muscles if m.startswith("glute")]
+    pairs = [(a["quality"][m], a["onsets_s"][m], b["onsets_s"][m])
+             for ba, bb in zip(counts["exercises"], volts["exercises"], strict=True)
+             for a, b in zip(ba["reps"], bb["reps"], strict=True) for m in glutes if b["quality"][m] == "ok"]
+    assert len(pairs) >= 6
+    assert all(q == "ok" for q, _, _ in pairs)  # read as volts, every one was "lift_off"
+    assert all(abs(a - b) <= 1.01 / fs for _, a, b in pairs)  # counts of 3 uV: within a sample of the volts
+    # live: the same notice, and no lift-off among its quality events
+    pipe = LivePipeline()
+    seen = []
+    pipe.subscribe(seen.append)
+    info = StreamInfo("myo_emg", "EMG", tuple(muscles), ("au",) * len(muscles), fs)
+    x = _counts(rec.emg)
+    for i in range(0, len(x), 200):
+        pipe.feed(Chunk(info, 100.0 + t[i : i + 200], x[i : i + 200]))
+    pipe.finish()
+    assert any(isinstance(e, Notice) and "not in volts" in e.text for e in seen)
+    assert not any(isinstance(e, Quality) and e.state in ("lift_off", "hum", "pop") for e in seen)

@@ -48,9 +48,10 @@ MIN_EMG_RATE_HZ = 200.0
 @dataclass
 class EmgData:
     timestamps: np.ndarray  # s, file clock, one per sample
-    samples: np.ndarray  # (n, channels), V
+    samples: np.ndarray  # (n, channels), V (or counts: `volts`)
     labels: list[str]
     fs: float
+    volts: list[bool] | None = None  # per channel: its samples are in volts (None: all are)
 
 
 @dataclass
@@ -304,7 +305,9 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
         # at the end (its flags), and runs beside the blocks
         built = pool.map(lambda i: ChannelOnsets(emg.samples[:, i], emg.fs, opt.onset, mains=opt.mains), idx)
         every = list(idx) == list(range(emg.samples.shape[1]))  # no copy of the recording then
-        check = (assess, emg.samples if every else emg.samples[:, idx], emg.fs, muscles, emg.timestamps, opt.mains)
+        volts = None if emg.volts is None else [emg.volts[i] for i in idx]
+        check = (assess, emg.samples if every else emg.samples[:, idx], emg.fs, muscles, emg.timestamps, opt.mains,
+                 volts)  # fmt: skip
         forking = can_fork(_idle_workers())  # else (the caller's threads) a thread of the pool, started now
         judged = None if forking else pool.submit(*check)
         channels = dict(zip(muscles, built, strict=True))

@@ -19,6 +19,7 @@ from sensorkit.dsp import ecg
 from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, mains_frequency
 from sensorkit.dsp.onset import HELD_FRACTION, HELD_WINDOW_S
 from sensorkit.dsp.quality import EVENT_KINDS, KINDS, Windows, concat, merge_spans, window_len, window_states
+from sensorkit.units import in_volts
 
 GAP_MERGE_S = 0.1
 JUDGE_CHUNK_WINDOWS = 240  # 2 min of windows judged at a time
@@ -42,7 +43,19 @@ def _noise_correction(fs: float, band: tuple[float, float]) -> float:
     return 1 - 1.2816 / np.sqrt(2 * dof)
 
 
-def judge_recording(x: np.ndarray, fs: float, mains_hz: float | None) -> Windows:
+def units_note(units: tuple[str, ...] | list[str], labels: list[str]) -> list[str]:
+    """A warning naming the EMG channels whose samples are not in volts (a Myo armband's counts,
+    a file that gives no unit), and what that leaves out; none when all are."""
+    other = [f"{label} ({unit or 'no unit'})" for label, unit, v in zip(labels, units, in_volts(units), strict=True)
+             if not v]  # fmt: skip
+    if not other:
+        return []
+    return [f"EMG not in volts: {', '.join(other)}. Onsets are timed as usual; hum, movement artefacts, pops "
+            "and lift-offs (told by limits in volts) are not judged on these channels and their levels are not "
+            "given in uV. A montage file's [units] gives the unit where the file has none."]
+
+
+def judge_recording(x: np.ndarray, fs: float, mains_hz: float | None, volts: np.ndarray | None = None) -> Windows:
     """Every complete half-second window of `x` (samples, channels; V), as the live monitor
     does: in stretches of `JUDGE_CHUNK_WINDOWS` carrying each one's history to the next,
     so that the working arrays stay small (an hour of 8 channels at once made gigabytes
@@ -60,7 +73,7 @@ def judge_recording(x: np.ndarray, fs: float, mains_hz: float | None) -> Windows
         ext = np.full((hi - lo, x.shape[1]), np.nan)
         part = x[max(lo, 0) : min(hi, len(x))]
         ext[max(lo, 0) - lo : max(lo, 0) - lo + len(part)] = part
-        parts.append(window_states(ext, fs, w0, mains_hz, history))
+        parts.append(window_states(ext, fs, w0, mains_hz, history, volts=volts))
         history, w0 = parts[-1].history, w1
         if w0 >= n_win:
             return parts[0] if len(parts) == 1 else concat(parts, x.shape[1])
@@ -92,28 +105,33 @@ class Assessment:
 
 
 def signal_quality(x: np.ndarray, fs: float, labels: list[str], timestamps: np.ndarray,
-                   mains: float | str | None = "auto") -> dict:  # fmt: skip
+                   mains: float | str | None = "auto", volts: np.ndarray | None = None) -> dict:  # fmt: skip
     """The `signal_quality` block for EMG `x` (samples, channels; V) sampled at `fs` Hz,
     whose rows are at `timestamps` (s, file clock). `mains`: "auto" finds the line's
-    frequency in the data; a number or None is what the user set."""
-    return assess(x, fs, labels, timestamps, mains).block
+    frequency in the data; a number or None is what the user set. `volts`: the channels
+    in volts (None: all); the others are judged only by what needs no unit (`window_states`)
+    and have no levels in uV."""
+    return assess(x, fs, labels, timestamps, mains, volts).block
 
 
 def assess(x: np.ndarray, fs: float, labels: list[str], timestamps: np.ndarray,
-           mains: float | str | None = "auto") -> Assessment:  # fmt: skip
+           mains: float | str | None = "auto", volts: np.ndarray | None = None) -> Assessment:  # fmt: skip
     """`signal_quality`'s block with the events behind it."""
     x = np.asarray(x, dtype=np.float64)
     found = mains_frequency(x, fs)
     mains_hz = found if mains == "auto" else (found or mains)
-    w = judge_recording(x, fs, mains_hz)
+    w = judge_recording(x, fs, mains_hz, volts)
     events = merge_spans([w], fs)
-    return Assessment(quality_block(w, events, x, fs, labels, timestamps, mains_hz), events, list(labels), fs)
+    block = quality_block(w, events, x, fs, labels, timestamps, mains_hz, volts)
+    return Assessment(block, events, list(labels), fs)
 
 
 def quality_block(w: Windows, events: list[tuple[int, str, int, int]], x: np.ndarray | None, fs: float,
-                  labels: list[str], timestamps: np.ndarray, mains_hz: float | None) -> dict:  # fmt: skip
+                  labels: list[str], timestamps: np.ndarray, mains_hz: float | None,
+                  volts: np.ndarray | None = None) -> dict:  # fmt: skip
     """The `signal_quality` block from judged windows, their events, and the signal itself
-    for the ECG (None: not assessed, as live, which keeps no whole recording)."""
+    for the ECG (None: not assessed, as live, which keeps no whole recording). Channels not
+    in volts (`volts`) get no levels in uV (noise, hum, R wave: None)."""
     t = np.asarray(timestamps, dtype=np.float64)
     clock = lambda i: round(float(t[min(max(int(i), 0), len(t) - 1)]), 4)  # noqa: E731 (sample -> file time)
     out: dict = {"mains_hz": mains_hz, "window_s": window_len(fs)[0] / fs, "channels": {}}
@@ -130,6 +148,8 @@ def quality_block(w: Windows, events: list[tuple[int, str, int, int]], x: np.nda
                 ch["ecg_uv"] = round(amp * 1e6, 2)
                 floor = (ch["noise_uv_rms"] or 0.0) * 1e-6
                 ch["ecg"] = bool(amp >= max(floor, 4 * noise))
+        if volts is not None and not volts[j]:
+            ch["noise_uv_rms"] = ch["mains_uv_rms"] = ch["ecg_uv"] = None
         ch["events"] = []
         for kind, a, b, lost in _gaps_merged([(kind, a, b) for k, kind, a, b in events if k == j], fs):
             e = {"kind": kind, "start_s": clock(a), "end_s": clock(min(b, len(t)) - 1)}

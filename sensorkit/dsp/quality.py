@@ -369,13 +369,18 @@ def _runs(x: np.ndarray, fs: float, rail: float = np.nan) -> list[tuple[str, int
 
 
 def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
-                  history: History | None = None, band: tuple[float, float] = BAND_HZ) -> Windows:  # fmt: skip
+                  history: History | None = None, band: tuple[float, float] = BAND_HZ,
+                  volts: np.ndarray | None = None) -> Windows:  # fmt: skip
     """Judge the complete windows in `x` (samples, channels; V).
 
     `x` starts `PAD_S` before window `first` (NaN where the stream had not begun) and
     ends `PAD_S` after the last complete window. Returns each window's measures and
     state, and the exact spans of gaps, identical runs and pops (stream samples);
     `history` is the previous call's (`Windows.history`), None at the stream's start.
+    `volts` (one bool per channel; None: all): the channels whose samples are in volts. The
+    others (a Myo armband's counts, a file without units) are judged only by what needs no
+    unit (gaps, flat lines, saturation): hum, movement artefacts, pops and lift-offs are told
+    by limits in volts, and read against counts every window of a Myo was a lift-off.
     """
     x = np.asarray(x, dtype=np.float64)
     n_win_s, pad = window_len(fs)
@@ -409,18 +414,20 @@ def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
         k = KINDS.index(kind)
         states[:] = np.where(mask & (states < k), k, states)
 
-    put(mains_rms > HUM_V, "hum")
+    in_volts = np.ones(n_ch, dtype=bool) if volts is None else np.asarray(volts, dtype=bool)
+    v = np.where(in_volts, 1.0, np.inf)  # the limits in volts, per channel: never reached without volts
+    put(mains_rms > HUM_V * v, "hum")
     # each window's usual low-frequency level: the upper quartile of the minute up to it (a
     # trunk lead's ECG puts a beat's P, QRS and T waves in some windows and not in others)
     lf_all = np.vstack([history.lf, lf_rms])
     usual = _trailing_level(lf_all, LF_HISTORY, len(history.lf))
-    put((lf_rms > MOTION_MIN_V) & (lf_rms > MOTION_BAND_RATIO * band_rms) & (lf_rms > MOTION_USUAL_RATIO * usual),
+    put((lf_rms > MOTION_MIN_V * v) & (lf_rms > MOTION_BAND_RATIO * band_rms) & (lf_rms > MOTION_USUAL_RATIO * usual),
         "motion_artefact")  # fmt: skip
     others_mains = np.median(mains_rms, axis=1, keepdims=True) if n_ch >= 3 else np.zeros((n_win, 1))
     pop_in = np.zeros(shape, dtype=bool)
     hold = int(MAX_HOLD_S * fs)
     maybe = _pop_candidates(x, fs, n_win, n_win_s, pad)
-    for j in range(n_ch):
+    for j in np.flatnonzero(in_volts):
         where = np.flatnonzero(maybe[:, j])
         levels = _band_level(filled[where, :, j], in_band) if where.size else []
         segs = _segments(x[:, j], n_win, n_win_s, pad)
@@ -442,9 +449,10 @@ def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
                     s = start0 + lo + p
                     spans.append((j, "pop", s, s + int(POP_SPAN_S * fs)))
     put(pop_in, "pop")
-    floating = (mains_rms > LIFT_MAINS_RATIO * others_mains) & (mains_rms > LIFT_MAINS_MIN_V) & (mains_rms > band_rms)
-    wandering = (lf_rms > LIFT_LF_V) & ~pop_in  # a floating input's drift, not a pop's decay
-    lift = floating | wandering | (mains_rms > LIFT_MAINS_ALONE_V) | (ptp > LIFT_PTP_V)
+    floating = ((mains_rms > LIFT_MAINS_RATIO * others_mains) & (mains_rms > LIFT_MAINS_MIN_V * v)
+                & (mains_rms > band_rms))  # fmt: skip
+    wandering = (lf_rms > LIFT_LF_V * v) & ~pop_in  # a floating input's drift, not a pop's decay
+    lift = floating | wandering | (mains_rms > LIFT_MAINS_ALONE_V * v) | (ptp > LIFT_PTP_V * v)
     put(lift, "lift_off")
     rails = history.rails.copy()
     for j in range(n_ch):

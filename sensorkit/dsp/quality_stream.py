@@ -23,8 +23,11 @@ MAINS_DECIDE_S = 2.0
 class QualityMonitor:
     """Signal quality of `n_channels` EMG channels at `fs` Hz, window by window."""
 
-    def __init__(self, fs: float, n_channels: int, mains: float | str | None = "auto") -> None:
+    def __init__(self, fs: float, n_channels: int, mains: float | str | None = "auto",
+                 volts: np.ndarray | None = None) -> None:  # fmt: skip
+        """`volts`: as `window_states` takes it (the channels in volts; None: all)."""
         self.fs, self.n_channels = fs, n_channels
+        self.volts = None if volts is None else np.asarray(volts, dtype=bool)
         self.n_win, self.pad = window_len(fs)
         self.mains_hz: float | None = None if mains == "auto" else mains  # type: ignore[assignment]
         self._decided = mains != "auto"
@@ -68,7 +71,7 @@ class QualityMonitor:
         if k <= 0:
             return []
         span = k * self.n_win + 2 * self.pad
-        w = window_states(self._buf[:span], self.fs, self._next, self.mains_hz, self._history)
+        w = window_states(self._buf[:span], self.fs, self._next, self.mains_hz, self._history, volts=self.volts)
         self._history = w.history
         self._next += k
         self._buf = self._buf[k * self.n_win :]

@@ -55,6 +55,7 @@ from sensorkit.analysis.session import (
     result_base,
     with_drops,
 )
+from sensorkit.analysis.signal_quality import units_note
 from sensorkit.analysis.timing import RepTiming, rep_onsets
 from sensorkit.dsp.onset import Onset, find_bursts
 from sensorkit.live.emg import LOOKAHEAD_S, LiveEmg, LiveEmgChannel
@@ -72,6 +73,7 @@ from sensorkit.live.events import Onset as OnsetEvent
 from sensorkit.live.pelvis import LivePelvis
 from sensorkit.live.quality import LiveQuality
 from sensorkit.streams import IMU_CHANNELS, Chunk, StreamInfo, concat_chunks
+from sensorkit.units import in_volts
 
 PELVIS_NAMES = ("pelvis", "sacrum", "pelvis_imu")
 # A repetition is a movement, not the settling of a posture: offline, `movement_periods`
@@ -296,7 +298,11 @@ class LivePipeline:
             self._emg_t0 = float(chunk.timestamps[0])
             self.emg = LiveEmg(self._emg_fs, len(cols), self.opt.onset, self.opt.mains)
             self.channels = {info.channels[i]: self.emg.channel(j) for j, i in enumerate(cols)}
-            self.quality = LiveQuality(list(self.channels), self._emg_fs, self._emg_t0, self.opt.mains)
+            units = [info.units[i] for i in cols]
+            for note in units_note(units, list(self.channels)):
+                self._notice(note)
+            self.quality = LiveQuality(list(self.channels), self._emg_fs, self._emg_t0, self.opt.mains,
+                                       in_volts(units))  # fmt: skip
         if key != self._emg_stream:
             return False
         x = np.asarray(chunk.samples, dtype=np.float64)[:, self._emg_cols]

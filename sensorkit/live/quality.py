@@ -21,9 +21,13 @@ class LiveQuality:
     """Signal quality of the labelled EMG channels `labels` at `fs` Hz; the first sample at
     `t0` s on the recording's clock."""
 
-    def __init__(self, labels: list[str], fs: float, t0: float, mains: float | str | None = "auto") -> None:
+    def __init__(self, labels: list[str], fs: float, t0: float, mains: float | str | None = "auto",
+                 volts: list[bool] | None = None) -> None:  # fmt: skip
+        """`volts`: the channels in volts (None: all); the others are judged as `window_states`
+        judges them, by what needs no unit."""
         self.labels, self.fs, self.t0 = list(labels), fs, t0
-        self.monitor = QualityMonitor(fs, len(labels), mains)
+        self.volts = volts
+        self.monitor = QualityMonitor(fs, len(labels), mains, None if volts is None else np.asarray(volts))
         self._state = ["ok"] * len(labels)
 
     def push(self, x: np.ndarray) -> list[Quality]:
@@ -58,7 +62,7 @@ class LiveQuality:
         events = merge_spans(self.monitor.windows, self.fs)
         n = (w.first + len(w.states)) * self.monitor.n_win
         times = self.t0 + np.arange(n + 1) / self.fs
-        return quality_block(w, events, None, self.fs, self.labels, times, self.monitor.mains_hz)
+        return quality_block(w, events, None, self.fs, self.labels, times, self.monitor.mains_hz, self.volts)
 
     def _changes(self, judged: list[Windows]) -> list[Quality]:
         out = []
@@ -72,6 +76,8 @@ class LiveQuality:
                         measures = {"noise_uv": round(float(w.band_rms[k, j]) * 1e6, 1),
                                     "mains_uv": round(float(w.mains_rms[k, j]) * 1e6, 1),
                                     "low_freq_uv": round(float(w.lf_rms[k, j]) * 1e6, 1)}  # fmt: skip
+                        if self.volts is not None and not self.volts[j]:
+                            measures = {}  # counts, not uV
                         out.append(Quality(label, state, round(t, 4), measures))
         return out
 

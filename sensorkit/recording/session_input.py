@@ -10,11 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from sensorkit.analysis.session import EmgData, ImuData, SessionData, SignalData
+from sensorkit.analysis.signal_quality import units_note
 from sensorkit.dsp.imu_units import check_imu_units
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.text_import import read_text_imu
 from sensorkit.recording.xdf_reader import Recording, StreamData, header_meta, read_xdf
 from sensorkit.streams import IMU_CHANNELS
+from sensorkit.units import in_volts
 
 PELVIS_NAMES = ("pelvis", "sacrum", "pelvis_imu")
 
@@ -83,8 +85,8 @@ def session_data(rec: Recording, channel_map: dict[str, str] | None = None) -> S
     unknown = set(channel_map) - set(emg.info.channels)
     if unknown:
         raise SensorkitError(f"--channel-map names channels the EMG stream lacks: {', '.join(sorted(unknown))}")
-    warnings += restored_note(emg)
-    data = EmgData(emg.timestamps, np.asarray(emg.samples), labels, rate_of(emg))
+    warnings += restored_note(emg) + units_note(emg.info.units, labels)
+    data = EmgData(emg.timestamps, np.asarray(emg.samples), labels, rate_of(emg), in_volts(emg.info.units))
     return SessionData(rec.path, data, imu, rec.markers(), warnings, header_meta(rec), signals)
 
 

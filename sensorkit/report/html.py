@@ -243,7 +243,7 @@ def _quality_tables(results: list[dict], labels: list[str]) -> list[str]:
         for m, ch in sq["channels"].items():
             noise = "-" if ch["noise_uv_rms"] is None else f"{ch['noise_uv_rms']:.1f}"
             hum = "-" if ch["mains_uv_rms"] is None else f"{ch['mains_uv_rms']:.1f}"
-            ecg = f"{ch['ecg_uv']:.0f} uV" if ch.get("ecg") else "none"
+            ecg = ("yes" if ch.get("ecg_uv") is None else f"{ch['ecg_uv']:.0f} uV") if ch.get("ecg") else "none"
             out.append(f"<tr><td>{e(m)}</td><td>{noise}</td><td>{hum}</td><td>{ecg}</td></tr>")
         out.append("</table>")
     return out

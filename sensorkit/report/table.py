@@ -59,7 +59,7 @@ def quality_lines(result: dict) -> list[str]:
     for m, ch in sq["channels"].items():
         noise = "-" if ch["noise_uv_rms"] is None else f"{ch['noise_uv_rms']:.1f}"
         hum = "-" if ch["mains_uv_rms"] is None else f"{ch['mains_uv_rms']:.1f}"
-        ecg = f"ECG {ch['ecg_uv']:.0f} uV" if ch.get("ecg") else "no ECG"
+        ecg = ("ECG" if ch.get("ecg_uv") is None else f"ECG {ch['ecg_uv']:.0f} uV") if ch.get("ecg") else "no ECG"
         lines.append(f"  {m:<{width}}  noise {noise:>5}  hum {hum:>5}  {ecg:<12}  {channel_findings(ch, t0)}")
     return lines + [""]
 
