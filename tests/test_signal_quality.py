@@ -326,6 +326,11 @@ def test_emg_in_counts_is_judged_only_by_what_needs_no_unit():
         assert ch["noise_uv_rms"] is None and ch["mains_uv_rms"] is None and ch["ecg_uv"] is None
     stuck = _events(q, labels[1], {"flat", "saturation"})
     assert stuck and abs(stuck[0]["start_s"] - 10.0) < 0.05
+    # at 200 Hz the band the noise is measured in ends at 90 Hz, and the table says so
+    from sensorkit.report.table import quality_lines
+
+    assert q["band_hz"] == [20.0, 90.0]
+    assert "noise in 20-90 Hz" in quality_lines({"signal_quality": q})[0]
 
 
 def test_a_recording_in_counts_is_analysed_with_a_warning_live_and_offline(tmp_path):

@@ -134,7 +134,9 @@ def quality_block(w: Windows, events: list[tuple[int, str, int, int]], x: np.nda
     in volts (`volts`) get no levels in uV (noise, hum, R wave: None)."""
     t = np.asarray(timestamps, dtype=np.float64)
     clock = lambda i: round(float(t[min(max(int(i), 0), len(t) - 1)]), 4)  # noqa: E731 (sample -> file time)
-    out: dict = {"mains_hz": mains_hz, "window_s": window_len(fs)[0] / fs, "channels": {}}
+    # the band the noise is measured in: its upper edge is capped at 0.45 fs (112 Hz at 250 Hz)
+    band = [BAND_HZ[0], round(min(BAND_HZ[1], 0.45 * fs), 2)]
+    out: dict = {"mains_hz": mains_hz, "window_s": window_len(fs)[0] / fs, "band_hz": band, "channels": {}}
     clean = _cleaner(x, w, fs) if x is not None else None
     beats = ecg.heartbeats((clean(j) for j in range(len(labels))), fs) if clean is not None else None
     for j, label in enumerate(labels):

@@ -238,8 +238,10 @@ def _quality_tables(results: list[dict], labels: list[str]) -> list[str]:
         if not sq:
             continue
         mains = f"mains {sq['mains_hz']:g} Hz" if sq.get("mains_hz") else "no mains hum found"
+        lo, hi = sq.get("band_hz") or (20, 450)
         out.append(f"<p class='small'>{e(lab)}: {e(mains)}</p><table class='small'><tr><th>channel</th>"
-                   "<th>noise (uV RMS, 20-450 Hz)</th><th>mains hum (uV RMS)</th><th>ECG R wave</th></tr>")  # fmt: skip
+                   f"<th>noise (uV RMS, {lo:g}-{hi:g} Hz)</th><th>mains hum (uV RMS)</th>"
+                   "<th>ECG R wave</th></tr>")  # fmt: skip
         for m, ch in sq["channels"].items():
             noise = "-" if ch["noise_uv_rms"] is None else f"{ch['noise_uv_rms']:.1f}"
             hum = "-" if ch["mains_uv_rms"] is None else f"{ch['mains_uv_rms']:.1f}"

@@ -54,7 +54,8 @@ def quality_lines(result: dict) -> list[str]:
         return []
     t0 = result.get("recording_start_s") or 0.0
     mains = f"mains {sq['mains_hz']:g} Hz" if sq.get("mains_hz") else "no mains hum found"
-    lines = [f"signal quality ({mains}; noise in 20-450 Hz, uV RMS):"]
+    lo, hi = sq.get("band_hz") or (20, 450)
+    lines = [f"signal quality ({mains}; noise in {lo:g}-{hi:g} Hz, uV RMS):"]
     width = max(len(m) for m in sq["channels"]) if sq["channels"] else 0
     for m, ch in sq["channels"].items():
         noise = "-" if ch["noise_uv_rms"] is None else f"{ch['noise_uv_rms']:.1f}"
