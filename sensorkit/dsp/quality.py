@@ -427,7 +427,7 @@ def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
     pop_in = np.zeros(shape, dtype=bool)
     hold = int(MAX_HOLD_S * fs)
     maybe = _pop_candidates(x, fs, n_win, n_win_s, pad)
-    for j in np.flatnonzero(in_volts):
+    for j in map(int, np.flatnonzero(in_volts)):  # plain ints: they go into the events
         where = np.flatnonzero(maybe[:, j])
         levels = _band_level(filled[where, :, j], in_band) if where.size else []
         segs = _segments(x[:, j], n_win, n_win_s, pad)
