@@ -24,7 +24,7 @@ class QualityMonitor:
     """Signal quality of `n_channels` EMG channels at `fs` Hz, window by window."""
 
     def __init__(self, fs: float, n_channels: int, mains: float | str | None = "auto",
-                 volts: np.ndarray | None = None) -> None:  # fmt: skip
+                 volts: np.ndarray | list[bool] | None = None) -> None:  # fmt: skip
         """`volts`: as `window_states` takes it (the channels in volts; None: all)."""
         self.fs, self.n_channels = fs, n_channels
         self.volts = None if volts is None else np.asarray(volts, dtype=bool)

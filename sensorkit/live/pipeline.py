@@ -357,11 +357,12 @@ class LivePipeline:
             self._notice(f"skipping exercise {exercise!r}: sensorkit does not know it")
             return
         muscles = list(self.channels) or []
-        gait = REGISTRY[exercise].reps_from == "contacts"  # each step's latencies are to its foot contact
+        ex = REGISTRY[exercise]
+        gait = ex.reps_from == "contacts"  # each step's latencies are to its foot contact
         reference = "initial_contact" if gait else block_reference(self.opt.reference, exercise, side, muscles)
         self.blocks.append(_Block(Block(exercise, side, t, math.inf), reference))
         if self.pelvis is not None and not gait:
-            self.pelvis.block_started(t, REGISTRY[exercise].hold_s, REGISTRY[exercise].lying)
+            self.pelvis.block_started(t, ex.hold_s, ex.lying)
         self._emit(BlockStarted(exercise, side, t, reference))
         if self.pelvis is not None and self.pelvis.calibration is None and not self._calibration_pending():
             try:  # no calibration markers before the first block: find one in the data so far

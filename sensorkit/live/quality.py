@@ -27,7 +27,7 @@ class LiveQuality:
         judges them, by what needs no unit."""
         self.labels, self.fs, self.t0 = list(labels), fs, t0
         self.volts = volts
-        self.monitor = QualityMonitor(fs, len(labels), mains, None if volts is None else np.asarray(volts))
+        self.monitor = QualityMonitor(fs, len(labels), mains, volts)
         self._state = ["ok"] * len(labels)
 
     def push(self, x: np.ndarray) -> list[Quality]:

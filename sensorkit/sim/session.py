@@ -261,7 +261,7 @@ def render_emg(plan: Plan, cfg: SimConfig, rng, truth: dict | None = None) -> np
     # samples them: potentials of 0.7-2.4 ms drawn at 4-5 ms per sample would alias their
     # spectrum into the band
     up = int(np.ceil(MIN_RENDER_HZ / cfg.fs_emg)) if cfg.fs_emg < MIN_RENDER_HZ else 1
-    t_render = np.arange(n * up) / (cfg.fs_emg * up)
+    t_render = t if up == 1 else np.arange(n * up) / (cfg.fs_emg * up)
     for j, m in enumerate(cfg.muscles):
         rms = MUSCLE_RMS.get(m.rsplit("_", 1)[0], 100e-6) * rng.uniform(0.7, 1.3)
         x = motor_unit_emg(_excitation(plan, m, t_render, rng, ramps, cfg.tonic), cfg.fs_emg * up, rng,
