@@ -40,6 +40,22 @@ def test_live_movement_is_the_same_for_any_chunking(squats):
         assert chunked(LiveMovement(fs, rec.imu[a:b, :3], rec.imu[a:b, 3:]), acc, gyr, sizes) == whole
 
 
+def test_live_movement_lying_is_the_same_for_any_chunking():
+    """Lying, the detector learns the pelvis's noise as the stream goes: that too must not depend
+    on how the stream is cut."""
+    rec = simulate(SimConfig(seed=1, scenario="prone_hip_extension",
+                             dose=Dosage(reps=3, lift_pace=2.0, lift_range=0.5, lying_sway=1 / 3)))  # fmt: skip
+    fs = rec.config.fs_imu
+    a, b = (int(x * fs) for x in rec.truth["calibration"]["standing"][0])
+    acc, gyr = rec.imu[b:, :3], rec.imu[b:, 3:]
+    live = LiveMovement(fs, rec.imu[a:b, :3], rec.imu[a:b, 3:])
+    whole = live.process(acc, gyr)
+    assert live.sd_gyr < np.radians(0.5)  # it learnt the lying pelvis's noise, below standing's floor
+    assert sum(e.kind == "onset" for e in whole) >= 6  # both sides' lifts (and the lying down)
+    sizes = np.random.default_rng(2).integers(1, 300, size=len(acc) // 100)
+    assert chunked(LiveMovement(fs, rec.imu[a:b, :3], rec.imu[a:b, 3:]), acc, gyr, sizes) == whole
+
+
 def test_live_movement_onsets_and_ends(squats):
     rec, fs, standing = squats
     events = movement_events(rec.imu[:, :3], rec.imu[:, 3:], fs, standing)

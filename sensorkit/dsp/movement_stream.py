@@ -11,6 +11,9 @@ pause starting after the previous repetition or the exercise block's start, as
 offline), so the onset arrives as soon as the motion is clear. It ends when the pelvis
 is back in its resting posture and still for `settle_s`, or still for `new_posture_s`
 (the block's exercise's `hold_s` where longer) somewhere else (the patient lay down).
+Settled lying (over `posture_change_deg` from standing), motion is measured against the
+lying pelvis's own noise, learnt from its stillness between movements (`lying_noise_s`);
+back upright, against standing's again.
 
 `process` returns the events of each chunk; the sequence of events does not depend
 on how the stream is chunked, and `movement_events` (the offline form) is this
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sensorkit.dsp.filters import StreamingFilter, apply_sos, hold_short_gaps, lowpass_sos
-from sensorkit.dsp.movement import MovementParams, lying, pause_onset
+from sensorkit.dsp.movement import LYING_PAUSE_FLOOR_GYR, MovementParams, lying, pause_onset
 from sensorkit.dsp.onset import group_delay_s
 
 
@@ -46,6 +49,15 @@ class LiveMovementParams:
     posture_change_deg: float = 60.0  # ... or sooner when this far from the old one (lying down) ...
     posture_change_s: float = 1.0  # ... for this long (a forward bend's brief hold is not lying down)
     lookback_s: float = 4.0  # the onset fit looks back at most this far
+    # Lying on a table the pelvis is far stiller than standing: measured against standing's
+    # noise, a slow or small prone lift (1-3 deg/s) stayed below `slow_z` and the resting
+    # posture followed it. Its noise is learnt from this much stillness once lying (and from
+    # up to `lying_noise_keep_s` of it), floored at `LYING_PAUSE_FLOOR_GYR` and `sway_acc` and
+    # never above standing's. benchmarks/bench_live_reps.py, a third of standing's sway lying:
+    # slow, small lifts shown live 3 -> 93 %; with standing's sway unchanged (docs/analysis.md,
+    # Known limits). Learning from 2 s or 4 s, and floors of 0.4 or 1 x `sway_acc`, gave the same.
+    lying_noise_s: float = 2.0
+    lying_noise_keep_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,8 @@ class LiveMovement:
         self._peak_tilt = 0.0  # the furthest tilt from rest of the repetition in progress (deg)
         # twice the resting noise of the accelerometer as a tilt: nearer than this is rest
         self._tilt_noise = float(np.degrees(2.0 * self.sd_acc / max(float(np.linalg.norm(self.rest)), 1.0)))
+        self._standing = (self.sd_gyr, self.sd_acc, self._tilt_noise, self.rest.copy())
+        self._lying_still: deque | None = None  # smoothed (gyr, acc) rows of the lying pelvis at rest
 
     def block_starts(self, sample: int, hold_s: float | None = None, lying: bool = False) -> None:
         """An exercise block starts at stream sample `sample` (this stream's count from its
@@ -143,6 +157,11 @@ class LiveMovement:
         if not self._moving:
             if still:  # the resting posture follows slow drift while nothing moves
                 self.rest += (a - self.rest) / self.fs
+                if self._lying_still is not None and self._n - self._prev_end >= self.m.settle_s * self.fs:
+                    self._lying_still.append(np.r_[g, a])
+                    # every 10th sample: a median over up to 30 s at each one would cost more than the rest
+                    if len(self._lying_still) >= self.p.lying_noise_s * self.fs and self._n % 10 == 0:
+                        self._learn_lying_noise()
             self._above = self._above + 1 if z > self.p.on_z else 0
             self._above_slow = self._above_slow + 1 if z > self.p.slow_z else 0
             # a slow movement only after a real rest: what follows an end sooner is the settling
@@ -179,11 +198,32 @@ class LiveMovement:
         self._above = self._above_slow = 0
         if settled_elsewhere:  # a new resting posture: where the patient settled
             self.rest = self._still_sum / max(quiet_for, 1)
+            self._posture_settled()
         # back near rest, the resting posture stays (and follows slow drift while still): the
         # gyroscope can be quiet through a slow return, which the still stretch would include
         self._prev_end = self._n - quiet_for + 1
         end = max(self._prev_end / self.fs - self.delay_s, self._onset)
         return MovementEvent("end", end, self._onset, self._n / self.fs)
+
+    def _posture_settled(self) -> None:
+        """Lying (far from standing's posture), start learning the noise of the pelvis at
+        rest; upright again, measure against standing's."""
+        up = self._standing[3]
+        cos = self.rest @ up / (np.linalg.norm(self.rest) * np.linalg.norm(up) + 1e-12)
+        if np.degrees(np.arccos(min(1.0, cos))) > self.p.posture_change_deg:
+            if self._lying_still is None:
+                self._lying_still = deque(maxlen=int(self.p.lying_noise_keep_s * self.fs))
+        else:
+            self._lying_still = None
+            self.sd_gyr, self.sd_acc, self._tilt_noise = self._standing[:3]
+
+    def _learn_lying_noise(self) -> None:
+        """The motion scales from the lying pelvis's stillness so far, as from standing's at the start."""
+        x = np.array(self._lying_still)
+        spread = 1.4826 * np.median(np.abs(x - np.median(x, axis=0)), axis=0)
+        self.sd_gyr = min(self._standing[0], max(float(np.max(spread[:3])), LYING_PAUSE_FLOOR_GYR))
+        self.sd_acc = min(self._standing[1], max(float(np.max(spread[3:])), self.m.sway_acc))
+        self._tilt_noise = float(np.degrees(2.0 * self.sd_acc / max(float(np.linalg.norm(self.rest)), 1.0)))
 
 
 def movement_events(acc: np.ndarray, gyr: np.ndarray, fs: float, standing: tuple[int, int],

@@ -169,6 +169,12 @@ class LivePelvis:
         speed = np.linalg.norm(g, axis=1)
         return float(np.nanmax(speed)) if np.isfinite(speed).any() else 0.0
 
+    @property
+    def rest_noise_gyr(self) -> float | None:
+        """The angular-rate noise (rad/s) motion is measured against now: quiet standing's, or the
+        lying pelvis's once it lies still (`LiveMovement`); None before calibration."""
+        return None if self._moves is None else self._moves.sd_gyr
+
     def track(self) -> PelvisTrack | None:
         """Obliquity so far as a `PelvisTrack` (for `rep_drop`); None before calibration."""
         if self.calibration is None:
