@@ -405,7 +405,7 @@ def test_a_stream_with_nothing_to_analyse_says_so(tmp_path):
 @pytest.mark.parametrize("profile", ["minjerk", "cosine"])
 def test_slow_small_lifts_of_a_pelvis_lying_still_are_shown_live(tmp_path, profile):
     """Lying on a table the pelvis is far stiller than standing. Measured against standing's
-    noise, prone lifts over twice the time and half the range (1-3 deg/s) were shown live 3 %
+    noise, prone lifts over twice the time and half the range (peaking at 2-6 deg/s) were shown live 3 %
     of the time (benchmarks/bench_live_reps.py): too slow to start a repetition, too slow for
     the least rate a repetition must reach. Settled lying, the detector learns the lying
     pelvis's noise and the least rate follows it; each block's lifts are shown as they happen."""

@@ -49,13 +49,14 @@ class LiveMovementParams:
     posture_change_deg: float = 60.0  # ... or sooner when this far from the old one (lying down) ...
     posture_change_s: float = 1.0  # ... for this long (a forward bend's brief hold is not lying down)
     lookback_s: float = 4.0  # the onset fit looks back at most this far
-    # Lying on a table the pelvis is far stiller than standing: measured against standing's
-    # noise, a slow or small prone lift (1-3 deg/s) stayed below `slow_z` and the resting
-    # posture followed it. Its noise is learnt from this much stillness once lying (and from
-    # up to `lying_noise_keep_s` of it), floored at `LYING_PAUSE_FLOOR_GYR` and `sway_acc` and
-    # never above standing's. benchmarks/bench_live_reps.py, a third of standing's sway lying:
-    # slow, small lifts shown live 3 -> 93 %; with standing's sway unchanged (docs/analysis.md,
-    # Known limits). Learning from 2 s or 4 s, and floors of 0.4 or 1 x `sway_acc`, gave the same.
+    # Lying on a table the pelvis is far stiller than standing. Measured against standing's
+    # noise (1.4 deg/s on the simulator), a slow or small prone lift (peaking at 2-11 deg/s
+    # there) often stayed below `slow_z` while the resting posture followed it. The lying pelvis's
+    # noise is learnt from this much stillness once lying (and from up to `lying_noise_keep_s`
+    # of it), floored at `LYING_PAUSE_FLOOR_GYR` and `sway_acc` and never above standing's.
+    # benchmarks/bench_live_reps.py, a third of standing's sway lying: slow, small lifts shown
+    # live 3 -> 93 %; with standing's sway unchanged (docs/analysis.md, Known limits). Learning
+    # from 2 s or 4 s, and floors of 0.4 or 1 x `sway_acc`, gave the same.
     lying_noise_s: float = 2.0
     lying_noise_keep_s: float = 30.0
 
@@ -145,8 +146,7 @@ class LiveMovement:
         z = max(z_gyr, float(np.max(np.abs(a - self.rest)) / self.sd_acc))
         self._smooth.append(np.r_[g, a])
         still = z_gyr < self.p.off_z
-        cos = a @ self.rest / (np.linalg.norm(a) * np.linalg.norm(self.rest) + 1e-12)
-        tilt = np.degrees(np.arccos(min(1.0, cos)))
+        tilt = _angle_deg(a, self.rest)
         self._still = self._still + 1 if still else 0
         if self._moving:
             self._peak_tilt = max(self._peak_tilt, tilt)
@@ -208,9 +208,7 @@ class LiveMovement:
     def _posture_settled(self) -> None:
         """Lying (far from standing's posture), start learning the noise of the pelvis at
         rest; upright again, measure against standing's."""
-        up = self._standing[3]
-        cos = self.rest @ up / (np.linalg.norm(self.rest) * np.linalg.norm(up) + 1e-12)
-        if np.degrees(np.arccos(min(1.0, cos))) > self.p.posture_change_deg:
+        if _angle_deg(self.rest, self._standing[3]) > self.p.posture_change_deg:
             if self._lying_still is None:
                 self._lying_still = deque(maxlen=int(self.p.lying_noise_keep_s * self.fs))
         else:
@@ -224,6 +222,12 @@ class LiveMovement:
         self.sd_gyr = min(self._standing[0], max(float(np.max(spread[:3])), LYING_PAUSE_FLOOR_GYR))
         self.sd_acc = min(self._standing[1], max(float(np.max(spread[3:])), self.m.sway_acc))
         self._tilt_noise = float(np.degrees(2.0 * self.sd_acc / max(float(np.linalg.norm(self.rest)), 1.0)))
+
+
+def _angle_deg(u: np.ndarray, v: np.ndarray) -> float:
+    """The angle between two accelerations (the pelvis's tilt between two postures), degrees."""
+    cos = u @ v / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-12)
+    return float(np.degrees(np.arccos(min(1.0, cos))))
 
 
 def movement_events(acc: np.ndarray, gyr: np.ndarray, fs: float, standing: tuple[int, int],

@@ -80,10 +80,11 @@ PELVIS_NAMES = ("pelvis", "sacrum", "pelvis_imu")
 # keeps motions above 30 % of the block's range; live, the range is known only from the
 # repetitions so far, so a motion must turn the pelvis faster than MIN_REP_RATE and than
 # REP_RATE_FRACTION of the block's median repetition so far.
-MIN_REP_RATE = 0.1  # rad/s (5.7 deg/s): sway and settling stay well below, the slowest lifts above
-# Lying still, a slow or small prone lift turns the pelvis at 2-5 deg/s: in an exercise done
-# lying a repetition must turn it LYING_REP_NOISE times faster than the lying pelvis's noise
-# (`LivePelvis.rest_noise_gyr`) and than MIN_REP_RATE_LYING, never more than MIN_REP_RATE asks.
+MIN_REP_RATE = 0.1  # rad/s (5.7 deg/s): sway and settling stay well below, the slowest standing lifts above
+# Lying still, a slow and small prone lift turns the pelvis at 2-6 deg/s at its peak (simulated,
+# 5th-95th percentile; slow or small 5-11 deg/s): in an exercise done lying a repetition must
+# turn it LYING_REP_NOISE times faster than the lying pelvis's noise (`LivePelvis.rest_noise_gyr`)
+# and than MIN_REP_RATE_LYING, never more than MIN_REP_RATE asks.
 # Lying with standing's sway, a fixed 2.9 deg/s let the sway through as repetitions (slow, small
 # lifts, ad hoc: 18 false of 60; 4 times the noise: 12; 6 times: 2, 3 before), while the lifts of
 # a pelvis lying still are shown alike (docs/analysis.md, Known limits; bench_live_reps.py).
