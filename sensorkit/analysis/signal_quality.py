@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sensorkit.dsp import ecg
-from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, mains_frequency
+from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, band_edges, mains_frequency
 from sensorkit.dsp.onset import HELD_FRACTION, HELD_WINDOW_S
 from sensorkit.dsp.quality import EVENT_KINDS, KINDS, Windows, concat, merge_spans, window_len, window_states
 from sensorkit.units import in_volts
@@ -39,7 +39,8 @@ FLAG = {"gap": "gap", "lift_off": "lift_off", "flat": "lift_off", "saturation": 
 
 def _noise_correction(fs: float, band: tuple[float, float]) -> float:
     """The 10th percentile of a Gaussian noise's window RMS over its true RMS (~0.95)."""
-    dof = 2 * (min(band[1], 0.45 * fs) - band[0]) * 0.5
+    low, high = band_edges(fs, band)
+    dof = 2 * (high - low) * 0.5
     return 1 - 1.2816 / np.sqrt(2 * dof)
 
 
@@ -134,8 +135,8 @@ def quality_block(w: Windows, events: list[tuple[int, str, int, int]], x: np.nda
     in volts (`volts`) get no levels in uV (noise, hum, R wave: None)."""
     t = np.asarray(timestamps, dtype=np.float64)
     clock = lambda i: round(float(t[min(max(int(i), 0), len(t) - 1)]), 4)  # noqa: E731 (sample -> file time)
-    # the band the noise is measured in: its upper edge is capped at 0.45 fs (112 Hz at 250 Hz)
-    band = [BAND_HZ[0], round(min(BAND_HZ[1], 0.45 * fs), 2)]
+    low, high = band_edges(fs)  # the band the noise is measured in (its upper edge capped at low rates)
+    band = [low, round(high, 2)]
     out: dict = {"mains_hz": mains_hz, "window_s": window_len(fs)[0] / fs, "band_hz": band, "channels": {}}
     clean = _cleaner(x, w, fs) if x is not None else None
     beats = ecg.heartbeats((clean(j) for j in range(len(labels))), fs) if clean is not None else None

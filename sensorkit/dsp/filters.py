@@ -28,10 +28,15 @@ NOTCH_Q = 30.0
 STRETCH = 1 << 16
 
 
+def band_edges(fs: float, band: tuple[float, float] = BAND_HZ) -> tuple[float, float]:
+    """The band (Hz) as it is filtered at `fs`: the upper edge capped at 0.45 fs for low sample
+    rates (112 Hz at 250 Hz, 90 Hz at 200 Hz)."""
+    return band[0], min(band[1], 0.45 * fs)
+
+
 def bandpass_sos(fs: float, band: tuple[float, float] = BAND_HZ, order: int = BAND_ORDER) -> np.ndarray:
-    """Butterworth band-pass; the upper edge is capped at 0.45 fs for low sample rates."""
-    low, high = band
-    high = min(high, 0.45 * fs)
+    """Butterworth band-pass over `band_edges`."""
+    low, high = band_edges(fs, band)
     if not 0 < low < high:
         raise ValueError(f"band-pass {band} Hz is impossible at {fs} Hz")
     return butter(order, [low, high], btype="bandpass", fs=fs, output="sos")
@@ -302,7 +307,7 @@ def condition_sos(fs: float, band: tuple[float, float] = BAND_HZ, mains_hz: floa
     """The conditioning filter: band-pass, then notches at mains harmonics inside the band."""
     sos = bandpass_sos(fs, band)
     if mains_hz:
-        sos = np.vstack([sos, notch_sos(fs, mains_hz, upto_hz=min(band[1], 0.45 * fs))])
+        sos = np.vstack([sos, notch_sos(fs, mains_hz, upto_hz=band_edges(fs, band)[1])])
     return sos
 
 

@@ -40,6 +40,7 @@ from sensorkit.dsp.filters import (
     BAND_HZ,
     MAX_HOLD_S,
     apply_sos,
+    band_edges,
     bandpass_sos,
     condition,
     detect_mains,
@@ -185,7 +186,7 @@ def centre_hz(fs: float, band: tuple[float, float] = BAND_HZ) -> float:
     100 Hz, or IN_BAND_SHARE of the band's upper edge where a low sample rate brings that edge
     down to it (the edge is capped at 0.45 fs: 112 Hz at 250 Hz, 90 Hz at 200 Hz), since there
     the burst's power lies below the edge, where the delay is a fraction of the corner's."""
-    return min(EMG_CENTRE_HZ, IN_BAND_SHARE * min(band[1], 0.45 * fs))
+    return min(EMG_CENTRE_HZ, IN_BAND_SHARE * band_edges(fs, band)[1])
 
 
 class ChannelOnsets:

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, STRETCH, hold_short_gaps, merge_runs, true_runs
+from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, STRETCH, band_edges, hold_short_gaps, merge_runs, true_runs
 
 WINDOW_S = 0.5
 PAD_S = 0.15  # a pop is told from a swing by the 0.15 s around it
@@ -147,7 +147,7 @@ def _spectral(win: np.ndarray, fs: float, mains_hz: float | None, band: tuple[fl
     power *= 2 / (np.sum(w**2) * n)  # mean-square per bin (one-sided)
     f = np.fft.rfftfreq(n, 1 / fs)
     df = f[1] - f[0]
-    hi = min(band[1], 0.45 * fs)
+    hi = band_edges(fs, band)[1]
     in_band = (f >= band[0]) & (f <= hi)
     mains_rms = np.zeros(power.shape[:2])
     if mains_hz:

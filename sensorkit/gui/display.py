@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 
-from sensorkit.dsp.filters import BAND_HZ, ENVELOPE_HZ, StreamingFilter, condition_sos, lowpass_sos
+from sensorkit.dsp.filters import ENVELOPE_HZ, StreamingFilter, band_edges, condition_sos, lowpass_sos
 from sensorkit.streams import Chunk, RingBuffer
 
 
@@ -38,7 +38,7 @@ class DisplayBuffers:
                 cap = int(self.window_s * self.fs) + 1
                 self.band = RingBuffer(cap, info.n_channels, np.float32)
                 self.envelope = RingBuffer(cap, info.n_channels, np.float32)
-                band = (BAND_HZ[0], min(BAND_HZ[1], 0.45 * self.fs))
+                band = band_edges(self.fs)
                 self._band_f = StreamingFilter(condition_sos(self.fs, band))
                 self._env_f = StreamingFilter(lowpass_sos(self.fs, ENVELOPE_HZ))
             if key != self._key:
