@@ -47,13 +47,18 @@ def replay_chunks(path, step=None):
     return cut
 
 
-def run_live(chunks, **kw):
+def live_pipeline(chunks, **kw):
+    """(the pipeline, its result, its events) after `chunks`."""
     p = LivePipeline(**kw)
     events = []
     p.subscribe(events.append)
     for c in chunks:
         p.push(c)
-    return p.finish(), events
+    return p, p.finish(), events
+
+
+def run_live(chunks, **kw):
+    return live_pipeline(chunks, **kw)[1:]
 
 
 def assert_matches_analyze(live: dict, offline: dict) -> None:
@@ -414,12 +419,7 @@ def test_slow_small_lifts_of_a_pelvis_lying_still_are_shown_live(tmp_path, profi
                  "--param", f"motion_profile={profile}", "--param", "lift_pace=2", "--param", "lift_range=0.5",
                  "--param", "lying_sway=0.3333"]) == 0  # fmt: skip
     truth = json.loads(path.with_suffix(".truth.json").read_text())
-    pipeline = LivePipeline()
-    events = []
-    pipeline.subscribe(events.append)
-    for c in replay_chunks(path):
-        pipeline.push(c)
-    live = pipeline.finish()
+    pipeline, live, events = live_pipeline(replay_chunks(path))
     shown = found = 0
     for block in truth["exercises"]:
         got = np.array(_live_reps(events, block))

@@ -104,9 +104,9 @@ class LiveMovement:
         self._floors: list[tuple[int, float | None, bool]] = []  # block starts not yet reached (sample, hold_s, lying)
         self._new_posture_s = params.new_posture_s  # of the block under way
         self._peak_tilt = 0.0  # the furthest tilt from rest of the repetition in progress (deg)
-        # twice the resting noise of the accelerometer as a tilt: nearer than this is rest
-        self._tilt_noise = float(np.degrees(2.0 * self.sd_acc / max(float(np.linalg.norm(self.rest)), 1.0)))
-        self._standing = (self.sd_gyr, self.sd_acc, self._tilt_noise, self.rest.copy())
+        self._tilt_noise = _noise_tilt_deg(self.sd_acc, self.rest)
+        self._standing_noise = (self.sd_gyr, self.sd_acc, self._tilt_noise)  # measured against until lying
+        self._standing_rest = self.rest.copy()
         self._lying_still: deque | None = None  # smoothed (gyr, acc) rows of the lying pelvis at rest
 
     def block_starts(self, sample: int, hold_s: float | None = None, lying: bool = False) -> None:
@@ -208,20 +208,27 @@ class LiveMovement:
     def _posture_settled(self) -> None:
         """Lying (far from standing's posture), start learning the noise of the pelvis at
         rest; upright again, measure against standing's."""
-        if _angle_deg(self.rest, self._standing[3]) > self.p.posture_change_deg:
+        if _angle_deg(self.rest, self._standing_rest) > self.p.posture_change_deg:
             if self._lying_still is None:
                 self._lying_still = deque(maxlen=int(self.p.lying_noise_keep_s * self.fs))
         else:
             self._lying_still = None
-            self.sd_gyr, self.sd_acc, self._tilt_noise = self._standing[:3]
+            self.sd_gyr, self.sd_acc, self._tilt_noise = self._standing_noise
 
     def _learn_lying_noise(self) -> None:
         """The motion scales from the lying pelvis's stillness so far, as from standing's at the start."""
         x = np.array(self._lying_still)
         spread = 1.4826 * np.median(np.abs(x - np.median(x, axis=0)), axis=0)
-        self.sd_gyr = min(self._standing[0], max(float(np.max(spread[:3])), LYING_PAUSE_FLOOR_GYR))
-        self.sd_acc = min(self._standing[1], max(float(np.max(spread[3:])), self.m.sway_acc))
-        self._tilt_noise = float(np.degrees(2.0 * self.sd_acc / max(float(np.linalg.norm(self.rest)), 1.0)))
+        standing_gyr, standing_acc, _ = self._standing_noise
+        self.sd_gyr = min(standing_gyr, max(float(np.max(spread[:3])), LYING_PAUSE_FLOOR_GYR))
+        self.sd_acc = min(standing_acc, max(float(np.max(spread[3:])), self.m.sway_acc))
+        self._tilt_noise = _noise_tilt_deg(self.sd_acc, self.rest)
+
+
+def _noise_tilt_deg(sd_acc: float, rest: np.ndarray) -> float:
+    """Twice the resting noise of the accelerometer (m/s^2) as a tilt from `rest` (deg): nearer
+    than this is rest."""
+    return float(np.degrees(2.0 * sd_acc / max(float(np.linalg.norm(rest)), 1.0)))
 
 
 def _angle_deg(u: np.ndarray, v: np.ndarray) -> float:
