@@ -117,6 +117,32 @@ def test_the_fit_settings_reach_the_offline_and_live_trace_alike(rec):
     assert checked >= 3 and moved >= 1  # the settings were used: the fit moved at least one onset
 
 
+def test_the_onset_band_reaches_the_offline_and_live_detectors_alike(rec):
+    """`OnsetParams.band_hz` (30-450 Hz by default) is the band all three detectors filter in:
+    each subtracts that band's delay, and told another band live still answers as offline."""
+    from sensorkit.dsp.onset import OnsetParams, band_delay
+    from sensorkit.live.emg import LiveEmg
+
+    fs = rec.config.fs_emg
+    x = rec.emg[:, rec.config.muscles.index("glute_med_L")]
+    default = band_delay(fs, (30.0, 450.0))[0]
+    assert ChannelOnsets(x, fs).delay_s == StreamingOnsetDetector(fs).delay_s == LiveEmg(fs, 1).delay_s == default
+    other = OnsetParams(band_hz=(25.0, 400.0))
+    ch = ChannelOnsets(x, fs, other, mains=50.0)
+    live = StreamingOnsetDetector(fs, other, mains_hz=50.0)
+    assert ch.delay_s == live.delay_s == LiveEmg(fs, 1, other, 50.0).delay_s == band_delay(fs, (25.0, 400.0))[0]
+    assert ch.delay_s != default
+    found_live = np.array(live.process(x))
+    checked = 0
+    for r in [r for b in rec.truth["exercises"] for r in b["reps"]]:
+        tm = r["movement_onset_s"]
+        o = ch.onset((tm - 1.2, tm - 0.35), (tm - 0.35, r["end_s"]))
+        if o.quality == "ok":
+            assert np.min(np.abs(found_live - o.onset_s)) < 0.0015
+            checked += 1
+    assert checked >= 3
+
+
 def test_live_emg_keeps_rows_from_a_pinned_index_beyond_its_window():
     """The pipeline keeps an open block's EMG from its start (to measure the block whole when
     it ends); unpinned, only the last `keep_s` seconds stay."""

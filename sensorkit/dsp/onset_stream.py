@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sensorkit.dsp.filters import BAND_HZ, MAX_HOLD_S, StreamingFilter, StreamingGapHold, condition_sos, lowpass_sos
+from sensorkit.dsp.filters import MAX_HOLD_S, StreamingFilter, StreamingGapHold, condition_sos, lowpass_sos
 from sensorkit.dsp.onset import OnsetParams, band_delay, envelope_lag, envelope_prefilter
 from sensorkit.dsp.onset_departure import departure
 
@@ -26,10 +26,11 @@ class StreamingOnsetDetector:
     HISTORY_S = 2.0
 
     def __init__(self, fs: float, params: OnsetParams = OnsetParams(), mains_hz: float | None = None,
-                 band: tuple[float, float] = BAND_HZ) -> None:  # fmt: skip
+                 band: tuple[float, float] | None = None) -> None:  # fmt: skip
         if params.detector not in ("threshold", "tkeo"):
             raise ValueError("live onsets use the threshold or tkeo detector")
         self.fs, self.p = fs, params
+        band = params.band_hz if band is None else band  # as ChannelOnsets: the onset band
         self._hold = StreamingGapHold(max(1, int(round(MAX_HOLD_S * fs))))  # as offline: short gaps bridged
         self._cond = StreamingFilter(condition_sos(fs, band, mains_hz))
         self._pre = StreamingFilter(envelope_prefilter(fs, params))  # the envelope's EMG, as offline

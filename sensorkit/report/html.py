@@ -334,7 +334,8 @@ def report_html(results: list[dict], comparison: dict | None = None) -> str:
 
 
 METHOD = """<h2>Method</h2><div class='small'>
-<p>Surface EMG was band-passed (20-450 Hz, 4th-order Butterworth, causal), notched at the mains frequency
+<p>For onsets, surface EMG was band-passed (30-450 Hz, 4th-order Butterworth, causal: the 30-Hz edge keeps the
+heart's QRS out of trunk muscles), notched at the mains frequency
 where hum was found, and each muscle's onset in each repetition was taken where its envelope left the quiet
 baseline before the movement (Hodges &amp; Bui style threshold, traced back to the departure). Latency is the
 onset relative to the block's reference: movement onset from the sacral IMU, the hamstrings in prone hip
