@@ -61,7 +61,7 @@ def test_ecg_in_the_baseline_does_not_make_a_false_onset():
 
 def test_a_trunk_muscle_under_a_strong_ecg_at_a_cyton_rate():
     """An erector spinae (80 uV) with a 250-uV R wave, sampled at 250 Hz (an OpenBCI Cyton): the
-    band left there is 30-112 Hz, where the QRS complex is as strong as the EMG. Through 20-112 Hz
+    band ends there at 112 Hz, and below 30 Hz the QRS complex outweighs the EMG. Through 20-112 Hz
     (the conditioning band) 17 of these 18 bursts were found and 12 of the 18 quiet windows between
     them had an onset on a heartbeat; with the onset band's 30-Hz edge, 18 and 2."""
     from scipy.signal import resample_poly
