@@ -90,6 +90,18 @@ def test_a_trunk_muscle_under_a_strong_ecg_at_a_cyton_rate():
     assert found >= 16 and false <= 3, (found, false)  # of 18 each
 
 
+def test_the_onset_band_is_checked_and_kept_as_a_tuple():
+    """A band given as a list (a settings file) works as the tuple (the filters are cached by
+    these settings, which a list cannot key); a band that is no band is refused plainly."""
+    from sensorkit.dsp.onset import envelope_lag
+
+    p = OnsetParams(band_hz=[25, 400])
+    assert p.band_hz == (25.0, 400.0) and envelope_lag(2000.0, p) == envelope_lag(2000.0, OnsetParams())
+    for bad in ((400.0, 25.0), (0.0, 100.0), (30.0,), None):
+        with pytest.raises(ValueError, match="onset band must be two frequencies"):
+            OnsetParams(band_hz=bad)
+
+
 def test_tkeo_and_changepoint_primitives():
     x = np.sin(np.arange(100) * 0.3)
     np.testing.assert_allclose(tkeo(x)[1:-1], np.sin(0.3) ** 2, atol=1e-12)  # A^2 sin^2(w) for a sine

@@ -103,6 +103,14 @@ class OnsetParams:
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:
             raise ValueError(f"unknown onset detector {self.detector!r}; choose from {', '.join(DETECTORS)}")
+        try:
+            low, high = (float(f) for f in self.band_hz)
+        except (TypeError, ValueError):
+            low = high = float("nan")
+        if not 0 < low < high:
+            raise ValueError(f"the onset band must be two frequencies 0 < low < high in Hz, not {self.band_hz!r}")
+        # a tuple of floats whatever was given (a list from a settings file): the filters are cached by these params
+        object.__setattr__(self, "band_hz", (low, high))
 
 
 @dataclass(frozen=True)
