@@ -90,6 +90,7 @@ class SerialTransport:
         self._next_try = 0.0
         self._read_at = 0.0
         self.reconnects = 0
+        self._closed = False  # by `close`: a lost link is reopened, a closed one never
 
     @property
     def connected(self) -> bool:
@@ -112,6 +113,7 @@ class SerialTransport:
     def open(self) -> None:
         self._connect()
         self._attempt = 0
+        self._closed = False
 
     def events(self) -> list[tuple[str, float]]:
         """('disconnected' | 'reconnected', host time) since the last call."""
@@ -119,6 +121,8 @@ class SerialTransport:
         return out
 
     def _lost(self) -> None:
+        if self._closed or self._ser is None:  # closed meanwhile (a read failing as the port closed)
+            return
         try:
             self._ser.close()
         except (serial.SerialException, OSError):
@@ -143,9 +147,14 @@ class SerialTransport:
         self._events.append(("reconnected", time.monotonic()))
 
     def read(self, timeout: float) -> bytes:
-        """What arrived within `timeout` s (at least one byte waited for); b'' while unplugged."""
+        """What arrived within `timeout` s (at least one byte waited for); b'' while unplugged
+        or once closed."""
         if self._ser is None:
-            self._retry(timeout)
+            # closed, not lost: a read still under way elsewhere (a source thread outliving its
+            # join) must not reopen the port; it would hold it exclusively, and a path reused for
+            # another device (a pseudo-terminal's number) would be taken from that device
+            if not self._closed:
+                self._retry(timeout)
             return b""
         try:
             self._ser.timeout = timeout
@@ -171,6 +180,7 @@ class SerialTransport:
         return self._read_at
 
     def close(self) -> None:
+        self._closed = True
         if self._ser is not None:
             try:
                 self._ser.close()
