@@ -16,6 +16,8 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
+from sensorkit.dsp.filters import band_edges
+
 QRS_BAND_HZ = (8.0, 35.0)
 TEMPLATE_BAND_HZ = (3.0, 150.0)
 MIN_RR_S, MAX_RR_S = 60 / 180, 60 / 40
@@ -25,7 +27,7 @@ R_SEARCH_S = 0.04
 
 
 def _qrs_energy(x: np.ndarray, fs: float) -> np.ndarray:
-    sos = butter(2, [QRS_BAND_HZ[0], min(QRS_BAND_HZ[1], 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
+    sos = butter(2, band_edges(fs, QRS_BAND_HZ), btype="bandpass", fs=fs, output="sos")
     e = sosfiltfilt(sos, x) ** 2
     return uniform_filter1d(e, max(1, int(0.03 * fs)))
 
@@ -71,8 +73,7 @@ def r_wave_amplitude(x: np.ndarray, fs: float, beats: np.ndarray) -> tuple[float
     The amplitude is the largest deviation of the median beat within +-40 ms of the
     R wave from the median beat's own baseline (its median over the epoch).
     """
-    sos = butter(2, [TEMPLATE_BAND_HZ[0], min(TEMPLATE_BAND_HZ[1], 0.45 * fs)], btype="bandpass", fs=fs,
-                 output="sos")  # fmt: skip
+    sos = butter(2, band_edges(fs, TEMPLATE_BAND_HZ), btype="bandpass", fs=fs, output="sos")
     y = sosfiltfilt(sos, x)
     a, b = int(EPOCH_S[0] * fs), int(EPOCH_S[1] * fs)
     beats = beats[(beats + a >= 0) & (beats + b < len(y))]

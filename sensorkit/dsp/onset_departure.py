@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import welch
 
-from sensorkit.dsp.filters import BAND_HZ, tkeo
+from sensorkit.dsp.filters import band_edges, tkeo
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,8 @@ def burst_median_hz(burst: np.ndarray, base: np.ndarray, fs: float) -> float | N
         return None
     f, pb = welch(burst, fs, nperseg=n)
     _, p0 = welch(base, fs, nperseg=n)
-    band = (f >= BAND_HZ[0]) & (f <= min(BAND_HZ[1], 0.45 * fs))
+    low, high = band_edges(fs)
+    band = (f >= low) & (f <= high)
     f, p = f[band], np.clip(pb[band] - p0[band], 0.0, None)
     if not p.sum() > 0:
         return None
