@@ -35,6 +35,7 @@ def test_every_figure_is_embedded(report):
     assert figures == 6  # two blocks: latency, activation order, pelvic drop each
     assert page.count("<svg") == figures and page.count("</svg>") == figures
     assert "patient P001" in page and "improved" in page and "Method" in page
+    assert "band-passed (30-450 Hz" in page  # the onset band, as the detector has it
     assert "switches on" in page and "(95 % CI" in page
 
 

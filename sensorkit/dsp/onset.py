@@ -56,9 +56,10 @@ from sensorkit.dsp.filters import (
 )
 from sensorkit.dsp.onset_departure import DepartureParams, departure, snr_sd_factor
 
-# Onsets are detected in 30-450 Hz, where DESIGN.md's conditioning (for amplitude and display)
-# keeps 20-450 Hz: the heart's QRS complex has most of its energy below 30-40 Hz, and on trunk
-# muscles it is stronger than the EMG. A 30-Hz high-pass is the usual remedy for ECG in trunk EMG
+# Onsets are detected in 30-450 Hz, where the conditioning for amplitude, the live traces and
+# signal quality keeps the SENIAM/ISEK 20-450 Hz (`filters.BAND_HZ`; docs/analysis.md, Onsets):
+# the heart's QRS complex has most of its energy below 30-40 Hz, and on trunk muscles it is
+# stronger than the EMG. A 30-Hz high-pass is the usual remedy for ECG in trunk EMG
 # (Redfern, Hughes & Chaffin 1993, Clin Biomech 8:44-48; Drake & Callaghan 2006, J Electromyogr
 # Kinesiol 16:175-187), and it costs an onset little: a burst's energy lies at 50-250 Hz. On
 # bench_onset.py's 15 sessions per EMG-model variation (December 2026, 20 -> 30 Hz), the
@@ -223,8 +224,8 @@ class ChannelOnsets:
     """
 
     def __init__(self, raw: np.ndarray, fs: float, params: OnsetParams = OnsetParams(),
-                 mains: float | str | None = "auto", band: tuple[float, float] | None = None) -> None:  # fmt: skip
-        band = params.band_hz if band is None else band
+                 mains: float | str | None = "auto") -> None:  # fmt: skip
+        band = params.band_hz
         self.raw = np.asarray(raw, dtype=np.float64)
         self.fs = fs
         self.params = params

@@ -25,12 +25,11 @@ class StreamingOnsetDetector:
     BASELINE_S = (-1.2, -0.35)
     HISTORY_S = 2.0
 
-    def __init__(self, fs: float, params: OnsetParams = OnsetParams(), mains_hz: float | None = None,
-                 band: tuple[float, float] | None = None) -> None:  # fmt: skip
+    def __init__(self, fs: float, params: OnsetParams = OnsetParams(), mains_hz: float | None = None) -> None:
         if params.detector not in ("threshold", "tkeo"):
             raise ValueError("live onsets use the threshold or tkeo detector")
         self.fs, self.p = fs, params
-        band = params.band_hz if band is None else band  # as ChannelOnsets: the onset band
+        band = params.band_hz  # as ChannelOnsets: the onset band
         self._hold = StreamingGapHold(max(1, int(round(MAX_HOLD_S * fs))))  # as offline: short gaps bridged
         self._cond = StreamingFilter(condition_sos(fs, band, mains_hz))
         self._pre = StreamingFilter(envelope_prefilter(fs, params))  # the envelope's EMG, as offline

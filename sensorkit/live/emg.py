@@ -64,9 +64,9 @@ class LiveEmg:
     """
 
     def __init__(self, fs: float, n_channels: int, params: OnsetParams = OnsetParams(),
-                 mains: float | str | None = "auto", band: tuple[float, float] | None = None,
-                 keep_s: float = 60.0, mains_window_s: float = 10.0) -> None:  # fmt: skip
-        band = params.band_hz if band is None else band  # as ChannelOnsets: the onset band
+                 mains: float | str | None = "auto", keep_s: float = 60.0,
+                 mains_window_s: float = 10.0) -> None:  # fmt: skip
+        band = params.band_hz  # as ChannelOnsets: the onset band
         self.fs, self.params, self.band, self.n_channels = fs, params, band, n_channels
         self.delay_s, self.delay_sd_s = band_delay(fs, band)
         self.mains_hz: list[float | None] = [None if mains == "auto" else mains] * n_channels  # type: ignore[list-item]

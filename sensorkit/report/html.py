@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from sensorkit.analysis.compare import describe_key
 from sensorkit.analysis.stats import outliers
+from sensorkit.dsp.onset import ONSET_BAND_HZ
 from sensorkit.report.table import channel_findings
 
 COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
@@ -328,14 +329,15 @@ def report_html(results: list[dict], comparison: dict | None = None) -> str:
     out.append("<ul class='small'>" + "".join(f"<li>{e(n)}</li>" for n in notes) + "</ul>" if notes
                else "<p class='small'>No repetition was flagged; no correction was needed.</p>")  # fmt: skip
     out += _quality_tables(results, labels)
-    out.append(METHOD.format(margin=margin, threshold=threshold))
+    band_lo, band_hi = ONSET_BAND_HZ  # the method states the band onsets are detected in, as the code has it
+    out.append(METHOD.format(margin=margin, threshold=threshold, band_lo=band_lo, band_hi=band_hi))
     out.append("</body></html>")
     return "\n".join(out)
 
 
 METHOD = """<h2>Method</h2><div class='small'>
-<p>For onsets, surface EMG was band-passed (30-450 Hz, 4th-order Butterworth, causal: the 30-Hz edge keeps the
-heart's QRS out of trunk muscles), notched at the mains frequency
+<p>For onsets, surface EMG was band-passed ({band_lo:g}-{band_hi:g} Hz, 4th-order Butterworth, causal: the
+{band_lo:g}-Hz edge keeps the heart's QRS out of trunk muscles), notched at the mains frequency
 where hum was found, and each muscle's onset in each repetition was taken where its envelope left the quiet
 baseline before the movement (Hodges &amp; Bui style threshold, traced back to the departure). Latency is the
 onset relative to the block's reference: movement onset from the sacral IMU, the hamstrings in prone hip
