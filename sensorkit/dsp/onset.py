@@ -54,7 +54,7 @@ from sensorkit.dsp.filters import (
     tkeo_stretch,
     true_runs,
 )
-from sensorkit.dsp.onset_departure import DepartureParams, departure, snr_sd_factor
+from sensorkit.dsp.onset_departure import DepartureParams, band_resolution_s, departure, snr_sd_factor
 
 # Onsets are detected in 30-450 Hz, where the conditioning for amplitude, the live traces and
 # signal quality keeps the SENIAM/ISEK 20-450 Hz (`filters.BAND_HZ`; docs/analysis.md, Onsets):
@@ -443,8 +443,8 @@ def detect_onset(cond: np.ndarray, fs: float, baseline: tuple[int, int], search:
         k = sustained_start(below, min_len)
         offset = None if k is None else onset + k
     snr = None if onset is None else _snr_db(env, onset + lag, fs, mu)
-    if fitted:  # the fit's interval widens as the SNR falls (`snr_sd_factor`)
-        sd_s *= snr_sd_factor(snr, p.fit)
+    if fitted:  # with the band's resolution, widened as the SNR falls (`snr_sd_factor`)
+        sd_s = float(np.hypot(sd_s, band_resolution_s(fs, p.band_hz, p.fit))) * snr_sd_factor(snr, p.fit)
     quality = _quality(raw, env, fs, baseline, search, onset, mu, sd, snr, p, cond, held)
     return Onset(
         None if onset is None else onset / fs,

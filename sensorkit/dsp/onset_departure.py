@@ -30,12 +30,13 @@ is moved back by half a potential, measured from the burst's own spectrum
 
 Uncertainty: the profile likelihood of tau (its spread over the departures the data
 allow, with the residuals' correlation over the smoothing window), combined with a
-model-shape term of 17 % of the fitted rise's duration and a 4-ms floor (the first
+model-shape term of 17 % of the fitted rise's duration, a 4-ms floor (the first
 recruited unit's first discharge comes at a random moment after the drive passes its
-threshold), the whole multiplied by a factor that grows as the onset's SNR falls
-(`snr_sd_factor`: 1.4 at low SNR, 0.7 at high; the part of a rise beneath the noise is
-what the fit cannot see). Calibration figures are in docs/analysis.md (bench_onset.py's
-calibration and variations tables).
+threshold) and the onset band's time resolution (`band_resolution_s`), the whole
+multiplied by a factor that grows as the onset's SNR falls (`snr_sd_factor`: 1.4 at low
+SNR, 0.7 at high; the part of a rise beneath the noise is what the fit cannot see).
+Calibration figures are in docs/analysis.md (bench_onset.py's calibration and variations
+tables).
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ class DepartureParams:
     delay_cycles: float = 0.53
     delay_window_s: float = 0.2  # the burst's spectrum: this long from the departure on
     delay_hz: tuple[float, float] = (30.0, 250.0)  # the median frequency is clipped to this range
+    # the onset band's time resolution joins the SD: this many periods of its width
+    # (`band_resolution_s`; 0: left out)
+    resolution_periods: float = 1.0
 
 
 TYPICAL_MEDIAN_HZ = 100.0  # a surface EMG's median frequency, where the burst's cannot be measured
@@ -123,6 +127,22 @@ def potential_delay_s(burst: np.ndarray, base: np.ndarray, fs: float,
     f = burst_median_hz(burst, base, fs)
     f = TYPICAL_MEDIAN_HZ if f is None else float(np.clip(f, *params.delay_hz))
     return params.delay_cycles / f
+
+
+def band_resolution_s(fs: float, band: tuple[float, float], params: DepartureParams = DepartureParams()) -> float:
+    """How closely (s) a signal confined to `band` (Hz; its upper edge capped by the sample rate,
+    `band_edges`) can place the start of a rise: `resolution_periods` periods of the band's
+    width. Through the onset band's 30-450 Hz, 2.4 ms; at 500 Hz (30-225 Hz) 5.1 ms, at
+    250 Hz (30-112 Hz) 12 ms, at 200 Hz (30-90 Hz) 17 ms.
+
+    Why: the fit's likelihood sees the power's noise, not how little of the rise's shape a
+    narrow band passes. At 200-250 Hz its 95 % intervals covered 79-84 % of true onsets at
+    10-20 dB while those at 2 kHz covered 96 % (bench_onset.py's variations, December 2026);
+    with this term, 92 % and 89 %, and at 2 kHz every band of every variation within 1 % of
+    before. The SNR factor (`snr_sd_factor`) scales it with the rest of the SD.
+    """
+    low, high = band_edges(fs, band)
+    return params.resolution_periods / (high - low)
 
 
 def snr_sd_factor(snr_db: float | None, params: DepartureParams = DepartureParams()) -> float:
