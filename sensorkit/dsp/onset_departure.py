@@ -138,8 +138,8 @@ def band_resolution_s(fs: float, band: tuple[float, float], params: DeparturePar
     Why: the fit's likelihood sees the power's noise, not how little of the rise's shape a
     narrow band passes. At 200-250 Hz its 95 % intervals covered 79-84 % of true onsets at
     10-20 dB while those at 2 kHz covered 96 % (bench_onset.py's variations, December 2026);
-    with this term, 92 % and 89 %, and at 2 kHz every band of every variation within 1 % of
-    before. The SNR factor (`snr_sd_factor`) scales it with the rest of the SD.
+    with this term, 92 % at 200 Hz and 89 % at 250 Hz, and at 2 kHz every band of every
+    variation within 1 % of before. The SNR factor (`snr_sd_factor`) scales it with the rest of the SD.
     """
     low, high = band_edges(fs, band)
     return params.resolution_periods / (high - low)
