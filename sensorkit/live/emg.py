@@ -66,9 +66,8 @@ class LiveEmg:
     def __init__(self, fs: float, n_channels: int, params: OnsetParams = OnsetParams(),
                  mains: float | str | None = "auto", keep_s: float = 60.0,
                  mains_window_s: float = 10.0) -> None:  # fmt: skip
-        band = params.band_hz  # as ChannelOnsets: the onset band
-        self.fs, self.params, self.band, self.n_channels = fs, params, band, n_channels
-        self.delay_s, self.delay_sd_s = band_delay(fs, band)
+        self.fs, self.params, self.n_channels = fs, params, n_channels
+        self.delay_s, self.delay_sd_s = band_delay(fs, params.band_hz)  # as ChannelOnsets: the onset band
         self.mains_hz: list[float | None] = [None if mains == "auto" else mains] * n_channels  # type: ignore[list-item]
         self._decided = mains != "auto"
         self._mains_n = int(mains_window_s * fs)
@@ -113,7 +112,8 @@ class LiveEmg:
             by_mains.setdefault(m, []).append(j)
         env_sos = lowpass_sos(self.fs, self.params.envelope_hz)
         pre_sos = envelope_prefilter(self.fs, self.params)
-        self._groups = [(cols, StreamingFilter(condition_sos(self.fs, self.band, m)), StreamingFilter(pre_sos),
+        band = self.params.band_hz
+        self._groups = [(cols, StreamingFilter(condition_sos(self.fs, band, m)), StreamingFilter(pre_sos),
                          StreamingFilter(env_sos)) for m, cols in by_mains.items()]  # fmt: skip
 
     def push(self, x: np.ndarray) -> None:
