@@ -1,6 +1,7 @@
 """Serial devices end to end over real pseudo-terminals: a simulated firmware writes the bytes."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -117,8 +118,18 @@ def test_openbci_cyton_over_serial_scaled_exactly_with_losses_and_an_unplug(tmp_
     counts, accel = counts_of(rec)
     labels = ",".join(rec.config.muscles)
     link, out = str(tmp_path / "ttyUSB-cyton"), tmp_path / "cyton.xdf"
-    with VirtualPort(SimCyton(counts, accel, drop=frozenset({300, 301, 302, 1300})), link=link) as port:
-        threading.Timer(2.5, port.unplug, args=(1.0,)).start()
+    board = SimCyton(counts, accel, drop=frozenset({300, 301, 302, 1300}))
+
+    def unplug_once_sent(samples: int, for_s: float) -> None:
+        # by the board's own count, not a timer: on a loaded machine the recording's start-up
+        # can take long enough that a 2.5-s timer unplugged before sample 600 was sent
+        deadline = time.monotonic() + 10.0
+        while board._next < samples and time.monotonic() < deadline:
+            time.sleep(0.01)
+        port.unplug(for_s)
+
+    with VirtualPort(board, link=link) as port:
+        threading.Thread(target=unplug_once_sent, args=(625, 1.0), daemon=True).start()  # 2.5 s of samples
         spec = f"serial://{link}?protocol=openbci&channels={labels}&gain=24"
         assert main(["record", spec, "-o", str(out), "--duration", "6"]) == 0
     f = read_xdf(out)
