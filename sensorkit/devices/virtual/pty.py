@@ -3,8 +3,9 @@
 The host side is an ordinary serial port (its path, or a stable symlink to it, goes
 into `serial://PATH?protocol=...`), so the real serial driver, protocol decoders and
 recorder run exactly as with a unit on a USB cable. `unplug()` closes the terminal
-as a pulled cable would and brings the device back, on a new terminal behind the
-same symlink, after a while; the firmware keeps sampling meanwhile, so what it
+as a pulled cable would, and its symlink goes with it as udev's links go with a
+USB adapter, and brings the device back, on a new terminal behind the same symlink,
+after a while; the firmware keeps sampling meanwhile, so what it
 produced while unplugged is lost, as on a real unit. POSIX only (`os.openpty`).
 """
 
@@ -36,6 +37,7 @@ class VirtualPort:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._replug: threading.Timer | None = None
         self.dropped_bytes = 0  # sent while nobody was listening or unplugged
 
     def __enter__(self) -> VirtualPort:
@@ -50,17 +52,26 @@ class VirtualPort:
         tty.setraw(slave)  # bytes pass unchanged (no echo, no CR/LF translation)
         os.set_blocking(master, False)
         with self._lock:
+            if self._stop.is_set():  # a re-plug due after `stop` must not leave a terminal behind
+                os.close(master)
+                os.close(slave)
+                return
             self._master, self._slave = master, slave
             self.path = os.ttyname(slave)
-        if self.link:
-            tmp = f"{self.link}.tmp"
-            if os.path.lexists(tmp):
-                os.remove(tmp)
-            os.symlink(self.path, tmp)
-            os.replace(tmp, self.link)
+            if self.link:
+                tmp = f"{self.link}.tmp"
+                if os.path.lexists(tmp):
+                    os.remove(tmp)
+                os.symlink(self.path, tmp)
+                os.replace(tmp, self.link)
 
     def _unplug(self) -> None:
         with self._lock:
+            # the link first: left pointing at the closed terminal, a host retrying it would open
+            # whichever new terminal the system gives that number next (another device's) and lock
+            # it; seen in the test suite as another test's port "in use by another program"
+            if self.link and os.path.lexists(self.link):
+                os.remove(self.link)
             for fd in (self._master, self._slave):
                 if fd >= 0:
                     os.close(fd)
@@ -74,9 +85,9 @@ class VirtualPort:
     def unplug(self, for_s: float) -> None:
         """Pull the cable now; plug it back in after `for_s` seconds (in the background)."""
         self._unplug()
-        timer = threading.Timer(for_s, self._plug)
-        timer.daemon = True
-        timer.start()
+        self._replug = threading.Timer(for_s, self._plug)
+        self._replug.daemon = True
+        self._replug.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -115,8 +126,8 @@ class VirtualPort:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._replug is not None:
+            self._replug.cancel()
         if self._thread is not None:
             self._thread.join(timeout=2)
         self._unplug()
-        if self.link and os.path.lexists(self.link):
-            os.remove(self.link)
