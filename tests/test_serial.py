@@ -346,6 +346,52 @@ def test_an_unplugged_ports_link_goes_with_it_so_its_host_cannot_take_the_next_t
             port.stop()
 
 
+def test_another_usb_unit_plugged_in_on_the_port_is_not_read_as_ours(tmp_path, monkeypatch):
+    """A port named by its path goes to whichever adapter the system plugs in next. Unplug
+    our unit, plug in another one (another serial number) on the same path: it is not taken
+    (its samples would be recorded under our streams), the markers say so once, and the
+    link comes back when our unit does."""
+    import os
+
+    from sensorkit.devices.transports import serial as transport
+
+    unit = {"serial": "A1"}
+
+    def ports():
+        if not os.path.exists(a.link):
+            return []
+        return [transport.PortInfo(os.path.realpath(a.link), "USB serial", 0x0483, 0x5740, unit["serial"])]
+
+    monkeypatch.setattr(transport, "list_serial_ports", ports)
+    a = VirtualPort(Noise(0), link=str(tmp_path / "ttyUSB0"))
+    a.start()
+    t = transport.SerialTransport(a.link)
+    try:
+        t.open()
+        unit["serial"] = "B2"  # the next adapter on this path is another unit
+        a.unplug(0.2)
+        deadline = time.monotonic() + 3
+        while not t.foreign and time.monotonic() < deadline:
+            t.read(0.05)
+        assert not t.connected and t.foreign == "USB 0483:5740 serial B2"
+        for _ in range(5):
+            t._next_try = 0.0
+            t.read(0.02)
+        assert not t.connected
+        theirs = transport.SerialTransport(a.link)
+        theirs.open()  # left free for its own program
+        theirs.close()
+        unit["serial"] = "A1"  # ours is back
+        deadline = time.monotonic() + 3
+        while not t.connected and time.monotonic() < deadline:
+            t.read(0.05)
+        assert t.connected
+        assert [kind for kind, _ in t.events()] == ["disconnected", "other_unit", "reconnected"]
+    finally:
+        t.close()
+        a.stop()
+
+
 def test_a_port_stopped_while_unplugged_is_not_plugged_back_in(tmp_path):
     import os
 

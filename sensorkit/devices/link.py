@@ -122,6 +122,8 @@ class LinkWatch:
             if kind == "disconnected":
                 self.state = "reconnecting"
                 self.gaps.expect_gap()
+            elif kind == "other_unit":
+                pass  # still waiting for our unit
             else:
                 self.state, back = "connected", True
         return chunks, back

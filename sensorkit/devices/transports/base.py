@@ -11,7 +11,8 @@ class Transport(Protocol):
     `read` returns whatever arrived within `timeout` seconds (maybe nothing);
     `clock` is the host time (s, the monotonic clock every timestamp uses) at which
     the last bytes arrived; `events` returns the link events since the last call,
-    ("disconnected" | "reconnected", host time), so a driver can mark the gap; a
+    ("disconnected" | "reconnected" | "other_unit", host time), so a driver can mark the
+    gap ("other_unit": another device came up where ours was, and was not taken); a
     finite transport (a simulated unit that has played its recording) sets `finished`.
     """
 

@@ -10,6 +10,7 @@ device driver learns of the loss and the return from `events()`.
 from __future__ import annotations
 
 import errno
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -60,6 +61,16 @@ def resolve_port(target: str, serial_number: str | None = None) -> str:
     return found[0].device
 
 
+def usb_identity(port: str) -> tuple[int, int, str | None] | None:
+    """(VID, PID, serial number) of the USB device behind a port path (a symlink is followed);
+    None for a port without one (a built-in UART, a pseudo-terminal, Bluetooth serial)."""
+    real = os.path.realpath(port)
+    for p in list_serial_ports():
+        if os.path.realpath(p.device) == real and p.vid is not None and p.pid is not None:
+            return p.vid, p.pid, p.serial_number
+    return None
+
+
 def _explain(port: str, exc: BaseException) -> str:
     err = getattr(exc, "errno", None)
     text = str(exc)
@@ -91,6 +102,8 @@ class SerialTransport:
         self._read_at = 0.0
         self.reconnects = 0
         self._closed = False  # by `close`: a lost link is reopened, a closed one never
+        self._identity: tuple[int, int, str | None] | None = None  # the USB unit first opened
+        self.foreign = ""  # the other unit found on the port while waiting for ours, if any
 
     @property
     def connected(self) -> bool:
@@ -112,11 +125,13 @@ class SerialTransport:
 
     def open(self) -> None:
         self._connect()
+        self._identity = usb_identity(self.port) if self.port else None
         self._attempt = 0
         self._closed = False
 
     def events(self) -> list[tuple[str, float]]:
-        """('disconnected' | 'reconnected', host time) since the last call."""
+        """('disconnected' | 'reconnected' | 'other_unit', host time) since the last call
+        ('other_unit': another USB device came up on the port while ours was out; not taken)."""
         out, self._events = self._events, []
         return out
 
@@ -139,12 +154,32 @@ class SerialTransport:
             return
         try:
             self._connect()
+            self._check_same_unit()
         except SensorkitError:
             self._attempt += 1
             self._next_try = time.monotonic() + BACKOFF_S[min(self._attempt, len(BACKOFF_S) - 1)]
             return
         self.reconnects += 1
         self._events.append(("reconnected", time.monotonic()))
+
+    def _check_same_unit(self) -> None:
+        """A path named by the user (`/dev/ttyUSB0`) goes to whichever adapter the system plugs
+        in next: another unit plugged in while ours was out would be read as ours, its samples
+        recorded under our streams. Such a port is let go again (and left to its own program);
+        we go on waiting for our unit. (A `VID:PID` target is resolved afresh on every try.)"""
+        if self._identity is None or self.port is None:
+            return
+        now = usb_identity(self.port)
+        if now is not None and now != self._identity:
+            if self._ser is not None:
+                self._ser.close()
+                self._ser = None
+            vid, pid, sn = now
+            foreign = f"USB {vid:04x}:{pid:04x}" + (f" serial {sn}" if sn else "")
+            if foreign != self.foreign:  # marked once per unit, not on every try
+                self.foreign = foreign
+                self._events.append(("other_unit", time.monotonic()))
+            raise SensorkitError(f"{self.port} is now another device ({self.foreign})")
 
     def read(self, timeout: float) -> bytes:
         """What arrived within `timeout` s (at least one byte waited for); b'' while unplugged
