@@ -813,7 +813,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("compare", help="compare sessions of one patient: before/after, or a trend",
                         description="Compare two or more sessions of one patient (recordings, analysed now, or "
                         "saved analyze JSON results), in time order: per exercise, side, muscle and metric, "
-                        "n and mean +- SD per session, the change with its 95%% interval, Hedges' g, the "
+                        "n and mean +- SD per session, the change with its 95 % interval, Hedges' g, the "
                         "minimal detectable change, and a verdict (improved / worse / no clear change) for "
                         "glute latencies and the pelvic drop.")  # fmt: skip
     sp.add_argument("sessions", nargs="+", metavar="SESSION", help="FILE.xdf or FILE.json, oldest first")
