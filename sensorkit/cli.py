@@ -538,20 +538,36 @@ def cmd_contacts(args) -> int:
     from sensorkit.dsp.gait import initial_contacts
     from sensorkit.report.table import contacts_summary
 
-    check_outputs([args.csv], [args.file], args.overwrite)
+    if args.plot and Path(args.plot).suffix.lower() not in PLOT_FORMATS:
+        raise SensorkitError(f"--plot {args.plot}: name a {', '.join(PLOT_FORMATS)} file")
+    check_outputs([args.csv, args.plot], [args.file], args.overwrite)
     t, acc, gyr, fs = _walking_imu(args)
     if len(t) < 2 * fs:
         raise SensorkitError(f"{args.file}: less than 2 s of IMU data")
     found = initial_contacts(acc, gyr, fs)
     index = np.arange(len(t))
     times = [float(np.interp(c.t_s * fs, index, t)) for c in found]
-    print(contacts_summary(times, [c.side for c in found], float(t[-1] - t[0])))
+    summary = contacts_summary(times, [c.side for c in found], float(t[-1] - t[0]))
+    print(summary)
     if args.csv:
         rows = ["t_s,side,side_confidence,inferred"] + [
             f"{tt:.4f},{c.side},{c.side_confidence:.2f},{int(c.inferred)}" for tt, c in zip(times, found, strict=True)]
         write_text(args.csv, "\n".join(rows) + "\n")
         print(f"wrote {args.csv}")
+    if args.plot:
+        from sensorkit.dsp.gait import walk_vertical
+        from sensorkit.report.contacts_figure import contacts_figure, save_figure
+
+        vertical, lost = walk_vertical(acc, gyr, fs)
+        title = f"{Path(args.file).name}: {summary.splitlines()[0]}"
+        fig = contacts_figure(t, vertical, lost, fs, times, [c.side for c in found], [c.inferred for c in found],
+                              title)  # fmt: skip
+        save_figure(fig, args.plot)
+        print(f"wrote {args.plot}")
     return 0
+
+
+PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
 # ---------------------------------------------------------------- import
@@ -853,6 +869,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "gyroscope columns.")  # fmt: skip
     sp.add_argument("file", help="FILE.xdf, or a text/CSV export")
     sp.add_argument("--csv", help="write the contacts (t_s, side, side_confidence) here")
+    sp.add_argument("--plot", metavar="OUT.png", help="draw the walk's vertical acceleration with its contacts (left, "
+                    "right, placed from the cadence), the lost samples and the step times (.png, .svg or .pdf)")
     sp.add_argument("--overwrite", action="store_true", help="replace an existing --csv file")
     sp.add_argument("--rate", type=POSITIVE, help="text files: sample rate, Hz (unless --time-column or the "
                     "file's header gives it)")  # fmt: skip

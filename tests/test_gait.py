@@ -266,6 +266,46 @@ def test_a_text_export_that_left_out_lost_samples_gives_the_contacts_of_its_nan_
     assert len(pairs) >= 0.85 * len(ref) and sum(got["side"][j] == sides[i] for i, j in pairs) >= 0.9 * len(pairs)
 
 
+def test_contacts_are_drawn_on_the_walk_with_their_sides_and_the_lost_samples(tmp_path, capsys):
+    """`contacts --plot`: the vertical acceleration, every contact on it in its side's colour
+    (those placed in a drop-out hollow), the drop-outs shaded and the step times below; a
+    picture is never written over a file, and its format comes from its name."""
+    from matplotlib.colors import to_hex
+
+    from sensorkit.cli import main
+    from sensorkit.dsp.gait import walk_vertical
+    from sensorkit.report.contacts_figure import SIDE_COLORS, contacts_figure
+
+    rec = walk(3)
+    fs = rec.config.fs_imu
+    imu = with_drop_outs(rec.imu, fs, 0.2, np.random.default_rng(3))
+    found = initial_contacts(imu[:, :3], imu[:, 3:], fs)
+    vertical, lost = walk_vertical(imu[:, :3], imu[:, 3:], fs)
+    assert lost.sum() == (~np.isfinite(imu).all(axis=1)).sum() and np.isfinite(vertical[lost]).any()  # bridged
+    t = np.arange(len(imu)) / fs
+    fig = contacts_figure(t, vertical, lost, fs, [c.t_s for c in found], [c.side for c in found],
+                          [c.inferred for c in found])  # fmt: skip
+    top, bottom = fig.axes
+    drawn = {side: 0 for side in SIDE_COLORS}
+    for points in top.collections:
+        side = next(s for s, c in SIDE_COLORS.items() if to_hex(points.get_edgecolor()[0]) == c.lower())
+        drawn[side] += len(points.get_offsets())
+    assert drawn == {side: sum(c.side == side for c in found) for side in SIDE_COLORS}
+    assert len(top.patches) >= 1 and any(c.inferred for c in found)  # drop-outs shaded, steps placed in them
+    assert sum(len(line.get_xdata()) for line in bottom.lines) == len(found) - 1  # a step time per contact
+    path = tmp_path / "walk.csv"
+    table = np.column_stack([t, imu])[np.isfinite(imu).all(axis=1)]
+    np.savetxt(path, table, delimiter=",", header="time,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z", comments="")
+    png = tmp_path / "walk.png"
+    assert main(["contacts", str(path), "--time-column", "time", "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    capsys.readouterr()
+    assert main(["contacts", str(path), "--time-column", "time", "--plot", str(png)]) == 1
+    assert "exists; pass --overwrite" in capsys.readouterr().err
+    assert main(["contacts", str(path), "--time-column", "time", "--plot", str(tmp_path / "w.jpg")]) == 1
+    assert "name a .png, .svg, .pdf file" in capsys.readouterr().err and not (tmp_path / "w.jpg").exists()
+
+
 def test_contacts_command_errors(tmp_path, capsys):
     from sensorkit.cli import main
 

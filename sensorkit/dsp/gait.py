@@ -499,6 +499,18 @@ def _parity_break(votes: np.ndarray, p: GaitParams) -> int | None:
     return at
 
 
+def walk_vertical(acc: np.ndarray, gyr: np.ndarray, fs: float,
+                  params: GaitParams | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The vertical acceleration without gravity (m/s^2, per sample) that `initial_contacts`
+    finds steps in, across gaps up to `max_gap_s` as it bridges them (NaN in longer ones),
+    and which samples were lost (for a picture of the walk)."""
+    p = params or GaitParams()
+    acc, gyr = np.asarray(acc, dtype=np.float64), np.asarray(gyr, dtype=np.float64)
+    both, _ = interpolate_short_gaps(np.column_stack([acc, gyr]), int(round(p.max_gap_s * fs)))
+    lost = ~(np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1))
+    return vertical_signals(both[:, :3], both[:, 3:6], fs)[0], lost
+
+
 def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitParams | None = None,
                      left_axis: np.ndarray | None = None, up: np.ndarray | None = None) -> list[Contact]:  # fmt: skip
     """Initial contacts of both feet from a lower-back IMU, mounted any way round.
