@@ -68,7 +68,7 @@ class Score:
 
     def row(self, name: str) -> str:
         def pct(a, b):
-            return f"{100 * a / b:5.0f}%" if b else "    -"
+            return f"{100 * a / b:5.1f}%" if b else "    -"
 
         false_wb = pct(self.n_det_wb - min(self.m100, self.n_det_wb), self.n_det_wb)
         return (f"  {name:40s} {pct(self.m50, self.n_ref)} {pct(self.m100, self.n_ref)} "
@@ -76,7 +76,7 @@ class Score:
                 f"{pct(self.side_ok, self.m100)}   ({self.n_ref} reference contacts)")  # fmt: skip
 
 
-HEADER = "  detector                                 <=50ms <=100ms false  false-in-WB  side"
+HEADER = "  detector                                 <=50ms <=100ms  false false-in-WB   side"
 
 
 def ours(acc, gyr_rad, fs):
