@@ -602,9 +602,11 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
         left, conf, agree = _sides(yaw[lo:hi], ics, fs, p, voteless, None if lat is None else lat[lo:hi],
                                    after_gap)  # fmt: skip
         agree = [None] * len(ics) if agree is None else [bool(x) for x in agree]
-        keep = _uncrowded(ics, placed, soft, smooth, fs, p)
+        keep = made | ~bridged[lo + ics]  # a detected contact inside a bridged gap is made up
+        shown = np.flatnonzero(keep)
+        keep[shown] = _uncrowded(ics[shown], placed[shown], soft[shown], smooth, fs, p)
         for i, is_left, c, m, ag, k in zip(ics, left, conf, made, agree, keep, strict=True):
-            if k and (m or not bridged[lo + i]):  # a detected contact inside a bridged gap is made up
+            if k:
                 contacts.append(Contact((lo + i) / fs, "L" if is_left else "R", float(c), bool(m), ag))
     return contacts
 
