@@ -560,8 +560,11 @@ def cmd_contacts(args) -> int:
 
         vertical, lost = walk_vertical(acc, gyr, fs)
         title = f"{Path(args.file).name}: {summary.splitlines()[0]}"
-        fig = contacts_figure(t, vertical, lost, fs, times, [c.side for c in found], [c.inferred for c in found],
-                              title)  # fmt: skip
+        t0 = float(t[0])  # drawn from the first sample: an XDF file's clock reads hours
+        fig = contacts_figure(t - t0, vertical, lost, fs, [x - t0 for x in times], [c.side for c in found],
+                              [c.inferred for c in found], title)  # fmt: skip
+        if t0:
+            fig.axes[-1].set_xlabel(f"time (s) from the first sample, at {t0:.3f} s on the file's clock")
         save_figure(fig, args.plot)
         print(f"wrote {args.plot}")
     return 0
