@@ -270,3 +270,37 @@ def test_slow_small_lifts_and_still_lying_change_only_the_lying_movements():
         return np.median([np.linalg.norm(np.std(rec.imu[r, 3:], axis=0)) for r in rests])
 
     assert rest_speed(still) < 0.5 * rest_speed(swaying)
+
+
+@pytest.mark.parametrize("fs_imu", [128.0, 148.148, 102.4])
+def test_an_imu_rate_that_does_not_divide_the_kinematics_keeps_time(fs_imu):
+    """An APDM Opal samples at 128 Hz, a Delsys Trigno's IMU at 148 Hz, a Shimmer at 102.4 Hz.
+    Each IMU sample k lies at k / fs_imu (within 0.5 ms); a whole step of the 1-kHz
+    kinematics sampled 128 Hz at 125 under a 128-Hz label, and a walk's contacts came
+    out up to a second early against its truth."""
+    from sensorkit.dsp.gait import initial_contacts
+
+    rec = simulate(SimConfig(scenario="gait", seed=1, fs_imu=fs_imu))
+    assert abs(len(rec.imu) / fs_imu - rec.duration) < 2 / fs_imu
+    block = next(b for b in rec.truth["exercises"] if b["exercise"] == "gait")
+    truth = np.array([r["start_s"] for r in block["reps"]])
+    found = np.array([c.t_s for c in initial_contacts(rec.imu[:, :3], rec.imu[:, 3:], fs_imu)])
+    near = np.array([np.min(np.abs(found - t)) for t in truth])
+    assert np.mean(near < 0.05) >= 0.9
+
+
+@pytest.mark.parametrize("param,message", [
+    ("fs_emg=0", "fs_emg must lie above 0"), ("fs_imu=-5", "fs_imu must lie above 0"),
+    ("fs_imu=2000", "at most 1000 Hz"), ("noise_uv=-3", "must be >= 0"), ("misalignment_deg=-5", "must be >= 0"),
+    ("mains_hz=0", "mains_hz must lie in"), ("reps=0", "reps must be at least 1"),
+    ("gait_impairment=5", "gait_impairment must lie"), ("lift_pace=0", "lift_pace must lie"),
+])  # fmt: skip
+def test_a_simulator_setting_outside_its_range_is_one_clear_error(tmp_path, capsys, param, message):
+    """Before, fs_emg=0 and negative mounting errors stopped with a traceback, and a negative
+    IMU rate or noise level wrote a file."""
+    from sensorkit.cli import main
+
+    out = tmp_path / "s.xdf"
+    assert main(["simulate", "calibration", "-o", str(out), "--param", param]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and not out.exists()

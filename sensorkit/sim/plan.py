@@ -100,6 +100,25 @@ class Dosage:
     # 0.3 / 0.4 / 0.6 deg RMS below 0.8 Hz): on a table it moves less, mostly with the breath
     lying_sway: float = 1.0
 
+    def __post_init__(self) -> None:
+        # one clear message for a knob set outside what a patient can do (from `--param`)
+        if self.reps < 1:
+            raise ValueError(f"reps must be at least 1, not {self.reps}")
+        if self.glute_delay_sd_ms < 0 or self.pelvic_drop_sd_deg < 0:
+            raise ValueError("glute_delay_sd_ms and pelvic_drop_sd_deg must be >= 0")
+        if not -1000 <= self.glute_delay_ms <= 1000:
+            raise ValueError(f"glute_delay_ms must lie within +-1000 ms, not {self.glute_delay_ms}")
+        if not -30 <= self.pelvic_drop_deg <= 30:
+            raise ValueError(f"pelvic_drop_deg must lie within +-30 deg, not {self.pelvic_drop_deg}")
+        if not 0 <= self.gait_impairment <= 1:
+            raise ValueError(f"gait_impairment must lie between 0 (healthy) and 1, not {self.gait_impairment}")
+        if not 0 <= self.calibration_bend_deg <= 90:
+            raise ValueError(f"calibration_bend_deg must lie between 0 and 90, not {self.calibration_bend_deg}")
+        if not (0.25 <= self.lift_pace <= 5 and 0.1 <= self.lift_range <= 3 and 0 <= self.lying_sway <= 3):
+            raise ValueError("lift_pace must lie in 0.25-5, lift_range in 0.1-3 and lying_sway in 0-3")
+        if not 0 <= self.weight_shift_m[0] <= self.weight_shift_m[1] <= 0.3:
+            raise ValueError("weight_shift_m must be a range within 0-0.3 m")
+
 
 def _pulse(plan: Plan, channel: str, t0: float, up: float, hold: float, down: float, peak: float):
     plan.pulses.append(Pulse(channel, t0, t0 + up, t0 + up + hold, t0 + up + hold + down, peak))
