@@ -501,16 +501,26 @@ def _parity_break(votes: np.ndarray, p: GaitParams) -> int | None:
     return at
 
 
+def _bridged_signals(acc: np.ndarray, gyr: np.ndarray, fs: float, p: GaitParams, up: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(acc, gyr) with gaps up to `max_gap_s` interpolated, which samples that bridged, and the
+    vertical acceleration, yaw rate and vertical (`vertical_signals`) over them: what
+    `initial_contacts` finds steps in, and `walk_vertical` draws."""
+    given = [] if up is None else [np.asarray(up, dtype=np.float64)]
+    both, bridged = interpolate_short_gaps(np.column_stack([acc, gyr, *given]), int(round(p.max_gap_s * fs)))
+    acc, gyr = both[:, :3], both[:, 3:6]
+    av, yaw, up = vertical_signals(acc, gyr, fs, both[:, 6:9] if given else None)
+    return acc, gyr, bridged, av, yaw, up
+
+
 def walk_vertical(acc: np.ndarray, gyr: np.ndarray, fs: float,
                   params: GaitParams | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """The vertical acceleration without gravity (m/s^2, per sample) that `initial_contacts`
     finds steps in, across gaps up to `max_gap_s` as it bridges them (NaN in longer ones),
     and which samples were lost (for a picture of the walk)."""
-    p = params or GaitParams()
     acc, gyr = np.asarray(acc, dtype=np.float64), np.asarray(gyr, dtype=np.float64)
-    both, _ = interpolate_short_gaps(np.column_stack([acc, gyr]), int(round(p.max_gap_s * fs)))
     lost = ~(np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1))
-    return vertical_signals(both[:, :3], both[:, 3:6], fs)[0], lost
+    return _bridged_signals(acc, gyr, fs, params or GaitParams())[3], lost
 
 
 def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitParams | None = None,
@@ -555,11 +565,8 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
     acc, gyr = np.asarray(acc, dtype=np.float64), np.asarray(gyr, dtype=np.float64)
     if acc.shape != gyr.shape or acc.ndim != 2 or acc.shape[1] != 3:
         raise ValueError("acc and gyr must both have shape (n, 3)")
-    given = [] if up is None else [np.asarray(up, dtype=np.float64)]
-    both, bridged = interpolate_short_gaps(np.column_stack([acc, gyr, *given]), int(round(p.max_gap_s * fs)))
+    acc, gyr, bridged, av, yaw, up = _bridged_signals(acc, gyr, fs, p, up)
     bridged = _longer_runs(bridged, p.seen_gap_s * fs)
-    acc, gyr = both[:, :3], both[:, 3:6]
-    av, yaw, up = vertical_signals(acc, gyr, fs, both[:, 6:9] if given else None)
     runs = []
     for lo, hi in finite_segments(np.column_stack([av, yaw])):
         if hi - lo < p.min_steps * p.min_step_s * fs:

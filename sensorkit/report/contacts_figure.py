@@ -9,11 +9,14 @@ show at a glance a missed step (a doubled interval), an extra one, or a turn.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from matplotlib.figure import Figure
 
 from sensorkit.dsp.filters import apply_sos, lowpass_sos, true_runs
 from sensorkit.dsp.gait import GaitParams
+from sensorkit.recording.outputs import atomic_output
 
 SIDE_COLORS = {"L": "#4C72B0", "R": "#DD8452"}
 SHOWN_LOWPASS_HZ = 8.0  # the vertical acceleration as the contact instants are timed on it (`GaitParams`)
@@ -73,10 +76,6 @@ def contacts_figure(t: np.ndarray, vertical: np.ndarray, lost: np.ndarray, fs: f
 
 def save_figure(fig: Figure, path: str) -> None:
     """Write the figure whole or not at all; the format from the name (.png, .svg, .pdf)."""
-    from pathlib import Path
-
-    from sensorkit.recording.outputs import atomic_output
-
     suffix = Path(path).suffix.lower()
     with atomic_output(path, suffix) as tmp:
         fig.savefig(tmp, format=suffix[1:], dpi=120)
