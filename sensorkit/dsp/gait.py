@@ -558,8 +558,9 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
     simulator unchanged (benchmarks/bench_gait.py). 0.02 s and 0.05 s gave 93.8 and 94.0 %.
     Two contacts closer than the shortest step keep one (`_uncrowded`), and a run whose
     steps' side votes do not agree (`min_side_agreement`: stepping on the spot, shuffling,
-    turning in place) is left out: on Voisard et al.'s walks false contacts 235 -> 211 ->
-    164 (6.2 -> 5.6 -> 4.4 %) for 1 and 35 true ones (docs/analysis.md, Gait).
+    turning in place) is left out, and so are a few contacts left on their own by these rules
+    (`_without_short_pieces`): on Voisard et al.'s walks false contacts 235 -> 211 -> 164 ->
+    150 (6.2 -> 5.6 -> 4.4 -> 4.1 %) for 1, 35 and 3 true ones (docs/analysis.md, Gait).
     """
     p = params or GaitParams()
     acc, gyr = np.asarray(acc, dtype=np.float64), np.asarray(gyr, dtype=np.float64)
@@ -621,6 +622,7 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
         keep &= np.asarray(conf) >= p.min_side_agreement
         shown = np.flatnonzero(keep)
         keep[shown] = _uncrowded(ics[shown], placed[shown], soft[shown], smooth, fs, p)
+        keep = _without_short_pieces(ics, keep, fs, p)
         for i, is_left, c, m, ag, k in zip(ics, left, conf, made, agree, keep, strict=True):
             if k:
                 contacts.append(Contact((lo + i) / fs, "L" if is_left else "R", float(c), bool(m), ag))
@@ -675,6 +677,27 @@ def _uncrowded(ics: np.ndarray, placed: np.ndarray, soft: np.ndarray, smooth: np
             continue
         last = i
     return keep
+
+
+def _without_short_pieces(ics: np.ndarray, keep: np.ndarray, fs: float, p: GaitParams) -> np.ndarray:
+    """`keep` with every piece of fewer than `min_steps` kept contacts cleared, a piece being
+    contacts (sample indices, sorted) no more than `max_step_s` apart.
+
+    Fewer steps in a row are not walking (`min_steps`), and that holds for what is reported
+    as well as for what is searched: the steps are found in runs of at least `min_steps`,
+    but leaving out a run that does not alternate (`min_side_agreement`), one contact of a
+    crowded pair or those inside a bridged gap can leave a few contacts on their own. On
+    Voisard et al.'s real walks (IPOL 2023) these were 14 false contacts and 3 true ones,
+    most of them in the stepping after the trials; on mobgap's lab walks 7 false and 2 true
+    (December 2026, ad hoc; benchmarks/bench_gait.py)."""
+    out = keep.copy()
+    shown = np.flatnonzero(keep)
+    if not len(shown):
+        return out
+    for piece in np.split(shown, np.flatnonzero(np.diff(ics[shown]) > p.max_step_s * fs) + 1):
+        if len(piece) < p.min_steps:
+            out[piece] = False
+    return out
 
 
 def _longer_runs(mask: np.ndarray, shortest: float) -> np.ndarray:
