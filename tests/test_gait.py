@@ -11,16 +11,10 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
-from sensorkit.dsp.gait import (
-    GaitParams,
-    _alternate,
-    _extend_runs,
-    _parity_break,
-    _uncrowded,
-    _with_braking,
-    initial_contacts,
-    left_from_contacts,
-)
+from sensorkit.dsp.gait import GaitParams, initial_contacts, left_from_contacts
+from sensorkit.dsp.gait_pruning import uncrowded
+from sensorkit.dsp.gait_sides import alternate, parity_break
+from sensorkit.dsp.gait_steps import extend_runs, with_braking
 from sensorkit.dsp.orientation import G
 from sensorkit.sim import Dosage, SimConfig, simulate
 from sensorkit.sim.faults import with_drop_outs
@@ -370,7 +364,7 @@ def test_contact_moves_halfway_to_the_forward_peak_before_the_braking():
     fwd = braking(2.08) + braking(5.0)
     fwd[700:900] = np.sin(2 * np.pi * (t[700:900] - 7.0) / 1.2)  # steepest fall at 7.6 s, peak at 7.3 s
     ics = np.array([200, 512, 760, 1100])  # vertical rises, samples
-    out = _with_braking(fwd, ics, fs, GaitParams())
+    out = with_braking(fwd, ics, fs, GaitParams())
     assert out.tolist() == [204, 506, 760, 1100]
 
 
@@ -380,10 +374,10 @@ def test_a_run_whose_feet_parity_breaks_part_way_is_split_there():
     is split there, each part taking its own phase; a run merely noisy is not split."""
     rng = np.random.default_rng(0)
     votes = np.tanh(np.r_[np.ones(9), -np.ones(7)] + 0.8 * rng.standard_normal(16))
-    assert _parity_break(votes, GaitParams()) in (8, 9, 10)
+    assert parity_break(votes, GaitParams()) in (8, 9, 10)
     noisy = np.tanh(0.6 + 1.0 * rng.standard_normal(16))  # one phase, unclear steps
-    assert _parity_break(noisy, GaitParams()) is None
-    assert _parity_break(votes[:6], GaitParams()) is None  # parts shorter than a walking run
+    assert parity_break(noisy, GaitParams()) is None
+    assert parity_break(votes[:6], GaitParams()) is None  # parts shorter than a walking run
 
 
 def test_left_axis_from_the_walk_needs_a_clear_braking():
@@ -477,10 +471,10 @@ def test_a_run_is_carried_on_through_the_longer_steps_of_a_walker_slowing_down()
     steps = np.arange(8) * 55 + 100  # a run of 8 steps, 0.55 s apart
     runs = [(0, len(steps))]
     slowing = np.array([steps[-1] + 72, steps[-1] + 72 + 70])  # 1.31, then 1.27 x the run's step time
-    assert _extend_runs(steps, runs, slowing, fs, p).tolist() == slowing.tolist()
+    assert extend_runs(steps, runs, slowing, fs, p).tolist() == slowing.tolist()
     before = GaitParams(edge_step_times=(0.75, 1.25))
-    assert _extend_runs(steps, runs, slowing, fs, before).tolist() == []  # the rule at work, not the data
-    assert _extend_runs(steps, runs, np.array([steps[-1] + 33, steps[-1] + 88]), fs, p).tolist() == []
+    assert extend_runs(steps, runs, slowing, fs, before).tolist() == []  # the rule at work, not the data
+    assert extend_runs(steps, runs, np.array([steps[-1] + 33, steps[-1] + 88]), fs, p).tolist() == []
 
 
 def test_of_two_contacts_closer_than_a_step_one_is_kept():
@@ -497,13 +491,13 @@ def test_of_two_contacts_closer_than_a_step_one_is_kept():
     ics = np.array([100, 155, 170, 225, 280])  # a step time of 0.55 s, a second contact 0.15 s after the second
     none, soft = np.zeros(5, dtype=bool), np.zeros(5, dtype=bool)
     walk = [(1.00, 2.0), (1.55, 2.0), (1.70, 1.5), (2.25, 2.0), (2.80, 2.0)]
-    assert _uncrowded(ics, none, soft, bumps(*walk), fs, p).tolist() == [True, True, False, True, True]
+    assert uncrowded(ics, none, soft, bumps(*walk), fs, p).tolist() == [True, True, False, True, True]
     touch = [(1.00, 2.0), (1.55, 0.4), (1.70, 2.0), (2.25, 2.0), (2.80, 2.0)]  # the earlier a light touch
-    assert _uncrowded(ics, none, soft, bumps(*touch), fs, p).tolist() == [True, False, True, True, True]
+    assert uncrowded(ics, none, soft, bumps(*touch), fs, p).tolist() == [True, False, True, True, True]
     placed = np.array([False, True, False, False, False])  # the earlier placed in a drop-out, the later seen
-    assert _uncrowded(ics, placed, soft, bumps(*walk), fs, p).tolist() == [True, False, True, True, True]
+    assert uncrowded(ics, placed, soft, bumps(*walk), fs, p).tolist() == [True, False, True, True, True]
     apart = np.array([100, 155, 180, 235, 290])  # 0.25 s apart: a very fast step, kept
-    assert _uncrowded(apart, none, soft, bumps(*walk), fs, p).all()
+    assert uncrowded(apart, none, soft, bumps(*walk), fs, p).all()
 
 
 def test_stepping_whose_sides_do_not_alternate_is_not_walking():
@@ -563,7 +557,7 @@ def test_an_extra_contact_does_not_put_the_walks_last_steps_on_the_wrong_foot():
     score = np.zeros(len(ics))
     for t, is_left in zip(real, left_truth, strict=True):
         score[np.searchsorted(ics, t)] = 1.0 if is_left else -1.0
-    left, _ = _alternate(ics, score, fs, p)
+    left, _ = alternate(ics, score, fs, p)
     got = {int(t): bool(x) for t, x in zip(ics, left, strict=True)}
     assert [got[int(t)] for t in real] == list(left_truth)
 
