@@ -37,6 +37,8 @@ the sensor's own frame, so the mounting does not matter:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sensorkit.dsp.filters import apply_sos, finite_segments, interpolate_short_gaps, lowpass_sos, run_edges
@@ -136,38 +138,10 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
         raise ValueError("acc and gyr must both have shape (n, 3)")
     acc, gyr, bridged, av, yaw, up = _bridged_signals(acc, gyr, fs, p, up)
     bridged = _longer_runs(bridged, p.seen_gap_s * fs)
-    runs = []
-    for lo, hi in finite_segments(np.column_stack([av, yaw])):
-        if hi - lo < p.min_steps * p.min_step_s * fs:
-            continue
-        smooth, slope = step_signals(av[lo:hi], fs, p)
-        peaks, prom, rel = step_peaks(smooth, slope, fs, p)
-        clear = prom >= p.min_prominence
-        steps = peaks[clear & (rel >= p.rel_prominence)]
-        weak = peaks[clear & (rel < p.rel_prominence) & (rel >= p.edge_rel_prominence)]
-        ics = contact_instants(slope, steps, fs, p)
-        seen = steps
-        steps, ics, made = fill_hidden_steps(steps, ics, bridged[lo:hi], fs, p)
-        walking = walking_runs(steps, fs, p)
-        keep = np.zeros(len(steps), dtype=bool)
-        for a, b in walking:
-            keep[a:b] = True
-        added = extend_runs(steps, walking, weak, fs, p)
-        steps, ics, made = merged_steps(steps[keep], ics[keep], made[keep], added, slope, fs, p)
-        # a bridging peak must have its rise in samples seen, not interpolated across a drop-out
-        back = int(p.contact_search_s * fs)
-        usable = np.array([not bridged[lo + max(0, i - back) : lo + i + 1].any() for i in peaks], dtype=bool)
-        added = np.concatenate([bridge_gaps(steps, peaks, rel, usable, fs, p),
-                                closing_steps(steps, peaks, rel, usable, smooth, yaw[lo:hi], fs, p)])  # fmt: skip
-        merged, ics, made = merged_steps(steps, ics, made, added, slope, fs, p)
-        soft = np.isin(merged, added)
-        # without a vote: the steps placed in drop-outs (their signals are made up) and the soft
-        # ones; a step seen whose rise lost samples votes (its swing, at ~1 Hz, survives a few)
-        voteless = (made & ~np.isin(merged, seen)) | soft
-        placed = made & ~np.isin(merged, peaks)
-        runs.append((lo, hi, ics, made, soft, voteless, placed, smooth))
-    if left_axis is None and runs:  # no calibration: the walk's own braking gives left and right
-        left_axis = left_from_contacts(acc, up, np.concatenate([lo + i[~m] for lo, _, i, m, *_ in runs]), fs)
+    stretches = [_steps_of(av, yaw, bridged, lo, hi, fs, p) for lo, hi in finite_segments(np.column_stack([av, yaw]))
+                 if hi - lo >= p.min_steps * p.min_step_s * fs]  # fmt: skip
+    if left_axis is None and stretches:  # no calibration: the walk's own braking gives left and right
+        left_axis = left_from_contacts(acc, up, np.concatenate([w.lo + w.ics[~w.made] for w in stretches]), fs)
     lat = fwd = None
     if left_axis is not None:
         lat = acc @ left_axis - G * (up @ left_axis)
@@ -175,14 +149,14 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
         ahead /= np.linalg.norm(ahead, axis=1, keepdims=True)
         fwd = np.einsum("ij,ij->i", acc, ahead)
     contacts = []
-    for lo, hi, ics, made, soft, voteless, placed, smooth in runs:
+    for lo, hi, ics, made, soft, voteless, placed, smooth in stretches:
         if fwd is not None:
             forward = apply_sos(lowpass_sos(fs, min(p.braking_lowpass_hz, 0.4 * fs), order=4), fwd[lo:hi])
             ics = np.where(made, ics, with_braking(forward, ics, fs, p))
         # a bridged gap's steps carry the feet of the steps before it; the walk after it votes anew
         after_gap = np.flatnonzero(soft[:-1] & ~soft[1:]) + 1
         left, conf, agree = contact_sides(yaw[lo:hi], ics, fs, p, voteless, None if lat is None else lat[lo:hi],
-                                   after_gap)  # fmt: skip
+                                          after_gap)  # fmt: skip
         agree = [None] * len(ics) if agree is None else [bool(x) for x in agree]
         keep = made | ~bridged[lo + ics]  # a detected contact inside a bridged gap is made up
         # feet alternate in walking: a run of contacts whose steps vote for neither phase
@@ -195,6 +169,55 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
             if k:
                 contacts.append(Contact((lo + i) / fs, "L" if is_left else "R", float(c), bool(m), ag))
     return contacts
+
+
+class _Stretch(NamedTuple):
+    """The steps of one stretch of samples without a long gap, before their sides: contact
+    instants (sample indices from `lo`) and, per contact, whether it was `made` (placed in a
+    drop-out, or its rise lost samples), `soft` (a run carried on, a gap bridged, a closing
+    step), `voteless` (it gives no side vote) and `placed` (no peak seen at all); `smooth` is
+    the stretch's 4-Hz vertical acceleration (m/s^2)."""
+
+    lo: int
+    hi: int
+    ics: np.ndarray
+    made: np.ndarray
+    soft: np.ndarray
+    voteless: np.ndarray
+    placed: np.ndarray
+    smooth: np.ndarray
+
+
+def _steps_of(av: np.ndarray, yaw: np.ndarray, bridged: np.ndarray, lo: int, hi: int, fs: float,
+              p: GaitParams) -> _Stretch:  # fmt: skip
+    """The walking steps in samples lo:hi of the vertical acceleration `av` (m/s^2; `yaw` in
+    rad/s; `bridged`: samples interpolated across a drop-out)."""
+    smooth, slope = step_signals(av[lo:hi], fs, p)
+    peaks, prom, rel = step_peaks(smooth, slope, fs, p)
+    clear = prom >= p.min_prominence
+    steps = peaks[clear & (rel >= p.rel_prominence)]
+    weak = peaks[clear & (rel < p.rel_prominence) & (rel >= p.edge_rel_prominence)]
+    ics = contact_instants(slope, steps, fs, p)
+    seen = steps
+    steps, ics, made = fill_hidden_steps(steps, ics, bridged[lo:hi], fs, p)
+    walking = walking_runs(steps, fs, p)
+    keep = np.zeros(len(steps), dtype=bool)
+    for a, b in walking:
+        keep[a:b] = True
+    added = extend_runs(steps, walking, weak, fs, p)
+    steps, ics, made = merged_steps(steps[keep], ics[keep], made[keep], added, slope, fs, p)
+    # a bridging peak must have its rise in samples seen, not interpolated across a drop-out
+    back = int(p.contact_search_s * fs)
+    usable = np.array([not bridged[lo + max(0, i - back) : lo + i + 1].any() for i in peaks], dtype=bool)
+    added = np.concatenate([bridge_gaps(steps, peaks, rel, usable, fs, p),
+                            closing_steps(steps, peaks, rel, usable, smooth, yaw[lo:hi], fs, p)])  # fmt: skip
+    merged, ics, made = merged_steps(steps, ics, made, added, slope, fs, p)
+    soft = np.isin(merged, added)
+    # without a vote: the steps placed in drop-outs (their signals are made up) and the soft
+    # ones; a step seen whose rise lost samples votes (its swing, at ~1 Hz, survives a few)
+    voteless = (made & ~np.isin(merged, seen)) | soft
+    placed = made & ~np.isin(merged, peaks)
+    return _Stretch(lo, hi, ics, made, soft, voteless, placed, smooth)
 
 
 def _longer_runs(mask: np.ndarray, shortest: float) -> np.ndarray:
