@@ -50,6 +50,22 @@ def test_gap_in_the_window_is_flagged():
     assert o.quality == "gap"
 
 
+@pytest.mark.parametrize(("before_ms", "after_ms"), [(40, 60), (150, 100), (20, 280)])
+def test_a_burst_that_began_in_a_drop_out_is_placed_in_it_with_an_interval_spanning_it(before_ms, after_ms):
+    """Samples lost from `before_ms` before the onset to `after_ms` after it: the burst is first
+    seen where they end, but began in them; the onset is reported in the drop-out, flagged, and
+    its 95 % interval spans it (at the drop-out's end with the fit's few ms, it covered nothing)."""
+    for seed in range(3):
+        x = burst_signal(seed=seed)
+        a, b = int((3.0 - before_ms / 1e3) * FS), int((3.0 + after_ms / 1e3) * FS)
+        x[a:b] = np.nan
+        o = ChannelOnsets(x, FS, mains=None).onset((1.5, 2.6), (2.6, 4.5))
+        assert o.quality == "gap"
+        assert a / FS <= o.onset_s <= b / FS
+        assert abs(o.onset_s - 3.0) <= 1.96 * o.sd_ms / 1e3
+        assert 1.96 * o.sd_ms / 1e3 >= 0.5 * (b - a) / FS  # the interval spans the drop-out
+
+
 def test_ecg_in_the_baseline_does_not_make_a_false_onset():
     from sensorkit.sim.confounds import ecg
 
