@@ -134,3 +134,33 @@ def test_long_causal_filtering_in_stretches_is_one_pass_bit_for_bit():
     assert np.array_equal(detection_envelope(y, 2000.0), F.apply_sos(env_sos, np.abs(F.tkeo(pre)), causal=True))
     for a, b in ((0, 1), (0, 5), (7, 8), (len(y) - 1, len(y)), (100, len(y))):
         assert np.array_equal(F.tkeo_stretch(y, a, b), F.tkeo(y)[a:b]), (a, b)
+
+
+@pytest.mark.parametrize(("fs", "mains", "period"), [(2000, 50, 40), (2000, 60, 100), (250, 60, 25), (1024, 50, 41)])
+def test_the_mains_period_is_whole_samples(fs, mains, period):
+    assert F.mains_period(fs, mains) == period
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 2500), min_size=1, max_size=12))
+def test_gaps_filled_for_the_notch_as_offline_whatever_the_chunks(cuts):
+    """`fill_periodic` fills the first `max_len` samples of each gap with the value a period
+    earlier (a filled one where the gap is longer than a period) and leaves the rest, and
+    samples with nothing finite a period before, NaN; its streaming twin gives the same."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(5000, 2))
+    x[5:15] = np.nan  # no period before it: stays lost
+    x[300:330, 0] = np.nan
+    x[1000:2600, 1] = np.nan  # longer than max_len: its end stays lost
+    x[4990:] = np.nan
+    whole, filled, _, _ = F.fill_periodic(x, 40, 1000)
+    assert np.isnan(whole[5:15]).all() and not filled[5:15].any()
+    np.testing.assert_array_equal(whole[300:330, 0], x[260:290, 0])
+    np.testing.assert_array_equal(whole[1040:1080, 1], x[960:1000, 1])  # two periods back, through the fill
+    assert filled[1000:2000, 1].all() and np.isnan(whole[2000:2600, 1]).all()
+    assert filled.sum() == (~np.isfinite(x)).sum() - 20 - 600
+    twin = F.StreamingPeriodicFill(40, 1000)
+    edges = np.cumsum(cuts)
+    parts = [twin.process(c) for c in np.split(x, edges[edges < len(x)])]
+    np.testing.assert_array_equal(np.vstack([p[0] for p in parts]), whole)
+    np.testing.assert_array_equal(np.vstack([p[1] for p in parts]), filled)

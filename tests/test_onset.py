@@ -66,6 +66,22 @@ def test_a_burst_that_began_in_a_drop_out_is_placed_in_it_with_an_interval_spann
         assert 1.96 * o.sd_ms / 1e3 >= 0.5 * (b - a) / FS  # the interval spans the drop-out
 
 
+def test_a_drop_out_under_mains_hum_does_not_make_a_false_onset():
+    """A quiet muscle under 30 uV of 50-Hz hum loses 40-300 ms of samples: restarted at rest
+    after the drop-out, the notch rang with the hum for a few hundred ms and the onset threshold
+    was crossed; fed the hum carried on through the gap (`fill_periodic`), it is not."""
+    rng = np.random.default_rng(2)
+    t = np.arange(int(6 * FS)) / FS
+    for gap_ms in (40, 120, 300):
+        x = rng.normal(0, 3e-6, t.size) + 30e-6 * np.sin(2 * np.pi * 50 * t + 0.7) + 1e-3
+        x[int(3.2 * FS) : int(3.2 * FS + gap_ms * FS / 1e3)] = np.nan
+        ch = ChannelOnsets(x, FS)
+        assert ch.mains_hz == 50.0
+        assert ch.onset((1.5, 2.6), (2.6, 5.5)).onset_s is None
+        lost = int(3.2 * FS) + 30  # past the first 5 ms, bridged by a hold
+        assert np.isnan(ch.cond[lost]) and np.isnan(ch.env[lost])  # still lost
+
+
 def test_ecg_in_the_baseline_does_not_make_a_false_onset():
     from sensorkit.sim.confounds import ecg
 

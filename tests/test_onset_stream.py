@@ -181,3 +181,25 @@ def test_live_decides_the_mains_notch_from_its_first_seconds_however_cut(hum_fro
         decided.add(bank.mains_hz[0])
     assert decided == {50.0 if hum_from_s < 10.0 else None}
     assert ChannelOnsets(x, fs).mains_hz == 50.0  # offline: the whole recording holds a hum
+
+
+def test_live_conditioning_equals_offline_through_drop_outs_under_mains_hum():
+    """The gaps filled for the notch (`fill_periodic`) and then lost again: the live channel's
+    conditioned signal and envelope are offline's, sample for sample, however the stream is cut."""
+    from sensorkit.live.emg import LiveEmg
+
+    fs, rng = 2000.0, np.random.default_rng(7)
+    t = np.arange(int(20 * fs)) / fs
+    x = rng.normal(0, 4e-6, (t.size, 2)) + 25e-6 * np.sin(2 * np.pi * 50 * t + 0.3)[:, None]
+    for a, n in ((30000, 3), (31000, 80), (36000, 700), (5000, 2600), (38000, 2)):
+        x[a : a + n] = np.nan  # lost packets: whole rows
+    offline = [ChannelOnsets(x[:, j], fs) for j in range(2)]
+    assert all(c.mains_hz == 50.0 for c in offline)
+    for step in (333, 4096):
+        bank = LiveEmg(fs, 2)
+        for a in range(0, len(x), step):
+            bank.push(x[a : a + step])
+        n = bank.env.end
+        for j in range(2):
+            np.testing.assert_array_equal(bank.cond.column(j)[:n], offline[j].cond[:n])
+            np.testing.assert_allclose(bank.env.column(j)[:n], offline[j].env[:n], rtol=1e-12, atol=0)

@@ -2,7 +2,7 @@
 
 `ChannelOnsets` (offline) conditions a whole channel with causal filters and then
 answers `onset(baseline, search)` per repetition. Here the same causal filters run
-through their streaming twins (`StreamingGapHold`, `StreamingFilter`), so the
+through their streaming twins (`StreamingGapHold`, `StreamingPeriodicFill`, `StreamingFilter`), so the
 conditioned signal and envelope are the same numbers, kept for the last `keep_s`
 seconds; `onset` asks the same `detect_onset` the same question on them. The one
 difference is the mains notch under "auto": offline looks at the whole recording,
@@ -14,12 +14,15 @@ from __future__ import annotations
 import numpy as np
 
 from sensorkit.dsp.filters import (
+    MAX_FILL_S,
     MAX_HOLD_S,
     StreamingFilter,
     StreamingGapHold,
+    StreamingPeriodicFill,
     condition_sos,
     detect_mains,
     lowpass_sos,
+    mains_period,
 )  # fmt: skip
 from sensorkit.dsp.onset import Onset, OnsetParams, band_delay, detect_onset, envelope_lag, envelope_prefilter
 
@@ -77,6 +80,7 @@ class LiveEmg:
         self.raw, self.held = _Tail(keep, n_channels), _Tail(keep, n_channels, bool)
         self.cond, self.env = _Tail(keep, n_channels), _Tail(keep, n_channels)
         self._groups: list[tuple[list[int], StreamingFilter, StreamingFilter, StreamingFilter]] = []
+        self._fills: list[StreamingPeriodicFill | None] = []  # per group: its gaps filled for its notch
         self._tk_buf, self._tk_started = np.zeros((0, n_channels)), False
         if self._decided:
             self._start_filters()
@@ -115,6 +119,8 @@ class LiveEmg:
         band = self.params.band_hz
         self._groups = [(cols, StreamingFilter(condition_sos(self.fs, band, m)), StreamingFilter(pre_sos),
                          StreamingFilter(env_sos)) for m, cols in by_mains.items()]  # fmt: skip
+        fill = max(1, int(round(MAX_FILL_S * self.fs)))
+        self._fills = [StreamingPeriodicFill(mains_period(self.fs, m), fill) if m else None for m in by_mains]
 
     def push(self, x: np.ndarray) -> None:
         """Append a chunk of raw samples (V, (n, channels)), NaN where lost."""
@@ -147,8 +153,9 @@ class LiveEmg:
         if not len(bridged):
             return
         cond, pre = np.empty_like(bridged), np.empty_like(bridged)
-        for cols, cond_f, pre_f, _ in self._groups:
-            cond[:, cols] = cond_f.process(bridged[:, cols])
+        for (cols, cond_f, pre_f, _), fill in zip(self._groups, self._fills, strict=True):
+            part = bridged[:, cols] if fill is None else fill.process(bridged[:, cols])[0]  # as `_for_notch`
+            cond[:, cols] = np.where(np.isfinite(bridged[:, cols]), cond_f.process(part), np.nan)
             pre[:, cols] = pre_f.process(cond[:, cols])  # the envelope's EMG (`envelope_prefilter`)
         source = self._source(pre)
         env = np.empty_like(source)
