@@ -84,6 +84,7 @@ def random_chunks(n, cuts):
 
 SIGNAL = np.random.default_rng(2).standard_normal((3000, 2)) * 1e-4 + 1e-3
 SIGNAL[1200:1260] = np.nan  # a gap of lost samples
+SIGNAL[2000:2030, 1] = np.nan  # and one channel's alone
 
 
 @settings(max_examples=60, deadline=None)
@@ -111,14 +112,16 @@ def test_long_causal_filtering_in_stretches_is_one_pass_bit_for_bit():
 
     rng = np.random.default_rng(5)
     x = rng.normal(0, 1e-4, (2 * F.STRETCH + 123, 2))
-    x[F.STRETCH + 7, 1] = np.nan  # a lost sample: both channels start again from rest after it
+    x[F.STRETCH + 7, 1] = np.nan  # a lost sample: its channel starts again from rest after it
     sos = F.condition_sos(2000.0, F.BAND_HZ, 50.0)
     out = F.apply_sos(sos, x, causal=True)
     cut = F.STRETCH + 7
     for a, b in ((0, cut), (cut + 1, len(x))):
-        one, _ = sosfilt(sos, x[a:b], axis=0, zi=F._steady_zi(sos, x[a]))
-        assert np.array_equal(out[a:b], one)
-    assert np.isnan(out[cut]).all()
+        one, _ = sosfilt(sos, x[a:b, 1:], axis=0, zi=F._steady_zi(sos, x[a, 1:]))
+        assert np.array_equal(out[a:b, 1:], one)
+    assert np.isnan(out[cut, 1])
+    one, _ = sosfilt(sos, x[:, :1], axis=0, zi=F._steady_zi(sos, x[0, :1]))
+    assert np.array_equal(out[:, :1], one)  # the other channel, which lost nothing, goes on
     psi = F.tkeo(x[:, 0])
     assert np.array_equal(psi[1:-1], x[1:-1, 0] ** 2 - x[:-2, 0] * x[2:, 0])
     # the TKEO envelope made a stretch at a time equals |TKEO| filtered whole, up to a last
@@ -164,3 +167,21 @@ def test_gaps_filled_for_the_notch_as_offline_whatever_the_chunks(cuts):
     parts = [twin.process(c) for c in np.split(x, edges[edges < len(x)])]
     np.testing.assert_array_equal(np.vstack([p[0] for p in parts]), whole)
     np.testing.assert_array_equal(np.vstack([p[1] for p in parts]), filled)
+
+
+def test_a_channel_losing_samples_alone_leaves_the_others_filtered_as_they_were():
+    """One channel's lost samples restart that channel's filter only, offline and live alike: a
+    shared 2-D filter restarted every channel there (a quiet channel then rang with the hum
+    its notch had to learn again, and the live EMG differed from `analyze`'s)."""
+    rng = np.random.default_rng(8)
+    x = rng.normal(0, 1e-5, (6000, 3)) + 2e-5 * np.sin(2 * np.pi * 50 * np.arange(6000) / FS)[:, None]
+    x[1000:1100, 0] = np.nan
+    x[3000:3004, 2] = np.nan
+    sos = F.condition_sos(FS, mains_hz=50.0)
+    together = F.apply_sos(sos, x, causal=True)
+    for j in range(3):
+        np.testing.assert_array_equal(together[:, j], F.apply_sos(sos, x[:, j], causal=True))
+    for cuts in ([1050], [999, 1000, 1100, 3002], list(range(500, 6000, 777))):
+        sf = F.StreamingFilter(sos)
+        got = np.vstack([sf.process(x[a:b]) for a, b in random_chunks(len(x), cuts)])
+        np.testing.assert_allclose(got, together, rtol=1e-9, atol=1e-15)

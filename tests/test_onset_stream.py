@@ -183,16 +183,18 @@ def test_live_decides_the_mains_notch_from_its_first_seconds_however_cut(hum_fro
     assert ChannelOnsets(x, fs).mains_hz == 50.0  # offline: the whole recording holds a hum
 
 
-def test_live_conditioning_equals_offline_through_drop_outs_under_mains_hum():
+@pytest.mark.parametrize("whole_rows", [True, False])
+def test_live_conditioning_equals_offline_through_drop_outs_under_mains_hum(whole_rows):
     """The gaps filled for the notch (`fill_periodic`) and then lost again: the live channel's
-    conditioned signal and envelope are offline's, sample for sample, however the stream is cut."""
+    conditioned signal and envelope are offline's, sample for sample, however the stream is cut,
+    whether packets lose whole rows or one channel loses samples alone."""
     from sensorkit.live.emg import LiveEmg
 
     fs, rng = 2000.0, np.random.default_rng(7)
     t = np.arange(int(20 * fs)) / fs
     x = rng.normal(0, 4e-6, (t.size, 2)) + 25e-6 * np.sin(2 * np.pi * 50 * t + 0.3)[:, None]
     for a, n in ((30000, 3), (31000, 80), (36000, 700), (5000, 2600), (38000, 2)):
-        x[a : a + n] = np.nan  # lost packets: whole rows
+        x[a : a + n, slice(None) if whole_rows else a % 2] = np.nan
     offline = [ChannelOnsets(x[:, j], fs) for j in range(2)]
     assert all(c.mains_hz == 50.0 for c in offline)
     for step in (333, 4096):

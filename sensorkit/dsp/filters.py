@@ -361,6 +361,10 @@ def apply_sos(sos: np.ndarray, x: np.ndarray, causal: bool = False) -> np.ndarra
         out = sosfiltfilt(sos, two_d, axis=0)
         return out if x.ndim == 2 else out[:, 0]
     out = np.empty_like(two_d) if whole else np.full_like(two_d, np.nan)
+    if causal and not whole and _partly_lost(two_d):  # each channel between its own gaps
+        for j in range(two_d.shape[1]):
+            out[:, j] = apply_sos(sos, two_d[:, j], causal=True)
+        return out if x.ndim == 2 else out[:, 0]
     for a, b in segments:
         seg = two_d[a:b]
         if causal:
@@ -369,6 +373,12 @@ def apply_sos(sos: np.ndarray, x: np.ndarray, causal: bool = False) -> np.ndarra
             out[a:b] = sosfiltfilt(sos, seg, axis=0)
         # shorter segments cannot be filtered zero-phase: they stay NaN
     return out if x.ndim == 2 else out[:, 0]
+
+
+def _partly_lost(x: np.ndarray) -> bool:
+    """Whether some row of `x` (n, channels) has lost samples in some channels only."""
+    finite = np.isfinite(x)
+    return bool((finite.any(axis=1) & ~finite.all(axis=1)).any())
 
 
 def condition_sos(fs: float, band: tuple[float, float] = BAND_HZ, mains_hz: float | None = None) -> np.ndarray:
@@ -442,13 +452,16 @@ def percent_mvc(envelope: np.ndarray, reference: np.ndarray | float) -> np.ndarr
 class StreamingFilter:
     """The causal twin of `apply_sos(..., causal=True)`: same output for any chunking.
 
-    Keeps the filter state between chunks; a NaN row ends the current segment and the
-    next finite row starts a new one at rest, exactly as the offline version does.
+    Keeps the filter state between chunks; a lost sample (NaN) ends its channel's current
+    segment and the channel's next finite sample starts a new one at rest, exactly as the
+    offline version does (all channels at once where whole rows are lost, as a dropped
+    packet loses them: one 2-D `sosfilt`; each channel alone where some are lost).
     """
 
     def __init__(self, sos: np.ndarray) -> None:
         self.sos = np.asarray(sos, dtype=np.float64)
-        self._zi: np.ndarray | None = None
+        self._zi: np.ndarray | None = None  # (sections, 2, channels)
+        self._fresh: np.ndarray | None = None  # per channel: its next finite sample starts at rest
 
     def process(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
@@ -457,13 +470,26 @@ class StreamingFilter:
         if len(self.sos) == 0:
             out[:] = two_d
             return out if x.ndim == 2 else out[:, 0]
-        for a, b in finite_segments(two_d):
-            seg = two_d[a:b]
-            if a > 0 or self._zi is None:
-                self._zi = _steady_zi(self.sos, seg[0])
-            out[a:b], self._zi = sosfilt(self.sos, seg, axis=0, zi=self._zi)
-        if len(two_d) and not np.isfinite(two_d[-1]).all():
-            self._zi = None  # the chunk ended inside a gap
+        m = two_d.shape[1]
+        if self._zi is None:
+            self._zi = np.zeros((len(self.sos), 2, m))
+            self._fresh = np.ones(m, dtype=bool)
+        fresh = self._fresh
+        if _partly_lost(two_d) or (fresh.any() and not fresh.all()):
+            for j in range(m):
+                for a, b in finite_segments(two_d[:, j : j + 1]):
+                    seg = two_d[a:b, j : j + 1]
+                    zi = _steady_zi(self.sos, seg[0]) if a > 0 or fresh[j] else self._zi[:, :, j : j + 1]
+                    out[a:b, j : j + 1], self._zi[:, :, j : j + 1] = sosfilt(self.sos, seg, axis=0, zi=zi)
+                    fresh[j] = False
+        else:
+            for a, b in finite_segments(two_d):
+                seg = two_d[a:b]
+                zi = _steady_zi(self.sos, seg[0]) if a > 0 or fresh.all() else self._zi
+                out[a:b], self._zi = sosfilt(self.sos, seg, axis=0, zi=zi)
+                fresh[:] = False
+        if len(two_d):
+            fresh |= ~np.isfinite(two_d[-1])  # a channel that ended the chunk inside a gap
         return out if x.ndim == 2 else out[:, 0]
 
 
