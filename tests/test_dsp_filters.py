@@ -185,3 +185,19 @@ def test_a_channel_losing_samples_alone_leaves_the_others_filtered_as_they_were(
         sf = F.StreamingFilter(sos)
         got = np.vstack([sf.process(x[a:b]) for a, b in random_chunks(len(x), cuts)])
         np.testing.assert_allclose(got, together, rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("mains", [None, 50.0])
+def test_conditioning_through_lost_samples_live_equals_offline(mains):
+    """`condition_lost` and its streaming twin: the same numbers, lost samples lost, whatever the chunks."""
+    rng = np.random.default_rng(9)
+    x = rng.normal(0, 1e-5, (8000, 2)) + 2e-5 * np.sin(2 * np.pi * 50 * np.arange(8000) / FS)[:, None]
+    x[2000:2300] = np.nan
+    x[5000:5040, 1] = np.nan
+    whole = F.condition_lost(x, FS, F.BAND_HZ, mains)
+    assert np.isnan(whole[2000:2300]).all() and np.isnan(whole[5000:5040, 1]).all()
+    assert np.isfinite(whole[5000:5040, 0]).all()
+    for cuts in ([2100], list(range(700, 8000, 1111))):
+        twin = F.StreamingConditionLost(FS, F.BAND_HZ, mains)
+        got = np.vstack([twin.process(x[a:b]) for a, b in random_chunks(len(x), cuts)])
+        np.testing.assert_allclose(got, whole, rtol=1e-9, atol=1e-15)

@@ -38,18 +38,15 @@ from scipy.stats import binom, chi2
 from sensorkit.defaults import DEFAULT_DETECTOR, DETECTORS  # noqa: F401 (DETECTORS re-exported)
 from sensorkit.dsp.filters import (
     BAND_HZ,
-    MAX_FILL_S,
     MAX_HOLD_S,
     apply_sos,
     band_edges,
     bandpass_sos,
-    condition,
+    condition_lost,
     detect_mains,
-    fill_periodic,
     filter_stretches,
     hold_short_gaps,
     lowpass_sos,
-    mains_period,
     merge_runs,
     moving_rms,
     run_edges,
@@ -239,8 +236,7 @@ class ChannelOnsets:
             bridged, self.held, _, _ = hold_short_gaps(self.raw, max(1, int(round(MAX_HOLD_S * fs))))
         self._checked = bridged  # quality checks see the bridged signal: a lone lost sample hides no artefact
         self.mains_hz = detect_mains(bridged, fs) if mains == "auto" else mains
-        self.cond = condition(_for_notch(bridged, fs, self.mains_hz), fs, band=band, mains=self.mains_hz, causal=True)
-        self.cond[~np.isfinite(bridged)] = np.nan  # what the gaps' fill made up is not signal
+        self.cond = condition_lost(bridged, fs, band, self.mains_hz)
         self.env = detection_envelope(self.cond, fs, params, causal=True)
         self.delay_s, self.delay_sd_s = band_delay(fs, band)
 
@@ -254,14 +250,6 @@ class ChannelOnsets:
         shift = lambda t: None if t is None else t - d  # noqa: E731
         sd_ms = None if o.sd_ms is None else float(np.hypot(o.sd_ms, self.delay_sd_s * 1000))
         return Onset(shift(o.onset_s), shift(o.offset_s), sd_ms, o.quality, o.snr_db)
-
-
-def _for_notch(bridged: np.ndarray, fs: float, mains_hz: float | None) -> np.ndarray:
-    """`bridged` with its gaps filled by the hum a period earlier (`fill_periodic`) where a
-    mains notch will filter it, so that the notch does not ring after every drop-out."""
-    if not mains_hz or np.isfinite(bridged).all():
-        return bridged
-    return fill_periodic(bridged, mains_period(fs, mains_hz), max(1, int(round(MAX_FILL_S * fs))))[0]
 
 
 def sustained_start(above: np.ndarray, min_len: int) -> int | None:

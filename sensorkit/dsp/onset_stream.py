@@ -14,16 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sensorkit.dsp.filters import (
-    MAX_FILL_S,
-    MAX_HOLD_S,
-    StreamingFilter,
-    StreamingGapHold,
-    StreamingPeriodicFill,
-    condition_sos,
-    lowpass_sos,
-    mains_period,
-)
+from sensorkit.dsp.filters import MAX_HOLD_S, StreamingConditionLost, StreamingFilter, StreamingGapHold, lowpass_sos
 from sensorkit.dsp.onset import OnsetParams, band_delay, envelope_lag, envelope_prefilter
 from sensorkit.dsp.onset_departure import departure
 
@@ -40,9 +31,7 @@ class StreamingOnsetDetector:
         self.fs, self.p = fs, params
         band = params.band_hz  # as ChannelOnsets: the onset band
         self._hold = StreamingGapHold(max(1, int(round(MAX_HOLD_S * fs))))  # as offline: short gaps bridged
-        self._cond = StreamingFilter(condition_sos(fs, band, mains_hz))
-        fill = max(1, int(round(MAX_FILL_S * fs)))  # as offline: gaps filled for the notch, then lost again
-        self._fill = StreamingPeriodicFill(mains_period(fs, mains_hz), fill) if mains_hz else None
+        self._cond = StreamingConditionLost(fs, band, mains_hz)  # as offline: gaps filled for the notch
         self._pre = StreamingFilter(envelope_prefilter(fs, params))  # the envelope's EMG, as offline
         self._lag = envelope_lag(fs, params)
         self._env = StreamingFilter(lowpass_sos(fs, params.envelope_hz))
@@ -61,9 +50,7 @@ class StreamingOnsetDetector:
         self._active = False
 
     def _envelope(self, x: np.ndarray) -> np.ndarray:
-        bridged = self._hold.process(np.asarray(x, dtype=np.float64))[0]
-        part = bridged if self._fill is None else self._fill.process(bridged)[0]
-        c = np.where(np.isfinite(bridged), self._cond.process(part), np.nan)
+        c = self._cond.process(self._hold.process(np.asarray(x, dtype=np.float64))[0])
         self._cond_all = np.r_[self._cond_all, c]  # trimmed to the envelope's length in `process`
         c = self._pre.process(c)
         if self.p.detector == "tkeo":

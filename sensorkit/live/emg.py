@@ -2,7 +2,7 @@
 
 `ChannelOnsets` (offline) conditions a whole channel with causal filters and then
 answers `onset(baseline, search)` per repetition. Here the same causal filters run
-through their streaming twins (`StreamingGapHold`, `StreamingPeriodicFill`, `StreamingFilter`), so the
+through their streaming twins (`StreamingGapHold`, `StreamingConditionLost`, `StreamingFilter`), so the
 conditioned signal and envelope are the same numbers, kept for the last `keep_s`
 seconds; `onset` asks the same `detect_onset` the same question on them. The one
 difference is the mains notch under "auto": offline looks at the whole recording,
@@ -14,16 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 from sensorkit.dsp.filters import (
-    MAX_FILL_S,
     MAX_HOLD_S,
+    StreamingConditionLost,
     StreamingFilter,
     StreamingGapHold,
-    StreamingPeriodicFill,
-    condition_sos,
     detect_mains,
     lowpass_sos,
-    mains_period,
-)  # fmt: skip
+)
 from sensorkit.dsp.onset import Onset, OnsetParams, band_delay, detect_onset, envelope_lag, envelope_prefilter
 
 LOOKAHEAD_S = 0.75  # an onset is final once this much signal follows it (artefact and quality checks)
@@ -79,8 +76,7 @@ class LiveEmg:
         keep = int(keep_s * fs)
         self.raw, self.held = _Tail(keep, n_channels), _Tail(keep, n_channels, bool)
         self.cond, self.env = _Tail(keep, n_channels), _Tail(keep, n_channels)
-        self._groups: list[tuple[list[int], StreamingFilter, StreamingFilter, StreamingFilter]] = []
-        self._fills: list[StreamingPeriodicFill | None] = []  # per group: its gaps filled for its notch
+        self._groups: list[tuple[list[int], StreamingConditionLost, StreamingFilter, StreamingFilter]] = []
         self._tk_buf, self._tk_started = np.zeros((0, n_channels)), False
         if self._decided:
             self._start_filters()
@@ -117,10 +113,8 @@ class LiveEmg:
         env_sos = lowpass_sos(self.fs, self.params.envelope_hz)
         pre_sos = envelope_prefilter(self.fs, self.params)
         band = self.params.band_hz
-        self._groups = [(cols, StreamingFilter(condition_sos(self.fs, band, m)), StreamingFilter(pre_sos),
+        self._groups = [(cols, StreamingConditionLost(self.fs, band, m), StreamingFilter(pre_sos),
                          StreamingFilter(env_sos)) for m, cols in by_mains.items()]  # fmt: skip
-        fill = max(1, int(round(MAX_FILL_S * self.fs)))
-        self._fills = [StreamingPeriodicFill(mains_period(self.fs, m), fill) if m else None for m in by_mains]
 
     def push(self, x: np.ndarray) -> None:
         """Append a chunk of raw samples (V, (n, channels)), NaN where lost."""
@@ -153,9 +147,8 @@ class LiveEmg:
         if not len(bridged):
             return
         cond, pre = np.empty_like(bridged), np.empty_like(bridged)
-        for (cols, cond_f, pre_f, _), fill in zip(self._groups, self._fills, strict=True):
-            part = bridged[:, cols] if fill is None else fill.process(bridged[:, cols])[0]  # as `_for_notch`
-            cond[:, cols] = np.where(np.isfinite(bridged[:, cols]), cond_f.process(part), np.nan)
+        for cols, cond_f, pre_f, _ in self._groups:
+            cond[:, cols] = cond_f.process(bridged[:, cols])
             pre[:, cols] = pre_f.process(cond[:, cols])  # the envelope's EMG (`envelope_prefilter`)
         source = self._source(pre)
         env = np.empty_like(source)
