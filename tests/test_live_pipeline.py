@@ -116,6 +116,20 @@ def test_live_equals_analyze_on_a_whole_simulated_session(tmp_path):
     assert_matches_analyze(live, offline)
 
 
+def test_live_equals_analyze_through_faults_and_drop_outs_under_hum(tmp_path):
+    """A session with a lift-off, pops, a saturation and a drop-out over a burst onset, under
+    30 uV of hum: the onsets the drop-out hid (placed in it, `gap`) and the conditioning carried
+    through it for the notch are the same live as in `analyze`."""
+    path = tmp_path / "f.xdf"
+    assert main(["simulate", "single_leg_squat", "-o", str(path), "--seed", "1", "--param", "faults=1",
+                 "--param", "mains_uv=30", "--param", "reps=4"]) == 0  # fmt: skip
+    live, _ = run_live(replay_chunks(path, step=613))
+    offline = analyze_session(session_data(read_xdf(path)))
+    flagged = [q for b in offline["exercises"] for r in b["reps"] for q in r["quality"].values() if q == "gap"]
+    assert len(flagged) >= 4
+    assert_matches_analyze(live, offline)
+
+
 def _live_reps(events: list, block: dict) -> list[float]:
     """Movement onsets of the repetitions reported live (`RepetitionDone`) in a block."""
     return [e.row["movement_onset_s"] for e in events if isinstance(e, RepetitionDone)
