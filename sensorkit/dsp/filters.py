@@ -493,13 +493,18 @@ class StreamingFilter:
         return out if x.ndim == 2 else out[:, 0]
 
 
+def _notch_fill(fs: float, mains_hz: float) -> tuple[int, int]:
+    """(period, max_len) in samples of the gap fill before a mains notch (`fill_periodic`)."""
+    return mains_period(fs, mains_hz), max(1, int(round(MAX_FILL_S * fs)))
+
+
 def condition_lost(bridged: np.ndarray, fs: float, band: tuple[float, float], mains_hz: float | None) -> np.ndarray:
     """`condition(..., causal=True)` of a signal with lost samples (NaN), which stay lost: where
     a mains notch filters it, its gaps are first filled with the hum a period earlier
     (`fill_periodic`), so that the notch does not ring after every drop-out."""
     part = bridged
     if mains_hz and not np.isfinite(bridged).all():
-        part = fill_periodic(bridged, mains_period(fs, mains_hz), max(1, int(round(MAX_FILL_S * fs))))[0]
+        part = fill_periodic(bridged, *_notch_fill(fs, mains_hz))[0]
     out = condition(part, fs, band=band, mains=mains_hz, causal=True)
     out[~np.isfinite(bridged)] = np.nan  # what the fill made up is not signal
     return out
@@ -510,8 +515,7 @@ class StreamingConditionLost:
 
     def __init__(self, fs: float, band: tuple[float, float], mains_hz: float | None) -> None:
         self._filter = StreamingFilter(condition_sos(fs, band, mains_hz))
-        fill = max(1, int(round(MAX_FILL_S * fs)))
-        self._fill = StreamingPeriodicFill(mains_period(fs, mains_hz), fill) if mains_hz else None
+        self._fill = StreamingPeriodicFill(*_notch_fill(fs, mains_hz)) if mains_hz else None
 
     def process(self, bridged: np.ndarray) -> np.ndarray:
         part = bridged if self._fill is None else self._fill.process(bridged)[0]

@@ -477,9 +477,8 @@ def _lost_before(cond: np.ndarray, onset: int, start: int, fs: float) -> tuple[i
     if not nan.size:
         return None
     end = max(onset - bound, 0) + int(nan[-1]) + 1
-    seen = np.flatnonzero(np.isfinite(cond[:end]))
-    first = int(seen[-1]) + 1 if seen.size else 0
-    first = max(first, start)
+    seen = np.flatnonzero(np.isfinite(cond[start:end]))  # back to the window's start only, not the whole channel
+    first = start + (int(seen[-1]) + 1 if seen.size else 0)
     return (first, end) if end > first else None
 
 
