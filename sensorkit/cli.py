@@ -322,12 +322,30 @@ def _analysis_options(args):
                            drop_threshold_deg=args.drop_threshold_deg)  # fmt: skip
 
 
-def _live_pipeline(opt, name: str, meta: dict | None = None):
-    """A started live pipeline whose events are printed as lines (the terminal view)."""
+def _replay_mains(specs: list[str], args, opt):
+    """What `analyze` decides of a replayed recording's mains hum (`RecordingMains`), so that
+    the replay's analysis is `analyze`'s on every channel; None unless `specs` is one
+    recording's replay, or where it has no EMG channel named for a muscle."""
+    files = _spec_files(specs)
+    if len(specs) != 1 or len(files) != 1:
+        return None
+    from sensorkit.analysis.mains import recording_mains
+    from sensorkit.recording.session_input import session_data
+
+    try:
+        emg = session_data(_read(files[0], args)).emg
+        return None if emg is None else recording_mains(emg, opt.mains)
+    except SensorkitError:  # nothing to decide for: the replay says why as it runs
+        return None
+
+
+def _live_pipeline(opt, name: str, meta: dict | None = None, mains=None):
+    """A started live pipeline whose events are printed as lines (the terminal view); `mains`:
+    a replay's `_replay_mains`."""
     from sensorkit.live.pipeline import LivePipeline
     from sensorkit.live.terminal import TerminalView
 
-    pipeline = LivePipeline(opt, file=name, meta=meta)
+    pipeline = LivePipeline(opt, file=name, meta=meta, recording_mains=mains)
     view = TerminalView(opt.timing.delay_margin_ms, opt.drop_threshold_deg)
 
     def show(event) -> None:
@@ -379,7 +397,8 @@ def cmd_live(args) -> int:
         from datetime import UTC, datetime
 
         whose["recorded"] = datetime.now(UTC).isoformat(timespec="seconds")
-    pipeline = _live_pipeline(opt, Path(args.record or (names[0] if len(names) == 1 else "live")).name, whose)
+    pipeline = _live_pipeline(opt, Path(args.record or (names[0] if len(names) == 1 else "live")).name, whose,
+                              _replay_mains(args.devices, args, opt))  # fmt: skip
     closed: dict = {}
 
     def catch_up() -> None:  # the analysis finishes before the file closes: its last markers go in
@@ -422,8 +441,10 @@ def _gui(args, specs: list[str], title: str) -> int:
     check_outputs([args.screenshot], _spec_files(specs) + ([record_to] if record_to else []), args.overwrite)
     meta = _file_meta(args, specs) if record_to else None
     protocol = _protocol(args.protocol) if getattr(args, "protocol", None) else None
-    result = run_gui(specs, _analysis_options(args), record_to, meta, args.screenshot, args.quit_after,
-                     args.window, title, protocol=protocol, biofeedback=args.biofeedback)  # fmt: skip
+    opt = _analysis_options(args)
+    result = run_gui(specs, opt, record_to, meta, args.screenshot, args.quit_after, args.window, title,
+                     protocol=protocol, biofeedback=args.biofeedback,
+                     recording_mains=_replay_mains(specs, args, opt))  # fmt: skip
     reps = sum(len(b["reps"]) for b in result["exercises"])
     print(f"{len(result['exercises'])} blocks, {reps} repetitions analysed")
     for path in (record_to, args.screenshot):

@@ -13,10 +13,12 @@ pytest.importorskip("pyqtgraph", reason="the GUI packages are not installed (pip
 
 from pyqtgraph.Qt import QtCore  # noqa: E402
 
-from sensorkit.analysis.session import AnalysisOptions  # noqa: E402
+from sensorkit.analysis.mains import recording_mains  # noqa: E402
+from sensorkit.analysis.session import AnalysisOptions, analyze_session  # noqa: E402
 from sensorkit.cli import main  # noqa: E402
 from sensorkit.gui.app import run_gui  # noqa: E402
 from sensorkit.gui.panel import GREEN, RED, latency_color  # noqa: E402
+from sensorkit.recording.session_input import session_data  # noqa: E402
 from sensorkit.recording.xdf_reader import read_xdf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,6 +163,20 @@ def test_monitor_records_a_session_from_a_simulated_device(tmp_path, capsys, qtb
     emg = rec.of_kind("EMG")[0]
     assert len(emg.timestamps) > 8 * 2000 and emg.lost_samples == 0
     assert "wrote" in capsys.readouterr().out
+
+
+def test_replay_and_monitor_hand_a_recordings_mains_decisions_to_its_analysis(monkeypatch):
+    """`replay FILE` and `monitor file://FILE` give the window's analysis `analyze`'s mains decisions
+    for the whole recording (so that it shows `analyze`'s onsets on every channel); a device gets none."""
+    seen = []
+    monkeypatch.setattr("sensorkit.gui.app.run_gui", lambda *a, **kw: seen.append(kw) or {"exercises": []})
+    path = ROOT / "recordings" / "before.xdf"
+    decided = analyze_session(session_data(read_xdf(path)))["parameters"]["mains_detected_hz"]
+    assert None in decided.values() and 50.0 in decided.values()  # the file's own mix, not one setting
+    assert main(["replay", str(path)]) == 0
+    assert main(["monitor", f"file://{path}?speed=4"]) == 0
+    assert main(["monitor", "sim://single_leg_squat?speed=1"]) == 0
+    assert [kw["recording_mains"] and kw["recording_mains"].notch_hz for kw in seen] == [decided, decided, None]
 
 
 def test_replay_command_screenshot_and_its_errors(tmp_path, capsys, qtbot):
@@ -344,8 +360,13 @@ def test_seeking_a_replay_brings_a_fresh_analysis_there(qtbot):
         timer.timeout.connect(done)
         timer.start(50)
 
-    result = run_gui([f"file://{ROOT / 'recordings' / 'before.xdf'}?speed=8"], AnalysisOptions(), keep=keep,
-                     setup=setup, quit_after=60)  # fmt: skip
+    path = ROOT / "recordings" / "before.xdf"
+    data = session_data(read_xdf(path))
+    result = run_gui([f"file://{path}?speed=8"], AnalysisOptions(), keep=keep, setup=setup, quit_after=60,
+                     recording_mains=recording_mains(data.emg))  # fmt: skip
+    # the fresh analysis after the jump was handed the recording's mains decisions too
+    decided = analyze_session(data)["parameters"]["mains_detected_hz"]
+    assert result["parameters"]["mains_detected_hz"] == decided
     window = keep["window"]
     blocks = [(b["exercise"], b["side"], len(b["reps"])) for b in result["exercises"]]
     assert blocks == [("single_leg_squat", "L", 4), ("single_leg_squat", "R", 4)]  # nothing lost by the jump

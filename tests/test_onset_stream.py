@@ -183,6 +183,33 @@ def test_live_decides_the_mains_notch_from_its_first_seconds_however_cut(hum_fro
     assert ChannelOnsets(x, fs).mains_hz == 50.0  # offline: the whole recording holds a hum
 
 
+def test_live_emg_given_each_channels_notch_conditions_as_offline_from_the_first_sample():
+    """A replay hands each channel the notch `analyze` decided from the whole recording
+    (`sensorkit.analysis.mains`): a hum that starts after the first 10 s is notched from the
+    first sample, as offline, on that channel alone; a list of the wrong length is refused."""
+    from sensorkit.dsp.onset import channel_mains
+    from sensorkit.live.emg import LiveEmg
+
+    fs = 2000.0
+    t = np.arange(int(30 * fs)) / fs
+    x = np.random.default_rng(3).normal(0, 5e-6, (t.size, 2))
+    x[:, 1] += np.where(t >= 15.0, 20e-6, 0) * np.sin(2 * np.pi * 50 * t)
+    offline = [ChannelOnsets(x[:, j], fs) for j in range(2)]
+    assert [c.mains_hz for c in offline] == [channel_mains(x[:, j], fs) for j in range(2)] == [None, 50.0]
+    bank = LiveEmg(fs, 2, mains=[c.mains_hz for c in offline])
+    for a in range(0, len(x), 1234):
+        bank.push(x[a : a + 1234])
+    n = bank.env.end
+    for j in range(2):
+        np.testing.assert_array_equal(bank.cond.column(j)[:n], offline[j].cond[:n])
+    own = LiveEmg(fs, 2)  # deciding itself: the first 10 s hold no hum
+    for a in range(0, len(x), 1234):
+        own.push(x[a : a + 1234])
+    assert own.mains_hz == [None, None]
+    with pytest.raises(ValueError, match="2 mains notches for 3 channels"):
+        LiveEmg(fs, 3, mains=[None, 50.0])
+
+
 @pytest.mark.parametrize("whole_rows", [True, False])
 def test_live_conditioning_equals_offline_through_drop_outs_under_mains_hum(whole_rows):
     """The gaps filled for the notch (`fill_periodic`) and then lost again: the live channel's

@@ -163,7 +163,8 @@ def _unmarked(data: SessionData, opt: AnalysisOptions, track: PelvisTrack | None
     return found, notes
 
 
-def _muscles(emg: EmgData) -> list[int]:
+def muscle_columns(emg: EmgData) -> list[int]:
+    """The columns of `emg` labelled with a muscle and side (`glute_med_L`), the channels analysed."""
     idx = [i for i, label in enumerate(emg.labels) if MUSCLE_LABEL.match(label)]
     if not idx:
         raise SensorkitError(
@@ -297,7 +298,7 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
                                  f"{MIN_EMG_RATE_HZ:g} Hz")  # fmt: skip
         if len(emg.timestamps) < emg.fs:
             raise SensorkitError("the EMG stream holds less than a second of data")
-        idx = _muscles(emg)
+        idx = muscle_columns(emg)
         muscles = [emg.labels[i] for i in idx]
         if progress:
             progress(f"conditioning {len(muscles)} EMG channels and checking their signal quality")

@@ -215,6 +215,23 @@ def centre_hz(fs: float, band: tuple[float, float] = BAND_HZ) -> float:
     return min(EMG_CENTRE_HZ, IN_BAND_SHARE * band_edges(fs, band)[1])
 
 
+def bridged_lost(raw: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """(the signal, which samples were lost) of one EMG channel (V at `fs` Hz, NaN where lost)
+    as `ChannelOnsets` conditions it: lost samples in gaps up to `MAX_HOLD_S` hold the last
+    value (`hold_short_gaps`), longer gaps stay NaN."""
+    raw = np.asarray(raw, dtype=np.float64)
+    if np.isfinite(raw).all():  # nothing lost, nothing to bridge (a copy is 58 MB per channel-hour)
+        return raw, np.zeros(len(raw), dtype=bool)
+    bridged, held, _, _ = hold_short_gaps(raw, max(1, int(round(MAX_HOLD_S * fs))))
+    return bridged, held
+
+
+def channel_mains(raw: np.ndarray, fs: float) -> float | None:
+    """The mains notch (50, 60 Hz or None) `ChannelOnsets` decides for a whole channel under
+    mains "auto" (`detect_mains` of `bridged_lost`)."""
+    return detect_mains(bridged_lost(raw, fs)[0], fs)
+
+
 class ChannelOnsets:
     """Onset detection on one EMG channel (V at `fs` Hz), prepared once, queried per window.
 
@@ -230,10 +247,7 @@ class ChannelOnsets:
         self.raw = np.asarray(raw, dtype=np.float64)
         self.fs = fs
         self.params = params
-        if np.isfinite(self.raw).all():  # nothing lost, nothing to bridge (a copy is 58 MB per channel-hour)
-            bridged, self.held = self.raw, np.zeros(len(self.raw), dtype=bool)
-        else:
-            bridged, self.held, _, _ = hold_short_gaps(self.raw, max(1, int(round(MAX_HOLD_S * fs))))
+        bridged, self.held = bridged_lost(self.raw, fs)
         self._checked = bridged  # quality checks see the bridged signal: a lone lost sample hides no artefact
         self.mains_hz = detect_mains(bridged, fs) if mains == "auto" else mains
         self.cond = condition_lost(bridged, fs, band, self.mains_hz)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sensorkit.acquisition import Acquisition
+from sensorkit.analysis.mains import RecordingMains
 from sensorkit.analysis.session import AnalysisOptions
 from sensorkit.devices.spec import open_device
 from sensorkit.errors import SensorkitError
@@ -63,12 +64,14 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
             meta: dict[str, str] | None = None, screenshot: str | None = None, quit_after: float | None = None,
             window_s: float = 10.0, title: str = "sensorkit", keep: dict | None = None,
             protocol: Protocol | None = None, setup: Callable[[dict], None] | None = None,
-            extra_sources: list | None = None, biofeedback: str | None = None) -> dict:  # fmt: skip
+            extra_sources: list | None = None, biofeedback: str | None = None,
+            recording_mains: RecordingMains | None = None) -> dict:  # fmt: skip
     """Open the window on the devices of `specs` until it is closed (or `quit_after` s);
     returns the live pipeline's result. With a `protocol`, the window guides the session and
     writes its markers. `keep` receives the window, acquisition and protocol runner, and
     `setup(keep)` runs before the window's event loop starts (tests drive the window so);
-    `extra_sources` are opened Sources added to those of `specs` (benchmarks)."""
+    `extra_sources` are opened Sources added to those of `specs` (benchmarks);
+    `recording_mains`: a replay's, as `LivePipeline` takes it."""
     import pyqtgraph as pg
     from pyqtgraph.Qt import QtCore
 
@@ -78,7 +81,7 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
     replay = sources[0] if len(sources) == 1 and hasattr(sources[0], "pause") else None
     sources += list(extra_sources or [])
     names = list(specs) + [type(s).__name__ for s in extra_sources or []]
-    pipeline = LivePipeline(options, file=os.path.basename(record_to or specs[0]))
+    pipeline = LivePipeline(options, file=os.path.basename(record_to or specs[0]), recording_mains=recording_mains)
     events = pipeline.events()
     display = DisplayBuffers(max(window_s, 30.0))
     live = {"pipeline": pipeline}  # the analysis in use (a seek replaces it)
@@ -125,7 +128,7 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
                 return  # never while recording: the file would jump
             was_paused = replay.paused
             replay.pause()
-            fresh = LivePipeline(options, file=live["pipeline"].file)
+            fresh = LivePipeline(options, file=live["pipeline"].file, recording_mains=recording_mains)
             fresh_events = fresh.events()
             fresh_display = DisplayBuffers(display.window_s)
             for chunk in replay.chunks_until(t):

@@ -6,7 +6,7 @@ through their streaming twins (`StreamingGapHold`, `StreamingConditionLost`, `St
 conditioned signal and envelope are the same numbers, kept for the last `keep_s`
 seconds; `onset` asks the same `detect_onset` the same question on them. The one
 difference is the mains notch under "auto": offline looks at the whole recording,
-live at its first `mains_window_s` seconds.
+live at its first `mains_window_s` seconds (a replay is given the whole recording's).
 """
 
 from __future__ import annotations
@@ -64,11 +64,19 @@ class LiveEmg:
     """
 
     def __init__(self, fs: float, n_channels: int, params: OnsetParams = OnsetParams(),
-                 mains: float | str | None = "auto", keep_s: float = 60.0,
+                 mains: float | str | None | list[float | None] = "auto", keep_s: float = 60.0,
                  mains_window_s: float = 10.0) -> None:  # fmt: skip
+        """`mains`: "auto" (each channel's notch decided from the first `mains_window_s`), a
+        notch for every channel (Hz, None: none), or one per channel (a replay's, decided from
+        the whole recording as `analyze` does: `sensorkit.analysis.mains`)."""
         self.fs, self.params, self.n_channels = fs, params, n_channels
         self.delay_s, self.delay_sd_s = band_delay(fs, params.band_hz)  # as ChannelOnsets: the onset band
-        self.mains_hz: list[float | None] = [None if mains == "auto" else mains] * n_channels  # type: ignore[list-item]
+        if isinstance(mains, list):
+            if len(mains) != n_channels:
+                raise ValueError(f"{len(mains)} mains notches for {n_channels} channels")
+            self.mains_hz: list[float | None] = list(mains)
+        else:
+            self.mains_hz = [None if mains == "auto" else mains] * n_channels  # type: ignore[list-item]
         self._decided = mains != "auto"
         self._mains_n = int(mains_window_s * fs)
         self._hold = StreamingGapHold(max(1, int(round(MAX_HOLD_S * fs))))

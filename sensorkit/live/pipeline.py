@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sensorkit.analysis.exercises import EXERCISES, MUSCLE_LABEL, REGISTRY, SINGLE_LEG, Block, block_reference
+from sensorkit.analysis.mains import RecordingMains
 from sensorkit.analysis.pelvic_drop import drop_curve, rep_drop
 from sensorkit.analysis.session import (
     GAIT_WINDOW_S,
@@ -140,13 +141,20 @@ class _Block:
 
 
 class LivePipeline:
-    """The live analysis of one session; `options` as for `analyze_session`."""
+    """The live analysis of one session; `options` as for `analyze_session`.
+
+    `recording_mains`: on a replay, `analyze`'s mains decisions for the whole recording
+    (`sensorkit.analysis.mains`), used instead of deciding from its first seconds, so that
+    the replay's result is `analyze`'s on every channel. Ignored unless it names exactly the
+    EMG channels that arrive."""
 
     def __init__(self, options: AnalysisOptions = AnalysisOptions(), file: str = "live",
-                 meta: dict[str, str | None] | None = None) -> None:  # fmt: skip
+                 meta: dict[str, str | None] | None = None,
+                 recording_mains: RecordingMains | None = None) -> None:  # fmt: skip
         self.opt = options
         self.file = file
         self.meta = meta or {}  # pseudonym, session, recorded: for the result
+        self.recording_mains = recording_mains
         self._callbacks: list[Callable[[Event], None]] = []
         self._queues: list[queue.Queue] = []
         self._inbox: queue.Queue = queue.Queue()
@@ -305,13 +313,18 @@ class LivePipeline:
                 return False
             self._emg_stream, self._emg_cols, self._emg_fs = key, cols, float(info.srate)
             self._emg_t0 = float(chunk.timestamps[0])
-            self.emg = LiveEmg(self._emg_fs, len(cols), self.opt.onset, self.opt.mains)
-            self.channels = {info.channels[i]: self.emg.channel(j) for j, i in enumerate(cols)}
+            names = [info.channels[i] for i in cols]
+            given = self.recording_mains
+            if given is not None and list(given.notch_hz) == names:  # a replay: the whole file's decisions
+                notch, line = [given.notch_hz[m] for m in names], given.line_hz
+            else:
+                notch, line = self.opt.mains, self.opt.mains
+            self.emg = LiveEmg(self._emg_fs, len(cols), self.opt.onset, notch)
+            self.channels = {m: self.emg.channel(j) for j, m in enumerate(names)}
             units = [info.units[i] for i in cols]
             for note in units_note(units, list(self.channels)):
                 self._notice(note)
-            self.quality = LiveQuality(list(self.channels), self._emg_fs, self._emg_t0, self.opt.mains,
-                                       in_volts(units))  # fmt: skip
+            self.quality = LiveQuality(names, self._emg_fs, self._emg_t0, line, in_volts(units))
         if key != self._emg_stream:
             return False
         x = np.asarray(chunk.samples, dtype=np.float64)[:, self._emg_cols]
