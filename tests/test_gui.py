@@ -270,13 +270,31 @@ def test_the_compare_view_shows_the_verdicts_and_the_figures(qtbot):
 
     results = [analyze_session(session_data(read_xdf(ROOT / "recordings" / f"{n}.xdf"))) for n in ("before", "after")]
     comparison = compare_results(results, ["before", "after"])
-    w = CompareWindow(results, comparison)
+    said = []
+    old = QtCore.qInstallMessageHandler(lambda kind, where, text: said.append((where.category, text)))
+    try:
+        w = CompareWindow(results, comparison)
+    finally:
+        QtCore.qInstallMessageHandler(old)
+    assert not [t for category, t in said if category == "qt.svg"]  # the figures load without Qt's SVG warnings
     qtbot.addWidget(w)
     judged = [e for e in comparison["entries"] if e["judged"]]
     assert w.table.rowCount() == len(judged) == 6
     assert {w.table.item(r, 0).text() for r in range(6)} == {"improved"}
     assert len(w.findChildren(QtSvgWidgets.QSvgWidget)) == 6  # the report's figures, two blocks x three
     assert w.report().count("<svg") == 6
+
+
+def test_glyphs_that_draw_nothing_are_left_out_of_the_views_figures_and_the_rest_kept():
+    from sensorkit.gui.compare_view import without_empty_glyphs
+
+    svg = ('<svg><defs><path id="DejaVuSans-33" d="M 0 0 L 1 1 z" transform="scale(0.015625)"/>'
+           '<path id="DejaVuSans-3" transform="scale(0.015625)"/></defs>'
+           '<use xlink:href="#DejaVuSans-33"/><use xlink:href="#DejaVuSans-3" transform="translate(38 0)"/>'
+           '<use xlink:href="#DejaVuSans-33" transform="translate(70 0)"/></svg>')  # "3 3"
+    out = without_empty_glyphs(svg)
+    assert 'id="DejaVuSans-3"' not in out and '#DejaVuSans-3"' not in out
+    assert out.count('xlink:href="#DejaVuSans-33"') == 2 and 'id="DejaVuSans-33"' in out
 
 
 def test_biofeedback_cues_each_repetition(qtbot):

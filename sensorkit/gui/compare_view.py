@@ -4,6 +4,8 @@ the report's figures, with a button that writes the HTML report (`sensorkit comp
 
 from __future__ import annotations
 
+import re
+
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from PySide6 import QtSvgWidgets  # the report's SVG figures, drawn as SVG (the binding pinned in pyproject)
 
@@ -12,11 +14,24 @@ from sensorkit.report.html import _blocks, _title, drop_figure, latency_figure, 
 VERDICT_COLOURS = {"improved": "#1b7a2f", "worse": "#b3261e", "no clear change": "#555555"}
 
 
+# a glyph defined as a path with no data: matplotlib (3.11) writes the space so
+_EMPTY_GLYPH = re.compile(r'<path id="([^"]+)"(?: transform="[^"]*")?\s*/>')
+
+
+def without_empty_glyphs(svg: str) -> str:
+    """`svg` without its glyphs that draw nothing and their uses. Qt's SVG renderer reports
+    each ("Invalid path data", "link #DejaVuSans-3 is undefined"): a screenful of warnings on
+    the terminal for one comparison, where browsers draw the same file silently."""
+    for glyph in set(_EMPTY_GLYPH.findall(svg)):
+        svg = re.sub(rf'<path id="{re.escape(glyph)}"[^>]*/>|<use xlink:href="#{re.escape(glyph)}"[^>]*/>', "", svg)
+    return svg
+
+
 def _svg_widget(markup: str | None) -> QtWidgets.QWidget | None:
     """A report figure (inline SVG in a div) as a widget that keeps its aspect."""
     if not markup:
         return None
-    svg = markup[markup.index("<svg") : markup.rindex("</svg>") + len("</svg>")]
+    svg = without_empty_glyphs(markup[markup.index("<svg") : markup.rindex("</svg>") + len("</svg>")])
     w = QtSvgWidgets.QSvgWidget()
     w.load(QtCore.QByteArray(svg.encode()))
     size = w.renderer().defaultSize()
