@@ -14,17 +14,22 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from sensorkit.analysis.mains import recording_mains  # noqa: E402
 from sensorkit.analysis.session import AnalysisOptions  # noqa: E402
 from sensorkit.gui.app import run_gui  # noqa: E402
 from sensorkit.recording.protocol import load_protocol  # noqa: E402
+from sensorkit.recording.session_input import session_data  # noqa: E402
+from sensorkit.recording.xdf_reader import read_xdf  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[1]
 ROOT = DOCS.parent
 
 
 def main() -> None:
-    run_gui([f"file://{ROOT / 'recordings' / 'before.xdf'}?speed=8"], AnalysisOptions(),
-            screenshot=str(DOCS / "monitor.png"), quit_after=8.2)  # fmt: skip
+    before = ROOT / "recordings" / "before.xdf"
+    mains = recording_mains(session_data(read_xdf(before)).emg)  # as `sensorkit replay` hands them on
+    run_gui([f"file://{before}?speed=8"], AnalysisOptions(), screenshot=str(DOCS / "monitor.png"), quit_after=8.2,
+            recording_mains=mains)  # fmt: skip
 
     def to_the_bends(keep: dict) -> None:
         from pyqtgraph.Qt import QtCore, QtWidgets
