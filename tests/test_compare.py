@@ -9,7 +9,17 @@ import pytest
 from scipy import stats as sps
 
 from sensorkit.analysis.compare import compare_results, observations
-from sensorkit.analysis.stats import Change, change, hedges_g, mdc95, outliers, summarise, verdict, welch_ci
+from sensorkit.analysis.stats import (
+    Change,
+    change,
+    hedges_g,
+    mdc95,
+    outlier_z,
+    outliers,
+    summarise,
+    verdict,
+    welch_ci,
+)
 from sensorkit.analysis.timing import summarise_latencies
 from sensorkit.cli import main
 
@@ -49,6 +59,21 @@ def test_outliers_are_set_aside_by_the_modified_z_score():
     assert not outliers(np.array([1.0, 50.0, 100.0])).any()  # too few to say
     s = summarise(x)
     assert s.n == 10 and s.outliers == 2 and s.mean == pytest.approx(x[:10].mean())
+
+
+def test_ordinary_variation_in_a_small_block_is_not_an_outlier_and_a_wrong_onset_is():
+    """At Iglewicz & Hoaglin's 3.5 alone, 17-20 % of normal blocks of 4-5 repetitions lost one;
+    the small-sample threshold keeps that to about 1 in 20 for every size, and still sets aside
+    an onset 150 ms off among repetitions within 20 ms of each other."""
+    rng = np.random.default_rng(11)
+    for n in (4, 5, 8, 20):
+        lost = np.mean([outliers(rng.normal(80, 15, n)).any() for _ in range(4000)])
+        assert 0.03 < lost < 0.07, (n, lost)
+        assert np.mean([outliers(rng.normal(80, 15, n), z=3.5).any() for _ in range(4000)]) > 0.09  # the old rule
+    assert outlier_z(4) > outlier_z(10) > outlier_z(30) >= 3.5
+    assert not outliers(np.array([117.0, 106.0, 74.0, 110.0])).any()  # the example recording's left gluteus maximus
+    assert outliers(np.array([90.0, 100.0, 110.0, 250.0])).tolist() == [False, False, False, True]
+    assert outliers(np.array([90.0, 110.0, 100.0, -50.0])).tolist() == [False, False, False, True]
 
 
 def test_early_twitches_no_longer_hide_a_delayed_glute():

@@ -128,7 +128,8 @@ class LatencySummary:
 
 def summarise_latencies(latencies: list[float], margin_ms: float = DELAY_MARGIN_MS) -> LatencySummary:
     """n, mean, SD and 95% CI (t distribution) of a muscle's latencies over a block, outliers
-    (more than 3.5 robust SDs from the median, `analysis.stats`) set aside."""
+    (more than 3.5 robust SDs from the median, further in small blocks: `analysis.stats.outlier_z`)
+    set aside."""
     s = summarise(latencies)
     delayed = None if s.ci95 is None else bool(s.ci95[0] > margin_ms)
     return LatencySummary(s.n, s.mean, s.sd, s.ci95, delayed, s.outliers)

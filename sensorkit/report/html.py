@@ -344,7 +344,8 @@ onset relative to the block's reference: movement onset from the sacral IMU, the
 extension, or foot contact in gait. A glute is called delayed in a block when the 95 % interval of its mean
 latency lies above {margin:g} ms (the feed-forward window of postural control, Aruin &amp; Latash 1995).
 Repetitions whose onset was flagged (artefact, lift-off, gap, noisy baseline) or lay more than 3.5 robust SDs
-from the block's median are shown but not averaged.</p>
+from the block's median (more in small blocks, so that ordinary variation sets one aside in only 1 block in 20:
+6.9 robust SDs for 4 repetitions) are shown but not averaged.</p>
 <p>Pelvic obliquity comes from the sacral IMU after a calibration (quiet standing and forward bends), 0 at
 quiet standing; the drop is the peak fall of the free side during a repetition, flagged above {threshold:g}
 deg.</p>
