@@ -172,7 +172,6 @@ def test_replay_and_monitor_hand_a_recordings_mains_decisions_to_its_analysis(mo
     monkeypatch.setattr("sensorkit.gui.app.run_gui", lambda *a, **kw: seen.append(kw) or {"exercises": []})
     path = ROOT / "recordings" / "before.xdf"
     decided = analyze_session(session_data(read_xdf(path)))["parameters"]["mains_detected_hz"]
-    assert None in decided.values() and 50.0 in decided.values()  # the file's own mix, not one setting
     assert main(["replay", str(path)]) == 0
     assert main(["monitor", f"file://{path}?speed=4"]) == 0
     assert main(["monitor", "sim://single_leg_squat?speed=1"]) == 0

@@ -4,8 +4,8 @@ Under mains "auto", `analyze` gives each EMG channel a notch from the whole reco
 (`ChannelOnsets`) and the signal-quality checks the line's frequency found in all the
 channels (`signal_quality.assess`). Live, neither can wait for the end: the notch is
 decided from the first 10 s and the line from the first 2 s, and a channel whose hum
-only the whole file shows (a little hum at rest that the bursts' power hides in the
-first seconds) is filtered differently. A replay has the whole file, so it is handed
+only the whole file shows (one that starts later: a lamp switched on, a cable moved)
+is filtered differently. A replay has the whole file, so it is handed
 these decisions (`LivePipeline(recording_mains=...)`) and its analysis is `analyze`'s
 on every channel, which is how the live path is checked.
 """
