@@ -31,7 +31,14 @@ from sensorkit.analysis.exercises import (
 )  # fmt: skip
 from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, PelvisTrack, drop_curve, rep_drop, track_pelvis
 from sensorkit.analysis.signal_quality import OnsetFlagger, assess, worse
-from sensorkit.analysis.timing import RepTiming, TimingParams, flag_onsets, rep_onsets, summarise_latencies
+from sensorkit.analysis.timing import (
+    RepTiming,
+    TimingParams,
+    flag_onsets,
+    local_t0,
+    rep_onsets,
+    summarise_latencies,
+)
 from sensorkit.analysis.unmarked import Emg, describe, unmarked_blocks
 from sensorkit.dsp.gait import GaitParams, initial_contacts
 from sensorkit.dsp.held import join_held
@@ -518,7 +525,8 @@ def _measure_block(block: Block, data: SessionData, channels, muscles, t0, opt: 
     floor = block.start_s
     for k, (start, end, movement_onset) in enumerate(reps, 1):
         anchor = movement_onset if movement_onset is not None else start
-        onsets = rep_onsets(channels, t0, anchor, end, floor, opt.timing)
+        here = local_t0(data.emg.timestamps, data.emg.fs, anchor) if data.emg is not None else t0
+        onsets = rep_onsets(channels, here, anchor, end, floor, opt.timing)
         ref_s = movement_onset if reference == "movement" else onsets[reference].onset_s
         timings.append(RepTiming(k, start, end, movement_onset, ref_s, onsets))
         windows.append((anchor, end, floor))

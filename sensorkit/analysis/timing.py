@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from sensorkit.analysis.signal_quality import OnsetFlagger, worse
 from sensorkit.analysis.stats import summarise
 from sensorkit.defaults import DELAY_MARGIN_MS
@@ -57,13 +59,33 @@ def _windows(anchor_s: float, end_s: float, floor_s: float,
     return (max(anchor_s + p.baseline_s[0], floor_s), anchor_s + p.baseline_s[1]), (anchor_s - p.search_before_s, end_s)
 
 
+def local_t0(timestamps: np.ndarray, fs: float, t: float, first_index: int = 0) -> float:
+    """The recording time (s) of a stream's sample 0 on its nominal grid (index / `fs`), read
+    where the stream passes time `t`: timestamps[k] - k / fs at the first sample at or after
+    `t` (the last one past the end). `timestamps` are those of samples first_index,
+    first_index + 1, ... (a live buffer's).
+
+    Why: onsets are found on the sample grid and placed on the recording clock with one
+    offset. Taken once from the stream's first sample, that offset carried whatever the
+    stream's times did since, while the pelvis's movement onsets are placed from the block's
+    own samples: live, a device's first frames are mapped onto the host clock before the
+    mapping has seen its quickest frames (`devices.clock`), and every EMG onset of the session
+    came that much late against the movement onsets (1.7 ms on a simulated unit in real
+    time, 5-13 ms at 4-16x, more over a radio link); a device clock's drift (30 ppm is 54 ms
+    after half an hour) and a rate off its nominal value moved them further the later the
+    repetition. Read at each repetition, both share the stream's clock there."""
+    k = min(int(np.searchsorted(timestamps, t)), len(timestamps) - 1)
+    return float(timestamps[k]) - (first_index + k) / fs
+
+
 def rep_onsets(channels: dict[str, ChannelOnsets], t0: float, anchor_s: float, end_s: float,
                floor_s: float, p: TimingParams, only: Iterable[str] | None = None,
                flag: OnsetFlagger | None = None) -> dict[str, Onset]:  # fmt: skip
     """Onsets of every channel (or those named in `only`) for one repetition; times on the
     file clock.
 
-    `t0` is the file time of the channels' first sample, `anchor_s` the repetition's
+    `t0` is the file time of the channels' first sample on their nominal grid (`local_t0` at
+    the repetition: the same offset for every sample of one repetition), `anchor_s` the repetition's
     movement (or reference) onset, `floor_s` the end of the previous repetition (the
     baseline never reaches into it). `channels` may be any objects with `ChannelOnsets`'s
     `onset` method (the live pipeline's channels are). `flag`: as in `flag_onsets`, which

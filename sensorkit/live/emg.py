@@ -83,6 +83,7 @@ class LiveEmg:
         self._waiting: list[tuple[np.ndarray, np.ndarray]] = []  # bridged, held: until mains is decided
         keep = int(keep_s * fs)
         self.raw, self.held = _Tail(keep, n_channels), _Tail(keep, n_channels, bool)
+        self.times = _Tail(keep, 1)  # each sample's time on the recording clock (s), where pushed with them
         self.cond, self.env = _Tail(keep, n_channels), _Tail(keep, n_channels)
         self._groups: list[tuple[list[int], StreamingConditionLost, StreamingFilter, StreamingFilter]] = []
         self._tk_buf, self._tk_started = np.zeros((0, n_channels)), False
@@ -108,7 +109,7 @@ class LiveEmg:
         """Keep every sample from absolute index `index` on (beyond `keep_s`), or only the last
         `keep_s` seconds again (None): the live pipeline keeps an open block's EMG so that the
         block can be measured whole when it ends."""
-        for tail in self.tails:
+        for tail in (*self.tails, self.times):
             tail.keep_from = index
 
     def channel(self, j: int) -> LiveEmgChannel:
@@ -124,8 +125,11 @@ class LiveEmg:
         self._groups = [(cols, StreamingConditionLost(self.fs, band, m), StreamingFilter(pre_sos),
                          StreamingFilter(env_sos)) for m, cols in by_mains.items()]  # fmt: skip
 
-    def push(self, x: np.ndarray) -> None:
-        """Append a chunk of raw samples (V, (n, channels)), NaN where lost."""
+    def push(self, x: np.ndarray, times: np.ndarray | None = None) -> None:
+        """Append a chunk of raw samples (V, (n, channels)), NaN where lost, and their times (s,
+        recording clock: kept in `times` for the caller to place onsets by)."""
+        if times is not None:
+            self.times.append(np.asarray(times, dtype=np.float64).reshape(-1, 1))
         bridged, held = self._hold.process(np.asarray(x, dtype=np.float64).reshape(len(x), self.n_channels))
         if not self._decided:
             self._waiting.append((bridged, held))

@@ -57,7 +57,7 @@ from sensorkit.analysis.session import (
     with_drops,
 )
 from sensorkit.analysis.signal_quality import units_note
-from sensorkit.analysis.timing import RepTiming, rep_onsets
+from sensorkit.analysis.timing import RepTiming, local_t0, rep_onsets
 from sensorkit.dsp.onset import Onset, find_bursts
 from sensorkit.live.emg import LOOKAHEAD_S, LiveEmg, LiveEmgChannel
 from sensorkit.live.events import (
@@ -328,7 +328,7 @@ class LivePipeline:
         if key != self._emg_stream:
             return False
         x = np.asarray(chunk.samples, dtype=np.float64)[:, self._emg_cols]
-        self.emg.push(x)
+        self.emg.push(x, chunk.timestamps)
         for event in self.quality.push(x):
             self._emit(event)
         return True
@@ -444,16 +444,26 @@ class LivePipeline:
         """Data time up to which every EMG channel is conditioned."""
         if self.emg is None or self._emg_t0 is None:
             return None
-        return self._emg_t0 + self.emg.covered / self._emg_fs
+        return self._t0_at(math.inf) + self.emg.covered / self._emg_fs
+
+    def _t0_at(self, t: float) -> float:
+        """The EMG's first sample on its nominal grid as its times read at recording time `t`
+        (`local_t0`, the offset `analyze` uses for a repetition there); the first sample's
+        own time before any is kept."""
+        times = self.emg.times if self.emg is not None else None
+        if times is None or times.n == 0:
+            return float(self._emg_t0 or 0.0)
+        return local_t0(times.column(0), self._emg_fs, t, times.start)
 
     def _onsets(self, b: _Block, rep: _Rep, end_s: float, floor: float,
                 only: list[str] | None = None) -> tuple[dict[str, Onset], bool]:  # fmt: skip
         """The repetition's onsets (of the channels in `only`) with a search window to `end_s`,
         and whether all are final."""
         flag = self.quality.flag if self.quality is not None else None
-        onsets = rep_onsets(self.channels, self._emg_t0, rep.onset_s, end_s, floor, self.opt.timing, only, flag)
+        t0 = self._t0_at(rep.onset_s)
+        onsets = rep_onsets(self.channels, t0, rep.onset_s, end_s, floor, self.opt.timing, only, flag)
         # final: the onset can no longer move, nor can the signal-quality events that flag it
-        final = {m: self.channels[m].final(_relative(o, self._emg_t0), end_s - self._emg_t0)
+        final = {m: self.channels[m].final(_relative(o, t0), end_s - t0)
                  and (self.quality is None or self.quality.settled(o.onset_s, end_s))
                  for m, o in onsets.items()}  # fmt: skip
         ref_s = _reference_s(b, rep, onsets)
@@ -512,7 +522,7 @@ class LivePipeline:
             return
         # a second before the block: the baseline's filter settling (see `LiveEmgChannel.onset`)
         start = max(min(open_) - 1.0, self._emg_now() - MAX_BLOCK_KEEP_S)
-        self.emg.keep_from(max(0, int((start - self._emg_t0) * self._emg_fs)))
+        self.emg.keep_from(max(0, int((start - self._t0_at(start)) * self._emg_fs)))
 
     def _finish_rep(self, b: _Block, rep: _Rep, force: bool = False) -> bool:
         """Complete a repetition if its onsets are final (or `force`); whether it was."""
@@ -545,7 +555,7 @@ class LivePipeline:
         if self.pelvis is None or not math.isfinite(block.start_s) or REGISTRY[block.exercise].reps_from != "movement":
             return
         if self.emg is not None and self._emg_t0 is not None:
-            kept = self._emg_t0 + self.emg.oldest / self._emg_fs
+            kept = self._t0_at(block.start_s) + self.emg.oldest / self._emg_fs
             if kept > max(block.start_s - 1.0, self._emg_t0):
                 self._notice(f"{self._block_name(block)}: longer than {MAX_BLOCK_KEEP_S:.0f} s, "
                              "its repetitions are those found live")  # fmt: skip
@@ -555,7 +565,7 @@ class LivePipeline:
         timings, rows, floor = [], [], block.start_s
         for k, (_, end, onset) in enumerate(found, 1):
             rep = _Rep(k, onset, end)
-            onsets = rep_onsets(self.channels, self._emg_t0, onset, end, floor, self.opt.timing,
+            onsets = rep_onsets(self.channels, self._t0_at(onset), onset, end, floor, self.opt.timing,
                                 flag=self.quality.flag if self.quality is not None else None)  # fmt: skip
             rt, row = self._rep_row(b, rep, onsets)
             timings.append(rt)
@@ -610,18 +620,21 @@ class LivePipeline:
         found = gait_contacts(self.markers, pelvis.imu() if pelvis is not None else None, block, self.opt.gait, track)
         onsets: dict[str, list[float]] = {}
         if self.channels:
-            fs, t0 = self._emg_fs, self._emg_t0
+            fs, times = self._emg_fs, self.emg.times
+            ts = times.column(0)
+            index = times.start + np.arange(len(ts))
             # the samples `analyze` takes: the first at or after each end (its searchsorted)
-            a, b = (int(np.ceil((x - t0) * fs - 1e-6)) for x in (block.start_s, block.end_s))
+            a, b = (times.start + int(np.searchsorted(ts, x)) for x in (block.start_s, block.end_s))
             cond, env = self.emg.cond, self.emg.env
-            a, b = max(a, 0), min(b, cond.end, env.end)
-            if a < self.emg.oldest:
+            b = min(b, cond.end, env.end)
+            if a < self.emg.oldest or (times.start > 0 and block.start_s < ts[0]):
                 return None
             for m, ch in self.channels.items():
                 j = ch.j
                 bursts = find_bursts(cond.column(j)[a - cond.start : b - cond.start], fs, self.opt.onset,
                                      env=env.column(j)[a - env.start : b - env.start])  # fmt: skip
-                onsets[m] = [t0 + a / fs + on - ch.delay_s for on, _ in bursts]
+                # placed by the samples' own times, as `analyze` places them
+                onsets[m] = [float(np.interp(a + on * fs, index, ts)) - ch.delay_s for on, _ in bursts]
         flag = None
         if self.quality is not None:
             judge, before = self.quality.flag, GAIT_WINDOW_S[0]  # each step's window starts this far from its contact
