@@ -190,22 +190,46 @@ def reps_from_imu(imu: ImuData, block: Block, p: MovementParams) -> list[tuple[f
     hold_s = REGISTRY[block.exercise].hold_s
     if hold_s is not None:  # a hold with the pelvis level falls back to rest: join its shifts out and back
         moves = join_held(moves, imu.acc[:b], imu.gyr[:b], imu.fs, hold_s, origin=int(a))
-    t0 = float(imu.timestamps[a]) if b > a else block.start_s
-    return [(t0 + m.onset_s, t0 + m.end_s, t0 + m.onset_s) for m in moves]
+    if b <= a:
+        return []
+    at = _clock(imu.timestamps, imu.fs, int(a))
+    return [(at(m.onset_s), at(m.end_s), at(m.onset_s)) for m in moves]
+
+
+def _clock(timestamps: np.ndarray, fs: float, a: int):
+    """Recording time (s) of a point `s` seconds after sample `a` on the nominal grid: the
+    samples' own times, interpolated (beyond the last, at the nominal rate). Why: placed from
+    the block's first sample at the nominal rate, the movement onsets of a device whose clock
+    runs 1 % off (a loop timed by hand, another program's stream) drifted from the EMG's,
+    which is placed by its own times (`local_t0`): glute latencies moved by up to 158 ms on
+    a simulated session (tests/test_analysis.py), by 0 with this."""
+
+    last = len(timestamps) - 1
+
+    def at(s: float) -> float:
+        k = a + s * fs
+        i = min(int(k), last)
+        if i >= last:
+            return float(timestamps[last]) + (k - last) / fs
+        return float(timestamps[i] + (k - i) * (timestamps[i + 1] - timestamps[i]))
+
+    return at
 
 
 def _reps_from_signal(sig: SignalData, block: Block, p: MovementParams) -> list[tuple[float, float, float]]:
     a, b = np.searchsorted(sig.timestamps, [block.start_s, block.end_s])
     moves = signal_movements(sig.values[a:b], sig.fs, p)
-    t0 = float(sig.timestamps[a]) if b > a else block.start_s
-    return [(t0 + m.onset_s, t0 + m.end_s, t0 + m.onset_s) for m in moves]
+    if b <= a:
+        return []
+    at = _clock(sig.timestamps, sig.fs, int(a))
+    return [(at(m.onset_s), at(m.end_s), at(m.onset_s)) for m in moves]
 
 
 def _reps_from_emg(ch: ChannelOnsets, emg: EmgData, block: Block, p: OnsetParams):
     a, b = np.searchsorted(emg.timestamps, [block.start_s, block.end_s])
-    t0 = float(emg.timestamps[a])
     bursts = find_bursts(ch.cond[a:b], emg.fs, p, env=ch.env[a:b])
-    return [(t0 + on, t0 + off, None) for on, off in bursts]
+    at = _clock(emg.timestamps, emg.fs, int(a))
+    return [(at(on), at(off), None) for on, off in bursts]
 
 
 def result_base(file: str, opt: AnalysisOptions, mains_detected: dict[str, float | None],
