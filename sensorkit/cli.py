@@ -12,6 +12,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sensorkit import __version__
 from sensorkit.analysis.exercises import EXERCISES
@@ -20,6 +21,9 @@ from sensorkit.defaults import DEFAULT_DETECTOR, DELAY_MARGIN_MS, DETECTORS, DRO
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.identity import check_identity
 from sensorkit.recording.outputs import check_outputs, write_text
+
+if TYPE_CHECKING:  # for annotations only: the CLI imports the analysis lazily
+    from sensorkit.analysis.mains import RecordingMains
 
 # Everything heavier (numpy's users scipy and pandas, pyxdf, the devices) is imported inside
 # the command that needs it: `sensorkit --help` and `--version` start at once.
@@ -322,7 +326,7 @@ def _analysis_options(args):
                            drop_threshold_deg=args.drop_threshold_deg)  # fmt: skip
 
 
-def _replay_mains(specs: list[str], args, opt):
+def _replay_mains(specs: list[str], args, opt) -> RecordingMains | None:
     """What `analyze` decides of a replayed recording's mains hum (`RecordingMains`), so that
     the replay's analysis is `analyze`'s on every channel; None unless `specs` is one
     recording's replay, or where it has no EMG channel named for a muscle."""

@@ -196,14 +196,13 @@ def reps_from_imu(imu: ImuData, block: Block, p: MovementParams) -> list[tuple[f
     return [(at(m.onset_s), at(m.end_s), at(m.onset_s)) for m in moves]
 
 
-def _clock(timestamps: np.ndarray, fs: float, a: int):
+def _clock(timestamps: np.ndarray, fs: float, a: int) -> Callable[[float], float]:
     """Recording time (s) of a point `s` seconds after sample `a` on the nominal grid: the
     samples' own times, interpolated (beyond the last, at the nominal rate). Why: placed from
     the block's first sample at the nominal rate, the movement onsets of a device whose clock
     runs 1 % off (a loop timed by hand, another program's stream) drifted from the EMG's,
     which is placed by its own times (`local_t0`): glute latencies moved by up to 158 ms on
     a simulated session (tests/test_analysis.py), by 0 with this."""
-
     last = len(timestamps) - 1
 
     def at(s: float) -> float:

@@ -34,7 +34,7 @@ def finite(values) -> np.ndarray:
 
 def _modified_z(x: np.ndarray) -> np.ndarray:
     """|x - median| in robust SDs (1.4826 x MAD) along the last axis; the MAD falls back on the
-    mean absolute deviation where more than half the values are identical (inf where all are)."""
+    mean absolute deviation where more than half the values are identical (0 where all are)."""
     med = np.median(x, axis=-1, keepdims=True)
     dev = np.abs(x - med)
     mad = np.median(dev, axis=-1, keepdims=True)

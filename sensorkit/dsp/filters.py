@@ -90,7 +90,7 @@ def detect_mains(x: np.ndarray, fs: float, min_ratio: float = 4.0) -> float | No
     two of eight channels (gluteus maximus left, medius right) had the 50-Hz line 1.2-2.3
     times its neighbourhood in the mean and were left unnotched, 235-3600 times in the
     median; on `make demo`'s session two, whose quiet baselines then held unnotched hum
-    that came out as onsets 2-2.7 s into two repetitions (none with the notch). The live
+    that came out as onsets 2.1-2.7 s into two repetitions (none with the notch). The live
     pipeline decides from its first 10 s, mostly rest, and saw the hum there: both now
     decide alike. On bench_onset's sessions (December 2026) onsets in quiet windows 5 -> 3
     of 450 as built (8 -> 5 with the first unit at 3 %); median errors within 0.4 ms of
