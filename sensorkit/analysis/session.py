@@ -37,6 +37,7 @@ from sensorkit.analysis.timing import (
     flag_onsets,
     local_t0,
     rep_onsets,
+    sample_clock,
     summarise_latencies,
 )
 from sensorkit.analysis.unmarked import Emg, describe, unmarked_blocks
@@ -192,27 +193,8 @@ def reps_from_imu(imu: ImuData, block: Block, p: MovementParams) -> list[tuple[f
         moves = join_held(moves, imu.acc[:b], imu.gyr[:b], imu.fs, hold_s, origin=int(a))
     if b <= a:
         return []
-    at = _clock(imu.timestamps, imu.fs, int(a))
+    at = sample_clock(imu.timestamps, imu.fs, int(a))
     return [(at(m.onset_s), at(m.end_s), at(m.onset_s)) for m in moves]
-
-
-def _clock(timestamps: np.ndarray, fs: float, a: int) -> Callable[[float], float]:
-    """Recording time (s) of a point `s` seconds after sample `a` on the nominal grid: the
-    samples' own times, interpolated (beyond the last, at the nominal rate). Why: placed from
-    the block's first sample at the nominal rate, the movement onsets of a device whose clock
-    runs 1 % off (a loop timed by hand, another program's stream) drifted from the EMG's,
-    which is placed by its own times (`local_t0`): glute latencies moved by up to 158 ms on
-    a simulated session (tests/test_analysis.py), by 0 with this."""
-    last = len(timestamps) - 1
-
-    def at(s: float) -> float:
-        k = a + s * fs
-        i = min(int(k), last)
-        if i >= last:
-            return float(timestamps[last]) + (k - last) / fs
-        return float(timestamps[i] + (k - i) * (timestamps[i + 1] - timestamps[i]))
-
-    return at
 
 
 def _reps_from_signal(sig: SignalData, block: Block, p: MovementParams) -> list[tuple[float, float, float]]:
@@ -220,14 +202,14 @@ def _reps_from_signal(sig: SignalData, block: Block, p: MovementParams) -> list[
     moves = signal_movements(sig.values[a:b], sig.fs, p)
     if b <= a:
         return []
-    at = _clock(sig.timestamps, sig.fs, int(a))
+    at = sample_clock(sig.timestamps, sig.fs, int(a))
     return [(at(m.onset_s), at(m.end_s), at(m.onset_s)) for m in moves]
 
 
 def _reps_from_emg(ch: ChannelOnsets, emg: EmgData, block: Block, p: OnsetParams):
     a, b = np.searchsorted(emg.timestamps, [block.start_s, block.end_s])
     bursts = find_bursts(ch.cond[a:b], emg.fs, p, env=ch.env[a:b])
-    at = _clock(emg.timestamps, emg.fs, int(a))
+    at = sample_clock(emg.timestamps, emg.fs, int(a))
     return [(at(on), at(off), None) for on, off in bursts]
 
 
@@ -416,7 +398,6 @@ def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams, track: PelvisT
     a, b = np.searchsorted(imu.timestamps, [block.start_s, block.end_s])
     if b - a < 2:
         return [], "yaw swing"
-    t = imu.timestamps[a:b]
     # a heading from the mounting convention (no bends deep enough) is a guess; the walk's own
     # braking at each contact gives left better (`left_from_contacts`)
     left = None if track is None or track.calibration.heading_from != "bends" else track.calibration.axes[1]
@@ -425,8 +406,8 @@ def _contacts_from_imu(imu: ImuData, block: Block, p: GaitParams, track: PelvisT
     judged = [c.cues_agree for c in found if c.cues_agree is not None]
     sides_from = "yaw swing" if not judged else (f"sideways sway over the stance foot; the yaw swing agrees on "
                                                  f"{sum(judged)} of {len(judged)} steps")  # fmt: skip
-    return [(float(np.interp(c.t_s * imu.fs, np.arange(len(t)), t)), "initial_contact", c.side, c.inferred)
-            for c in found], sides_from  # fmt: skip
+    at = sample_clock(imu.timestamps, imu.fs, int(a))
+    return [(at(c.t_s), "initial_contact", c.side, c.inferred) for c in found], sides_from
 
 
 # a block measured, waiting for the signal quality's flags to make its part of the result
@@ -469,8 +450,8 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
     for m, ch in channels.items():  # none in an IMU-only recording: steps and drops only
         a, b = np.searchsorted(emg.timestamps, [block.start_s, block.end_s])
         bursts = find_bursts(ch.cond[a:b], emg.fs, opt.onset, env=ch.env[a:b])
-        onsets[m] = [float(np.interp((a + on * emg.fs), np.arange(len(emg.timestamps)), emg.timestamps))
-                     - ch.delay_s for on, _ in bursts]  # fmt: skip
+        at = sample_clock(emg.timestamps, emg.fs, int(a))
+        onsets[m] = [at(on) - ch.delay_s for on, _ in bursts]
     return gait_block(block, found, onsets, channels, muscles, opt)
 
 

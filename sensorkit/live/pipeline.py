@@ -57,7 +57,7 @@ from sensorkit.analysis.session import (
     with_drops,
 )
 from sensorkit.analysis.signal_quality import units_note
-from sensorkit.analysis.timing import RepTiming, local_t0, rep_onsets
+from sensorkit.analysis.timing import RepTiming, local_t0, rep_onsets, sample_clock
 from sensorkit.dsp.onset import Onset, find_bursts
 from sensorkit.live.emg import LOOKAHEAD_S, LiveEmg, LiveEmgChannel
 from sensorkit.live.events import (
@@ -622,7 +622,6 @@ class LivePipeline:
         if self.channels:
             fs, times = self._emg_fs, self.emg.times
             ts = times.column(0)
-            index = times.start + np.arange(len(ts))
             # the samples `analyze` takes: the first at or after each end (its searchsorted)
             a, b = (times.start + int(np.searchsorted(ts, x)) for x in (block.start_s, block.end_s))
             cond, env = self.emg.cond, self.emg.env
@@ -633,8 +632,8 @@ class LivePipeline:
                 j = ch.j
                 bursts = find_bursts(cond.column(j)[a - cond.start : b - cond.start], fs, self.opt.onset,
                                      env=env.column(j)[a - env.start : b - env.start])  # fmt: skip
-                # placed by the samples' own times, as `analyze` places them
-                onsets[m] = [float(np.interp(a + on * fs, index, ts)) - ch.delay_s for on, _ in bursts]
+                at = sample_clock(ts, fs, a - times.start)  # placed by the samples' own times, as `analyze` does
+                onsets[m] = [at(on) - ch.delay_s for on, _ in bursts]
         flag = None
         if self.quality is not None:
             judge, before = self.quality.flag, GAIT_WINDOW_S[0]  # each step's window starts this far from its contact
