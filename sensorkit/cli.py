@@ -174,9 +174,17 @@ def _montage(args):
 
 def _read(path: str, args):
     """A recording as --stream and --montage-file read it; their notes printed as warnings."""
-    from sensorkit.recording.xdf_reader import apply_montage, read_xdf
+    from sensorkit.recording.xdf_reader import read_xdf
 
-    rec, notes = apply_montage(read_xdf(path), _montage(args))
+    return _picked(read_xdf(path), args)
+
+
+def _picked(rec, args):
+    """A recording read, as --stream and --montage-file pick and name its streams; their notes
+    printed as warnings."""
+    from sensorkit.recording.xdf_reader import apply_montage
+
+    rec, notes = apply_montage(rec, _montage(args))
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)
     return rec
@@ -326,26 +334,30 @@ def _analysis_options(args):
                            drop_threshold_deg=args.drop_threshold_deg)  # fmt: skip
 
 
-def _replay_mains(specs: list[str], args, opt) -> RecordingMains | None:
-    """What `analyze` decides of a replayed recording's mains hum (`RecordingMains`), so that
-    the replay's analysis is `analyze`'s on every channel; None unless `specs` is one
-    recording's replay, or where it has no EMG channel named for a muscle."""
+def _replay(specs: list[str], args, opt) -> tuple[dict | None, RecordingMains | None]:
+    """For the replay of one recording, read once: whose it is (its header) and what `analyze`
+    decides of its mains hum (`RecordingMains`, so that the replay's analysis is `analyze`'s on
+    every channel; None where it has no EMG channel named for a muscle). (None, None) unless
+    `specs` is one recording's replay."""
     files = _spec_files(specs)
     if len(specs) != 1 or len(files) != 1:
-        return None
+        return None, None
     from sensorkit.analysis.mains import recording_mains
     from sensorkit.recording.session_input import session_data
+    from sensorkit.recording.xdf_reader import header_meta, read_xdf
 
-    try:
-        emg = session_data(_read(files[0], args)).emg
-        return None if emg is None else recording_mains(emg, opt.mains)
-    except SensorkitError:  # nothing to decide for: the replay says why as it runs
-        return None
+    rec = read_xdf(files[0])
+    try:  # the streams as the replay's montage picks them
+        emg = session_data(_picked(rec, args)).emg
+        mains = None if emg is None else recording_mains(emg, opt.mains)
+    except SensorkitError:  # nothing to decide for (a pick that names no stream, no EMG): the replay says why
+        mains = None
+    return header_meta(rec), mains
 
 
 def _live_pipeline(opt, name: str, meta: dict | None = None, mains=None):
     """A started live pipeline whose events are printed as lines (the terminal view); `mains`:
-    a replay's `_replay_mains`."""
+    a replay's, from `_replay`."""
     from sensorkit.live.pipeline import LivePipeline
     from sensorkit.live.terminal import TerminalView
 
@@ -393,16 +405,14 @@ def cmd_live(args) -> int:
     names = _spec_files(args.devices)
     whose = {"pseudonym": None if args.patient == "unspecified" else args.patient,
              "session": None if args.session == "unspecified" else args.session, "recorded": None}  # fmt: skip
-    if len(names) == 1 and len(args.devices) == 1 and whose["pseudonym"] is None:  # a replay: the file says whose
-        from sensorkit.recording.xdf_reader import header_meta, read_xdf
-
-        whose = header_meta(read_xdf(names[0]))
+    header, mains = _replay(args.devices, args, opt)
+    if header is not None and whose["pseudonym"] is None:  # a replay: the file says whose
+        whose = header
     if args.record:
         from datetime import UTC, datetime
 
         whose["recorded"] = datetime.now(UTC).isoformat(timespec="seconds")
-    pipeline = _live_pipeline(opt, Path(args.record or (names[0] if len(names) == 1 else "live")).name, whose,
-                              _replay_mains(args.devices, args, opt))  # fmt: skip
+    pipeline = _live_pipeline(opt, Path(args.record or (names[0] if len(names) == 1 else "live")).name, whose, mains)
     closed: dict = {}
 
     def catch_up() -> None:  # the analysis finishes before the file closes: its last markers go in
@@ -448,7 +458,7 @@ def _gui(args, specs: list[str], title: str) -> int:
     opt = _analysis_options(args)
     result = run_gui(specs, opt, record_to, meta, args.screenshot, args.quit_after, args.window, title,
                      protocol=protocol, biofeedback=args.biofeedback,
-                     recording_mains=_replay_mains(specs, args, opt))  # fmt: skip
+                     recording_mains=_replay(specs, args, opt)[1])  # fmt: skip
     reps = sum(len(b["reps"]) for b in result["exercises"])
     print(f"{len(result['exercises'])} blocks, {reps} repetitions analysed")
     for path in (record_to, args.screenshot):
