@@ -99,6 +99,10 @@ class LiveMovement:
         self._n = 0
         self._moving = False
         self._above = self._above_slow = self._still = self._still_here = 0
+        # a slow start's motion above `slow_z`: where it was last above (stream sample), and where
+        # its first part ended when it dipped below for less than `merge_gap_s` (None: it did not)
+        self._slow_last = -(10**9)
+        self._first_end: int | None = None
         self._onset = 0.0
         self._still_sum = np.zeros(3)
         self._floors: list[tuple[int, float | None, bool]] = []  # block starts not yet reached (sample, hold_s, lying)
@@ -164,6 +168,12 @@ class LiveMovement:
                         self._learn_lying_noise()
             self._above = self._above + 1 if z > self.p.on_z else 0
             self._above_slow = self._above_slow + 1 if z > self.p.slow_z else 0
+            if z > self.p.slow_z:
+                if self._n - self._slow_last > self.m.merge_gap_s * self.fs or self._slow_last < self._prev_end:
+                    self._first_end = None  # motion begins anew
+                elif self._n - self._slow_last > 1 and self._first_end is None:
+                    self._first_end = self._slow_last
+                self._slow_last = self._n
             # a slow movement only after a real rest: what follows an end sooner is the settling
             # of the last one (a weight shift back after a squat), as offline absorbs fragments
             rested = self._n - self._prev_end >= self.m.rest_s * self.fs
@@ -187,8 +197,15 @@ class LiveMovement:
         first = self._n - len(buf) + 1  # stream index of buf[0]
         prev = max(self._prev_end - first, -int(self.m.settle_s * self.fs))  # the pause starts in the buffer
         # a slow movement's pause ends where its run above `slow_z` began, as offline's ends at
-        # its first clear motion: the pause's description must not hold the 0.25 s confirming it
-        start = len(buf) - 1 - (self._above_slow - 1 if slow else 0)
+        # its first clear motion: the pause's description must not hold the 0.25 s confirming it.
+        # Where that motion dipped briefly (as offline merges periods across `merge_gap_s`), it
+        # ends where the first part did, its clearest motion before the dip: a squat whose first
+        # lean rose above `slow_z` for 0.2 s, dipped for 0.1 s and rose for good had that lean in
+        # its pause, and its onset was put 150 ms early (the demo's right squat, repetition 2)
+        start = len(buf) - 1
+        if slow:
+            start -= self._above_slow - 1 if self._first_end is None else self._n - self._first_end
+        start = max(start, 0)
         onset_idx = first + pause_onset(buf[:, :3], buf[:, 3:], self.fs, prev, start, self._pause)
         self._onset = max(onset_idx / self.fs - self.delay_s, 0.0)
         return MovementEvent("onset", self._onset, self._onset, self._n / self.fs)
