@@ -568,8 +568,7 @@ def _walking_imu(args) -> tuple:
 
 
 def cmd_contacts(args) -> int:
-    import numpy as np
-
+    from sensorkit.analysis.timing import sample_clock
     from sensorkit.dsp.gait import initial_contacts
     from sensorkit.report.table import contacts_summary
 
@@ -580,8 +579,8 @@ def cmd_contacts(args) -> int:
     if len(t) < 2 * fs:
         raise SensorkitError(f"{args.file}: less than 2 s of IMU data")
     found = initial_contacts(acc, gyr, fs)
-    index = np.arange(len(t))
-    times = [float(np.interp(c.t_s * fs, index, t)) for c in found]
+    at = sample_clock(t, fs, 0)
+    times = [at(c.t_s) for c in found]
     summary = contacts_summary(times, [c.side for c in found], float(t[-1] - t[0]))
     print(summary)
     if args.csv:

@@ -15,6 +15,7 @@ import numpy as np
 
 from sensorkit.analysis.pelvic_drop import PelvisTrack, calibration_windows, pelvis_calibration, saturated
 from sensorkit.analysis.session import ImuData
+from sensorkit.analysis.timing import sample_clock
 from sensorkit.dsp.movement_stream import LiveMovement, MovementEvent
 from sensorkit.dsp.orientation import GravityTracker
 from sensorkit.dsp.pelvis import PelvisCalibration, angles
@@ -138,10 +139,7 @@ class LivePelvis:
 
     def _movements(self, a: int, b: int) -> list[MovementEvent]:
         x = self._x.view()[a:b]
-        t = self.timestamps
-
-        def to_t(s: float) -> float:  # LiveMovement counts s from its first sample: map to the clock
-            return float(np.interp(self._moves_from + s * self.fs, np.arange(len(t)), t))
+        to_t = sample_clock(self.timestamps, self.fs, self._moves_from)  # LiveMovement counts s from its first sample
 
         return [MovementEvent(e.kind, to_t(e.t_s), to_t(e.onset_s), to_t(e.detected_s))
                 for e in self._moves.process(x[:, :3], x[:, 3:])]  # fmt: skip
