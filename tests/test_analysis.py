@@ -228,3 +228,33 @@ def test_onsets_follow_the_streams_own_times_when_its_clock_drifts(tmp_path, off
              if a["latency_ms"][m] is not None and b["latency_ms"][m] is not None]  # fmt: skip
     assert len(pairs) >= 20
     assert max(abs(a - b) for a, b in pairs) < 1.0
+
+
+def test_signal_quality_events_flag_the_onsets_they_touch_when_the_clock_drifts(tmp_path):
+    """Faults (lift-off, pops, drop-outs) flag the onsets they touch. With the device's clock 1 %
+    slow, the events were placed from the first sample at the nominal rate while the onsets
+    follow the stream's own times: 2-3 s apart by the end of this session, they flagged other
+    repetitions' onsets and left their own. They are placed as the onsets are: the flags are
+    those of the same session on a true clock, and each event is where its samples are."""
+    path = tmp_path / "s.xdf"
+    assert main(["simulate", "session", "-o", str(path), "--seed", "5", "--param", "reps=3",
+                 "--param", "faults=true"]) == 0  # fmt: skip
+    data = session_data(read_xdf(path))
+    true_clock = analyze_session(data)
+    t0 = float(data.emg.timestamps[0])
+
+    def stretched(t):
+        return t0 + (np.asarray(t) - t0) * 1.01
+
+    data.emg.timestamps = stretched(data.emg.timestamps)
+    data.imu.timestamps = stretched(data.imu.timestamps)
+    data.markers = [(float(stretched(t)), text) for t, text in data.markers]
+    drifted = analyze_session(data)
+    flags = [[r["quality"] for r in b["reps"]] for b in true_clock["exercises"]]
+    assert sum(q not in ("ok", "no_burst") for b in flags for r in b for q in r.values()) >= 10  # faults flag onsets
+    assert [[r["quality"] for r in b["reps"]] for b in drifted["exercises"]] == flags
+    for m, ch in true_clock["signal_quality"]["channels"].items():
+        moved = drifted["signal_quality"]["channels"][m]["events"]
+        assert [e["kind"] for e in moved] == [e["kind"] for e in ch["events"]]
+        for e, d in zip(ch["events"], moved, strict=True):
+            assert d["start_s"] == pytest.approx(float(stretched(e["start_s"])), abs=1e-3)

@@ -178,6 +178,35 @@ def test_a_device_clock_settling_in_the_first_second_does_not_delay_the_sessions
     assert len(glute) >= 10 and max(abs(a - b) for a, b in glute) < 1e-6
 
 
+def test_live_signal_quality_follows_a_drifting_clock_as_analyze_does(tmp_path):
+    """A device clock 1 % slow: live, the quality events and the onsets they flag are placed by
+    the samples' own times, as `analyze` places them; the flags, onsets and events are
+    `analyze`'s of the drifted file. From the first sample at the nominal rate, the events of
+    this session came 2-3 s early by its end, and flagged other repetitions' onsets."""
+    path = tmp_path / "s.xdf"
+    assert main(["simulate", "session", "-o", str(path), "--seed", "5", "--param", "reps=3",
+                 "--param", "faults=true"]) == 0  # fmt: skip
+    data = session_data(read_xdf(path))
+    t0 = float(data.emg.timestamps[0])
+
+    def stretched(t):
+        return t0 + (np.asarray(t, dtype=np.float64) - t0) * 1.01
+
+    data.emg.timestamps = stretched(data.emg.timestamps)
+    data.imu.timestamps = stretched(data.imu.timestamps)
+    data.markers = [(float(stretched(t)), text) for t, text in data.markers]
+    offline = analyze_session(data)
+    chunks = [Chunk(c.info, stretched(c.timestamps), c.samples) for c in replay_chunks(path, step=700)]
+    live, _ = run_live(chunks, recording_mains=recording_mains(data.emg))
+    assert_matches_analyze(live, offline, exact=True)
+    flagged = [q for b in live["exercises"] for r in b["reps"] for q in r["quality"].values() if q != "ok"]
+    assert len(flagged) >= 10
+    for m, ch in offline["signal_quality"]["channels"].items():
+        seen = live["signal_quality"]["channels"][m]["events"]
+        assert [e["kind"] for e in seen] == [e["kind"] for e in ch["events"]]
+        assert all(abs(a["start_s"] - b["start_s"]) < 1e-3 for a, b in zip(seen, ch["events"], strict=True))
+
+
 def test_live_equals_analyze_on_a_whole_simulated_session(tmp_path):
     path = tmp_path / "s.xdf"
     assert main(["simulate", "session", "-o", str(path), "--seed", "3"]) == 0

@@ -140,16 +140,16 @@ def test_onset_flags_derive_from_the_events():
     x = burst_signal()
     labels = ["glute_med_L"]
     clipped = np.clip(x, None, np.percentile(x[int(3 * FS) : int(4 * FS)], 90))
-    flag = assess(clipped[:, None], FS, labels, np.arange(len(x)) / FS).flagger(0.0)
+    flag = assess(clipped[:, None], FS, labels, np.arange(len(x)) / FS).flagger(lambda t: 0.0)
     assert flag("glute_med_L", 3.0, 2.6, 4.5) == "saturated"
     assert flag("glute_med_L", 1.0, 0.6, 2.0) is None
     off = x.copy()
     off[int(3.05 * FS) :] += 0.03  # electrode pops off the skin: a 30 mV jump
-    flag = assess(off[:, None], FS, labels, np.arange(len(x)) / FS).flagger(0.0)
+    flag = assess(off[:, None], FS, labels, np.arange(len(x)) / FS).flagger(lambda t: 0.0)
     assert flag("glute_med_L", 3.0, 2.6, 4.5) == "lift_off"
     lost = x.copy()
     lost[int(2.99 * FS) : int(3.05 * FS)] = np.nan
-    flag = assess(lost[:, None], FS, labels, np.arange(len(x)) / FS).flagger(0.0)
+    flag = assess(lost[:, None], FS, labels, np.arange(len(x)) / FS).flagger(lambda t: 0.0)
     assert flag("glute_med_L", 3.0, 2.6, 4.5) == "gap"
 
 

@@ -365,7 +365,7 @@ def _analyze(data: SessionData, opt: AnalysisOptions, progress: Callable[[str], 
     if judged is not None:
         quality = judged.result()
         result["signal_quality"] = quality.block
-        flag = quality.flagger(float(emg.timestamps[0]))
+        flag = quality.flagger(lambda t: local_t0(emg.timestamps, emg.fs, t))  # where each onset is placed
     for block, finish in measured:
         block_json = finish(flag)
         if block.found_from != "markers":

@@ -100,9 +100,10 @@ class Assessment:
     labels: list[str]
     fs: float
 
-    def flagger(self, t0: float) -> OnsetFlagger:
-        """Onset flags from the events, sample i at time t0 + i / fs (as onsets are timed)."""
-        return sample_flagger(self.events, self.labels, t0, self.fs)
+    def flagger(self, t0_at: Callable[[float], float]) -> OnsetFlagger:
+        """Onset flags from the events; sample i at time t0_at(t) + i / fs where the onset is
+        (as onsets are placed: `timing.local_t0`)."""
+        return sample_flagger(self.events, self.labels, self.fs, t0_at)
 
 
 def signal_quality(x: np.ndarray, fs: float, labels: list[str], timestamps: np.ndarray,
@@ -123,18 +124,19 @@ def assess(x: np.ndarray, fs: float, labels: list[str], timestamps: np.ndarray,
     mains_hz = found if mains == "auto" else (found or mains)
     w = judge_recording(x, fs, mains_hz, volts)
     events = merge_spans([w], fs)
-    block = quality_block(w, events, x, fs, labels, timestamps, mains_hz, volts)
+    t = np.asarray(timestamps, dtype=np.float64)
+    block = quality_block(w, events, x, fs, labels, lambda i: t[min(max(i, 0), len(t) - 1)], mains_hz, volts)
     return Assessment(block, events, list(labels), fs)
 
 
 def quality_block(w: Windows, events: list[tuple[int, str, int, int]], x: np.ndarray | None, fs: float,
-                  labels: list[str], timestamps: np.ndarray, mains_hz: float | None,
+                  labels: list[str], sample_time: Callable[[int], float], mains_hz: float | None,
                   volts: np.ndarray | None = None) -> dict:  # fmt: skip
-    """The `signal_quality` block from judged windows, their events, and the signal itself
-    for the ECG (None: not assessed, as live, which keeps no whole recording). Channels not
-    in volts (`volts`) get no levels in uV (noise, hum, R wave: None)."""
-    t = np.asarray(timestamps, dtype=np.float64)
-    clock = lambda i: round(float(t[min(max(int(i), 0), len(t) - 1)]), 4)  # noqa: E731 (sample -> file time)
+    """The `signal_quality` block from judged windows, their events (placed on the recording
+    clock by `sample_time`, sample index -> s), and the signal itself for the ECG (None: not
+    assessed, as live, which keeps no whole recording). Channels not in volts (`volts`) get
+    no levels in uV (noise, hum, R wave: None)."""
+    clock = lambda i: round(float(sample_time(int(i))), 4)  # noqa: E731
     low, high = band_edges(fs)  # the band the noise is measured in (its upper edge capped at low rates)
     band = [low, round(high, 2)]
     out: dict = {"mains_hz": mains_hz, "window_s": window_len(fs)[0] / fs, "band_hz": band, "channels": {}}
@@ -155,7 +157,7 @@ def quality_block(w: Windows, events: list[tuple[int, str, int, int]], x: np.nda
             ch["noise_uv_rms"] = ch["mains_uv_rms"] = ch["ecg_uv"] = None
         ch["events"] = []
         for kind, a, b, lost in _gaps_merged([(kind, a, b) for k, kind, a, b in events if k == j], fs):
-            e = {"kind": kind, "start_s": clock(a), "end_s": clock(min(b, len(t)) - 1)}
+            e = {"kind": kind, "start_s": clock(a), "end_s": clock(b - 1)}
             if kind == "gap":
                 e["lost_s"] = round(lost / fs, 4)
             ch["events"].append(e)
@@ -211,13 +213,23 @@ def worse(a: str | None, b: str) -> str:
     return max(a, b, key=lambda q: SEVERITY.index(q) if q in SEVERITY else 0)
 
 
-def sample_flagger(events: list[tuple[int, str, int, int]], labels: list[str], t0: float, fs: float) -> OnsetFlagger:
+def sample_flagger(events: list[tuple[int, str, int, int]], labels: list[str], fs: float,
+                   t0_at: Callable[[float], float]) -> OnsetFlagger:  # fmt: skip
     """A function (channel, onset_s, search start, search end) -> the flag the signal-quality
-    events put on that onset (None: none); event samples i at t0 + i / fs."""
+    events put on that onset (None: none). Event samples i are at t0_at(t) + i / fs, with
+    t0_at read where the onset is (the search's start without one), as the onset itself was
+    placed (`timing.local_t0`). Why: placed from the first sample at the nominal rate, a
+    stream whose clock runs 1 % off had its artefacts flag onsets 6 s away after 10 min."""
     by_channel: dict[str, list[tuple[str, float, float]]] = {}
     for j, kind, a, b in events:
-        by_channel.setdefault(labels[j], []).append((kind, t0 + a / fs, t0 + (b - 1) / fs))
-    return events_flagger(by_channel)
+        by_channel.setdefault(labels[j], []).append((kind, a / fs, (b - 1) / fs))
+    on_grid = events_flagger(by_channel)  # event times on the sample grid (s from sample 0)
+
+    def flag(channel: str, onset_s: float | None, lo: float, hi: float) -> str | None:
+        t0 = t0_at(lo if onset_s is None else onset_s)
+        return on_grid(channel, None if onset_s is None else onset_s - t0, lo - t0, hi - t0)
+
+    return flag
 
 
 def events_flagger(by_channel: dict[str, list[tuple[str, float, float]]]) -> OnsetFlagger:

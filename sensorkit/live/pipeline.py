@@ -324,12 +324,12 @@ class LivePipeline:
             units = [info.units[i] for i in cols]
             for note in units_note(units, list(self.channels)):
                 self._notice(note)
-            self.quality = LiveQuality(names, self._emg_fs, self._emg_t0, line, in_volts(units))
+            self.quality = LiveQuality(names, self._emg_fs, self._emg_t0, line, in_volts(units), self._t0_at)
         if key != self._emg_stream:
             return False
         x = np.asarray(chunk.samples, dtype=np.float64)[:, self._emg_cols]
         self.emg.push(x, chunk.timestamps)
-        for event in self.quality.push(x):
+        for event in self.quality.push(x, chunk.timestamps):
             self._emit(event)
         return True
 
