@@ -45,6 +45,13 @@ class LiveMovementParams:
     # and nearer to it than this fraction of the movement's furthest tilt: a small movement held
     # (a prone hip extension's lift tilts the pelvis 2-3 deg) is not a return to rest
     held_fraction: float = 0.5
+    # ... in a block whose exercise holds a posture (`hold_s`: single-leg stance), this fraction: the
+    # hold sits about half-way between rest and the shift into it (2.6-2.9 of 5.8-6.8 deg on the
+    # simulator), where half ended repetitions inside the hold, and the lowering of the leg then
+    # showed as a repetition of its own. benchmarks/bench_live_reps.py's stance sessions, 8 seeds
+    # a shape: shown live 54 -> 58 of 64, false 19 -> 6 (0.3: 54 and 9; 0.2: 61 and 3; 0.15: 63 and
+    # 1, kept at 0.25: a patient coming back to a stance 1-1.5 deg off the last would not end there)
+    hold_fraction: float = 0.25
     new_posture_s: float = 5.0  # still this long elsewhere: a new resting posture ...
     posture_change_deg: float = 60.0  # ... or sooner when this far from the old one (lying down) ...
     posture_change_s: float = 1.0  # ... for this long (a forward bend's brief hold is not lying down)
@@ -107,6 +114,7 @@ class LiveMovement:
         self._still_sum = np.zeros(3)
         self._floors: list[tuple[int, float | None, bool]] = []  # block starts not yet reached (sample, hold_s, lying)
         self._new_posture_s = params.new_posture_s  # of the block under way
+        self._held = params.held_fraction  # of the block under way (`hold_fraction` where it holds)
         self._peak_tilt = 0.0  # the furthest tilt from rest of the repetition in progress (deg)
         self._tilt_noise = _noise_tilt_deg(self.sd_acc, self.rest)
         self._standing_noise = (self.sd_gyr, self.sd_acc, self._tilt_noise)  # measured against until lying
@@ -143,6 +151,7 @@ class LiveMovement:
             self._prev_end = max(self._prev_end, sample)
             self._pause = lying(self.m) if down else self.m
             self._new_posture_s = self.p.new_posture_s if hold_s is None else max(hold_s, self.p.new_posture_s)
+            self._held = self.p.held_fraction if hold_s is None else self.p.hold_fraction
         if not (np.isfinite(g).all() and np.isfinite(a).all()):
             self._smooth.append(np.full(6, np.nan))
             return []
@@ -155,7 +164,7 @@ class LiveMovement:
         if self._moving:
             self._peak_tilt = max(self._peak_tilt, tilt)
         back = (tilt < self.p.posture_tol_deg or z < self.p.on_z) and tilt < max(
-            self.p.held_fraction * self._peak_tilt, self._tilt_noise)
+            self._held * self._peak_tilt, self._tilt_noise)
         self._still_here = self._still_here + 1 if still and back else 0
         self._still_sum = self._still_sum + a if self._still > 1 else (a.copy() if still else np.zeros(3))
         if not self._moving:

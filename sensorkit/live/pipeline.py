@@ -92,6 +92,14 @@ MIN_REP_RATE = 0.1  # rad/s (5.7 deg/s): sway and settling stay well below, the 
 MIN_REP_RATE_LYING = 0.05  # rad/s (2.9 deg/s)
 LYING_REP_NOISE = 6.0
 REP_RATE_FRACTION = 0.3
+# A start cancelled (too short or too weak) that a movement follows within this long was that
+# movement's beginning: shifting the weight onto the stance leg moves the pelvis sideways, and its
+# acceleration passes through the resting posture's while the gyroscope is quiet; live, that ended
+# the repetition 0.5 s in, and the one that followed had its onset 0.6-1.2 s late (single-leg
+# stance, 6 of 24 simulated sessions). Offline, a block's motion never falls that far (`movement_periods`).
+# benchmarks/bench_live_reps.py's stances, 8 seeds a shape, with `hold_fraction`: shown live 58 -> 62
+# of 64, false 6 -> 2.
+JOINED_START_S = 1.0
 BLOCK_SETTLE_S = 0.5  # a block is done once the IMU is this far past its end marker
 BATCH_S = 0.05  # the worker analyses what arrived in this long at once ...
 SLICE_S = 0.5  # ... in time order, this much data time at a time
@@ -113,6 +121,7 @@ _STOP = object()
 class _Rep:
     index: int
     onset_s: float
+    key_s: float  # the onset of `LiveMovement`'s event it began with (its end event carries it)
     end_s: float | None = None
     reported: set[str] = field(default_factory=set)  # channels whose Onset event went out
 
@@ -127,6 +136,7 @@ class _Block:
     pending: list[_Rep] = field(default_factory=list)  # ended, onsets not all final
     count: int = 0
     peaks: list[float] = field(default_factory=list)  # peak angular speed of each repetition, rad/s
+    cancelled: tuple[float, float] | None = None  # (onset, end) of the last start cancelled, s
     done: bool = False
     shown_until: float = -math.inf  # gait: the last contact reported live (s)
     next_look: float = -math.inf  # gait: data time of the next live look for steps
@@ -413,18 +423,23 @@ class LivePipeline:
             last_end = b.pending[-1].end_s if b is not None and b.pending else last_end
             if b is None or (last_end is not None and ev.onset_s < last_end):
                 return  # outside every block, or the previous repetition going on (its onset traced back into it)
+            onset = ev.onset_s
+            if b.cancelled is not None and ev.onset_s - b.cancelled[1] <= JOINED_START_S:
+                onset = b.cancelled[0]  # the cancelled start was this movement's beginning
+            b.cancelled = None
             b.count += 1
-            b.current = _Rep(b.count, ev.onset_s)
-            self._emit(RepetitionStarted(b.block.exercise, b.block.side, b.count, ev.onset_s, ev.detected_s))
+            b.current = _Rep(b.count, onset, ev.onset_s)
+            self._emit(RepetitionStarted(b.block.exercise, b.block.side, b.count, onset, ev.detected_s))
             return
         for b in self.blocks:
             rep = b.current
-            if rep is not None and rep.onset_s == ev.onset_s:
+            if rep is not None and rep.key_s == ev.onset_s:
                 b.current = None
                 peak = self.pelvis.peak_rate(rep.onset_s, ev.t_s)
                 floor = max(self._min_rep_rate(b), REP_RATE_FRACTION * float(np.median(b.peaks)) if b.peaks else 0.0)
                 if ev.t_s - rep.onset_s < self.opt.movement.min_period_s or peak < floor:
                     b.count -= 1  # a twitch or a settling posture, not a repetition
+                    b.cancelled = (rep.onset_s, ev.t_s)
                     self._emit(RepetitionCancelled(b.block.exercise, b.block.side, rep.index))
                 else:
                     b.peaks.append(peak)
@@ -564,7 +579,7 @@ class LivePipeline:
         live = [(rt.start_s, rt.end_s) for rt in b.timings]
         timings, rows, floor = [], [], block.start_s
         for k, (_, end, onset) in enumerate(found, 1):
-            rep = _Rep(k, onset, end)
+            rep = _Rep(k, onset, onset, end)
             onsets = rep_onsets(self.channels, self._t0_at(onset), onset, end, floor, self.opt.timing,
                                 flag=self.quality.flag if self.quality is not None else None)  # fmt: skip
             rt, row = self._rep_row(b, rep, onsets)
