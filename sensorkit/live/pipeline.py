@@ -95,10 +95,10 @@ REP_RATE_FRACTION = 0.3
 # A start cancelled (too short or too weak) that a movement follows within this long was that
 # movement's beginning: shifting the weight onto the stance leg moves the pelvis sideways, and its
 # acceleration passes through the resting posture's while the gyroscope is quiet; live, that ended
-# the repetition 0.5 s in, and the one that followed had its onset 0.6-1.2 s late (single-leg
-# stance, 6 of 24 simulated sessions). Offline, a block's motion never falls that far (`movement_periods`).
-# benchmarks/bench_live_reps.py's stances, 8 seeds a shape, with `hold_fraction`: shown live 58 -> 62
-# of 64, false 6 -> 2.
+# the repetition 0.5 s in, and the one that followed had its onset 1.0-1.3 s late (4 of the 6
+# single-leg stance blocks still shown wrong live with `hold_fraction`, seeds 0-7 of
+# benchmarks/bench_live_reps.py's stance sessions per movement shape: shown live 58 -> 62 of 64,
+# false 6 -> 2). Offline, a block's motion never falls that far (`movement_periods`).
 JOINED_START_S = 1.0
 BLOCK_SETTLE_S = 0.5  # a block is done once the IMU is this far past its end marker
 BATCH_S = 0.05  # the worker analyses what arrived in this long at once ...
