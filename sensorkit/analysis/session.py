@@ -447,11 +447,12 @@ def _gait_result(block: Block, data: SessionData, channels, muscles, opt: Analys
     found = gait_contacts(data.markers, data.imu, block, opt.gait, track)
     emg = data.emg
     onsets = {}
-    for m, ch in channels.items():  # none in an IMU-only recording: steps and drops only
+    if channels:  # none in an IMU-only recording: steps and drops only
         a, b = np.searchsorted(emg.timestamps, [block.start_s, block.end_s])
-        bursts = find_bursts(ch.cond[a:b], emg.fs, opt.onset, env=ch.env[a:b])
-        at = sample_clock(emg.timestamps, emg.fs, int(a))
-        onsets[m] = [at(on) - ch.delay_s for on, _ in bursts]
+        at = sample_clock(emg.timestamps, emg.fs, int(a))  # the block's samples' own times
+        for m, ch in channels.items():
+            bursts = find_bursts(ch.cond[a:b], emg.fs, opt.onset, env=ch.env[a:b])
+            onsets[m] = [at(on) - ch.delay_s for on, _ in bursts]
     return gait_block(block, found, onsets, channels, muscles, opt)
 
 

@@ -643,11 +643,11 @@ class LivePipeline:
             b = min(b, cond.end, env.end)
             if a < self.emg.oldest or (times.start > 0 and block.start_s < ts[0]):
                 return None
+            at = sample_clock(ts, fs, a - times.start)  # placed by the samples' own times, as `analyze` does
             for m, ch in self.channels.items():
                 j = ch.j
                 bursts = find_bursts(cond.column(j)[a - cond.start : b - cond.start], fs, self.opt.onset,
                                      env=env.column(j)[a - env.start : b - env.start])  # fmt: skip
-                at = sample_clock(ts, fs, a - times.start)  # placed by the samples' own times, as `analyze` does
                 onsets[m] = [at(on) - ch.delay_s for on, _ in bursts]
         flag = None
         if self.quality is not None:
