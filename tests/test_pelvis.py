@@ -305,6 +305,60 @@ def test_a_shallow_calibration_gives_every_drop_with_a_wider_uncertainty(bend, h
     assert np.median(sd) > 1.5 * np.median(usual) and "note" not in results[0][0]["pelvis"]
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_marked_session_recorded_without_its_calibration_does_not_take_its_repetitions_for_bends(seed):
+    """A session whose exercises are marked but whose recording starts after the calibration:
+    the calibration was sought in the data, and the first two single-leg squats after a
+    still moment were taken for the forward bends. Their tilt mixes in the drop, so the
+    heading they gave read the drop partly as tilt: drops 2-6 deg off, with an uncertainty
+    of 2-3 deg. No bend is sought inside a marked block: the heading is the mounting
+    convention's, said so, and each drop's uncertainty holds its error."""
+    from sensorkit.analysis.session import AnalysisOptions, ImuData, SessionData, analyze_session
+
+    rec = simulate(SimConfig(seed=seed, scenario="single_leg_squat"))
+    fs = rec.config.fs_imu
+    cut = max(t for t, m in rec.markers if m.startswith("calibration_end")) + 0.5
+    k = int(cut * fs)
+    t = k / fs + np.arange(len(rec.imu) - k) / fs
+    markers = [(x, m) for x, m in rec.markers if x >= cut]
+    acc, gyr = rec.imu[k:, :3], rec.imu[k:, 3:]
+    from sensorkit.analysis.pelvic_drop import marked_samples
+
+    marked, _ = marked_samples(t, markers)
+    assert len(detect_calibration(acc, gyr, fs)[1]) == 2  # unaware of the blocks: two squats as bends
+    standing, bends = detect_calibration(acc, gyr, fs, marked)
+    assert bends == [] and standing[1] - standing[0] >= 5 * fs
+    result = analyze_session(SessionData("s.xdf", None, ImuData(t, acc, gyr, fs), markers), AnalysisOptions())
+    pelvis = result["pelvis"]
+    assert pelvis["calibration"] == "detected" and pelvis["heading_from"] == "mounting convention"
+    assert "no forward bends" in pelvis["note"]
+    truth = [r["pelvic_drop_deg"] for b in rec.truth["exercises"] for r in b["reps"]]
+    reps = [r for b in result["exercises"] for r in b["reps"]]
+    assert len(reps) == len(truth) == 10
+    err = np.array([r["pelvic_drop_deg"] for r in reps]) - truth
+    assert (np.abs(err) <= 1.96 * np.array([r["pelvic_drop_sd_deg"] for r in reps])).all()
+
+
+def test_a_lying_block_is_not_taken_for_the_calibrations_standing():
+    """Prone lifts marked, no calibration: the stillness on the table was taken for quiet
+    standing, and the posture every angle was measured from was lying. Standing is never
+    sought in a block of an exercise done lying."""
+    from sensorkit.analysis.pelvic_drop import marked_samples
+
+    rec = simulate(SimConfig(seed=1, scenario="prone_hip_extension"))
+    fs = rec.config.fs_imu
+    cut = max(t for t, m in rec.markers if m.startswith("calibration_end")) + 0.5
+    k = int(cut * fs)
+    t = k / fs + np.arange(len(rec.imu) - k) / fs
+    acc, gyr = rec.imu[k:, :3], rec.imu[k:, 3:]
+    marked, lying = marked_samples(t, [(x, m) for x, m in rec.markers if x >= cut])
+    assert lying.any() and (lying == marked).all()
+    standing, _ = detect_calibration(acc, gyr, fs)
+    assert lying[standing[0] : standing[1]].any()  # blind to the blocks: its "standing" reaches into the lifts
+    with pytest.raises(ValueError, match="quiet standing"):
+        detect_calibration(acc, gyr, fs, marked, lying)
+
+
 def test_a_sensor_with_its_x_axis_vertical_calibrates_from_the_bends():
     """Mounted with x pointing up (turned 90 deg about y), the mounting convention gives no
     heading; the bends do, and only the fallback may need the convention."""

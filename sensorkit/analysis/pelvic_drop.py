@@ -18,7 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sensorkit.analysis.exercises import SINGLE_LEG  # noqa: F401 (re-exported: the drop applies to these)
+from sensorkit.analysis.exercises import (
+    REGISTRY,
+    SINGLE_LEG,  # noqa: F401 (re-exported: the drop applies to these)
+    parse_blocks,
+)
 from sensorkit.defaults import DROP_THRESHOLD_DEG  # noqa: F401 (re-exported)
 from sensorkit.dsp.movement_stream import LiveMovement, LiveMovementParams
 from sensorkit.dsp.orientation import GravityTracker, gravity_direction
@@ -111,6 +115,23 @@ def calibration_windows(timestamps: np.ndarray, markers: list[tuple[float, str]]
 Calibrated = tuple[PelvisCalibration, np.ndarray, tuple[int, int], int]
 
 
+def marked_samples(timestamps: np.ndarray, markers: list[tuple[float, str]]
+                   ) -> tuple[np.ndarray | None, np.ndarray | None]:  # fmt: skip
+    """Per sample: inside a marked exercise block, and inside one of an exercise done lying
+    (None, None without any block): where `detect_calibration` seeks no bends, and no standing."""
+    end = float(timestamps[-1]) if len(timestamps) else 0.0
+    blocks = parse_blocks(markers, end)
+    if not blocks:
+        return None, None
+    marked, lying = np.zeros(len(timestamps), dtype=bool), np.zeros(len(timestamps), dtype=bool)
+    for b in blocks:
+        a, z = np.searchsorted(timestamps, [b.start_s, b.end_s])
+        marked[a:z] = True
+        if b.exercise in REGISTRY and REGISTRY[b.exercise].lying:
+            lying[a:z] = True
+    return marked, lying
+
+
 def pelvis_calibration(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: float,
                        markers: list[tuple[float, str]]) -> Calibrated:  # fmt: skip
     """(calibration, gyro bias rad/s, quiet-standing window in samples, the sample after the
@@ -120,7 +141,7 @@ def pelvis_calibration(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray,
     if windows is not None:
         (st, bd), source = windows, "markers"
     else:
-        st, bd = detect_calibration(acc, gyr, fs)
+        st, bd = detect_calibration(acc, gyr, fs, *marked_samples(timestamps, markers))
         source = "detected"
     cal = calibrate(acc, st, bd, source)
     return cal, np.nanmedian(gyr[st[0] : st[1]], axis=0), st, max([st[1]] + [b for _, b in bd])

@@ -253,8 +253,9 @@ def pelvis_json(cal, opt: AnalysisOptions) -> dict:
            "heading_from": cal.heading_from, "heading_sd_deg": round(cal.heading_sd_deg, 1),
            "drop_threshold_deg": opt.drop_threshold_deg}  # fmt: skip
     if cal.heading_from != "bends":
-        out["note"] = (f"the forward bends tilted the pelvis {cal.bend_deg:.0f} deg, too little to give its "
-                       f"heading: taken from the mounting convention (sensor x anterior), +-{cal.heading_sd_deg:.0f} "
+        why = (f"the forward bends tilted the pelvis {cal.bend_deg:.0f} deg, too little to give its heading"
+               if cal.bends else "no forward bends found before the exercises (a recording without its calibration?)")
+        out["note"] = (f"{why}: taken from the mounting convention (sensor x anterior), +-{cal.heading_sd_deg:.0f} "
                        "deg; each drop's uncertainty includes it")  # fmt: skip
     elif cal.bend_deg < MIN_BEND_DEG:
         out["note"] = (f"the forward bends tilted the pelvis only {cal.bend_deg:.0f} deg: heading +-"

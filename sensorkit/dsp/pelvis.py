@@ -55,7 +55,8 @@ class PelvisCalibration:
     mounting_deg: float  # angle between the sensor's z axis and the vertical at standing
     bend_deg: float  # how far the bends tilted the pelvis
     heading_sd_deg: float = 0.0  # uncertainty of the anterior axis's direction in the horizontal plane
-    heading_from: str = "bends"  # or "mounting convention" (the bends were too shallow)
+    heading_from: str = "bends"  # or "mounting convention" (the bends were too shallow, or none was found)
+    bends: int = 2  # how many bends it was given (a calibration found in the data may have fewer)
 
     @property
     def upside_down(self) -> bool:
@@ -98,7 +99,7 @@ def calibrate(acc: np.ndarray, standing: tuple[int, int], bends: list[tuple[int,
         x, heading_sd, heading_from = _unit(sensor_x), CONVENTION_SD_DEG, "mounting convention"
     y = np.cross(up, x)
     axes = np.vstack([x, y, up])
-    return PelvisCalibration(axes, source, mounting, bend_deg, heading_sd, heading_from)
+    return PelvisCalibration(axes, source, mounting, bend_deg, heading_sd, heading_from, len(moves))
 
 
 def _heading_sd(moves: list[np.ndarray], bend_deg: float) -> float:
@@ -136,20 +137,35 @@ def rotation(up_sensor: np.ndarray, gyr: np.ndarray, fs: float, gyro_bias: np.nd
     return lfilter(b, a, angle - angle[0]) if len(angle) else angle
 
 
-def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[tuple[int, int], list[tuple[int, int]]]:
+def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float, marked: np.ndarray | None = None,
+                       lying: np.ndarray | None = None) -> tuple[tuple[int, int], list[tuple[int, int]]]:  # fmt: skip
     """Find quiet standing and the two forward bends in a recording without their markers.
 
     Standing: the first 5 s (or more) that are still. Bends: the first two excursions
     after it that tilt the sensor more than `DETECT_BEND_DEG` away from standing, each
     starting within `BEND_WITHIN_S` of the standing or the bend before, and come back
     (none or one when the recording has fewer). Raises ValueError without quiet standing.
+
+    `marked` (per sample, optional): inside an exercise block the recording marks. No bend
+    is sought there: a single-leg squat tilts the pelvis 8-18 deg, as a shallow bend does,
+    and taken for one it gives a heading that reads its drop as tilt (on simulated sessions
+    recorded without their calibration, drops 2-6 deg off). Standing is sought outside the
+    blocks first, then in the rests of upright ones; never in `lying` (per sample: blocks of
+    an exercise done lying), whose stillness is the table's, not standing's.
     """
     speed = np.linalg.norm(np.nan_to_num(gyr - np.nanmedian(gyr, axis=0)), axis=1)
     w = int(fs)
     n = len(speed) // w
     still_s = np.array([np.percentile(speed[k * w : (k + 1) * w], 90) for k in range(n)]) < np.radians(5)
+    if lying is not None:
+        still_s &= ~np.array([lying[k * w : (k + 1) * w].any() for k in range(n)], dtype=bool)
+    outside = still_s.copy()
+    if marked is not None:
+        outside &= ~np.array([marked[k * w : (k + 1) * w].any() for k in range(n)], dtype=bool)
     need = int(MIN_STANDING_S)
-    start = next((k for k in range(n - need) if still_s[k : k + need].all()), None)
+    start = next((k for k in range(n - need) if outside[k : k + need].all()), None)
+    if start is None:
+        start = next((k for k in range(n - need) if still_s[k : k + need].all()), None)
     if start is None:
         raise ValueError("no 5 s of quiet standing found")
     stop = start + need
@@ -181,6 +197,8 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float) -> tuple[tup
         b = a + int(back[0])
         before = np.flatnonzero(tilt[i:a] < DETECT_BEND_DEG / 2)
         first = i + int(before[-1]) if before.size else a
+        if marked is not None and marked[first:b].any():  # a repetition: the bends come before the exercises
+            break
         if _about_horizontal(rate[a:b], up) and _turned_as_tilted(rate[first:b], tilt[first:b], up, fs):
             bends.append((first, b))
         i = b
