@@ -141,6 +141,33 @@ def test_an_exercise_the_recording_does_not_hold_is_refused_with_its_reason():
         analyze_session(_data(rec), AnalysisOptions(exercise="prone_hip_extension"))
 
 
+def _after_calibration(rec):
+    """`rec` (no markers) as if recorded from 0.5 s after its calibration: IMU only."""
+    fs = rec.config.fs_imu
+    k = int((rec.truth["calibration"]["forward_bend"][-1][1] + 0.5) * fs)
+    return SessionData("sim", None, ImuData(k / fs + np.arange(len(rec.imu) - k) / fs, rec.imu[k:, :3],
+                                            rec.imu[k:, 3:], fs))  # fmt: skip
+
+
+def test_a_recording_without_its_calibration_says_why_its_first_repetitions_are_missing():
+    """No calibration at the start: the rest between the two sides' squats and the two squats
+    after it were taken for the calibration, and the five squats before were never searched,
+    silently. The result now says where the calibration was found and what that cost."""
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=0, markers=False))
+    result = analyze_session(_after_calibration(rec), AnalysisOptions(exercise="single_leg_squat"))
+    assert len(_found(result)) < len(_truth(rec, "single_leg_squat"))
+    assert any("was found 30 s into the recording" in w and "searched only after it" in w
+               for w in result["warnings"])  # fmt: skip
+    # with its calibration at the start, no such note
+    whole = analyze_session(_data(rec, emg=False), AnalysisOptions(exercise="single_leg_squat"))
+    assert not any("into the recording" in w for w in whole.get("warnings", []))
+    # prone lifts without a calibration: the table's stillness was the "standing", so nothing is
+    # prone; the refusal says where that standing was found and what it may have been
+    prone = simulate(SimConfig(scenario="prone_hip_extension", seed=1, markers=False))
+    with pytest.raises(SensorkitError, match="found in the data at 6 s: .* may have been lying still"):
+        analyze_session(_after_calibration(prone), AnalysisOptions(exercise="prone_hip_extension"))
+
+
 def test_posture_spans_skip_the_transitions():
     fs = 100.0
     t = np.arange(0, 60, 1 / fs)

@@ -45,6 +45,7 @@ class PelvisTrack:
     tilt_zero_deg: float = 0.0
     up: np.ndarray | None = None  # (n, 3) the vertical in pelvis coordinates (posture, side cues)
     calibration_end: int = 0  # sample after the calibration's last bend (or its standing)
+    calibration_start: int = 0  # first sample of the calibration's quiet standing
 
 
 # A drop's uncertainty: the obliquity's own error (about 0.3 deg on simulated single-leg
@@ -94,7 +95,7 @@ def track_pelvis(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: f
     obliquity, tilt = pelvis_angles(up)
     zero, tilt_zero = float(np.nanmean(obliquity[st[0] : st[1]])), float(np.nanmean(tilt[st[0] : st[1]]))
     return PelvisTrack(timestamps, obliquity - zero, cal, saturated(acc, gyr), bias, zero, tilt - tilt_zero, tilt_zero,
-                       up, cal_end)  # fmt: skip
+                       up, cal_end, st[0])  # fmt: skip
 
 
 def saturated(acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:

@@ -43,6 +43,12 @@ WEAK = 2.0  # a side this close to the least size gives way to its neighbours' a
 # last bend's slow settling: 1 s after a bend detected as over, the first squat of an example
 # recording came out 0.9 s early (the settling taken for its start); 2 s left it exact.
 AFTER_BENDS_S = 2.0
+# A calibration found this long into a recording may not be one: without its calibration, a
+# rest and the two repetitions after it are taken for the standing and the bends, and what came
+# before is never searched (5 of 10 single-leg squats of a simulated session cut after its
+# calibration). Said in a note; searching before a calibration would take the handling of the
+# sensor before it was worn, and sitting down and getting up, for repetitions.
+LATE_CALIBRATION_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -74,9 +80,19 @@ def unmarked_blocks(exercise: str, side: str | None, track: PelvisTrack, acc: np
     stretches = list(_stretches(track, acc, gyr, fs, emg, p, ex.postures, sided, ex.reps_from == "movement",
                                 ex.hold_s))  # fmt: skip
     notes = []
+    cal = track.calibration
+    first = t[min(track.calibration_start, len(t) - 1)]
     if not stretches:
+        found = "" if cal.source != "detected" else (
+            f" (postures are told from the calibration's quiet standing, found in the data at {first - t[0]:.0f} s: "
+            "in a recording without a calibration that may have been lying still)")  # fmt: skip
         return [], [f"no stretch of the recording after the calibration has the pelvis "
-                    f"{' or '.join(ex.postures)}, as {exercise} is done"]  # fmt: skip
+                    f"{' or '.join(ex.postures)}, as {exercise} is done{found}"]  # fmt: skip
+    late = first - t[0]
+    if cal.source == "detected" and late > LATE_CALIBRATION_S and ex.reps_from == "movement":
+        notes.append(f"the calibration (quiet standing and forward bends) was found {late:.0f} s into the recording, "
+                     f"and {exercise} was searched only after it: if the recording has no calibration at its start, "
+                     "its first repetitions were taken for one; mark the blocks (exercise_start:NAME:SIDE)")
     blocks: list[Block] = []
     unknown = 0
     for _, (a, b), reps, votes in stretches:
