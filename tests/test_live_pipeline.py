@@ -228,6 +228,38 @@ def test_single_leg_stances_are_shown_live_one_each_from_their_start(tmp_path, s
         assert all(abs(s - t) < 0.05 for s, t in zip(shown, true, strict=True))
 
 
+@pytest.mark.parametrize(("scenario", "drops"), [("single_leg_squat", True), ("prone_hip_extension", False)])
+def test_a_session_recorded_without_its_calibration_is_shown_live_and_ends_as_analyze(tmp_path, scenario, drops):
+    """Marked blocks, no calibration (the recording started after it): live found none at the
+    first block, and no repetition was shown for the whole session ("live: 0"); the result had
+    no drops where `analyze`, calibrating from the whole file, had them. Each block's
+    repetitions are now found against its own first quiet moment, and the session is
+    calibrated again over all of it at the end, as `analyze` does."""
+    import dataclasses
+
+    from sensorkit.sim import Dosage, SimConfig, simulate
+    from tests.helpers import record_sim
+
+    rec = simulate(SimConfig(scenario=scenario, seed=0, dose=Dosage(reps=3)))
+    cut = max(t for t, m in rec.markers if m.startswith("calibration_end")) + 0.5
+    c = rec.config
+    rec = dataclasses.replace(rec, emg=rec.emg[int(cut * c.fs_emg) :], imu=rec.imu[int(cut * c.fs_imu) :],
+                              markers=[(t - cut, m) for t, m in rec.markers if t >= cut])  # fmt: skip
+    path = tmp_path / "s.xdf"
+    record_sim(str(path), rec)
+    data = session_data(read_xdf(path))
+    offline = analyze_session(data)
+    _, live, events = live_pipeline(replay_chunks(path), recording_mains=recording_mains(data.emg))
+    assert_matches_analyze(live, offline, exact=True)
+    assert live["pelvis"] == offline["pelvis"]
+    reps = [r for b in live["exercises"] for r in b["reps"]]
+    assert len(reps) == 6 and all((r.get("pelvic_drop_deg") is not None) == drops for r in reps)
+    for b in offline["exercises"]:  # each shown live as it was done
+        shown = [e for e in events if isinstance(e, RepetitionDone) and e.side == b["side"]]
+        assert len(shown) == 3, b["side"]
+    assert any("no pelvis calibration" in n for n in live["live"]["notices"])
+
+
 def test_live_equals_analyze_on_a_whole_simulated_session(tmp_path):
     path = tmp_path / "s.xdf"
     assert main(["simulate", "session", "-o", str(path), "--seed", "3"]) == 0

@@ -1,6 +1,8 @@
 """The pelvis IMU, live: calibration at the calibration markers, obliquity, repetitions.
 
-Until the calibration is done the IMU is only kept. When the quiet standing and
+Until the calibration is done the IMU is only kept (but for a session without one: then a
+block's repetitions are found against the block's own first quiet moment,
+`start_without_calibration`, and obliquity waits). When the quiet standing and
 forward bend windows have both closed (their markers, and the IMU data past them),
 the sensor is calibrated exactly as `track_pelvis` does it, the orientation filter
 runs over everything kept so far and then on every new chunk (so obliquity equals the
@@ -19,6 +21,11 @@ from sensorkit.analysis.timing import sample_clock
 from sensorkit.dsp.movement_stream import LiveMovement, MovementEvent
 from sensorkit.dsp.orientation import GravityTracker
 from sensorkit.dsp.pelvis import PelvisCalibration, angles
+
+# Without a calibration, a block's repetitions are found against its first quiet REST_S, quiet
+# as `detect_calibration`'s standing is (90 % of the angular speed, about its median, under 5 deg/s).
+REST_S = 1.5
+QUIET_RAD_S = float(np.radians(5.0))
 
 
 class _Grow:
@@ -57,6 +64,7 @@ class LivePelvis:
         self._pending_events: list[MovementEvent] = []
         self._moves_from = 0  # absolute sample index where LiveMovement's stream starts
         self._block_starts: list[tuple[float, float | None, bool]] = []  # exercise blocks' (start s, hold_s, lying)
+        self._rest_search_from: int | None = None  # without a calibration: where a block's own rest is sought
 
     @property
     def t_last(self) -> float | None:
@@ -72,9 +80,38 @@ class LivePelvis:
         recording clock)."""
         self._t.append(np.asarray(t, dtype=np.float64)[:, None])
         self._x.append(np.column_stack([acc, gyr]))
-        if self.calibration is None:
-            return []
-        return self._track(len(t))
+        if self.calibration is not None:
+            return self._track(len(t))
+        if self._moves is None and self._rest_search_from is not None:
+            return self._start_from_rest()
+        return [] if self._moves is None else self._movements(self._x.n - len(t), self._x.n)
+
+    def start_without_calibration(self, t_s: float) -> None:
+        """No calibration to be had at a block starting at `t_s` (recording clock): find its
+        repetitions against the block's own first quiet `REST_S` (the patient ready to start)
+        instead of the calibration's standing, so that they are shown live; obliquity and drops
+        wait for a calibration (`analyze` finds one in the whole recording, the pipeline at its end)."""
+        if self._rest_search_from is None and self._moves is None:
+            self._rest_search_from = self._sample(t_s)
+
+    def _start_from_rest(self) -> list[MovementEvent]:
+        """`LiveMovement` from the first quiet `REST_S` since `_rest_search_from`, once it has
+        arrived, and its events over what came after it; [] until then."""
+        x = self._x.view()
+        w, step = int(REST_S * self.fs), max(1, int(0.25 * self.fs))
+        a = max(0, self._rest_search_from)
+        while a + w <= len(x):
+            gyr = x[a : a + w, 3:]
+            if np.isfinite(gyr).all() and np.percentile(np.linalg.norm(gyr - np.median(gyr, axis=0), axis=1),
+                                                        90) < QUIET_RAD_S:  # fmt: skip
+                self._moves = LiveMovement(self.fs, x[a : a + w, :3], gyr)
+                self._moves_from = a + w
+                for t_s, hold_s, down in self._block_starts:
+                    self._moves.block_starts(self._sample(t_s) - self._moves_from, hold_s, down)
+                return self._movements(a + w, len(x))
+            a += step
+        self._rest_search_from = a  # the next chunk goes on from here
+        return []
 
     def try_calibrate(self, markers: list[tuple[float, str]], detect: bool = False) -> bool:
         """Calibrate from the calibration markers once the IMU has passed their windows, or
@@ -98,6 +135,8 @@ class LivePelvis:
         self._zero = float(np.nanmean(obliquity[st[0] : st[1]]))
         self._tilt_zero = float(np.nanmean(tilt[st[0] : st[1]]))
         self._obl.append(np.column_stack([obliquity - self._zero, tilt - self._tilt_zero]))
+        if self._moves is not None:  # repetitions already found against a block's own rest: carried on
+            return True
         self._moves = LiveMovement(self.fs, x[st[0] : st[1], :3], x[st[0] : st[1], 3:])
         self._moves_from = st[1]
         for t_s, hold_s, down in self._block_starts:

@@ -40,7 +40,7 @@ import numpy as np
 
 from sensorkit.analysis.exercises import EXERCISES, MUSCLE_LABEL, REGISTRY, SINGLE_LEG, Block, block_reference
 from sensorkit.analysis.mains import RecordingMains
-from sensorkit.analysis.pelvic_drop import drop_curve, rep_drop
+from sensorkit.analysis.pelvic_drop import calibration_windows, drop_curve, rep_drop, track_pelvis
 from sensorkit.analysis.session import (
     GAIT_WINDOW_S,
     NO_MOVEMENT,
@@ -186,6 +186,7 @@ class LivePipeline:
         self.blocks: list[_Block] = []
         self._done: list[dict] = []  # finished blocks, in order
         self._pelvis_json: dict | None = None
+        self._pelvis_reason = "no calibration was found during the session"
         self._notices: set[str] = set()
         self._next_look = -math.inf
         self._kinds: set[str] = set()  # stream types seen, to say what arrived when nothing could be used
@@ -401,7 +402,11 @@ class LivePipeline:
                 if self.pelvis.try_calibrate(self.markers, detect=True):
                     self._calibrated()
             except ValueError as exc:
-                self._notice(f"no pelvis calibration ({exc}): no repetitions or pelvic drop until one")
+                if not gait:  # the block's repetitions against its own rest, shown live; drops at the end
+                    self.pelvis.start_without_calibration(t)
+                self._notice(f"no pelvis calibration ({exc}): repetitions are found against each block's own "
+                             "rest, and pelvic drops come at the end of the session, from a calibration found "
+                             "in all of it")  # fmt: skip
 
     def _calibration_pending(self) -> bool:
         return any(m.startswith("calibration_start") for _, m in self.markers)
@@ -744,7 +749,31 @@ class LivePipeline:
                 self._finish_rep(b, rep, force=True)
             b.pending = []
             self._finish_block(b)
+        self._calibrate_at_end()
         return self.result()
+
+    def _calibrate_at_end(self) -> None:
+        """A session without calibration markers is calibrated again over all of it, as `analyze`
+        calibrates it, and every block's drops are read from that: a calibration found in the data
+        so far, or none, may not be the one the whole recording gives (without a calibration at
+        its start, its standing lies in a later rest)."""
+        pelvis = self.pelvis
+        if pelvis is None or not pelvis.timestamps.size or calibration_windows(pelvis.timestamps, self.markers):
+            return
+        imu = pelvis.imu()
+        try:
+            track = track_pelvis(imu.timestamps, imu.acc, imu.gyr, imu.fs, self.markers)
+        except ValueError as exc:  # as `analyze` gives it
+            self._pelvis_reason = str(exc)
+            return
+        before = self._pelvis_json
+        self._pelvis_json = pelvis_json(track.calibration, self.opt)
+        for result in self._done:
+            with_drops(result, Block(result["exercise"], result["side"], result["start_s"], result["end_s"]), track,
+                       self.opt)  # fmt: skip
+        if before is None:
+            self._notice("pelvis calibrated at the end of the session, from the data of all of it (no calibration "
+                         "markers): the result's pelvic drops come from that")  # fmt: skip
 
     def result(self) -> dict:
         """The finished blocks in the `analyze` schema (DESIGN.md section 7)."""
@@ -755,7 +784,7 @@ class LivePipeline:
         if self._pelvis_json is not None:
             out["pelvis"] = self._pelvis_json
         elif self.pelvis is not None:
-            out["pelvis"] = {"calibration": None, "reason": "no calibration was found during the session"}
+            out["pelvis"] = {"calibration": None, "reason": self._pelvis_reason}
         missing = not_analysed(self.emg is not None, self.pelvis is not None)
         if missing:
             out["not_analysed"] = missing
