@@ -386,6 +386,63 @@ def test_a_walks_first_steps_and_turns_are_not_taken_for_bends(seed):
     assert len(bends) == 2 and all(x / fs < tb and y / fs > ta for (x, y), (ta, tb) in zip(bends, truth, strict=True))
 
 
+def _walk_drops(rec, imu, t, markers):
+    """Each step's (start s, side, drop deg, drop SD deg) from `analyze` on `imu` (IMU only)."""
+    from sensorkit.analysis.session import AnalysisOptions, ImuData, SessionData, analyze_session
+
+    fs = rec.config.fs_imu
+    result = analyze_session(SessionData("w.xdf", None, ImuData(t, imu[:, :3], imu[:, 3:], fs), markers),
+                             AnalysisOptions(exercise=None if markers else "gait"))  # fmt: skip
+    steps = [r for b in result["exercises"] if b["exercise"] == "gait" for r in b["reps"]]
+    return result, {round(r["start_s"], 1): (r["side"], r["pelvic_drop_deg"], r["pelvic_drop_sd_deg"]) for r in steps}
+
+
+@pytest.mark.parametrize("seed", [2, 4])
+def test_a_walk_without_quiet_standing_or_bends_calibrates_the_pelvis_from_itself(seed):
+    """A recording of walking alone (as real lower-back walking recordings mostly are: a few
+    seconds standing, no bends) had no calibration, so no pelvic drop in any step; the same
+    with its standing but the sensor worn with x up (the mounting convention gives no heading).
+    The walk gives both: the vertical from its strides' mean acceleration, the heading from
+    its braking at each contact (`walk_heading`), and each step's drop is near the one the
+    full calibration gives, within its stated uncertainty."""
+    from sensorkit.dsp.gait import walk_heading
+
+    rec = simulate(SimConfig(scenario="gait", seed=seed, fs_imu=100.0))
+    fs = rec.config.fs_imu
+    t = np.arange(len(rec.imu)) / fs
+    reference, calibrated = _walk_drops(rec, rec.imu, t, rec.markers)
+    assert reference["pelvis"]["heading_from"] == "bends"
+    cal = track_pelvis(t, rec.imu[:, :3], rec.imu[:, 3:], fs, rec.markers).calibration
+    left, (first, last) = walk_heading(rec.imu[:, :3], rec.imu[:, 3:], fs)
+    assert np.degrees(np.arccos(np.clip(left @ cal.axes[1], -1, 1))) < 5
+    walk = next(e for e in rec.truth["exercises"] if e["exercise"] == "gait")
+    assert abs(first / fs - walk["reps"][0]["start_s"]) < 0.2
+    # walking alone (3 s standing before it, as a walking trial starts, no bends, no markers)
+    k, z = int((walk["reps"][0]["start_s"] - 3.0) * fs), int((walk["reps"][-1]["start_s"] + 1.0) * fs)
+    result, steps = _walk_drops(rec, rec.imu[k:z], t[k:z], [])
+    assert result["pelvis"]["calibration"] == "walk" and "walk itself" in result["pelvis"]["note"]
+    # standing, then the walk, the sensor worn with its x axis up
+    a, b = (int(x * fs) for x in rec.truth["calibration"]["standing"][0])
+    tip = np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    joined = np.concatenate([rec.imu[a:b], rec.imu[k:z]])
+    joined = np.column_stack([joined[:, :3] @ tip.T, joined[:, 3:] @ tip.T])
+    tipped, tipped_steps = _walk_drops(rec, joined, np.arange(len(joined)) / fs, [])
+    assert tipped["pelvis"]["calibration"] == "detected" and tipped["pelvis"]["heading_from"] == "walk"
+    assert len(tipped_steps) >= 0.9 * len(steps)
+    # the same steps on the same clock as the calibrated analysis, walking straight (in the 180-deg
+    # turns the two orientation tracks, started from different rests, differ by up to 7 deg)
+    turning = [round(r["start_s"], 1) for r in walk["reps"] if r["turning"]]
+    for found in (steps,):
+        same = [(calibrated[s], found[s]) for s in found if s in calibrated and calibrated[s][0] == found[s][0]]
+        assert len(same) >= 0.9 * len(calibrated)
+        same = [(calibrated[s], found[s]) for s in found if s in calibrated and calibrated[s][0] == found[s][0]
+                and min((abs(s - x) for x in turning), default=np.inf) > 0.6]  # fmt: skip
+        err = np.array([f[1] - c[1] for c, f in same])
+        sd = np.array([f[2] for _, f in same])
+        assert np.median(np.abs(err)) < 1.0 and np.mean(np.abs(err) <= 1.96 * sd) >= 0.85
+    assert all(v[1] is not None for v in tipped_steps.values())
+
+
 def _onset_errors_ms(profile: str, seeds: range) -> dict[str, float]:
     """Median |movement onset error| (ms) per exercise on simulated clinic sessions."""
     from sensorkit.dsp.movement import movement_periods

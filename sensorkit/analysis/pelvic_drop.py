@@ -24,6 +24,8 @@ from sensorkit.analysis.exercises import (
     parse_blocks,
 )
 from sensorkit.defaults import DROP_THRESHOLD_DEG  # noqa: F401 (re-exported)
+from sensorkit.dsp.gait import walk_heading
+from sensorkit.dsp.movement import rest_bias
 from sensorkit.dsp.movement_stream import LiveMovement, LiveMovementParams
 from sensorkit.dsp.orientation import GravityTracker, gravity_direction
 from sensorkit.dsp.pelvis import PelvisCalibration, angles, calibrate, detect_calibration, pelvis_angles
@@ -142,9 +144,27 @@ def pelvis_calibration(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray,
     if windows is not None:
         (st, bd), source = windows, "markers"
     else:
-        st, bd = detect_calibration(acc, gyr, fs, *marked_samples(timestamps, markers))
+        try:
+            st, bd = detect_calibration(acc, gyr, fs, *marked_samples(timestamps, markers))
+        except ValueError:
+            # no quiet standing (a recording of walking alone): a walk gives the vertical (its
+            # strides' mean acceleration, obliquity's 0 its mean) and the heading, or nothing does
+            walk = walk_heading(acc, gyr, fs)
+            if walk is None:
+                raise
+            left, span = walk
+            return calibrate(acc, span, [], "walk", left), rest_bias(gyr, fs), span, 0
         source = "detected"
-    cal = calibrate(acc, st, bd, source)
+    try:
+        cal = calibrate(acc, st, bd, source)
+    except ValueError:  # no heading from the bends nor the mounting convention
+        cal = None
+    if cal is None or cal.heading_from != "bends":  # a walk's heading is surer than the convention's
+        walk = walk_heading(acc, gyr, fs)
+        if walk is not None:
+            cal = calibrate(acc, st, bd, source, walk[0])
+        elif cal is None:
+            cal = calibrate(acc, st, bd, source)  # raises with its reason
     return cal, np.nanmedian(gyr[st[0] : st[1]], axis=0), st, max([st[1]] + [b for _, b in bd])
 
 

@@ -171,6 +171,28 @@ def initial_contacts(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitPa
     return contacts
 
 
+# A walk that gives the pelvis's heading where no bends do (`walk_heading`): at least this many
+# contacts (`left_from_contacts` itself asks 6, and a clinic session's few steps between
+# exercises are not a walk).
+MIN_WALK_CONTACTS = 10
+
+
+def walk_heading(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitParams | None = None
+                 ) -> tuple[np.ndarray, tuple[int, int]] | None:  # fmt: skip
+    """The pelvis's left axis (a unit vector in the sensor frame) from a walk in the recording,
+    and the walk's span (its first contact's sample, the sample after its last); None without
+    a walk of `MIN_WALK_CONTACTS` contacts whose braking is clear (`left_from_contacts`).
+    acc in m/s^2 and gyr in rad/s, shape (n, 3), at `fs` Hz: a heading for the pelvis where no
+    forward bends give one (a recording of walking alone, or a sensor whose x axis points up)."""
+    acc, gyr = np.asarray(acc, dtype=np.float64), np.asarray(gyr, dtype=np.float64)
+    contacts = [c for c in initial_contacts(acc, gyr, fs, params) if not c.inferred]
+    if len(contacts) < MIN_WALK_CONTACTS:
+        return None
+    ics = np.array([int(round(c.t_s * fs)) for c in contacts])
+    left = left_from_contacts(acc, gravity_direction(acc, gyr, fs, rest_bias(gyr, fs)), ics, fs)
+    return None if left is None else (left / np.linalg.norm(left), (int(ics[0]), int(ics[-1]) + 1))
+
+
 class _Stretch(NamedTuple):
     """The steps of one stretch of samples without a long gap, before their sides: contact
     instants (sample indices from `lo`) and, per contact, whether it was `made` (placed in a
@@ -230,4 +252,5 @@ def _longer_runs(mask: np.ndarray, shortest: float) -> np.ndarray:
     return out
 
 
-__all__ = ["Contact", "GaitParams", "initial_contacts", "left_from_contacts", "vertical_signals", "walk_vertical"]
+__all__ = ["Contact", "GaitParams", "initial_contacts", "left_from_contacts", "vertical_signals", "walk_heading",
+           "walk_vertical"]

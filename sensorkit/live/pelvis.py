@@ -81,10 +81,11 @@ class LivePelvis:
         self._t.append(np.asarray(t, dtype=np.float64)[:, None])
         self._x.append(np.column_stack([acc, gyr]))
         if self.calibration is not None:
-            return self._track(len(t))
-        if self._moves is None and self._rest_search_from is not None:
-            return self._start_from_rest()
-        return [] if self._moves is None else self._movements(self._x.n - len(t), self._x.n)
+            obliquity, tilt = self._angles(self._x.view()[-len(t) :])
+            self._obl.append(np.column_stack([obliquity - self._zero, tilt - self._tilt_zero]))
+        if self._moves is None:
+            return self._start_from_rest() if self._rest_search_from is not None else []
+        return self._movements(self._x.n - len(t), self._x.n)
 
     def start_without_calibration(self, t_s: float) -> None:
         """No calibration to be had at a block starting at `t_s` (recording clock): find its
@@ -137,6 +138,9 @@ class LivePelvis:
         self._obl.append(np.column_stack([obliquity - self._zero, tilt - self._tilt_zero]))
         if self._moves is not None:  # repetitions already found against a block's own rest: carried on
             return True
+        if cal.source == "walk":  # no quiet standing to measure motion against: each block's own rest
+            self._rest_search_from = self._sample(self._block_starts[-1][0]) if self._block_starts else len(t)
+            return True
         self._moves = LiveMovement(self.fs, x[st[0] : st[1], :3], x[st[0] : st[1], 3:])
         self._moves_from = st[1]
         for t_s, hold_s, down in self._block_starts:
@@ -164,11 +168,6 @@ class LivePelvis:
         """Movement events found while catching up on calibration (then empty)."""
         out, self._pending_events = self._pending_events, []
         return out
-
-    def _track(self, n: int) -> list[MovementEvent]:
-        obliquity, tilt = self._angles(self._x.view()[-n:])
-        self._obl.append(np.column_stack([obliquity - self._zero, tilt - self._tilt_zero]))
-        return self._movements(self._x.n - n, self._x.n)
 
     def _angles(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Obliquity and tilt (deg) of new samples (acc, gyr columns), keeping their vertical."""

@@ -83,8 +83,10 @@ def format_result(result: dict) -> str:
         lines += [f"pelvic drop not reported: {pelvis.get('reason', 'no calibration')}", ""]
     elif pelvis:
         note = "; the sensor was upside down (corrected)" if pelvis.get("upside_down") else ""
-        lines += [f"pelvis sensor calibrated from {pelvis['calibration']} standing and forward bends, mounted "
-                  f"{pelvis['mounting_deg']:.0f} deg from upright{note}"]
+        source = ("a walk (no quiet standing)" if pelvis["calibration"] == "walk"
+                  else f"{pelvis['calibration']} standing and forward bends")
+        lines += [f"pelvis sensor calibrated from {source}, mounted {pelvis['mounting_deg']:.0f} deg from "
+                  f"upright{note}"]
         lines += [f"note: {pelvis['note']}"] if pelvis.get("note") else []
         lines.append("")
     lines += quality_lines(result)
