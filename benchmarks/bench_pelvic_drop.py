@@ -16,6 +16,10 @@ End to end (`end_to_end`): `analyze` on whole marked sessions of each single-leg
 user runs it, under variations of the patient and the sensor; a true drop counts as reported
 when a repetition of its side starts within 1 s of it and carries a drop. Issue 14 asks for
 >= 98 % reported with median / p95 error <= 0.5 / 1.5 deg. False: repetitions matching none.
+In 1.96 SD: the share of reported drops whose error lies within 1.96 of their stated SD
+(`pelvic_drop_sd_deg`). One row records the sessions from after their calibration, the
+exercises still marked (a clinic that skipped it): the heading then comes from the
+mounting convention, +-20 deg, and the errors grow, which the SD has to say.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import numpy as np
 from common import match, sim_session
 
 from sensorkit.analysis.pelvic_drop import rep_drop, track_pelvis
-from sensorkit.analysis.session import AnalysisOptions, analyze_session
+from sensorkit.analysis.session import AnalysisOptions, ImuData, analyze_session
 from sensorkit.dsp.movement import movement_periods
 from sensorkit.dsp.orientation import G, gravity_direction
 from sensorkit.sim import Dosage, SimConfig, simulate
@@ -34,15 +38,19 @@ from sensorkit.sim.faults import with_drop_outs
 
 SEEDS = range(12)
 END_TO_END_SEEDS = range(6)
-# (SimConfig fields, share of IMU samples lost): the patient and the sensor varied one at a time
+# (SimConfig fields, share of IMU samples lost, recorded from after the calibration): the patient
+# and the sensor varied one at a time
 END_TO_END = {
-    "as built (drop 4 +- 1 deg)": ({}, 0.0),
-    "pelvis level (drop 0 +- 1 deg)": ({"dose": Dosage(pelvic_drop_deg=0.0)}, 0.0),
-    "hip hike (drop -2 +- 1 deg)": ({"dose": Dosage(pelvic_drop_deg=-2.0)}, 0.0),
-    "drop 10 deg": ({"dose": Dosage(pelvic_drop_deg=10.0)}, 0.0),
-    "raised-cosine movements": ({"motion_profile": "cosine"}, 0.0),
-    "mounting 40 deg off": ({"misalignment_deg": 40.0}, 0.0),
-    "5 % of samples lost": ({}, 0.05),
+    "as built (drop 4 +- 1 deg)": ({}, 0.0, False),
+    "pelvis level (drop 0 +- 1 deg)": ({"dose": Dosage(pelvic_drop_deg=0.0)}, 0.0, False),
+    "hip hike (drop -2 +- 1 deg)": ({"dose": Dosage(pelvic_drop_deg=-2.0)}, 0.0, False),
+    "drop 10 deg": ({"dose": Dosage(pelvic_drop_deg=10.0)}, 0.0, False),
+    "raised-cosine movements": ({"motion_profile": "cosine"}, 0.0, False),
+    "mounting 40 deg off": ({"misalignment_deg": 40.0}, 0.0, False),
+    "5 % of samples lost": ({}, 0.05, False),
+    # the exercises marked, no calibration (the recording started after it): the mounting
+    # convention's heading, +-20 deg, so larger errors, which the stated SD must hold
+    "no calibration recorded": ({}, 0.0, True),
 }
 
 
@@ -158,16 +166,23 @@ def end_to_end() -> float:
     reported share."""
     print(f"Pelvic drop end to end: analyze on whole marked sessions ({len(END_TO_END_SEEDS)} per cell; "
           "reported: true drops with a repetition of their side within 1 s that carries a drop)")  # fmt: skip
-    print(f"  {'variation':<32}{'task':<19}{'drops':>6}{'reported':>9}{'median':>8}{'p95':>7}{'false reps':>11}")
+    print(f"  {'variation':<32}{'task':<19}{'drops':>6}{'reported':>9}{'median':>8}{'p95':>7}{'false reps':>11}"
+          f"{'in 1.96 SD':>11}")  # fmt: skip
     worst = 1.0
-    for name, (change, lost) in END_TO_END.items():
+    for name, (change, lost, uncalibrated) in END_TO_END.items():
         for task in ("single_leg_squat", "step_down", "single_leg_stance"):
-            n, errors, false = 0, [], 0
+            n, errors, false, covered = 0, [], 0, []
             for seed in END_TO_END_SEEDS:
                 rec = simulate(SimConfig(scenario=task, seed=seed, **change))
                 fs = rec.config.fs_imu
                 imu = rec.imu if not lost else with_drop_outs(rec.imu, fs, lost, np.random.default_rng(seed))
-                found = analyze_session(sim_session(rec, emg=False, imu=imu), AnalysisOptions())["exercises"]
+                data = sim_session(rec, emg=False, imu=imu)
+                if uncalibrated:  # from 0.5 s after the calibration's end (times and truth unchanged)
+                    cut = max(t for t, m in rec.markers if m.startswith("calibration_end")) + 0.5
+                    k = int(np.searchsorted(data.imu.timestamps, cut))
+                    data.imu = ImuData(data.imu.timestamps[k:], data.imu.acc[k:], data.imu.gyr[k:], fs)
+                    data.markers = [(t, m) for t, m in data.markers if t >= cut]
+                found = analyze_session(data, AnalysisOptions())["exercises"]
                 false += sum(len(b["reps"]) for b in found if b["side"] not in ("L", "R"))  # no side: none true
                 for side in "LR":
                     got = [r for b in found if b["side"] == side for r in b["reps"]]
@@ -176,13 +191,19 @@ def end_to_end() -> float:
                                   [r["movement_onset_s"] if r["movement_onset_s"] is not None else np.inf
                                    for r in got], 1.0)  # fmt: skip
                     n, false = n + len(true), false + len(got) - len(pairs)
+                    # no calibration, no drop (a session of held stances alone without one)
                     errors += [got[j]["pelvic_drop_deg"] - true[i]["pelvic_drop_deg"] for i, j in pairs
-                               if got[j]["pelvic_drop_deg"] is not None]  # fmt: skip
+                               if got[j].get("pelvic_drop_deg") is not None]  # fmt: skip
+                    covered += [abs(got[j]["pelvic_drop_deg"] - true[i]["pelvic_drop_deg"])
+                                <= 1.96 * got[j]["pelvic_drop_sd_deg"] for i, j in pairs
+                                if got[j].get("pelvic_drop_deg") is not None]  # fmt: skip
             e = np.abs(errors)
-            worst = min(worst, len(e) / n)
-            print(f"  {name:<32}{task:<19}{n:>6}{len(e) / n:>9.1%}{np.median(e):>8.2f}{np.percentile(e, 95):>7.2f}"
-                  f"{false:>11}")  # fmt: skip
-    print(f"pelvic drop end to end: lowest share reported {worst:.1%} (target >= 98 %)")
+            if not uncalibrated:  # the target is for calibrated sessions
+                worst = min(worst, len(e) / n)
+            stats = f"{np.median(e):>8.2f}{np.percentile(e, 95):>7.2f}" if len(e) else f"{'-':>8}{'-':>7}"
+            share = f"{np.mean(covered):>11.0%}" if covered else f"{'-':>11}"
+            print(f"  {name:<32}{task:<19}{n:>6}{len(e) / n:>9.1%}{stats}{false:>11}{share}")
+    print(f"pelvic drop end to end: lowest share reported {worst:.1%} (target >= 98 %; calibrated sessions)")
     return worst
 
 

@@ -120,19 +120,21 @@ Calibrated = tuple[PelvisCalibration, np.ndarray, tuple[int, int], int]
 
 def marked_samples(timestamps: np.ndarray, markers: list[tuple[float, str]]
                    ) -> tuple[np.ndarray | None, np.ndarray | None]:  # fmt: skip
-    """Per sample: inside a marked exercise block, and inside one of an exercise done lying
-    (None, None without any block): where `detect_calibration` seeks no bends, and no standing."""
+    """Per sample: inside a marked exercise block, and inside one of an exercise done lying or
+    held (None, None without any block): where `detect_calibration` seeks no bends, and no
+    standing."""
     end = float(timestamps[-1]) if len(timestamps) else 0.0
     blocks = parse_blocks(markers, end)
     if not blocks:
         return None, None
-    marked, lying = np.zeros(len(timestamps), dtype=bool), np.zeros(len(timestamps), dtype=bool)
+    marked, not_standing = np.zeros(len(timestamps), dtype=bool), np.zeros(len(timestamps), dtype=bool)
     for b in blocks:
         a, z = np.searchsorted(timestamps, [b.start_s, b.end_s])
         marked[a:z] = True
-        if b.exercise in REGISTRY and REGISTRY[b.exercise].lying:
-            lying[a:z] = True
-    return marked, lying
+        ex = REGISTRY.get(b.exercise)
+        if ex is not None and (ex.lying or ex.hold_s is not None):
+            not_standing[a:z] = True
+    return marked, not_standing
 
 
 def pelvis_calibration(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: float,

@@ -150,7 +150,8 @@ def rotation(up_sensor: np.ndarray, gyr: np.ndarray, fs: float, gyro_bias: np.nd
 
 
 def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float, marked: np.ndarray | None = None,
-                       lying: np.ndarray | None = None) -> tuple[tuple[int, int], list[tuple[int, int]]]:  # fmt: skip
+                       not_standing: np.ndarray | None = None
+                       ) -> tuple[tuple[int, int], list[tuple[int, int]]]:  # fmt: skip
     """Find quiet standing and the two forward bends in a recording without their markers.
 
     Standing: the first 5 s (or more) that are still. Bends: the first two excursions
@@ -162,15 +163,16 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float, marked: np.n
     is sought there: a single-leg squat tilts the pelvis 8-18 deg, as a shallow bend does,
     and taken for one it gives a heading that reads its drop as tilt (on simulated sessions
     recorded without their calibration, drops 2-6 deg off). Standing is sought outside the
-    blocks first, then in the rests of upright ones; never in `lying` (per sample: blocks of
-    an exercise done lying), whose stillness is the table's, not standing's.
+    blocks first, then in the rests of upright ones; never in `not_standing` (per sample: blocks
+    of an exercise done lying, whose stillness is the table's, or held, whose stillness is a
+    single-leg stance's: taken for standing, it read each stance's drop as 0).
     """
     speed = np.linalg.norm(np.nan_to_num(gyr - np.nanmedian(gyr, axis=0)), axis=1)
     w = int(fs)
     n = len(speed) // w
     still_s = np.array([np.percentile(speed[k * w : (k + 1) * w], 90) for k in range(n)]) < np.radians(5)
-    if lying is not None:
-        still_s &= ~np.array([lying[k * w : (k + 1) * w].any() for k in range(n)], dtype=bool)
+    if not_standing is not None:
+        still_s &= ~np.array([not_standing[k * w : (k + 1) * w].any() for k in range(n)], dtype=bool)
     outside = still_s.copy()
     if marked is not None:
         outside &= ~np.array([marked[k * w : (k + 1) * w].any() for k in range(n)], dtype=bool)
