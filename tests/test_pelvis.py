@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sensorkit.analysis.pelvic_drop import rep_drop, track_pelvis
+from sensorkit.analysis.pelvic_drop import PelvisTrack, rep_drop, track_pelvis
 from sensorkit.dsp.orientation import gravity_direction
 from sensorkit.dsp.pelvis import detect_calibration
 from sensorkit.sim import Dosage, SimConfig, simulate
@@ -444,6 +444,30 @@ def test_a_walk_without_quiet_standing_or_bends_calibrates_the_pelvis_from_itsel
         sd = np.array([f[2] for _, f in same])
         assert np.median(np.abs(err)) < 1.0 and np.mean(np.abs(err) <= 1.96 * sd) >= 0.85
     assert all(v[1] is not None for v in tipped_steps.values())
+
+
+def test_a_steps_drop_is_read_over_its_single_limb_support():
+    """A walker whose swing side falls most at the next contact (as on some of Voisard et al.'s
+    real walks): over the whole step, the window opened on the previous step's drop, as large,
+    and most steps read a 4-deg rise. Over single-limb support each step reads its own swing
+    side's fall: 4 deg, positive, both feet."""
+    from sensorkit.analysis.exercises import Block
+    from sensorkit.analysis.session import AnalysisOptions, with_drops
+    from sensorkit.dsp.pelvis import PelvisCalibration
+
+    fs, step = 100.0, 0.55
+    t = np.arange(0, 20, 1 / fs)
+    phase = (t % (2 * step)) / (2 * step)  # a stride from a left contact; right contacts at 0.5
+    obliquity = 4.0 * np.cos(2 * np.pi * phase)  # left side up most at each left contact: the right side
+    # (the swing side of the left step) falls most at the right contact that ends it, and so on
+    obliquity = -obliquity
+    cal = PelvisCalibration(np.eye(3), "markers", 0.0, 50.0, 2.0)
+    track = PelvisTrack(t, obliquity, cal, np.zeros(len(t), dtype=bool), np.zeros(3), 0.0, np.zeros(len(t)))
+    contacts = np.arange(2 * step, 18, step)
+    reps = [{"start_s": float(a), "end_s": float(a + step), "side": "LR"[k % 2]} for k, a in enumerate(contacts)]
+    done = with_drops({"reps": reps}, Block("gait", None, 0.0, 20.0), track, AnalysisOptions())
+    drops = np.array([r["pelvic_drop_deg"] for r in done["reps"]])
+    assert len(drops) > 20 and np.all(np.abs(drops - 4.0) < 0.2)
 
 
 def _onset_errors_ms(profile: str, seeds: range) -> dict[str, float]:

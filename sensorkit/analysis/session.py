@@ -29,7 +29,14 @@ from sensorkit.analysis.exercises import (
     glutes_of_interest,
     parse_blocks,
 )  # fmt: skip
-from sensorkit.analysis.pelvic_drop import DROP_THRESHOLD_DEG, PelvisTrack, drop_curve, rep_drop, track_pelvis
+from sensorkit.analysis.pelvic_drop import (
+    DROP_THRESHOLD_DEG,
+    PelvisTrack,
+    drop_curve,
+    rep_drop,
+    single_support,
+    track_pelvis,
+)
 from sensorkit.analysis.signal_quality import OnsetFlagger, assess, worse
 from sensorkit.analysis.timing import (
     RepTiming,
@@ -474,7 +481,9 @@ def with_drops(block_json: dict, block: Block, track: PelvisTrack | None, opt: A
         for rep in block_json["reps"]:
             stance = block.side or rep.get("side")  # gait: the stance side of each step
             if stance is not None:
-                rep.update(rep_drop(track, rep["start_s"], rep["end_s"], stance, opt.drop_threshold_deg))
+                # gait: the drop over the step's single-limb support (`single_support`)
+                start = rep["start_s"] if block.side is not None else single_support(rep["start_s"], rep["end_s"])
+                rep.update(rep_drop(track, start, rep["end_s"], stance, opt.drop_threshold_deg))
                 rep["pelvic_drop_curve"] = drop_curve(track, rep["start_s"], rep["end_s"], stance)
     return block_json
 
