@@ -162,7 +162,7 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float, marked: np.n
     `marked` (per sample, optional): inside an exercise block the recording marks. No bend
     is sought there: a single-leg squat tilts the pelvis 8-18 deg, as a shallow bend does,
     and taken for one it gives a heading that reads its drop as tilt (on simulated sessions
-    recorded without their calibration, drops 2-6 deg off). Standing is sought outside the
+    recorded without their calibration, drops 1.3-6.1 deg off). Standing is sought outside the
     blocks first, then in the rests of upright ones; never in `not_standing` (per sample: blocks
     of an exercise done lying, whose stillness is the table's, or held, whose stillness is a
     single-leg stance's: taken for standing, it read each stance's drop as 0).
