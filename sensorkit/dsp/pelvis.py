@@ -26,6 +26,7 @@ from scipy.signal import butter, lfilter, sosfiltfilt
 from sensorkit.dsp.filters import hold_short_gaps
 
 MIN_STANDING_S = 5.0
+STILL_RAD_S = float(np.radians(5.0))  # still: 90 % of a second's angular speed under this
 MIN_BEND_DEG = 20.0  # shallower bends give a less certain heading (said in the result)
 # In unmarked data the bends are the first two excursions past DETECT_BEND_DEG that start
 # within BEND_WITHIN_S of the standing (or of the bend before): the protocol's order, not
@@ -170,12 +171,12 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float, marked: np.n
     speed = np.linalg.norm(np.nan_to_num(gyr - np.nanmedian(gyr, axis=0)), axis=1)
     w = int(fs)
     n = len(speed) // w
-    still_s = np.array([np.percentile(speed[k * w : (k + 1) * w], 90) for k in range(n)]) < np.radians(5)
+    still_s = np.percentile(speed[: n * w].reshape(n, w), 90, axis=1) < STILL_RAD_S
     if not_standing is not None:
-        still_s &= ~np.array([not_standing[k * w : (k + 1) * w].any() for k in range(n)], dtype=bool)
+        still_s &= ~np.asarray(not_standing[: n * w], dtype=bool).reshape(n, w).any(axis=1)
     outside = still_s.copy()
     if marked is not None:
-        outside &= ~np.array([marked[k * w : (k + 1) * w].any() for k in range(n)], dtype=bool)
+        outside &= ~np.asarray(marked[: n * w], dtype=bool).reshape(n, w).any(axis=1)
     need = int(MIN_STANDING_S)
     start = next((k for k in range(n - need) if outside[k : k + need].all()), None)
     if start is None:

@@ -20,12 +20,12 @@ from sensorkit.analysis.session import ImuData
 from sensorkit.analysis.timing import sample_clock
 from sensorkit.dsp.movement_stream import LiveMovement, MovementEvent
 from sensorkit.dsp.orientation import GravityTracker
-from sensorkit.dsp.pelvis import PelvisCalibration, angles
+from sensorkit.dsp.pelvis import STILL_RAD_S, PelvisCalibration, angles
 
 # Without a calibration, a block's repetitions are found against its first quiet REST_S, quiet
-# as `detect_calibration`'s standing is (90 % of the angular speed, about its median, under 5 deg/s).
+# as `detect_calibration`'s standing is (90 % of the angular speed, about its median, under
+# `STILL_RAD_S`).
 REST_S = 1.5
-QUIET_RAD_S = float(np.radians(5.0))
 
 
 class _Grow:
@@ -104,7 +104,7 @@ class LivePelvis:
         while a + w <= len(x):
             gyr = x[a : a + w, 3:]
             if np.isfinite(gyr).all() and np.percentile(np.linalg.norm(gyr - np.median(gyr, axis=0), axis=1),
-                                                        90) < QUIET_RAD_S:  # fmt: skip
+                                                        90) < STILL_RAD_S:  # fmt: skip
                 self._moves = LiveMovement(self.fs, x[a : a + w, :3], gyr)
                 self._moves_from = a + w
                 for t_s, hold_s, down in self._block_starts:
