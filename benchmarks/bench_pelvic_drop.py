@@ -191,7 +191,7 @@ def end_to_end() -> float:
                                   [r["movement_onset_s"] if r["movement_onset_s"] is not None else np.inf
                                    for r in got], 1.0)  # fmt: skip
                     n, false = n + len(true), false + len(got) - len(pairs)
-                    # no calibration, no drop (a session of held stances alone without one)
+                    # no calibration, no drop (a session of lying exercises alone without one)
                     errors += [got[j]["pelvic_drop_deg"] - true[i]["pelvic_drop_deg"] for i, j in pairs
                                if got[j].get("pelvic_drop_deg") is not None]  # fmt: skip
                     covered += [abs(got[j]["pelvic_drop_deg"] - true[i]["pelvic_drop_deg"])

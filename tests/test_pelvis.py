@@ -324,7 +324,7 @@ def test_a_marked_session_recorded_without_its_calibration_does_not_take_its_rep
     acc, gyr = rec.imu[k:, :3], rec.imu[k:, 3:]
     from sensorkit.analysis.pelvic_drop import marked_samples
 
-    marked, _ = marked_samples(t, markers)
+    marked, _, _ = marked_samples(t, markers)
     assert len(detect_calibration(acc, gyr, fs)[1]) == 2  # unaware of the blocks: two squats as bends
     standing, bends = detect_calibration(acc, gyr, fs, marked)
     assert bends == [] and standing[1] - standing[0] >= 5 * fs
@@ -337,6 +337,31 @@ def test_a_marked_session_recorded_without_its_calibration_does_not_take_its_rep
     assert len(reps) == len(truth) == 10
     err = np.array([r["pelvic_drop_deg"] for r in reps]) - truth
     assert (np.abs(err) <= 1.96 * np.array([r["pelvic_drop_sd_deg"] for r in reps])).all()
+
+
+def test_single_leg_stances_recorded_without_their_calibration_take_the_standing_between_their_blocks():
+    """A session of single-leg stances (the Trendelenburg test) recorded from after its
+    calibration stands 2-5 s between its blocks and at its end, never 5 s: it got no drop
+    at all. The longest of those stretches, standing as the blocks do, gives the vertical
+    and obliquity's 0, and the result says how short it was."""
+    from sensorkit.analysis.session import AnalysisOptions, ImuData, SessionData, analyze_session
+
+    rec = simulate(SimConfig(seed=2, scenario="single_leg_stance"))
+    fs = rec.config.fs_imu
+    cut = max(t for t, m in rec.markers if m.startswith("calibration_end")) + 0.5
+    k = int(cut * fs)
+    t = k / fs + np.arange(len(rec.imu) - k) / fs
+    markers = [(x, m) for x, m in rec.markers if x >= cut]
+    result = analyze_session(SessionData("s.xdf", None, ImuData(t, rec.imu[k:, :3], rec.imu[k:, 3:], fs), markers),
+                             AnalysisOptions())  # fmt: skip
+    pelvis = result["pelvis"]
+    assert pelvis["calibration"] == "detected" and "no 5 s of quiet standing outside the exercises" in pelvis["note"]
+    truth = [r["pelvic_drop_deg"] for b in rec.truth["exercises"] for r in b["reps"]]
+    reps = [r for b in result["exercises"] for r in b["reps"]]
+    assert len(reps) == len(truth) == 4
+    err = np.array([r["pelvic_drop_deg"] for r in reps]) - truth
+    assert (np.abs(err) <= 1.96 * np.array([r["pelvic_drop_sd_deg"] for r in reps])).all()
+    assert np.median(np.abs(err)) < 1.0
 
 
 @pytest.mark.parametrize("scenario", ["prone_hip_extension", "single_leg_stance"])
@@ -354,12 +379,19 @@ def test_a_lying_or_held_block_is_not_taken_for_the_calibrations_standing(scenar
     k = int(cut * fs)
     t = k / fs + np.arange(len(rec.imu) - k) / fs
     acc, gyr = rec.imu[k:, :3], rec.imu[k:, 3:]
-    marked, not_standing = marked_samples(t, [(x, m) for x, m in rec.markers if x >= cut])
+    marked, not_standing, upright = marked_samples(t, [(x, m) for x, m in rec.markers if x >= cut])
     assert not_standing.any() and (not_standing == marked).all()
     standing, _ = detect_calibration(acc, gyr, fs)
     assert not_standing[standing[0] : standing[1]].any()  # blind to the blocks: its "standing" is in them
     with pytest.raises(ValueError, match="quiet standing"):
         detect_calibration(acc, gyr, fs, marked, not_standing)
+    if scenario == "prone_hip_extension":  # no block done standing: lying still between blocks is no standing
+        assert not upright.any()
+        with pytest.raises(ValueError, match="quiet standing"):
+            detect_calibration(acc, gyr, fs, marked, not_standing, upright)
+    else:  # the stances' 2-5 s between blocks, standing as in the blocks
+        standing, _ = detect_calibration(acc, gyr, fs, marked, not_standing, upright)
+        assert not marked[standing[0] : standing[1]].any() and 2 * fs <= standing[1] - standing[0] < 5 * fs
 
 
 def test_a_sensor_with_its_x_axis_vertical_calibrates_from_the_bends():

@@ -14,7 +14,7 @@ error), and is a parameter to set to your own protocol (`--drop-threshold-deg`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -119,22 +119,24 @@ Calibrated = tuple[PelvisCalibration, np.ndarray, tuple[int, int], int]
 
 
 def marked_samples(timestamps: np.ndarray, markers: list[tuple[float, str]]
-                   ) -> tuple[np.ndarray | None, np.ndarray | None]:  # fmt: skip
-    """Per sample: inside a marked exercise block, and inside one of an exercise done lying or
-    held (None, None without any block): where `detect_calibration` seeks no bends, and no
-    standing."""
+                   ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:  # fmt: skip
+    """Per sample: inside a marked exercise block; inside one of an exercise done lying or held;
+    and inside one done standing (None, None, None without any block): where
+    `detect_calibration` seeks no bends, no standing, and the posture a short standing must have."""
     end = float(timestamps[-1]) if len(timestamps) else 0.0
     blocks = parse_blocks(markers, end)
     if not blocks:
-        return None, None
-    marked, not_standing = np.zeros(len(timestamps), dtype=bool), np.zeros(len(timestamps), dtype=bool)
+        return None, None, None
+    marked, not_standing, upright = (np.zeros(len(timestamps), dtype=bool) for _ in range(3))
     for b in blocks:
         a, z = np.searchsorted(timestamps, [b.start_s, b.end_s])
         marked[a:z] = True
         ex = REGISTRY.get(b.exercise)
         if ex is not None and (ex.lying or ex.hold_s is not None):
             not_standing[a:z] = True
-    return marked, not_standing
+        if ex is not None and not ex.lying:
+            upright[a:z] = True
+    return marked, not_standing, upright
 
 
 def pelvis_calibration(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: float,
@@ -167,6 +169,7 @@ def pelvis_calibration(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray,
             cal = calibrate(acc, st, bd, source, walk[0])
         elif cal is None:
             cal = calibrate(acc, st, bd, source)  # raises with its reason
+    cal = replace(cal, standing_s=round((st[1] - st[0]) / fs, 1))
     return cal, np.nanmedian(gyr[st[0] : st[1]], axis=0), st, max([st[1]] + [b for _, b in bd])
 
 

@@ -52,7 +52,7 @@ from sensorkit.dsp.gait import GaitParams, initial_contacts
 from sensorkit.dsp.held import join_held
 from sensorkit.dsp.movement import MovementParams, movement_periods, signal_movements
 from sensorkit.dsp.onset import ChannelOnsets, OnsetParams, find_bursts
-from sensorkit.dsp.pelvis import MIN_BEND_DEG
+from sensorkit.dsp.pelvis import MIN_BEND_DEG, MIN_STANDING_S
 from sensorkit.errors import SensorkitError
 
 # below this the band-pass shrinks to nothing and the 50 Hz detection envelope has no room;
@@ -272,6 +272,10 @@ def pelvis_json(cal, opt: AnalysisOptions) -> dict:
     elif cal.bend_deg < MIN_BEND_DEG:
         out["note"] = (f"the forward bends tilted the pelvis only {cal.bend_deg:.0f} deg: heading +-"
                        f"{cal.heading_sd_deg:.0f} deg, included in each drop's uncertainty")  # fmt: skip
+    if cal.source == "detected" and cal.standing_s is not None and cal.standing_s < MIN_STANDING_S:
+        short = (f"no {MIN_STANDING_S:.0f} s of quiet standing outside the exercises: obliquity is 0 at the "
+                 f"{cal.standing_s:.0f} s of it found outside them")  # fmt: skip
+        out["note"] = f"{short}; {out['note']}" if "note" in out else short
     return out
 
 

@@ -23,9 +23,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, lfilter, sosfiltfilt
 
-from sensorkit.dsp.filters import hold_short_gaps
+from sensorkit.dsp.filters import hold_short_gaps, true_runs
 
 MIN_STANDING_S = 5.0
+# A marked session recorded without its calibration may hold no 5 s of quiet standing outside
+# its blocks: simulated sessions of single-leg stances (the Trendelenburg test) stand 2-5 s
+# between blocks and at the end, and got no drop at all. There, the longest still stretch
+# outside the blocks of at least SHORT_STANDING_S serves, if the pelvis stands there as it
+# does in the upright blocks (within UPRIGHT_WITHIN_DEG): stillness between prone blocks is
+# the table's, not standing.
+SHORT_STANDING_S = 2.0
+UPRIGHT_WITHIN_DEG = 20.0
 STILL_RAD_S = float(np.radians(5.0))  # still: 90 % of a second's angular speed under this
 MIN_BEND_DEG = 20.0  # shallower bends give a less certain heading (said in the result)
 # In unmarked data the bends are the first two excursions past DETECT_BEND_DEG that start
@@ -64,6 +72,7 @@ class PelvisCalibration:
     heading_sd_deg: float = 0.0  # uncertainty of the anterior axis's direction in the horizontal plane
     heading_from: str = "bends"  # or "walk", or "mounting convention" (the bends too shallow, or none found)
     bends: int = 2  # how many bends it was given (a calibration found in the data may have fewer)
+    standing_s: float | None = None  # how long the quiet standing was (s), where it was found in the data
 
     @property
     def upside_down(self) -> bool:
@@ -151,7 +160,7 @@ def rotation(up_sensor: np.ndarray, gyr: np.ndarray, fs: float, gyro_bias: np.nd
 
 
 def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float, marked: np.ndarray | None = None,
-                       not_standing: np.ndarray | None = None
+                       not_standing: np.ndarray | None = None, upright: np.ndarray | None = None
                        ) -> tuple[tuple[int, int], list[tuple[int, int]]]:  # fmt: skip
     """Find quiet standing and the two forward bends in a recording without their markers.
 
@@ -166,7 +175,10 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float, marked: np.n
     recorded without their calibration, drops 1.3-6.1 deg off). Standing is sought outside the
     blocks first, then in the rests of upright ones; never in `not_standing` (per sample: blocks
     of an exercise done lying, whose stillness is the table's, or held, whose stillness is a
-    single-leg stance's: taken for standing, it read each stance's drop as 0).
+    single-leg stance's: taken for standing, it read each stance's drop as 0). Where none of
+    those holds 5 s, the longest still stretch of at least `SHORT_STANDING_S` outside the
+    blocks whose posture is that of the `upright` blocks (per sample: blocks of an exercise
+    done standing; `SHORT_STANDING_S` above).
     """
     speed = np.linalg.norm(np.nan_to_num(gyr - np.nanmedian(gyr, axis=0)), axis=1)
     w = int(fs)
@@ -181,12 +193,15 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float, marked: np.n
     start = next((k for k in range(n - need) if outside[k : k + need].all()), None)
     if start is None:
         start = next((k for k in range(n - need) if still_s[k : k + need].all()), None)
-    if start is None:
-        raise ValueError("no 5 s of quiet standing found")
-    stop = start + need
-    while stop < n and still_s[stop]:
-        stop += 1
-    standing = (start * w, stop * w)
+    if start is not None:
+        stop = start + need
+        while stop < n and still_s[stop]:
+            stop += 1
+        standing = (start * w, stop * w)
+    else:
+        standing = _short_standing(acc, outside, w, upright)
+        if standing is None:
+            raise ValueError("no 5 s of quiet standing found")
     still = np.nanmean(acc[standing[0] : standing[1]], axis=0)
     up = _unit(still)
     # lost samples keep the tilt before them: a drop-out inside a bend is not its return
@@ -218,6 +233,27 @@ def detect_calibration(acc: np.ndarray, gyr: np.ndarray, fs: float, marked: np.n
             bends.append((first, b))
         i = b
     return standing, bends  # fewer than two: `calibrate` says how much less certain the heading is
+
+
+def _short_standing(acc: np.ndarray, outside: np.ndarray, w: int,
+                    upright: np.ndarray | None) -> tuple[int, int] | None:  # fmt: skip
+    """The longest run of still 1-s (`w`-sample) windows `outside` the blocks lasting at least
+    `SHORT_STANDING_S`, where the accelerometer points within `UPRIGHT_WITHIN_DEG` of its median
+    direction in the `upright` blocks (sample windows), or None."""
+    if upright is None or not np.any(upright):
+        return None
+    inside = acc[np.asarray(upright, dtype=bool)[: len(acc)]]
+    inside = inside[np.isfinite(inside).all(axis=1)]
+    if len(inside) == 0:
+        return None
+    posture = _unit(np.median(inside, axis=0))
+    for a, b in sorted(true_runs(outside), key=lambda r: r[0] - r[1]):  # in 1-s windows, longest first
+        if b - a < SHORT_STANDING_S:
+            break
+        mean = np.nanmean(acc[a * w : b * w], axis=0)
+        if np.degrees(np.arccos(np.clip(_unit(mean) @ posture, -1, 1))) <= UPRIGHT_WITHIN_DEG:
+            return a * w, b * w
+    return None
 
 
 def _turned_as_tilted(rate: np.ndarray, tilt: np.ndarray, up: np.ndarray, fs: float) -> bool:
