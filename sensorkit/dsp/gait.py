@@ -185,11 +185,15 @@ def walk_heading(acc: np.ndarray, gyr: np.ndarray, fs: float, params: GaitParams
     acc in m/s^2 and gyr in rad/s, shape (n, 3), at `fs` Hz: a heading for the pelvis where no
     forward bends give one (a recording of walking alone, or a sensor whose x axis points up)."""
     acc, gyr = np.asarray(acc, dtype=np.float64), np.asarray(gyr, dtype=np.float64)
-    contacts = [c for c in initial_contacts(acc, gyr, fs, params) if not c.inferred]
+    p = params or GaitParams()
+    # the vertical `initial_contacts` tracks across the drop-outs it bridges, tracked once for
+    # the contacts and their braking alike
+    up = _bridged_signals(acc, gyr, fs, p)[5]
+    contacts = [c for c in initial_contacts(acc, gyr, fs, p, up=up) if not c.inferred]
     if len(contacts) < MIN_WALK_CONTACTS:
         return None
     ics = np.array([int(round(c.t_s * fs)) for c in contacts])
-    left = left_from_contacts(acc, gravity_direction(acc, gyr, fs, rest_bias(gyr, fs)), ics, fs)
+    left = left_from_contacts(acc, up, ics, fs)
     return None if left is None else (left / np.linalg.norm(left), (int(ics[0]), int(ics[-1]) + 1))
 
 
