@@ -14,14 +14,19 @@ pelvis swaying a third as much while lying (on a table it moves mostly with the
 breath): issue 14 asks for >= 98 % of repetitions and a median onset error <= 30 ms
 there. A repetition is found when a detected onset lies within 300 ms of its true one
 (one to one); the others detected are false.
+
+First, single-leg stances through `analyze` with the pelvis dropping, level and hiked
+(`run_held`): a level or hiked stance turns the pelvis little more than standing's sway, and
+an onset found in the sway before the weight shift makes on-time glutes read late.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from common import match
+from common import match, sim_session
 
 from sensorkit.analysis.exercises import REGISTRY
+from sensorkit.analysis.session import AnalysisOptions, analyze_session
 from sensorkit.dsp.movement import MovementParams, movement_periods
 from sensorkit.sim import Dosage, SimConfig, simulate
 
@@ -108,7 +113,43 @@ def run_lying() -> dict:
     return worst
 
 
+HELD_DROPS = ((4.0, "a 4-deg drop"), (0.0, "pelvis level"), (-2.0, "a 2-deg hip hike"))
+
+
+def run_held(seeds: range = range(6)) -> dict:
+    """Single-leg stances (held 8-15 s) with the pelvis dropping, level and hiked, through
+    `analyze` (EMG and IMU, marked): movement onsets within 0.1 s of the truth and glute
+    latencies more than 100 ms off. A level or hiked stance turns the pelvis little more than
+    standing's sway, and an onset found in the sway before the weight shift makes on-time
+    glutes read late (docs/analysis.md, Known limits)."""
+    print(f"Single-leg stance through analyze ({len(seeds)} sessions per row, 2 stances a side; both movement shapes)")
+    print(f"  {'pelvis':<20}{'stances':>8}{'onset <0.1 s':>14}{'glute latencies':>17}{'>100 ms off':>13}")
+    out = {}
+    for drop, name in HELD_DROPS:
+        n = near = lat = off = 0
+        for profile in ("minjerk", "cosine"):
+            for seed in seeds:
+                rec = simulate(SimConfig(scenario="single_leg_stance", seed=seed, motion_profile=profile,
+                                         dose=Dosage(pelvic_drop_deg=drop)))  # fmt: skip
+                found = analyze_session(sim_session(rec), AnalysisOptions())["exercises"]
+                for tb in rec.truth["exercises"]:
+                    got = [r for b in found if b["side"] == tb["side"] for r in b["reps"]]
+                    for i, j in match([r["movement_onset_s"] for r in tb["reps"]],
+                                      [g["movement_onset_s"] or np.inf for g in got], 1.5):  # fmt: skip
+                        true, rep = tb["reps"][i], got[j]
+                        near += abs(rep["movement_onset_s"] - true["movement_onset_s"]) < 0.1
+                        for m in (f"glute_med_{tb['side']}", f"glute_max_{tb['side']}"):
+                            if true["latency_ms"].get(m) is not None and rep["latency_ms"].get(m) is not None:
+                                lat += 1
+                                off += abs(rep["latency_ms"][m] - true["latency_ms"][m]) > 100
+                    n += len(tb["reps"])
+        print(f"  {name:<20}{n:>8}{near / n:>14.0%}{lat:>17}{off:>13}")
+        out[name] = off / max(lat, 1)
+    return out
+
+
 def main() -> dict:
+    held = run_held()
     medians = {profile: run(profile) for profile in ("minjerk", "cosine")}
     worst = max(m["prone_hip_extension"] for m in medians.values())
     print(f"movement: prone hip extension onset, worst median over both shapes {worst:.0f} ms (target <= 30)")
@@ -116,6 +157,7 @@ def main() -> dict:
     print(f"movement: varied prone lifts with less sway lying, worst median {lying['median_ms']:.0f} ms, "
           f"least found {lying['recall']:.0%} (targets <= 30 ms, >= 98 %)")
     return {"sls_median_ms": medians["minjerk"]["single_leg_squat"], "prone_worst_median_ms": worst,
+            "stance_level_latencies_off": held["pelvis level"],
             "prone_varied_worst_median_ms": lying["median_ms"], "prone_varied_least_recall": lying["recall"]}
 
 
