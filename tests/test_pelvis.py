@@ -472,6 +472,10 @@ def test_a_walk_without_quiet_standing_or_bends_calibrates_the_pelvis_from_itsel
     k, z = int((walk["reps"][0]["start_s"] - 3.0) * fs), int((walk["reps"][-1]["start_s"] + 1.0) * fs)
     result, steps = _walk_drops(rec, rec.imu[k:z], t[k:z], [])
     assert result["pelvis"]["calibration"] == "walk" and "walk itself" in result["pelvis"]["note"]
+    # marked as a gait block, its 3 s of standing are no short standing: the walk calibrates itself
+    gait_block = [(t[k] + 2.5, "exercise_start:gait"), (t[z - 1], "exercise_end:gait")]
+    marked, _ = _walk_drops(rec, rec.imu[k:z], t[k:z], gait_block)
+    assert marked["pelvis"]["calibration"] == "walk"
     # standing, then the walk, the sensor worn with its x axis up
     a, b = (int(x * fs) for x in rec.truth["calibration"]["standing"][0])
     tip = np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
