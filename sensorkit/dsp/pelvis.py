@@ -239,7 +239,7 @@ def _short_standing(acc: np.ndarray, outside: np.ndarray, w: int,
                     upright: np.ndarray | None) -> tuple[int, int] | None:  # fmt: skip
     """The longest run of still 1-s (`w`-sample) windows `outside` the blocks lasting at least
     `SHORT_STANDING_S`, where the accelerometer points within `UPRIGHT_WITHIN_DEG` of its median
-    direction in the `upright` blocks (sample windows), or None."""
+    direction in the `upright` blocks (a per-sample mask), or None."""
     if upright is None or not np.any(upright):
         return None
     inside = acc[np.asarray(upright, dtype=bool)[: len(acc)]]
