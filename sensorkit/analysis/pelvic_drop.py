@@ -162,16 +162,17 @@ def pelvis_calibration(timestamps: np.ndarray, acc: np.ndarray, gyr: np.ndarray,
             left, span = walk
             return calibrate(acc, span, [], "walk", left), rest_bias(gyr, fs), span, 0
         source = "detected"
+    cal, failed = None, None
     try:
         cal = calibrate(acc, st, bd, source)
-    except ValueError:  # no heading from the bends nor the mounting convention
-        cal = None
+    except ValueError as exc:  # no heading from the bends nor the mounting convention
+        failed = exc
     if cal is None or cal.heading_from != "bends":  # a walk's heading is surer than the convention's
         walk = walk_heading(acc, gyr, fs)
         if walk is not None:
             cal = calibrate(acc, st, bd, source, walk[0])
-        elif cal is None:
-            cal = calibrate(acc, st, bd, source)  # raises with its reason
+        elif failed is not None:
+            raise failed
     cal = replace(cal, standing_s=round((st[1] - st[0]) / fs, 1))
     return cal, np.nanmedian(gyr[st[0] : st[1]], axis=0), st, max([st[1]] + [b for _, b in bd])
 
