@@ -102,44 +102,28 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
     if len(moves) < 2:
         return moves
     lo = max(0, origin - int(round(LEAD_S * fs)))
-    acc, gyr = acc[lo:], gyr[lo:]
-    up = gravity_direction(acc, gyr, fs, rest_bias(gyr, fs))
-    linear = acc - G * up  # a still accelerometer reads G along up
-    horizontal = linear - np.einsum("ij,ij->i", linear, up)[:, None] * up
+    horizontal = horizontal_acc(acc[lo:], gyr[lo:], fs)
     at = origin - lo
     outs, backs = [], []
     for m in moves:
-        on, end = at + int(round(m.onset_s * fs)), at + int(round(m.end_s * fs))
-        outs.append(shift_velocity(horizontal, fs, on + int(round(START_S[0] * fs)),
-                                   min(on + int(round(START_S[1] * fs)), end), first=True))  # fmt: skip
-        # the shift back is sought after the shift out's window (a movement that is only the shift
-        # out has none): its resting acceleration must not hold the shift out's
-        back0 = max(end + int(round(END_S[0] * fs)), on + int(round(START_S[1] * fs)))
-        backs.append(shift_velocity(horizontal, fs, back0, end + int(round(END_S[1] * fs)), first=False))
-    # every shift is along the pelvis's left-right axis; the balance corrections of a hold also
-    # sway it forwards and back, which must not count as a shift: each velocity is read along
-    # the axis the clear ones share (their principal direction)
-    clear = np.array([v for v in (*outs, *backs) if _strong(v)])
-    if len(clear) < 2:
+        out, back = piece_shifts(horizontal, fs, at + int(round(m.onset_s * fs)), at + int(round(m.end_s * fs)))
+        outs.append(out)
+        backs.append(back)
+    axis = shift_axis([*outs, *backs])
+    if axis is None:
         return moves
-    axis = np.linalg.svd(clear, full_matrices=False)[2][0]
-    outs = [None if v is None else float(v @ axis) for v in outs]
-    backs = [None if v is None else float(v @ axis) for v in backs]
+    outs = [along(v, axis) for v in outs]
+    backs = [along(v, axis) for v in backs]
     out, shifts, i = [], [], 0  # the repetitions, and whether each shifts the weight clearly
     while i < len(moves):
         joined = None
-        if _strong(outs[i]) and not _opposite(outs[i], backs[i]):  # a whole repetition is one movement
+        if holds(outs[i], backs[i]):  # a whole repetition is one movement
             for j in range(i + 1, len(moves)):
                 if moves[j].end_s - moves[i].onset_s > hold_s + TRANSITIONS_S:
                     break
-                if _strong(outs[j]) and outs[i] * outs[j] > 0 and abs(outs[j]) >= SAME_SIZE * abs(outs[i]):
+                if next_shift_out(outs[i], outs[j]):
                     break  # the next repetition's shift out
-                # the put-down ends j, or is j: a brief movement shifting back (unless j comes back
-                # itself, or lasts: then j is a whole repetition of its own, the other leg's where
-                # the side changes, whose shift back may have been missed)
-                put_down = moves[j].end_s - moves[j].onset_s <= PUT_DOWN_S
-                if _opposite(outs[i], backs[j]) or (put_down and _opposite(outs[i], outs[j])
-                                                    and not _opposite(outs[j], backs[j])):  # fmt: skip
+                if puts_down(outs[i], outs[j], backs[j], moves[j].end_s - moves[j].onset_s):
                     joined = j
                     break
         if joined is None:
@@ -160,6 +144,65 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
     if sum(shifts) >= 2 and sum(shifts) >= 0.5 * len(out):
         out = [m for m, s in zip(out, shifts, strict=True) if s or m.end_s - m.onset_s > PUT_DOWN_S]
     return [_from_shift(m, horizontal @ axis, fs, at) for m in out]
+
+
+def horizontal_acc(acc: np.ndarray, gyr: np.ndarray, fs: float) -> np.ndarray:
+    """The acceleration less gravity's share ((n, 3), m/s^2, sensor frame) of `acc` (m/s^2) and
+    `gyr` (rad/s) at `fs` Hz, the vertical tracked over them (gyro bias from their stillest
+    seconds)."""
+    up = gravity_direction(acc, gyr, fs, rest_bias(gyr, fs))
+    linear = acc - G * up  # a still accelerometer reads G along up
+    return linear - np.einsum("ij,ij->i", linear, up)[:, None] * up
+
+
+def piece_shifts(horizontal: np.ndarray, fs: float, on: int, end: int
+                 ) -> tuple[np.ndarray | None, np.ndarray | None]:  # fmt: skip
+    """(shift out, shift back) of a movement from sample `on` to `end` of `horizontal`
+    (`horizontal_acc`): the velocities (m/s, 3-D) of `shift_velocity` in the windows `START_S`
+    and `END_S`; the shift back is sought after the shift out's window (a movement that is only
+    the shift out has none): its resting acceleration must not hold the shift out's. The shift
+    back needs `END_S[1]` s of data after `end`."""
+    out = shift_velocity(horizontal, fs, on + int(round(START_S[0] * fs)), min(on + int(round(START_S[1] * fs)), end),
+                         first=True)  # fmt: skip
+    back0 = max(end + int(round(END_S[0] * fs)), on + int(round(START_S[1] * fs)))
+    return out, shift_velocity(horizontal, fs, back0, end + int(round(END_S[1] * fs)), first=False)
+
+
+def shift_axis(shifts: list[np.ndarray | None]) -> np.ndarray | None:
+    """The left-right axis (unit, sensor frame) that the clear shifts among `shifts` (3-D
+    velocities, m/s) share: their principal direction; None with fewer than two. Every shift is
+    along the pelvis's left-right axis; the balance corrections of a hold also sway it forwards
+    and back, which must not count as a shift."""
+    clear = np.array([v for v in shifts if _strong(v)])
+    if len(clear) < 2:
+        return None
+    return np.linalg.svd(clear, full_matrices=False)[2][0]
+
+
+def along(v: np.ndarray | None, axis: np.ndarray) -> float | None:
+    """A shift's velocity along `axis` (m/s); None for none."""
+    return None if v is None else float(v @ axis)
+
+
+def holds(out: float | None, back: float | None) -> bool:
+    """A movement that shifts the weight out clearly without shifting it back: the start of a
+    held repetition, which later movements may complete (velocities along the shifts' axis)."""
+    return _strong(out) and not _opposite(out, back)
+
+
+def next_shift_out(first_out: float | None, out: float | None) -> bool:
+    """A movement shifting `out` is the next repetition's shift out, not part of the one that
+    shifted `first_out`: a clear shift the same way and at least `SAME_SIZE` as large."""
+    return _strong(out) and first_out * out > 0 and abs(out) >= SAME_SIZE * abs(first_out)
+
+
+def puts_down(first_out: float | None, out: float | None, back: float | None, duration_s: float) -> bool:
+    """A movement (shifts `out`, `back`, lasting `duration_s`) completes the held repetition that
+    shifted `first_out`: it shifts back against it, or is a brief movement shifting back (unless
+    it comes back itself, or lasts: then it is a whole repetition of its own, the other leg's
+    where the side changes, whose shift back may have been missed)."""
+    put_down = duration_s <= PUT_DOWN_S
+    return _opposite(first_out, back) or (put_down and _opposite(first_out, out) and not _opposite(out, back))
 
 
 def _from_shift(m: Movement, lateral: np.ndarray, fs: float, at: int) -> Movement:
