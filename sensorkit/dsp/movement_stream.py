@@ -74,6 +74,9 @@ class MovementEvent:
     t_s: float  # onset or end time, s since the first sample
     onset_s: float  # the repetition's movement onset
     detected_s: float  # when the stream had shown it (s since the first sample)
+    # an end joining a held exercise's pieces, its weight shifted out and back (`LiveHeld`): a
+    # repetition however little the pelvis turned
+    shifted: bool = False
 
 
 class LiveMovement:

@@ -13,11 +13,14 @@ is about 35 MB an hour): the pelvic drop of a repetition is read from it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from sensorkit.analysis.pelvic_drop import PelvisTrack, calibration_windows, pelvis_calibration, saturated
 from sensorkit.analysis.session import ImuData
 from sensorkit.analysis.timing import sample_clock
+from sensorkit.dsp.held_stream import LiveHeld
 from sensorkit.dsp.movement_stream import LiveMovement, MovementEvent
 from sensorkit.dsp.orientation import GravityTracker
 from sensorkit.dsp.pelvis import STILL_RAD_S, PelvisCalibration, angles
@@ -61,9 +64,11 @@ class LivePelvis:
         self._zero = self._tilt_zero = 0.0
         self._bias = np.zeros(3)
         self._moves: LiveMovement | None = None
+        self._held: LiveHeld | None = None  # joins a held exercise's pieces after `_moves`
         self._pending_events: list[MovementEvent] = []
         self._moves_from = 0  # absolute sample index where LiveMovement's stream starts
         self._block_starts: list[tuple[float, float | None, bool]] = []  # exercise blocks' (start s, hold_s, lying)
+        self._block_ends: list[float] = []  # and their ends (s) as their markers came
         self._rest_search_from: int | None = None  # without a calibration: where a block's own rest is sought
 
     @property
@@ -105,10 +110,7 @@ class LivePelvis:
             gyr = x[a : a + w, 3:]
             if np.isfinite(gyr).all() and np.percentile(np.linalg.norm(gyr - np.median(gyr, axis=0), axis=1),
                                                         90) < STILL_RAD_S:  # fmt: skip
-                self._moves = LiveMovement(self.fs, x[a : a + w, :3], gyr)
-                self._moves_from = a + w
-                for t_s, hold_s, down in self._block_starts:
-                    self._moves.block_starts(self._sample(t_s) - self._moves_from, hold_s, down)
+                self._follow(LiveMovement(self.fs, x[a : a + w, :3], gyr), a + w)
                 return self._movements(a + w, len(x))
             a += step
         self._rest_search_from = a  # the next chunk goes on from here
@@ -141,20 +143,40 @@ class LivePelvis:
         if cal.source == "walk":  # no quiet standing to measure motion against: each block's own rest
             self._rest_search_from = self._sample(self._block_starts[-1][0]) if self._block_starts else len(t)
             return True
-        self._moves = LiveMovement(self.fs, x[st[0] : st[1], :3], x[st[0] : st[1], 3:])
-        self._moves_from = st[1]
-        for t_s, hold_s, down in self._block_starts:
-            self._moves.block_starts(self._sample(t_s) - self._moves_from, hold_s, down)
+        self._follow(LiveMovement(self.fs, x[st[0] : st[1], :3], x[st[0] : st[1], 3:]), st[1])
         self._pending_events = self._movements(st[1], len(t))
         return True
 
+    def _follow(self, moves: LiveMovement, start: int) -> None:
+        """Find repetitions with `moves` from sample `start` on, in the blocks so far."""
+        self._moves, self._held, self._moves_from = moves, LiveHeld(self.fs), start
+        for t_s, hold_s, down in self._block_starts:
+            self._moves.block_starts(self._sample(t_s) - start, hold_s, down)
+            self._held.block_starts(self._sample(t_s) - start, hold_s)
+        for t_s in self._block_ends:
+            self._held.block_ends(self._sample(t_s) - start)
+
     def block_started(self, t_s: float, hold_s: float | None = None, lying: bool = False) -> None:
         """An exercise block starts at `t_s` (recording clock): repetitions are found in it as
-        `analyze` finds them in the block alone, held up to `hold_s`, done `lying` or not (see
-        `LiveMovement.block_starts`)."""
+        `analyze` finds them in the block alone, held up to `hold_s` (its pieces joined by
+        `LiveHeld`), done `lying` or not (see `LiveMovement.block_starts`)."""
         self._block_starts.append((t_s, hold_s, lying))
         if self._moves is not None:
             self._moves.block_starts(self._sample(t_s) - self._moves_from, hold_s, lying)
+            self._held.block_starts(self._sample(t_s) - self._moves_from, hold_s)
+
+    def block_ended(self, t_s: float) -> None:
+        """The block under way ends at `t_s` (recording clock): no later movement joins its repetitions."""
+        self._block_ends.append(t_s)
+        if self._held is not None:
+            self._held.block_ends(self._sample(t_s) - self._moves_from)
+
+    def flush(self) -> list[MovementEvent]:
+        """The end of the stream: the repetitions `LiveHeld` was holding open, decided with what
+        came (times s on the recording clock)."""
+        if self._held is None:
+            return []
+        return self._on_clock(self._held.flush())
 
     def _sample(self, t_s: float) -> int:
         """The sample index of time `t_s` (s, recording clock); past the newest sample, counted on
@@ -177,10 +199,12 @@ class LivePelvis:
 
     def _movements(self, a: int, b: int) -> list[MovementEvent]:
         x = self._x.view()[a:b]
-        to_t = sample_clock(self.timestamps, self.fs, self._moves_from)  # LiveMovement counts s from its first sample
+        return self._on_clock(self._held.process(x[:, :3], x[:, 3:], self._moves.process(x[:, :3], x[:, 3:])))
 
-        return [MovementEvent(e.kind, to_t(e.t_s), to_t(e.onset_s), to_t(e.detected_s))
-                for e in self._moves.process(x[:, :3], x[:, 3:])]  # fmt: skip
+    def _on_clock(self, events: list[MovementEvent]) -> list[MovementEvent]:
+        """Events with their times on the recording clock (`LiveMovement` counts s from its first sample)."""
+        to_t = sample_clock(self.timestamps, self.fs, self._moves_from)
+        return [replace(e, t_s=to_t(e.t_s), onset_s=to_t(e.onset_s), detected_s=to_t(e.detected_s)) for e in events]
 
     def recent_obliquity(self, seconds: float) -> tuple[np.ndarray, np.ndarray]:
         """(timestamps s, obliquity deg) of the last `seconds`, as copies (for a view on another

@@ -378,6 +378,8 @@ class LivePipeline:
                 for b in self.blocks:
                     if b.block.exercise == parts[1] and b.block.end_s == math.inf and b.block.start_s <= t:
                         b.block = Block(b.block.exercise, b.block.side, b.block.start_s, float(t))
+                        if self.pelvis is not None:
+                            self.pelvis.block_ended(float(t))
         self._calibrate()
 
     def _close_open_block(self, t: float) -> None:
@@ -442,7 +444,10 @@ class LivePipeline:
                 b.current = None
                 peak = self.pelvis.peak_rate(rep.onset_s, ev.t_s)
                 floor = max(self._min_rep_rate(b), REP_RATE_FRACTION * float(np.median(b.peaks)) if b.peaks else 0.0)
-                if ev.t_s - rep.onset_s < self.opt.movement.min_period_s or peak < floor:
+                # a held exercise's weight shifted out and back is a repetition however little the
+                # pelvis turned (a level single-leg stance: 2-3 deg/s; `LiveHeld`)
+                weak = peak < floor and not ev.shifted
+                if ev.t_s - rep.onset_s < self.opt.movement.min_period_s or weak:
                     b.count -= 1  # a twitch or a settling posture, not a repetition
                     b.cancelled = (rep.onset_s, ev.t_s)
                     self._emit(RepetitionCancelled(b.block.exercise, b.block.side, rep.index))
@@ -734,6 +739,9 @@ class LivePipeline:
         if self.quality is not None:
             for event in self.quality.flush():
                 self._emit(event)
+        if self.pelvis is not None:
+            for ev in self.pelvis.flush():
+                self._movement(ev)
         ends = [t for t in (self._emg_now(), self.pelvis.t_last if self.pelvis else None) if t is not None]
         end = max(ends) if ends else 0.0
         for b in self.blocks:
