@@ -49,13 +49,23 @@ PUT_DOWN_S = 5.0
 # early, and their glutes read 430-1070 ms late). An onset more than EARLY_S before the shift's
 # own start is moved to it.
 EARLY_S = 0.25
+END_REST_S = 0.2  # a shift's window ends at rest: its velocity is 0 over this long (`_velocity`)
 SHIFT_HINGE_POWERS = (1.0, 2.0)  # the velocity of a shift rises as t (a finite start) or t^2 (a smooth one)
 
 
-def _velocity(horizontal: np.ndarray, fs: float, a: int, b: int) -> np.ndarray | None:
+def _velocity(horizontal: np.ndarray, fs: float, a: int, b: int, to_rest: bool = False) -> np.ndarray | None:
     """The velocity (m/s, (m, 3) or (m,)) over samples [a, b), integrated from the acceleration
     `horizontal` ((n, 3) or (n,), m/s^2) less its mean over the `SHIFT_REST_S` before `a` (what
-    orientation error leaves); None without the samples."""
+    orientation error leaves); `to_rest`: less the ramp that brings its mean over the last
+    `END_REST_S` to 0 as well. None without the samples.
+
+    A shift back's window ends at rest (the pelvis still on both feet), so its velocity is 0 at
+    both ends, and a ramp to the end is what the tracked vertical's drift adds: it wanders by
+    about half a degree during a hold, 0.05-0.14 m/s^2 of gravity, which reached 0.1-0.14 m/s
+    over a 2.5-s window, as much as a weight shift, and a hold's corrections were taken for
+    shifts. On 16 simulated sessions per row and movement shape, false repetitions of level and
+    hiked stances 9, 9, 2, 13 -> 8, 4, 1, 12; the shift out's window may end before its shift does
+    (a piece cut short), and read so it made them worse (3, 15, 11, 19; docs/analysis.md)."""
     r0, b = a - int(round(SHIFT_REST_S * fs)), min(b, len(horizontal))
     if r0 < 0 or b - a < fs / 2:
         return None
@@ -67,15 +77,19 @@ def _velocity(horizontal: np.ndarray, fs: float, a: int, b: int) -> np.ndarray |
         idx = np.arange(len(move))
         move = np.column_stack([np.interp(idx, idx[ok], move[ok, j]) for j in range(move.shape[1])])
     v = np.cumsum(move - np.nanmean(rest, axis=0), axis=0) / fs
+    if to_rest:
+        end = v[-max(1, int(round(END_REST_S * fs))) :].mean(axis=0)
+        v -= (np.arange(1, len(v) + 1) / len(v))[:, None] * end
     return v.reshape((-1, *horizontal.shape[1:]))
 
 
 def shift_velocity(horizontal: np.ndarray, fs: float, a: int, b: int, first: bool) -> np.ndarray | None:
     """The horizontal velocity (m/s, 3 components in the sensor frame) over samples [a, b)
     (`_velocity`), at the peak of its first lobe reaching `SHIFT_MIN_M_S` (`first`; none: the
-    largest velocity) or at its largest (not `first`); None without the samples.
+    largest velocity) or at its largest (not `first`: a shift back, its window read from rest to
+    rest); None without the samples.
     `horizontal`: (n, 3) acceleration less gravity's share, m/s^2."""
-    v = _velocity(horizontal, fs, a, b)
+    v = _velocity(horizontal, fs, a, b, to_rest=not first)
     if v is None:
         return None
     speed = np.linalg.norm(v, axis=1)
