@@ -71,7 +71,7 @@ class LiveHeld:
         self._n = 0  # samples received
         self._starts: list[int] = []  # blocks' first samples, in order ...
         self._holds: list[float | None] = []  # ... and their exercises' hold_s (None: not held)
-        self._ends: list[int] = []  # blocks' ends (samples), not yet passed
+        self._ends: list[int] = []  # blocks' ends (samples), in order
         self._pieces: list[_Piece] = []  # of the repetition not yet decided, in time order
         self._clear: list[np.ndarray] = []  # the block's clear shifts so far (3-D)
         self._block = -1  # index into `_starts` of the block the shifts belong to
@@ -86,11 +86,6 @@ class LiveHeld:
     def block_ends(self, sample: int) -> None:
         """The block under way ends at stream sample `sample`: nothing after it joins its repetitions."""
         bisect.insort(self._ends, sample)
-
-    @property
-    def holding(self) -> bool:
-        """A repetition is held open, waiting for its shift back."""
-        return bool(self._pieces) and self._pieces[0].end is not None
 
     def process(self, acc: np.ndarray, gyr: np.ndarray, events: list[MovementEvent]) -> list[MovementEvent]:
         """The events to pass on after this chunk, in time order."""
@@ -114,7 +109,7 @@ class LiveHeld:
 
     def flush(self) -> list[MovementEvent]:
         """The end of the stream: every piece decided with the data there are (a piece still
-        moving passes its onset only, if not yet passed)."""
+        moving has had its onset passed on; the pipeline ends it where the data end)."""
         out = self._decide(final=True)
         self._pieces = []
         return out
@@ -164,8 +159,8 @@ class LiveHeld:
         return out
 
     def _alone(self, shifted: bool = False) -> list[MovementEvent]:
-        """The first piece is a repetition by itself (`shifted`: its weight shifted out clearly);
-        the next, if any, starts one."""
+        """The first piece is a repetition by itself (`shifted`: its weight shifted clearly, a
+        repetition however little the pelvis turned); the next, if any, starts one."""
         first = self._pieces.pop(0)
         self._remember(first)
         return [replace(first.end, shifted=shifted), *([self._pieces[0].onset] if self._pieces else [])]
@@ -259,9 +254,9 @@ class LiveHeld:
         self._n += len(acc)
 
     def _trim(self) -> None:
-        """Keep what a piece not yet decided may measure, and what the next one may: from
-        `LEAD_S` and the shift's rest before the oldest such piece, or before the earliest onset
-        `LiveMovement` may yet report (its fit looks back up to `lookback_s`)."""
+        """Keep what a piece not yet decided may measure, and what the next one may: from where
+        the vertical is tracked for the oldest such piece (`_track_from`), or for the earliest
+        onset `LiveMovement` may yet report (its fit looks back up to `lookback_s`)."""
         oldest = self._sample(self._pieces[0].onset.onset_s) if self._pieces else self._n
         keep_from = self._track_from(oldest - int(round(LOOKBACK_S * self.fs)))
         while self._chunks and self._first + len(self._chunks[0]) <= keep_from:
