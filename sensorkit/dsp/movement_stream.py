@@ -74,8 +74,9 @@ class MovementEvent:
     t_s: float  # onset or end time, s since the first sample
     onset_s: float  # the repetition's movement onset
     detected_s: float  # when the stream had shown it (s since the first sample)
-    # an end joining a held exercise's pieces, its weight shifted out and back (`LiveHeld`): a
-    # repetition however little the pelvis turned
+    # an end in a held exercise whose weight shifted clearly (`LiveHeld`: its pieces joined from
+    # the shift out to the shift back, or one piece shifting back, or lasting after a shift out):
+    # a repetition however little the pelvis turned
     shifted: bool = False
 
 
