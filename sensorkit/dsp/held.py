@@ -142,7 +142,7 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
                     break
         if joined is None:
             out.append(moves[i])
-            shifts.append(_strong(outs[i]))
+            shifts.append(is_clear(outs[i]))
             i += 1
             continue
         first, last = moves[i], moves[joined]
@@ -182,13 +182,13 @@ def piece_shifts(horizontal: np.ndarray, fs: float, on: int, end: int
     return out, shift_velocity(horizontal, fs, back0, end + int(round(END_S[1] * fs)), first=False)
 
 
-def shift_axis(shifts: list[np.ndarray | None]) -> np.ndarray | None:
-    """The left-right axis (unit, sensor frame) that the clear shifts among `shifts` (3-D
-    velocities, m/s) share: their principal direction; None with fewer than two. Every shift is
-    along the pelvis's left-right axis; the balance corrections of a hold also sway it forwards
-    and back, which must not count as a shift."""
-    clear = np.array([v for v in shifts if _strong(v)])
-    if len(clear) < 2:
+def shift_axis(shifts: list[np.ndarray | None], least: int = 2) -> np.ndarray | None:
+    """The left-right axis (unit, sensor frame, either way) that the clear shifts among `shifts`
+    (3-D velocities, m/s) share: their principal direction; None with fewer than `least` (with
+    one, its own direction). Every shift is along the pelvis's left-right axis; the balance
+    corrections of a hold also sway it forwards and back, which must not count as a shift."""
+    clear = np.array([v for v in shifts if is_clear(v)])
+    if len(clear) < max(least, 1):
         return None
     return np.linalg.svd(clear, full_matrices=False)[2][0]
 
@@ -201,13 +201,13 @@ def along(v: np.ndarray | None, axis: np.ndarray) -> float | None:
 def holds(out: float | None, back: float | None) -> bool:
     """A movement that shifts the weight out clearly without shifting it back: the start of a
     held repetition, which later movements may complete (velocities along the shifts' axis)."""
-    return _strong(out) and not _opposite(out, back)
+    return is_clear(out) and not _opposite(out, back)
 
 
 def next_shift_out(first_out: float | None, out: float | None) -> bool:
     """A movement shifting `out` is the next repetition's shift out, not part of the one that
     shifted `first_out`: a clear shift the same way and at least `SAME_SIZE` as large."""
-    return _strong(out) and first_out * out > 0 and abs(out) >= SAME_SIZE * abs(first_out)
+    return is_clear(out) and first_out * out > 0 and abs(out) >= SAME_SIZE * abs(first_out)
 
 
 def puts_down(first_out: float | None, out: float | None, back: float | None, duration_s: float) -> bool:
@@ -247,10 +247,11 @@ def shift_start(lateral: np.ndarray, fs: float, on: int) -> int | None:
     return a + hinge_onset(np.sign(v[peak]) * v[: peak + 1], SHIFT_HINGE_POWERS)
 
 
-def _strong(v: float | np.ndarray | None) -> bool:
+def is_clear(v: float | np.ndarray | None) -> bool:
+    """A clear shift: its velocity (m/s, along the shifts' axis or 3-D) reaches `SHIFT_MIN_M_S`."""
     return v is not None and float(np.linalg.norm(v)) >= SHIFT_MIN_M_S
 
 
 def _opposite(out: float | None, back: float | None) -> bool:
     """`back` is a clear shift against `out` (velocities along the shifts' axis, m/s)."""
-    return _strong(out) and _strong(back) and out * back < 0
+    return is_clear(out) and is_clear(back) and out * back < 0

@@ -33,13 +33,13 @@ from sensorkit.dsp.held import (
     along,
     holds,
     horizontal_acc,
+    is_clear,
     next_shift_out,
     piece_shifts,
     puts_down,
     shift_axis,
 )
 from sensorkit.dsp.movement_stream import LiveMovementParams, MovementEvent
-from sensorkit.dsp.posture import SHIFT_MIN_M_S
 
 LOOKBACK_S = LiveMovementParams.lookback_s + 1.0
 # the vertical is tracked over at most this long before a piece (the whole block, offline): the
@@ -132,7 +132,7 @@ class LiveHeld:
             axis = self._axis()
             o, b = (None, None) if axis is None else (along(first.out, axis), along(first.back, axis))
             if not holds(o, b):  # a whole repetition (its shift back found), or no shift out
-                out += self._alone(shifted=_clear(b) and not (_clear(o) and o * b > 0))
+                out += self._alone(shifted=is_clear(b) and not (is_clear(o) and o * b > 0))
                 continue
             joined, undecided = None, False
             limit = self._sample(first.onset.onset_s) + (hold_s + TRANSITIONS_S) * self.fs
@@ -181,9 +181,7 @@ class LiveHeld:
         """The shifts' axis from the block's clear shifts so far; the first clear one alone (a
         shift out) gives its own direction."""
         shifts = [*self._clear, *(v for p in self._pieces if p.measured for v in (p.out, p.back) if v is not None)]
-        axis = shift_axis(shifts)
-        clear = [v for v in shifts if float(np.linalg.norm(v)) >= SHIFT_MIN_M_S]
-        return axis if axis is not None or not clear else clear[0] / np.linalg.norm(clear[0])
+        return shift_axis(shifts, least=1)
 
     def _measure(self, p: _Piece, final: bool = False) -> bool:
         """Measure a piece's shifts once the data reach past its end (`final`: with what there
@@ -261,7 +259,3 @@ class LiveHeld:
         keep_from = self._track_from(oldest - int(round(LOOKBACK_S * self.fs)))
         while self._chunks and self._first + len(self._chunks[0]) <= keep_from:
             self._first += len(self._chunks.pop(0))
-
-
-def _clear(v: float | None) -> bool:
-    return v is not None and abs(v) >= SHIFT_MIN_M_S
