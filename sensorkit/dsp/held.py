@@ -13,9 +13,10 @@ stance leg at lift-off and back at put-down, so the pelvis's horizontal velocity
 lobe one way at the start of a repetition and the opposite way at its end. Here each
 movement's first horizontal velocity lobe (its shift out) and the largest of its last
 seconds (its shift back) are measured in the sensor frame, gravity removed with the
-tracked vertical (no calibration needed), and read along the left-right axis the clear
-shifts share. A movement that shifts out without coming back is joined, within the
-exercise's longest hold, with the movements up to the one that shifts back. Where the
+tracked vertical (no calibration needed), high-passed so that the vertical's drift does not
+read as a shift, and read along the left-right axis the clear shifts share
+(`sensorkit.dsp.held_shift`). A movement that shifts out without coming back is joined,
+within the exercise's longest hold, with the movements up to the one that shifts back. Where the
 patient's shifts show, a brief movement that shifts nothing (getting ready, a correction
 left over) is not a repetition.
 """
@@ -24,16 +25,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from sensorkit.dsp.filters import true_runs
-from sensorkit.dsp.movement import Movement, hinge_onset, rest_bias
-from sensorkit.dsp.orientation import G, gravity_direction
-from sensorkit.dsp.posture import MIN_FINITE_SHARE, SHIFT_MIN_M_S, SHIFT_REST_S
+from sensorkit.dsp.held_shift import (
+    along,
+    horizontal_acc,
+    is_clear,
+    piece_shifts,
+    shift_axis,
+    shift_start,
+    shift_velocities,
+)
+from sensorkit.dsp.held_split import split_merged
+from sensorkit.dsp.movement import Movement
 
-# where a movement's shifts are sought: its shift out from just before its onset, the first
-# lobe (the weight moves first); its shift back in its last seconds (the foot comes down,
-# then the pelvis settles), the largest lobe
-START_S = (-0.2, 2.5)
-END_S = (-2.5, 0.2)
 # a shift the same way as the first one, and this large against it, starts a new repetition: the
 # balance corrections of a hold move the pelvis sideways too, less than a shift
 SAME_SIZE = 0.6
@@ -49,53 +52,6 @@ PUT_DOWN_S = 5.0
 # early, and their glutes read 430-1070 ms late). An onset more than EARLY_S before the shift's
 # own start is moved to it.
 EARLY_S = 0.25
-END_REST_S = 0.2  # a shift's window ends at rest: its velocity is 0 over this long (`_velocity`)
-SHIFT_HINGE_POWERS = (1.0, 2.0)  # the velocity of a shift rises as t (a finite start) or t^2 (a smooth one)
-
-
-def _velocity(horizontal: np.ndarray, fs: float, a: int, b: int, to_rest: bool = False) -> np.ndarray | None:
-    """The velocity (m/s, (m, 3) or (m,)) over samples [a, b), integrated from the acceleration
-    `horizontal` ((n, 3) or (n,), m/s^2) less its mean over the `SHIFT_REST_S` before `a` (what
-    orientation error leaves); `to_rest`: less the ramp that brings its mean over the last
-    `END_REST_S` to 0 as well. None without the samples.
-
-    A shift back's window ends at rest (the pelvis still on both feet), so its velocity is 0 at
-    both ends, and a ramp to the end is what the tracked vertical's drift adds: it wanders by
-    about half a degree during a hold, 0.05-0.14 m/s^2 of gravity, which reached 0.1-0.14 m/s
-    over a 2.5-s window, as much as a weight shift, and a hold's corrections were taken for
-    shifts. On 16 simulated sessions per row and movement shape, false repetitions of level and
-    hiked stances 9, 9, 2, 13 -> 8, 4, 1, 12; the shift out's window may end before its shift does
-    (a piece cut short), and read so it made them worse (3, 15, 11, 19; docs/analysis.md)."""
-    r0, b = a - int(round(SHIFT_REST_S * fs)), min(b, len(horizontal))
-    if r0 < 0 or b - a < fs / 2:
-        return None
-    rest, move = horizontal[r0:a].reshape(a - r0, -1), horizontal[a:b].reshape(b - a, -1)
-    ok = np.isfinite(move).all(axis=1)
-    if not (np.isfinite(rest).all(axis=1).any() and ok.mean() >= MIN_FINITE_SHARE):
-        return None
-    if not ok.all():  # a radio drop-out bridged by a straight line: integrated, not skipped
-        idx = np.arange(len(move))
-        move = np.column_stack([np.interp(idx, idx[ok], move[ok, j]) for j in range(move.shape[1])])
-    v = np.cumsum(move - np.nanmean(rest, axis=0), axis=0) / fs
-    if to_rest:
-        end = v[-max(1, int(round(END_REST_S * fs))) :].mean(axis=0)
-        v -= (np.arange(1, len(v) + 1) / len(v))[:, None] * end
-    return v.reshape((-1, *horizontal.shape[1:]))
-
-
-def shift_velocity(horizontal: np.ndarray, fs: float, a: int, b: int, first: bool) -> np.ndarray | None:
-    """The horizontal velocity (m/s, 3 components in the sensor frame) over samples [a, b)
-    (`_velocity`), at the peak of its first lobe reaching `SHIFT_MIN_M_S` (`first`; none: the
-    largest velocity) or at its largest (not `first`: a shift back, its window read from rest to
-    rest); None without the samples.
-    `horizontal`: (n, 3) acceleration less gravity's share, m/s^2."""
-    v = _velocity(horizontal, fs, a, b, to_rest=not first)
-    if v is None:
-        return None
-    speed = np.linalg.norm(v, axis=1)
-    for lo, hi in true_runs(speed >= SHIFT_MIN_M_S) if first else ():
-        return v[lo + int(np.argmax(speed[lo:hi]))]
-    return v[int(np.argmax(speed))]
 
 
 def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float, hold_s: float,
@@ -103,6 +59,8 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
     """`moves` (from `movement_periods`, their times in s from sample `origin` of `acc` m/s^2 and
     `gyr` rad/s, (n, 3) at `fs` Hz) with each shift out joined to its shift back (and the
     movements between) into one repetition, for an exercise held up to `hold_s` seconds.
+    A movement that holds a shift back and, soon after, the next shift out (two stances whose
+    holds ran together) is first cut in two there (`held_split.split_merged`).
     Movements whose shift back is not found in time are left as they are; so are brief ones
     (up to `PUT_DOWN_S`) without a clear shift, unless at least half of the repetitions so
     found (and two) shift clearly: then they are left out, as the getting ready before a
@@ -117,17 +75,21 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
         return moves
     lo = max(0, origin - int(round(LEAD_S * fs)))
     horizontal = horizontal_acc(acc[lo:], gyr[lo:], fs)
+    velocity = shift_velocities(horizontal, fs)
     at = origin - lo
-    outs, backs = [], []
-    for m in moves:
-        out, back = piece_shifts(horizontal, fs, at + int(round(m.onset_s * fs)), at + int(round(m.end_s * fs)))
-        outs.append(out)
-        backs.append(back)
-    axis = shift_axis([*outs, *backs])
+    pieces = [piece_shifts(velocity, fs, at + int(round(m.onset_s * fs)), at + int(round(m.end_s * fs)))
+              for m in moves]  # fmt: skip
+    axis = shift_axis([v for piece in pieces for v in piece])
     if axis is None:
         return moves
-    outs = [along(v, axis) for v in outs]
-    backs = [along(v, axis) for v in backs]
+    outs = [along(out, axis) for out, _ in pieces]
+    sign = out_sign(outs, moves)
+    if sign is not None:  # two repetitions found as one movement are cut apart first
+        moves = split_merged(moves, velocity @ axis, horizontal @ axis, fs, at, sign)
+        pieces = [piece_shifts(velocity, fs, at + int(round(m.onset_s * fs)), at + int(round(m.end_s * fs)))
+                  for m in moves]  # fmt: skip
+        outs = [along(out, axis) for out, _ in pieces]
+    backs = [along(back, axis) for _, back in pieces]
     out, shifts, i = [], [], 0  # the repetitions, and whether each shifts the weight clearly
     while i < len(moves):
         joined = None
@@ -160,44 +122,6 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
     return [_from_shift(m, horizontal @ axis, fs, at) for m in out]
 
 
-def horizontal_acc(acc: np.ndarray, gyr: np.ndarray, fs: float) -> np.ndarray:
-    """The acceleration less gravity's share ((n, 3), m/s^2, sensor frame) of `acc` (m/s^2) and
-    `gyr` (rad/s) at `fs` Hz, the vertical tracked over them (gyro bias from their stillest
-    seconds)."""
-    up = gravity_direction(acc, gyr, fs, rest_bias(gyr, fs))
-    linear = acc - G * up  # a still accelerometer reads G along up
-    return linear - np.einsum("ij,ij->i", linear, up)[:, None] * up
-
-
-def piece_shifts(horizontal: np.ndarray, fs: float, on: int, end: int
-                 ) -> tuple[np.ndarray | None, np.ndarray | None]:  # fmt: skip
-    """(shift out, shift back) of a movement from sample `on` to `end` of `horizontal`
-    (`horizontal_acc`): the velocities (m/s, 3-D) of `shift_velocity` in the windows `START_S`
-    and `END_S`; the shift back is sought after the shift out's window (a movement that is only
-    the shift out has none): its resting acceleration must not hold the shift out's. The shift
-    back needs `END_S[1]` s of data after `end`."""
-    out = shift_velocity(horizontal, fs, on + int(round(START_S[0] * fs)), min(on + int(round(START_S[1] * fs)), end),
-                         first=True)  # fmt: skip
-    back0 = max(end + int(round(END_S[0] * fs)), on + int(round(START_S[1] * fs)))
-    return out, shift_velocity(horizontal, fs, back0, end + int(round(END_S[1] * fs)), first=False)
-
-
-def shift_axis(shifts: list[np.ndarray | None], least: int = 2) -> np.ndarray | None:
-    """The left-right axis (unit, sensor frame, either way) that the clear shifts among `shifts`
-    (3-D velocities, m/s) share: their principal direction; None with fewer than `least` (with
-    one, its own direction). Every shift is along the pelvis's left-right axis; the balance
-    corrections of a hold also sway it forwards and back, which must not count as a shift."""
-    clear = np.array([v for v in shifts if is_clear(v)])
-    if len(clear) < max(least, 1):
-        return None
-    return np.linalg.svd(clear, full_matrices=False)[2][0]
-
-
-def along(v: np.ndarray | None, axis: np.ndarray) -> float | None:
-    """A shift's velocity along `axis` (m/s); None for none."""
-    return None if v is None else float(v @ axis)
-
-
 def holds(out: float | None, back: float | None) -> bool:
     """A movement that shifts the weight out clearly without shifting it back: the start of a
     held repetition, which later movements may complete (velocities along the shifts' axis)."""
@@ -225,33 +149,20 @@ def _from_shift(m: Movement, lateral: np.ndarray, fs: float, at: int) -> Movemen
     `at` samples before `m`'s origin)."""
     on = at + int(round(m.onset_s * fs))
     began = shift_start(lateral, fs, on)
-    if began is None or began - on <= EARLY_S * fs:
-        return m
+    if began is None or began - on <= EARLY_S * fs or began >= at + int(round(m.end_s * fs)):
+        return m  # (a shift after the movement's end is the next one's)
     return Movement((began - at) / fs, m.detected_s, m.end_s, m.peak_speed)
-
-
-def shift_start(lateral: np.ndarray, fs: float, on: int) -> int | None:
-    """The sample where the weight shift out of a repetition found at sample `on` began: the
-    breakpoint of its sideways velocity's first clear lobe (`SHIFT_MIN_M_S`) within `START_S` of
-    `on`, rising as t or t^2 (a finite or a smooth start), the velocity integrated from `lateral`
-    (m/s^2, along the shifts' axis; `_velocity`); None without such a lobe."""
-    a = on + int(round(START_S[0] * fs))
-    v = _velocity(lateral, fs, a, on + int(round(START_S[1] * fs)))
-    if v is None:
-        return None
-    lobes = true_runs(np.abs(v) >= SHIFT_MIN_M_S)
-    if not lobes:
-        return None
-    lo, hi = lobes[0]
-    peak = lo + int(np.argmax(np.abs(v[lo:hi])))
-    return a + hinge_onset(np.sign(v[peak]) * v[: peak + 1], SHIFT_HINGE_POWERS)
-
-
-def is_clear(v: float | np.ndarray | None) -> bool:
-    """A clear shift: its velocity (m/s, along the shifts' axis or 3-D) reaches `SHIFT_MIN_M_S`."""
-    return v is not None and float(np.linalg.norm(v)) >= SHIFT_MIN_M_S
 
 
 def _opposite(out: float | None, back: float | None) -> bool:
     """`back` is a clear shift against `out` (velocities along the shifts' axis, m/s)."""
     return is_clear(out) and is_clear(back) and out * back < 0
+
+
+def out_sign(outs: list[float | None], moves: list[Movement]) -> float | None:
+    """The way the block's weight shifts out (+1 or -1 along the shifts' axis): that of every clear
+    shift out of a movement longer than a put-down (a stance, or its start); None where there is
+    none, or where they disagree (a stretch holding both sides' stances, read without markers)."""
+    signs = {np.sign(o) for o, m in zip(outs, moves, strict=True)
+             if is_clear(o) and m.end_s - m.onset_s > PUT_DOWN_S}  # fmt: skip
+    return float(signs.pop()) if len(signs) == 1 else None

@@ -25,20 +25,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from sensorkit.dsp.held import (
-    END_S,
-    LEAD_S,
-    PUT_DOWN_S,
-    TRANSITIONS_S,
-    along,
-    holds,
-    horizontal_acc,
-    is_clear,
-    next_shift_out,
-    piece_shifts,
-    puts_down,
-    shift_axis,
-)
+from sensorkit.dsp.held import LEAD_S, PUT_DOWN_S, TRANSITIONS_S, holds, next_shift_out, puts_down
+from sensorkit.dsp.held_shift import END_S, along, horizontal_acc, is_clear, piece_shifts, shift_axis, shift_velocities
 from sensorkit.dsp.movement_stream import LiveMovementParams, MovementEvent
 
 LOOKBACK_S = LiveMovementParams.lookback_s + 1.0
@@ -194,8 +182,8 @@ class LiveHeld:
         self._enter_block(on)
         lo = max(self._first, self._track_from(on))
         x = np.concatenate(self._chunks)[lo - self._first :]
-        horizontal = horizontal_acc(x[:, :3], x[:, 3:], self.fs)
-        p.out, p.back = piece_shifts(horizontal, self.fs, on - lo, end - lo)
+        velocity = shift_velocities(horizontal_acc(x[:, :3], x[:, 3:], self.fs), self.fs)
+        p.out, p.back = piece_shifts(velocity, self.fs, on - lo, end - lo)
         p.measured = True
         return True
 
