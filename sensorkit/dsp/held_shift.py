@@ -58,13 +58,14 @@ def shift_velocities(horizontal: np.ndarray, fs: float) -> np.ndarray:
     m/s^2 of gravity held for seconds, which integrated over the 2.5-s window a shift was read in
     (from the rest before it) reached 0.1-0.14 m/s, as much as a weight shift (0.08-0.2 m/s): a
     hold's corrections were taken for shifts, and holds were cut into false repetitions. A
-    shift's lobe (0.3-1 s) stays; the drift goes. On 16 simulated sessions per row (64 stances)
-    with the pelvis level or hiked 2 deg, minimum-jerk / raised-cosine movements, stances found
-    within 0.3 s and false repetitions, read from the rest -> high-passed (split as
-    `held_split` does in both): 63 / 7, 64 / 1, 63 / 4, 64 / 11 -> 64 / 0, 64 / 0, 64 / 1, 63 / 12
-    (docs/analysis.md). Forwards only (as a live twin would read it) lobes and their undershoots
-    were taken for shifts: 14-29 false; at 0.2 Hz the raised cosine's lobes fell under
-    `SHIFT_MIN_M_S` (10 and 13 false), at 0.05 Hz the drift came back (3, 0, 7, 5)."""
+    shift's lobe (0.3-1 s) stays; the drift goes. On 16 simulated sessions per row (64 stances),
+    level / hiked 2 deg, minimum-jerk and raised-cosine movements, stances found within 0.3 s /
+    false repetitions, read from the rest before each window -> high-passed here with movements
+    holding two stances cut (`held_split`): 62 / 8, 62 / 5, 63 / 1, 62 / 12 -> 64 / 0, 64 / 3,
+    64 / 0, 63 / 12 (docs/analysis.md). Counted as repetitions with no stance within 0.3 s, the
+    same filter forwards only (as a live twin could read it exactly) took lobes' undershoots for
+    shifts: 14-29 false per row; at 0.2 Hz the raised cosine's lobes fell under `SHIFT_MIN_M_S`
+    (10 and 13 false); at 0.05 Hz the drift came back (3, 0, 7, 5)."""
     x = np.asarray(horizontal, dtype=np.float64)
     ok = np.isfinite(x).all(axis=1)
     if not ok.any():
