@@ -1,5 +1,7 @@
 """Sacral IMU: calibration that does not trust the mounting, obliquity, pelvic drop per repetition."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -262,6 +264,18 @@ def test_each_level_or_hiked_stance_is_one_repetition_where_holds_ran_together_o
     for r, w in zip(got["reps"], want["reps"], strict=True):
         assert abs(r["movement_onset_s"] - w["movement_onset_s"]) < 0.3
         assert abs(r["end_s"] - w["end_s"]) < 1.5
+
+
+def test_a_brief_movement_before_a_stance_keeps_its_own_onset_not_the_stances_shift():
+    """A getting-ready movement of 0.5 s, 2 s before a level stance (seed 1, raised cosine), had its
+    onset moved to the weight shift found within 2.5 s of it: the stance's, past the movement's own
+    end. The stance was then reported twice at the same onset, once ending before it began."""
+    rec = simulate(SimConfig(scenario="single_leg_stance", seed=1, motion_profile="cosine",
+                             dose=Dosage(pelvic_drop_deg=0.0)))  # fmt: skip
+    for block in _analyzed(rec):
+        onsets = [r["movement_onset_s"] for r in block["reps"]]
+        assert all(r["end_s"] > r["movement_onset_s"] for r in block["reps"])
+        assert all(b - a > 1.0 for a, b in itertools.pairwise(onsets))
 
 
 def test_a_movement_holding_a_shift_back_and_the_next_shift_out_is_cut_between_them():
