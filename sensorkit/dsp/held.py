@@ -77,17 +77,20 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
     horizontal = horizontal_acc(acc[lo:], gyr[lo:], fs)
     velocity = shift_velocities(horizontal, fs)
     at = origin - lo
-    pieces = [piece_shifts(velocity, fs, at + int(round(m.onset_s * fs)), at + int(round(m.end_s * fs)))
-              for m in moves]  # fmt: skip
+
+    def measured(ms: list[Movement]) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
+        return [piece_shifts(velocity, fs, at + int(round(m.onset_s * fs)), at + int(round(m.end_s * fs))) for m in ms]
+
+    pieces = measured(moves)
     axis = shift_axis([v for piece in pieces for v in piece])
     if axis is None:
         return moves
+    lateral = horizontal @ axis
     outs = [along(out, axis) for out, _ in pieces]
     sign = out_sign(outs, moves)
-    if sign is not None:  # two repetitions found as one movement are cut apart first
-        moves = split_merged(moves, velocity @ axis, horizontal @ axis, fs, at, sign)
-        pieces = [piece_shifts(velocity, fs, at + int(round(m.onset_s * fs)), at + int(round(m.end_s * fs)))
-                  for m in moves]  # fmt: skip
+    cut = moves if sign is None else split_merged(moves, velocity @ axis, lateral, fs, at, sign)
+    if len(cut) > len(moves):  # two repetitions found as one movement, cut apart: measured again
+        moves, pieces = cut, measured(cut)
         outs = [along(out, axis) for out, _ in pieces]
     backs = [along(back, axis) for _, back in pieces]
     out, shifts, i = [], [], 0  # the repetitions, and whether each shifts the weight clearly
@@ -119,7 +122,7 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
     # stance whose shift was missed lasts longer than a piece)
     if sum(shifts) >= 2 and sum(shifts) >= 0.5 * len(out):
         out = [m for m, s in zip(out, shifts, strict=True) if s or m.end_s - m.onset_s > PUT_DOWN_S]
-    return [_from_shift(m, horizontal @ axis, fs, at) for m in out]
+    return [_from_shift(m, lateral, fs, at) for m in out]
 
 
 def holds(out: float | None, back: float | None) -> bool:
