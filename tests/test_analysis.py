@@ -258,3 +258,30 @@ def test_signal_quality_events_flag_the_onsets_they_touch_when_the_clock_drifts(
         assert [e["kind"] for e in moved] == [e["kind"] for e in ch["events"]]
         for e, d in zip(ch["events"], moved, strict=True):
             assert d["start_s"] == pytest.approx(float(stretched(e["start_s"])), abs=1e-3)
+
+
+@pytest.mark.parametrize("emg", [True, False])
+def test_a_block_marked_before_the_patient_lay_down_holds_only_its_repetitions(emg):
+    """The bridges' and the first prone block's buttons pressed before the patient lay down or
+    rolled over (`marks_span_posture`): the transition inside the block is no repetition and no
+    baseline. Before the blocks were searched only where the pelvis lay in their posture
+    (`posture_parts`), seed 0 gave the lying down as a sixth bridge and the rolling over as the
+    prone block's one repetition, its five lifts lost."""
+    from sensorkit.analysis.session import SessionData
+    from sensorkit.sim import Dosage, SimConfig, simulate
+
+    rec = simulate(SimConfig(seed=0, scenario="session", dose=Dosage(marks_span_posture=True)))
+    c = rec.config
+    data = SessionData("sim", EmgData(np.arange(len(rec.emg)) / c.fs_emg, rec.emg, list(c.muscles), c.fs_emg)
+                       if emg else None,
+                       ImuData(np.arange(len(rec.imu)) / c.fs_imu, rec.imu[:, :3], rec.imu[:, 3:], c.fs_imu),
+                       list(rec.markers))  # fmt: skip
+    # the blocks begin before their posture changes: lying down takes 3-4.5 s, and 2-3 s pass before a lift
+    assert all(b["reps"][0]["movement_onset_s"] - b["start_s"] > 5 for b in rec.truth["exercises"][2:4])
+    result = analyze_session(data)
+    assert [(b["exercise"], b["side"]) for b in result["exercises"]] == \
+        [(b["exercise"], b["side"]) for b in rec.truth["exercises"]]  # fmt: skip
+    for got, want in zip(result["exercises"], rec.truth["exercises"], strict=True):
+        assert len(got["reps"]) == len(want["reps"]), got["exercise"]
+        for r, w in zip(got["reps"], want["reps"], strict=True):
+            assert abs(r["movement_onset_s"] - w["movement_onset_s"]) < 0.1, got["exercise"]

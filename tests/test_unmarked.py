@@ -9,7 +9,7 @@ from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, Sessio
 from sensorkit.cli import main
 from sensorkit.dsp.orientation import G
 from sensorkit.dsp.pelvis import detect_calibration
-from sensorkit.dsp.posture import lateral_shift, posture_spans
+from sensorkit.dsp.posture import lateral_shift, posture_parts, posture_spans
 from sensorkit.errors import SensorkitError
 from sensorkit.sim import Dosage, SimConfig, simulate
 from tests.helpers import record_sim
@@ -168,19 +168,45 @@ def test_a_recording_without_its_calibration_says_why_its_first_repetitions_are_
         analyze_session(_after_calibration(prone), AnalysisOptions(exercise="prone_hip_extension"))
 
 
-def test_posture_spans_skip_the_transitions():
-    fs = 100.0
+def _lying_down_and_rolling_over(fs):
+    """The vertical in pelvis coordinates: standing 0-20 s, lying down 20-24 s, supine 24-40 s,
+    rolling over 40-43 s, prone 43-60 s."""
     t = np.arange(0, 60, 1 / fs)
-    # standing 0-20 s, lying down 20-24 s, supine 24-40 s, rolling over 40-43 s, prone 43-60 s
     q = np.radians(np.interp(t, [20, 24], [0, 90]))  # lying back: the anterior axis comes up
     r = np.radians(np.interp(t, [40, 43], [0, 180]))  # rolling about the long axis, over the right side
     up = np.where((t < 40)[:, None], np.column_stack([np.sin(q), 0 * q, np.cos(q)]),
                   np.column_stack([np.cos(r), np.sin(r), 0 * r]))  # fmt: skip
     up[(t > 30) & (t < 30.3)] = np.nan  # a drop-out keeps the posture
+    return up
+
+
+def test_posture_spans_skip_the_transitions():
+    fs = 100.0
+    up = _lying_down_and_rolling_over(fs)
     spans = [(name, a / fs, b / fs) for name, a, b in posture_spans(up, fs)]
     assert [s[0] for s in spans] == ["upright", "supine", "prone"]
     (_, a0, b0), (_, a1, b1), (_, a2, b2) = spans
     assert a0 < 1.5 and 19 <= b0 <= 21 and 23.5 <= a1 <= 26 and 40 <= b1 <= 41.5 and 43 <= a2 <= 45.5 and b2 > 59
+
+
+def test_a_marked_block_is_searched_only_where_the_pelvis_lies_as_its_exercise_is_done():
+    """A prone block whose button was pressed before the patient rolled over, a supine one whose
+    end came after: each keeps its settled part; a block in its posture throughout, within a
+    second of it, or in none of its postures stays as marked."""
+    fs = 100.0
+    up = _lying_down_and_rolling_over(fs)
+    (a, b), = posture_parts(up, fs, ("prone",), int(38 * fs), int(60 * fs))
+    assert 43 <= a / fs <= 45.5 and b == int(60 * fs)
+    (a, b), = posture_parts(up, fs, ("supine",), int(26 * fs), int(50 * fs))
+    assert a == int(26 * fs) and 40 <= b / fs <= 41.5
+    # a hip thrust is done in both: the lying down between them is left out
+    (a0, b0), (a1, b1) = posture_parts(up, fs, ("supine", "upright"), int(10 * fs), int(50 * fs))
+    assert a0 == int(10 * fs) and 19 <= b0 / fs <= 21 and 23.5 <= a1 / fs <= 26 and 40 <= b1 / fs <= 41.5
+    settled = next(s for name, s, _ in posture_spans(up, fs) if name == "prone")
+    assert posture_parts(up, fs, ("prone",), int(46 * fs), int(60 * fs)) is None
+    assert posture_parts(up, fs, ("prone",), settled - int(fs), int(60 * fs)) is None
+    assert posture_parts(up, fs, ("supine",), int(45 * fs), int(60 * fs)) is None
+    assert posture_parts(up[: int(50 * fs)], fs, ("prone",), int(46 * fs), int(60 * fs)) is None  # not all here yet
 
 
 def test_lateral_shift_is_the_first_sideways_motion():

@@ -47,12 +47,13 @@ from sensorkit.analysis.timing import (
     sample_clock,
     summarise_latencies,
 )
-from sensorkit.analysis.unmarked import Emg, describe, unmarked_blocks
+from sensorkit.analysis.unmarked import Emg, describe, stretch_movements, unmarked_blocks
 from sensorkit.dsp.gait import GaitParams, initial_contacts
 from sensorkit.dsp.held import join_held
 from sensorkit.dsp.movement import MovementParams, movement_periods, signal_movements
 from sensorkit.dsp.onset import ChannelOnsets, OnsetParams, find_bursts
 from sensorkit.dsp.pelvis import MIN_BEND_DEG, MIN_STANDING_S
+from sensorkit.dsp.posture import posture_parts
 from sensorkit.errors import SensorkitError
 
 # below this the band-pass shrinks to nothing and the 50 Hz detection envelope has no room;
@@ -189,13 +190,27 @@ def muscle_columns(emg: EmgData) -> list[int]:
     return idx
 
 
-def reps_from_imu(imu: ImuData, block: Block, p: MovementParams) -> list[tuple[float, float, float]]:
+def reps_from_imu(imu: ImuData, block: Block, p: MovementParams,
+                  up: np.ndarray | None = None) -> list[tuple[float, float, float]]:  # fmt: skip
     """The block's repetitions as (start s, end s, movement onset s) on the recording clock:
     `movement_periods` over the pelvis IMU inside the block, a held exercise's pieces joined
-    (`join_held`) (the live pipeline asks the same of its block once the block is complete)."""
-    a, b = np.searchsorted(imu.timestamps, [block.start_s, block.end_s])
-    moves = movement_periods(imu.acc[a:b], imu.gyr[a:b], imu.fs, REGISTRY[block.exercise].movement(p))
-    hold_s = REGISTRY[block.exercise].hold_s
+    (`join_held`) (the live pipeline asks the same of its block once the block is complete).
+    `up`: the vertical in pelvis coordinates over the whole IMU stream (`PelvisTrack.up`), or
+    None (no calibration); where the patient lay down, rolled over or got up inside the block,
+    only its parts in the exercise's postures are searched (`posture_parts`), each without the
+    arrival in it or the departure from it, as a stretch found without markers is."""
+    a, b = (int(i) for i in np.searchsorted(imu.timestamps, [block.start_s, block.end_s]))
+    ex = REGISTRY[block.exercise]
+    parts = None if up is None or b <= a else posture_parts(up, imu.fs, ex.postures, a, b)
+    if parts is not None:
+        reps = []
+        for pa, pb in parts:
+            _, found = stretch_movements(imu.acc, imu.gyr, imu.fs, pa, pb, pb >= b, ex.movement(p), imu.timestamps,
+                                         ex.hold_s, arrives=pa > a)  # fmt: skip
+            reps += [(on_s, end_s, on_s) for _, _, on_s, end_s in found]
+        return reps
+    moves = movement_periods(imu.acc[a:b], imu.gyr[a:b], imu.fs, ex.movement(p))
+    hold_s = ex.hold_s
     if hold_s is not None:  # a hold with the pelvis level falls back to rest: join its shifts out and back
         moves = join_held(moves, imu.acc[:b], imu.gyr[:b], imu.fs, hold_s, origin=int(a))
     if b <= a:
@@ -543,7 +558,7 @@ def _measure_block(block: Block, data: SessionData, channels, muscles, t0, opt: 
     elif block.reps is not None:  # found with the block (a recording without markers)
         reps = [(on, end, on) for on, end in block.reps]
     elif data.imu is not None:
-        reps = reps_from_imu(data.imu, block, opt.movement)
+        reps = reps_from_imu(data.imu, block, opt.movement, track.up if track is not None else None)
     elif reference != "movement":
         reps = _reps_from_emg(channels[reference], data.emg, block, opt.onset)
     else:  # EMG only: this block needs a reference muscle; the others may still have one

@@ -5,7 +5,7 @@ exercise is searched where the pelvis lies as the exercise is done
 (`Exercise.postures`), after the calibration (its standing and forward bends are
 never repetitions) and away from lying down, getting up and rolling over
 (`sensorkit.dsp.posture.posture_spans`). Repetitions are the pelvis's movements
-there, as in a marked block (a held exercise's pieces joined, `_movements`).
+there, as in a marked block (a held exercise's pieces joined, `stretch_movements`).
 
 Exercises done on one side get each repetition's side from two cues, each judged
 against a stated least size and checked for agreement:
@@ -143,7 +143,7 @@ def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, 
     """Per stretch of one of `postures` after the calibration (at least 2 s): (posture,
     (start, stop) samples, its movements, their side votes (empty unless `sided`)); without
     `moves`, the stretch as it is, without movements. `hold_s`: an exercise held up to so
-    long, whose pieces are joined into repetitions (`_movements`) before their sides are asked."""
+    long, whose pieces are joined into repetitions (`stretch_movements`) before their sides are asked."""
     t = track.timestamps
     # gait is told by its steps anywhere, before a calibration too (a walk recorded with its
     # quiet standing at the end: that standing was taken for the calibration, and the walk
@@ -157,7 +157,7 @@ def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, 
             yield posture, (a, b), [], []
             continue
         pp = p if posture == "upright" else lying(p)  # as a marked block of an exercise done lying
-        (a, b), reps = _movements(acc, gyr, fs, a, b, b >= len(t), pp, t, hold_s)
+        (a, b), reps = stretch_movements(acc, gyr, fs, a, b, b >= len(t), pp, t, hold_s)
         votes = _smooth([_vote(posture, on, end, track, acc, fs, emg, (a, b)) for on, end, _, _ in reps]) if (
             sided and reps) else []  # fmt: skip
         yield posture, (a, b), reps, votes
@@ -166,12 +166,14 @@ def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, 
 Rep = tuple[int, int, float, float]  # movement onset and end: IMU samples, then s on the file clock
 
 
-def _movements(acc: np.ndarray, gyr: np.ndarray, fs: float, a: int, b: int, at_end: bool, p: MovementParams,
-               t: np.ndarray, hold_s: float | None = None) -> tuple[tuple[int, int], list[Rep]]:  # fmt: skip
+def stretch_movements(acc: np.ndarray, gyr: np.ndarray, fs: float, a: int, b: int, at_end: bool, p: MovementParams,
+                      t: np.ndarray, hold_s: float | None = None,
+                      arrives: bool = True) -> tuple[tuple[int, int], list[Rep]]:  # fmt: skip
     """The stretch [a, b) without what belongs to the postures around it, and the movements
     in it (`t`: the IMU's timestamps). A movement under way at the stretch's start is the
-    arrival in the posture; one still under way at its end (unless the recording ends
-    there) is the departure from it: the stretch is cut to exclude both. `hold_s`: an
+    arrival in the posture (unless `arrives` is False: the stretch starts where a marked block
+    does); one still under way at its end (unless the recording, or a marked block, ends
+    there: `at_end`) is the departure from it: the stretch is cut to exclude both. `hold_s`: an
     exercise held up to so long, whose pieces are joined into one repetition per hold
     (`join_held`, as a marked block's are) before their sides are asked: a hold with the
     pelvis level falls back to rest, and each piece then took the side its own shift said,
@@ -193,7 +195,7 @@ def _movements(acc: np.ndarray, gyr: np.ndarray, fs: float, a: int, b: int, at_e
     while b - a >= 2 * fs:
         moves = movement_periods(acc[a:b], gyr[a:b], fs, p)
         reps = _reps(moves, a, fs, t)
-        if reps and reps[0][0] - a < edge:
+        if arrives and reps and reps[0][0] - a < edge:
             a = reps[0][1] + int(SETTLE_S * fs)
         elif reps and not at_end and b - reps[-1][1] < edge:
             b = max(reps[-1][0] - edge, a + 1)

@@ -64,7 +64,7 @@ def join_held(moves: list[Movement], acc: np.ndarray, gyr: np.ndarray, fs: float
     Movements whose shift back is not found in time are left as they are; so are brief ones
     (up to `PUT_DOWN_S`) without a clear shift, unless at least half of the repetitions so
     found (and two) shift clearly: then they are left out, as the getting ready before a
-    side's first lift or after its last put-down (`sensorkit.analysis.unmarked._movements` gives
+    side's first lift or after its last put-down (`sensorkit.analysis.unmarked.stretch_movements` gives
     the figures; on marked stances, false repetitions with a 2-deg hip hike 3 -> 2 in 24,
     every other variation of docs/analysis.md unchanged).
     The vertical is tracked from up to `LEAD_S` before `origin`: the orientation filter's

@@ -23,7 +23,7 @@ detector run over one chunk.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -78,6 +78,9 @@ class MovementEvent:
     # the shift out to the shift back, or one piece shifting back, or lasting after a shift out):
     # a repetition however little the pelvis turned
     shifted: bool = False
+    # an end where the pelvis settled over `posture_change_deg` from the rest it left (lying down,
+    # rolling over, getting up): a change of posture, not a repetition, even inside a block
+    new_posture: bool = False
 
 
 class LiveMovement:
@@ -209,7 +212,7 @@ class LiveMovement:
             return [self._end(self._still_here, settled_elsewhere=False)]
         lying_down = tilt > self.p.posture_change_deg and self._still >= self.p.posture_change_s * self.fs
         if lying_down or self._still >= self._new_posture_s * self.fs:
-            return [self._end(self._still, settled_elsewhere=True)]
+            return [replace(self._end(self._still, settled_elsewhere=True), new_posture=lying_down)]
         return []
 
     def _start(self, slow: bool) -> MovementEvent:
@@ -289,5 +292,5 @@ def movement_events(acc: np.ndarray, gyr: np.ndarray, fs: float, standing: tuple
     live = LiveMovement(fs, acc[a:b], gyr[a:b], params)
     for k, hold_s, down in block_starts:
         live.block_starts(k - b, hold_s, down)
-    return [MovementEvent(e.kind, e.t_s + b / fs, e.onset_s + b / fs, e.detected_s + b / fs)
+    return [replace(e, t_s=e.t_s + b / fs, onset_s=e.onset_s + b / fs, detected_s=e.detected_s + b / fs)
             for e in live.process(acc[b:], gyr[b:])]  # fmt: skip

@@ -9,6 +9,9 @@ from) and, for the side cues, the accelerometer in the sensor frame.
   `prone` (anterior axis down), `left_side_down`, `right_side_down` (lying on that
   side). Each stretch starts once the pelvis has settled in it, so the lying down
   or rolling over that led there is no part of it.
+- `posture_parts`: the parts of a marked block in the postures its exercise is done in,
+  where the patient lay down, rolled over or got up inside it (the clinician pressed the
+  exercise's button first, then the patient got onto the table).
 - `lateral_shift`: the pelvis's peak left-right velocity (m/s, left > 0) in the
   first second of a movement. Standing on one leg needs the body's mass over that
   foot, so the pelvis moves towards the stance side before the task proper; the
@@ -41,6 +44,12 @@ SHIFT_WINDOW_S = (-0.2, 1.0)  # around a movement's onset: where the weight shif
 SHIFT_MIN_M_S = 0.08
 SHIFT_REST_S = 0.5  # before the window: the resting acceleration subtracted
 MIN_FINITE_SHARE = 0.7  # a side cue needs this share of its samples
+# A marked block is searched only where the pelvis was settled in its exercise's postures once
+# this long of it lies outside them: lying down or rolling over takes 2-4 s and the settling 1 s
+# more (`SETTLE_S`), while a block marked a moment before the pelvis settled leaves a second or
+# less, which is left as marked (its movements are the exercise's, and trimming it would move
+# the baseline of its first repetition for nothing).
+OUTSIDE_MIN_S = 2.0
 
 
 def classify(up: np.ndarray) -> np.ndarray:
@@ -104,6 +113,28 @@ def posture_spans(up: np.ndarray, fs: float) -> list[tuple[str, int, int]]:
         if stop - start >= fs:
             out.append((POSTURES[c], start, stop))
     return out
+
+
+def posture_parts(up: np.ndarray, fs: float, postures: tuple[str, ...], a: int, b: int) -> list[tuple[int, int]] | None:
+    """The parts (start, stop samples) of the block [a, b) of `up` (n, 3; the whole recording's
+    vertical in pelvis coordinates, at `fs` Hz) that lie in settled stretches of `postures`
+    (`posture_spans`), each at least a second long, where at least `OUTSIDE_MIN_S` of the block
+    lies outside them; None where the block lies in them throughout, or in none of them (a
+    posture that the calibration cannot tell, say: the block stays as marked).
+
+    Why: a clinician often presses an exercise's button before the patient lies down. The
+    lying down (or rolling over, or getting up) inside the block is then the pelvis's largest
+    movement: on simulated sessions with the glute-bridge and prone blocks marked before it
+    (ad hoc, December 2026), `analyze` found 5 of 20 bridges and 0 of 20 prone lifts, taking
+    the transition for a repetition and measuring every lift against it.
+    """
+    spans = posture_spans(up, fs)
+    parts = [(max(s, a), min(e, b)) for name, s, e in spans if name in postures and min(e, b) - max(s, a) >= fs]
+    inside = sum(e - s for s, e in parts)
+    seen = min(b, len(up)) - a  # a live block's last samples may not have their vertical yet: not outside
+    if not parts or seen - inside < OUTSIDE_MIN_S * fs:
+        return None
+    return parts
 
 
 def lateral_shift(acc: np.ndarray, up: np.ndarray, left_axis: np.ndarray, fs: float, onset: int,

@@ -447,7 +447,12 @@ class LivePipeline:
                 # a held exercise's weight shifted out and back is a repetition however little the
                 # pelvis turned (a level single-leg stance: 2-3 deg/s; `LiveHeld`)
                 weak = peak < floor and not ev.shifted
-                if ev.t_s - rep.onset_s < self.opt.movement.min_period_s or weak:
+                if ev.new_posture:  # lying down or rolling over inside the block (its button pressed
+                    # first): not a repetition, and its speed no measure of the lifts that follow
+                    b.count -= 1
+                    b.cancelled = None
+                    self._emit(RepetitionCancelled(b.block.exercise, b.block.side, rep.index))
+                elif ev.t_s - rep.onset_s < self.opt.movement.min_period_s or weak:
                     b.count -= 1  # a twitch or a settling posture, not a repetition
                     b.cancelled = (rep.onset_s, ev.t_s)
                     self._emit(RepetitionCancelled(b.block.exercise, b.block.side, rep.index))
@@ -585,7 +590,8 @@ class LivePipeline:
                 self._notice(f"{self._block_name(block)}: longer than {MAX_BLOCK_KEEP_S:.0f} s, "
                              "its repetitions are those found live")  # fmt: skip
                 return
-        found = reps_from_imu(self.pelvis.imu(), block, self.opt.movement)
+        track = self.pelvis.track()
+        found = reps_from_imu(self.pelvis.imu(), block, self.opt.movement, track.up if track is not None else None)
         live = [(rt.start_s, rt.end_s) for rt in b.timings]
         timings, rows, floor = [], [], block.start_s
         for k, (_, end, onset) in enumerate(found, 1):

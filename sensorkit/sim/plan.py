@@ -99,6 +99,10 @@ class Dosage:
     # the pelvis's postural sway while lying as a multiple of standing's (obliquity, tilt, rotation
     # 0.3 / 0.4 / 0.6 deg RMS below 0.8 Hz): on a table it moves less, mostly with the breath
     lying_sway: float = 1.0
+    # the clinician presses a lying exercise's start button before the patient lies down or rolls
+    # over (the glute bridges' block and the first prone block): the posture change lies inside
+    # the marked block
+    marks_span_posture: bool = False
 
     def __post_init__(self) -> None:
         # one clear message for a knob set outside what a patient can do (from `--param`)
@@ -344,6 +348,16 @@ def change_posture(plan: Plan, t: float, start, end, drop_m: float, rng) -> floa
     return t + duration + rng.uniform(2.0, 3.0)
 
 
+def _marks_across(plan: Plan, t: float, exercise: str) -> None:
+    """Move the start marker of `exercise`'s first block (and its truth) to half a second
+    before `t`, where the posture change before it began: the clinician pressed the button
+    first, and the patient lay down or rolled over inside the block."""
+    block = next(b for b in plan.exercises if b["exercise"] == exercise)
+    k = next(i for i, (tm, m) in enumerate(plan.markers) if tm == block["start_s"] and m.startswith("exercise_start"))
+    block["start_s"] = t - 0.5
+    plan.markers[k] = (block["start_s"], plan.markers[k][1])
+
+
 SCENARIOS = ("session", "single_leg_squat", "step_down", "single_leg_stance", "prone_hip_extension", "glute_bridge",
              "gait", "calibration")  # fmt: skip
 
@@ -366,12 +380,18 @@ def build_plan(scenario: str, muscles: tuple[str, ...], dose: Dosage, rng) -> Pl
         t = add_gait(plan, t, dose, rng)
     posture = STANDING
     if scenario in ("session", "glute_bridge"):
+        t0 = t
         t = change_posture(plan, t, posture, SUPINE, -0.75, rng)
         posture = SUPINE
         t = add_glute_bridge(plan, t, dose, rng)
+        if dose.marks_span_posture:
+            _marks_across(plan, t0, "glute_bridge")
     if scenario in ("session", "prone_hip_extension"):
+        t0 = t
         t = change_posture(plan, t, posture, PRONE, 0.0 if posture == SUPINE else -0.75, rng)
         for side in "LR":
             t = add_prone_hip_extension(plan, t, side, dose, rng)
+        if dose.marks_span_posture:
+            _marks_across(plan, t0, "prone_hip_extension")
     plan.duration = float(np.ceil(t + 1.0))
     return plan
