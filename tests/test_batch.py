@@ -1,4 +1,4 @@
-"""`sensorkit batch`: a study of 200 recordings with corrupt ones among them is analysed
+"""`sensorkit batch`: a study of 100 recordings with corrupt ones among them is analysed
 whole (the corrupt ones listed with why), a second run does nothing, a changed recording
 is analysed again, and a local process pool and a Dask LocalCluster give the same study
 table."""
@@ -22,8 +22,9 @@ CORRUPT = {"P007/after.xdf": "cut", "P019/before.xdf": "garbage", "P033/after.xd
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
-    """200 recordings (4 simulated patients copied under 100 pseudonymous folders, before
-    and after), 3 of them corrupt, and a text file that is not a recording."""
+    """100 recordings (4 simulated patients copied under 50 pseudonymous folders, before
+    and after; `benchmarks/bench_batch.py` times larger studies), 3 of them corrupt, and a
+    text file that is not a recording."""
     base = tmp_path_factory.mktemp("batch")
     made = []
     for seed in range(4):
@@ -31,7 +32,7 @@ def study(tmp_path_factory):
         assert main(["simulate", "single_leg_squat", "-o", str(path), "--seed", str(seed), *SMALL]) == 0
         made.append(path.read_bytes())
     root = base / "study"
-    for k in range(100):
+    for k in range(50):
         for j, label in enumerate(("before", "after")):
             p = root / f"P{k:03d}" / f"{label}.xdf"
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -52,32 +53,32 @@ def test_a_study_is_analysed_whole_resumably_and_the_same_on_a_dask_cluster(stud
     out = tmp_path / "results"
     run(study, out)
     text = capsys.readouterr().out
-    assert "200 recordings: 197 analysed, 3 failed, 0 unchanged" in text
+    assert "100 recordings: 97 analysed, 3 failed, 0 unchanged" in text
     errors = pd.read_csv(out / "errors.csv")
     assert sorted(errors["file"]) == sorted(CORRUPT) and errors["reason"].str.len().min() > 10
     table = pd.read_csv(out / "study.csv", keep_default_na=False)
     assert list(table.columns) == list(COLUMNS)
-    assert table["file"].nunique() == 197 and not set(CORRUPT) & set(table["file"])
+    assert table["file"].nunique() == 97 and not set(CORRUPT) & set(table["file"])
     drops = table[(table["metric"] == "pelvic_drop_deg")]
-    assert len(drops) == 197 * 2 and (drops["n"] == 1).all()  # one repetition per side per session
+    assert len(drops) == 97 * 2 and (drops["n"] == 1).all()  # one repetition per side per session
     assert (out / "sessions" / "P042" / "before.json").exists() and (out / "sessions" / "P042" / "before.csv").exists()
     parquet = pd.read_parquet(out / "study.parquet")
     assert len(parquet) == len(table) and list(parquet["file"]) == list(table["file"])
 
     before = (out / "study.csv").read_text()
     run(study, out)  # nothing new: nothing analysed, the same table
-    assert "0 analysed, 0 failed, 200 unchanged" in capsys.readouterr().out
+    assert "0 analysed, 0 failed, 100 unchanged" in capsys.readouterr().out
     assert (out / "study.csv").read_text() == before
 
     changed = study / "P042" / "before.xdf"
     shutil.copyfile(study / "P043" / "before.xdf", changed)  # another recording under that name
     os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
     run(study, out)
-    assert "1 analysed, 0 failed, 199 unchanged" in capsys.readouterr().out
+    assert "1 analysed, 0 failed, 99 unchanged" in capsys.readouterr().out
 
     cluster = tmp_path / "cluster"
     run(study, cluster, "--scheduler", "local-cluster")
-    assert "200 recordings: 197 analysed, 3 failed" in capsys.readouterr().out
+    assert "100 recordings: 97 analysed, 3 failed" in capsys.readouterr().out
     assert (cluster / "study.csv").read_text() == (out / "study.csv").read_text()
     assert (cluster / "errors.csv").read_text() == (out / "errors.csv").read_text()
 

@@ -548,14 +548,14 @@ def test_a_slow_subscriber_costs_the_recording_no_sample(tmp_path):
     pipeline = LivePipeline()
     seen = []
 
-    def slow(event):  # a frozen window: half a second per event
+    def slow(event):  # a frozen window: half a second per event (the data come at twice real time)
         seen.append(event)
         time.sleep(0.5)
 
     pipeline.subscribe(slow)
     pipeline.start()
     chunks = []
-    sources = record(["sim://single_leg_squat?speed=1&reps=2&seed=1"], str(out), {"patient": "P001"}, 33.0,
+    sources = record(["sim://single_leg_squat?speed=2&reps=2&seed=1"], str(out), {"patient": "P001"}, 33.0,
                      quiet=True, consumers=[pipeline.push, chunks.append])  # fmt: skip
     result = pipeline.close()
     assert len(seen) >= 4 and result["exercises"]  # the slow subscriber got every event, late
