@@ -443,17 +443,23 @@ def test_a_gait_block_longer_than_the_emg_kept_keeps_its_live_steps(tmp_path, mo
     jsonschema.validate(live, SCHEMA)
 
 
+def _simulated_replay(tmp_path, scenario: str, seed: int, *params: str):
+    """A simulated session (`--param` KEY=VALUE `params`) replayed live and analysed:
+    (live result, live events, `analyze`'s result, the ground truth)."""
+    path = tmp_path / "s.xdf"
+    extra = [x for kv in params for x in ("--param", kv)]
+    assert main(["simulate", scenario, "-o", str(path), "--seed", str(seed), *extra]) == 0
+    live, events = run_live(replay_chunks(path))
+    offline = analyze_session(session_data(read_xdf(path)))
+    return live, events, offline, json.loads(path.with_suffix(".truth.json").read_text())
+
+
 def test_a_stance_held_level_is_one_repetition_live_as_in_analyze(tmp_path):
     """A stance held with the pelvis level is joined from its shifts out and back
     (`sensorkit.dsp.held`) by `analyze`; the live pipeline's finished block, measured whole,
     holds the same repetitions."""
-    path = tmp_path / "s.xdf"
-    assert main(["simulate", "single_leg_stance", "-o", str(path), "--seed", "0",
-                 "--param", "pelvic_drop_deg=0"]) == 0  # fmt: skip
-    live, _ = run_live(replay_chunks(path))
-    offline = analyze_session(session_data(read_xdf(path)))
+    live, _, offline, truth = _simulated_replay(tmp_path, "single_leg_stance", 0, "pelvic_drop_deg=0")
     assert_matches_analyze(live, offline)
-    truth = json.loads(path.with_suffix(".truth.json").read_text())
     for block in truth["exercises"]:
         assert len(_reps(offline, block)) == len(block["reps"]) == 2
 
@@ -634,13 +640,8 @@ def test_lying_down_inside_a_marked_block_is_no_repetition_live_either(tmp_path)
     as a repetition whose speed then makes every lift look too weak to count; the finished
     block is `analyze`'s, which searches only the part lying prone. Before, live showed the
     lying down alone and cancelled the five lifts."""
-    path = tmp_path / "p.xdf"
-    assert main(["simulate", "prone_hip_extension", "-o", str(path), "--seed", "0",
-                 "--param", "marks_span_posture=1"]) == 0  # fmt: skip
-    live, events = run_live(replay_chunks(path))
-    offline = analyze_session(session_data(read_xdf(path)))
+    live, events, offline, truth = _simulated_replay(tmp_path, "prone_hip_extension", 0, "marks_span_posture=1")
     assert_matches_analyze(live, offline)
-    truth = json.loads(path.with_suffix(".truth.json").read_text())
     first = truth["exercises"][0]
     assert first["reps"][0]["movement_onset_s"] - first["start_s"] > 5  # the lying down lies in the block
     true = [r["movement_onset_s"] for r in first["reps"]]  # each lift once, the lying down never
