@@ -9,13 +9,14 @@ import pytest
 from conftest import ROOT
 
 from sensorkit.analysis.exercises import parse_blocks
-from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, analyze_session
+from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
 from sensorkit.analysis.timing import summarise_latencies
 from sensorkit.cli import main
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.session_input import session_data
 from sensorkit.recording.xdf_reader import read_xdf
 from sensorkit.recording.xdf_writer import XdfWriter
+from sensorkit.sim import Dosage, SimConfig, simulate
 from sensorkit.streams import Chunk, StreamInfo
 
 SCHEMA = json.loads(files("sensorkit.analysis").joinpath("result.schema.json").read_text())
@@ -267,9 +268,6 @@ def test_a_block_marked_before_the_patient_lay_down_holds_only_its_repetitions(e
     baseline. Before the blocks were searched only where the pelvis lay in their posture
     (`posture_parts`), seed 0 gave the lying down as a sixth bridge and the rolling over as the
     prone block's one repetition, its five lifts lost."""
-    from sensorkit.analysis.session import SessionData
-    from sensorkit.sim import Dosage, SimConfig, simulate
-
     rec = simulate(SimConfig(seed=0, scenario="session", dose=Dosage(marks_span_posture=True)))
     c = rec.config
     data = SessionData("sim", EmgData(np.arange(len(rec.emg)) / c.fs_emg, rec.emg, list(c.muscles), c.fs_emg)
