@@ -41,11 +41,20 @@ def _velocity(horizontal: np.ndarray, fs: float, a: int, b: int) -> np.ndarray |
     ok = np.isfinite(move).all(axis=1)
     if not (np.isfinite(rest).all(axis=1).any() and ok.mean() >= MIN_FINITE_SHARE):
         return None
-    if not ok.all():  # a radio drop-out bridged by a straight line: integrated, not skipped
-        idx = np.arange(len(move))
-        move = np.column_stack([np.interp(idx, idx[ok], move[ok, j]) for j in range(move.shape[1])])
+    move = _bridged(move, ok)
     v = np.cumsum(move - np.nanmean(rest, axis=0), axis=0) / fs
     return v.reshape((-1, *horizontal.shape[1:]))
+
+
+def _bridged(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """`x` ((n, k)) with its rows not `ok` (some `ok` needed) on straight lines between the rows
+    around them, the end values held before the first and after the last: a radio drop-out is
+    integrated, not skipped. (`filters.interpolate_short_gaps` leaves gaps at either end NaN and
+    long ones as they are; an integral needs every row.)"""
+    if ok.all():
+        return x
+    idx = np.arange(len(x))
+    return np.column_stack([np.interp(idx, idx[ok], x[ok, j]) for j in range(x.shape[1])])
 
 
 def shift_velocities(horizontal: np.ndarray, fs: float) -> np.ndarray:
@@ -70,9 +79,7 @@ def shift_velocities(horizontal: np.ndarray, fs: float) -> np.ndarray:
     ok = np.isfinite(x).all(axis=1)
     if not ok.any():
         return np.full(x.shape, np.nan)
-    if not ok.all():
-        idx = np.arange(len(x))
-        x = np.column_stack([np.interp(idx, idx[ok], x[ok, j]) for j in range(x.shape[1])])
+    x = _bridged(x, ok)
     sos = butter(HIGHPASS_ORDER, HIGHPASS_HZ, "high", fs=fs, output="sos")
     v = apply_sos(sos, np.cumsum(x - x.mean(axis=0), axis=0) / fs)
     v[~ok] = np.nan
