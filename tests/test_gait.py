@@ -11,7 +11,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, SessionData, analyze_session
-from sensorkit.dsp.gait import GaitParams, initial_contacts, left_from_contacts
+from sensorkit.dsp.gait import GaitParams, initial_contacts, left_from_contacts, walk_heading
 from sensorkit.dsp.gait_pruning import uncrowded
 from sensorkit.dsp.gait_sides import alternate, parity_break
 from sensorkit.dsp.gait_steps import extend_runs, with_braking
@@ -433,11 +433,28 @@ def test_contacts_and_sides_on_a_public_set_of_real_walks():
         w[0], w[1] = w[0] + ok, w[1] + len(pairs)
     assert n > 3000 and fs == 100.0
     assert m50 >= 0.8 * n and m100 >= 0.9 * n
-    assert n_found - m100 <= 0.044 * n_found  # false contacts (4.1 %; 4.4 % with lone pieces; 5.6 % with all sides)
-    assert n_in - m_in <= 0.034 * n_in  # within the trials (3.1 %; 3.2 %)
+    # false contacts (3.9 %; 4.1 % with soft steps braked, 4.4 % with lone pieces, 5.6 % with all sides)
+    assert n_found - m100 <= 0.04 * n_found
+    assert n_in - m_in <= 0.034 * n_in  # within the trials (3.0 %; 3.1 %, 3.2 %)
     # no walker's sides all swapped (2 trials of one walker are, against a reference that may have
     # had its foot sensors swapped there: docs/analysis.md, Gait)
     assert right >= 0.95 * m100 and all(a >= 0.6 * b for a, b in per_walker.values())
+
+
+def _soft_then_still(rec):
+    """(acc, gyr, contacts, mid) of a simulated walk whose contacts mid, mid + 1 and mid + 2 load
+    the leg with a third of the walk's jolt, after which the walk stops and the pelvis is still."""
+    fs = rec.config.fs_imu
+    ref, _ = truth_contacts(rec)
+    acc, gyr = rec.imu[:, :3].copy(), rec.imu[:, 3:].copy()
+    mid = len(ref) // 2
+    soft = int(round((ref[mid] - 0.3) * fs))  # from shortly before a contact in the middle of the walk
+    end = int(round((ref[mid + 2] + 0.3) * fs))  # to just after the second contact after it
+    mean = acc[soft:end].mean(axis=0)
+    acc[soft:end] = mean + (acc[soft:end] - mean) / 3  # two soft steps, then the walk stops
+    acc[end:] = mean
+    gyr[end:] = 0.0
+    return acc, gyr, ref, mid
 
 
 def test_a_walks_soft_last_steps_are_kept_by_its_cadence():
@@ -446,21 +463,41 @@ def test_a_walks_soft_last_steps_are_kept_by_its_cadence():
     and the stillness after the stop gives none."""
     rec = walk(5)
     fs = rec.config.fs_imu
-    ref, _ = truth_contacts(rec)
-    acc, gyr = rec.imu[:, :3].copy(), rec.imu[:, 3:]
-    mid = len(ref) // 2
-    soft = int(round((ref[mid] - 0.3) * fs))  # from shortly before a contact in the middle of the walk
-    end = int(round((ref[mid + 2] + 0.3) * fs))  # to just after the second contact after it
-    mean = acc[soft:end].mean(axis=0)
-    acc[soft:end] = mean + (acc[soft:end] - mean) / 3  # two soft steps, then the walk stops
-    acc[end:] = mean
-    gyr = gyr.copy()
-    gyr[end:] = 0.0
+    acc, gyr, ref, mid = _soft_then_still(rec)
     found = np.array([c.t_s for c in initial_contacts(acc, gyr, fs)])
     assert len(match(ref[mid : mid + 3], found, 0.05)) == 3
     assert not np.any(found > ref[mid + 2] + 0.1)
     baseline = np.array([c.t_s for c in initial_contacts(acc, gyr, fs, params=GaitParams(edge_steps=0))])
     assert len(match(ref[mid : mid + 3], baseline, 0.05)) < 3  # the rule at work, not the data
+
+
+def test_a_closing_steps_contact_is_not_moved_towards_a_forward_peak():
+    """A walk's steps take the forward acceleration's peak before the trunk brakes into account
+    (`with_braking`); the step that closes the walk (as a bridged step does) keeps the instant of
+    its vertical rise: the trunk barely brakes there, and a forward peak near it belongs to
+    another movement. The same peak and fall 90 ms after every contact moves each step of the
+    walk 30-50 ms later and leaves the closing one where it was."""
+    rec = walk(3)
+    fs = rec.config.fs_imu
+    ref, _ = truth_contacts(rec)
+    acc, gyr = rec.imu[:, :3], rec.imu[:, 3:]
+    left, _ = walk_heading(acc, gyr, fs)
+    up = acc[: int(2 * fs)].mean(axis=0)  # standing still at the start
+    ahead = np.cross(left, up / np.linalg.norm(up))
+    ahead /= np.linalg.norm(ahead)
+    flat = acc - np.outer(acc @ ahead, ahead)  # no forward acceleration at all
+    t = np.arange(len(acc)) / fs
+    fwd = sum(np.interp(t, [r - 0.21, r + 0.09, r + 0.13, r + 0.39], [0, 2, -2, 0], left=0, right=0) for r in ref)
+
+    def contacts(a):
+        return np.array([c.t_s for c in initial_contacts(a, gyr, fs, left_axis=left)])
+
+    before, after = contacts(flat), contacts(flat + np.outer(fwd, ahead))
+    pb, pa = dict(match(ref, before, 0.05)), dict(match(ref, after, 0.1))
+    assert len(pb) == len(pa) == len(ref)
+    moved = np.array([after[pa[k]] - before[pb[k]] for k in range(len(ref))])
+    assert np.all((moved[:-1] >= 0.025) & (moved[:-1] <= 0.055))
+    assert moved[-1] == 0.0  # the closing step (with the braking's rule it moved 30 ms)
 
 
 def test_a_run_is_carried_on_through_the_longer_steps_of_a_walker_slowing_down():

@@ -26,7 +26,7 @@ def uncrowded(ics: np.ndarray, placed: np.ndarray, soft: np.ndarray, smooth: np.
     that far apart; their contact instants (searched back from the peak, moved towards the
     braking) and the steps carried on, bridged or placed in drop-outs may not be.
 
-    Kept: a step seen over a soft one (a run carried on, a gap bridged, a closing step) over
+    Kept: a step seen over a soft one (a gap bridged, a closing step) over
     one placed in a drop-out; between equals the earlier (a loading that comes as two bumps,
     heel then forefoot, sets a second contact after the first), unless the later one's
     loading rises at least `crowded_stronger` times as much as the earlier one's does before
