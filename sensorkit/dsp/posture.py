@@ -78,8 +78,12 @@ def posture_spans(up: np.ndarray, fs: float) -> list[tuple[str, int, int]]:
     n = len(up) // w
     if n == 0:
         return []
-    with np.errstate(all="ignore"):
-        med = np.nanmedian(up[: n * w].reshape(n, w, 3), axis=1)
+    windows = up[: n * w].reshape(n, w, 3)
+    # a window lost whole (a radio drop-out) has no median: NaN, which `classify` leaves
+    # unclassified (nanmedian would say so with a RuntimeWarning to a caller from Python)
+    seen = np.isfinite(windows).all(axis=2).any(axis=1)
+    med = np.full((n, 3), np.nan)
+    med[seen] = np.nanmedian(windows[seen], axis=1)
     codes = classify(med)
     for k in range(1, n):  # lost windows keep the posture before them
         if codes[k] < 0:
