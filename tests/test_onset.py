@@ -1,5 +1,7 @@
 """Onset detectors: synthetic bursts with known onsets, quality flags, simulated sessions."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -155,6 +157,14 @@ def test_find_bursts_separates_contractions_by_rest():
     assert len(bursts) == 3
     for (on, off), start in zip(bursts, (2.0, 5.0, 8.5), strict=True):
         assert on - ch.delay_s == pytest.approx(start, abs=0.02) and off > on + 0.8
+    # a radio drop-out at rest, longer than the quiet windows the baseline is chosen from: the
+    # same bursts, and no "Mean of empty slice" warning to the caller
+    x[int(10.2 * FS) : int(11.8 * FS)] = np.nan
+    ch = ChannelOnsets(x, FS, mains=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lost = find_bursts(ch.cond, FS, env=ch.env)
+    assert np.allclose(lost, bursts, atol=0.005)
 
 
 def session_onsets(recs, params):

@@ -537,7 +537,10 @@ def find_bursts(cond: np.ndarray, fs: float, params: OnsetParams = OnsetParams()
     n_win = len(rms) // w
     if n_win < 3:
         return []
-    means = np.nanmean(rms[: n_win * w].reshape(n_win, w), axis=1)
+    blocks = rms[: n_win * w].reshape(n_win, w)
+    seen = np.isfinite(blocks).any(axis=1)  # a window lost whole has no mean (and is never quiet)
+    means = np.full(n_win, np.nan)
+    means[seen] = np.nanmean(blocks[seen], axis=1)
     quiet = np.argsort(np.nan_to_num(means, nan=np.inf))[: max(1, int(n_win * b.quiet_fraction))]
     pooled = np.concatenate([rms[q * w : (q + 1) * w] for q in quiet])
     h = np.nanmean(pooled) + b.k_sd * np.nanstd(pooled)
