@@ -14,7 +14,7 @@ from sensorkit.analysis.session import AnalysisOptions, EmgData, ImuData, Sessio
 from sensorkit.dsp.gait import GaitParams, initial_contacts, left_from_contacts, walk_heading
 from sensorkit.dsp.gait_pruning import uncrowded
 from sensorkit.dsp.gait_sides import alternate, parity_break
-from sensorkit.dsp.gait_steps import extend_runs, with_braking
+from sensorkit.dsp.gait_steps import extend_runs, fill_hidden_steps, with_braking
 from sensorkit.dsp.orientation import G
 from sensorkit.sim import Dosage, SimConfig, simulate
 from sensorkit.sim.faults import with_drop_outs
@@ -115,6 +115,29 @@ def test_radio_drop_outs_do_not_break_a_walk_apart(lost, recall):
     assert n_pairs >= recall * ref_all
     assert found_all - n_pairs <= 0.06 * found_all and side_ok >= 0.95 * n_pairs
     assert made > 0 and made_ok >= 0.75 * made  # placed from the cadence, mostly within 100 ms
+
+
+def test_a_step_hidden_in_a_drop_out_is_placed_from_its_own_walks_cadence():
+    """A drop-out hides a step where an interval is twice the walk's step time; the cadence is the
+    walk's own, not the shuffling after it stops (steps 0.3 s apart, which once made the walk's
+    last interval, 1.13 step times, hold a hidden step), and where the walk after a turn lost
+    samples in every interval, the cadence that led into the turn."""
+    fs, p = 100.0, GaitParams()
+    # a walk whose every interval lost a few samples, its last one 62 samples, then a stop and shuffling
+    steps = np.r_[100 + 55 * np.arange(8), 100 + 55 * 7 + 62, 100 + 55 * 7 + 62 + 200 + 30 * np.arange(4)]
+    bridged = np.zeros(1000, dtype=bool)
+    for a in steps[:8]:
+        bridged[a + 25 : a + 33] = True  # a drop-out of 80 ms in each of the walk's intervals
+    out, _, made = fill_hidden_steps(steps, steps - 5, bridged, fs, p)
+    assert out.tolist() == steps.tolist() and not made[:9].any()
+    # before the turn the walk is seen whole; after it every interval lost samples, one twice as long
+    steps = np.r_[0, 55, 110, 165, 371, 481, 536, 591, 646] + 50
+    bridged = np.zeros(1000, dtype=bool)
+    for a in steps[4:8]:
+        bridged[a + 25 : a + 33] = True
+    bridged[426 + 50 - 4 : 426 + 50 + 4] = True  # the hidden step's own drop-out
+    out, ics, made = fill_hidden_steps(steps, steps - 5, bridged, fs, p)
+    assert 476 in out.tolist() and made[out.tolist().index(476)] and len(out) == len(steps) + 1
 
 
 def test_samples_lost_one_by_one_leave_the_contacts_measured():
