@@ -273,11 +273,16 @@ def test_numbers_from_the_user_are_finite_and_in_range(argv, before, tmp_path, c
 def test_two_identical_sources_stay_two_streams(tmp_path, capsys):
     out = tmp_path / "two.xdf"
     spec = "sim://single_leg_squat?speed=0&reps=1"
-    assert main(["record", spec, spec, "-o", str(out), "--duration", "5"]) == 0
+    # both sources run to their end (42 s of data, as fast as they can): the recording holds all of
+    # each, markers included; stopped after 5 s, a source slowed by a loaded machine had not yet
+    # sent its first marker, and its markers stream was missing (5 streams for 6)
+    assert main(["record", spec, spec, "-o", str(out), "--duration", "120"]) == 0
     rec = read_xdf(out)
     ids = [(s.info.name, s.info.source_id) for s in rec.streams]
     assert len(ids) == len(set(ids)) == 6
-    assert {"emg", "emg_2", "pelvis", "pelvis_2"} <= {name for name, _ in ids}
+    assert {"emg", "emg_2", "pelvis", "pelvis_2", "markers", "markers_2"} == {name for name, _ in ids}
+    counts = {s.info.name: len(s.timestamps) for s in rec.streams}
+    assert counts["emg"] == counts["emg_2"] and counts["markers"] == counts["markers_2"] > 0
     for s in rec.streams:
         if len(s.timestamps) > 1:
             assert np.all(np.diff(s.timestamps) >= 0), s.info.name
