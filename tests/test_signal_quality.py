@@ -3,6 +3,7 @@ live Quality events and markers, and silence on real recordings."""
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -134,6 +135,22 @@ def test_judging_in_stretches_equals_one_pass_even_where_a_hole_spans_two(faulty
     assert np.array_equal(parts.states, whole.states)
     assert np.array_equal(parts.band_rms, whole.band_rms)
     assert merge_spans([parts], fs) == merge_spans([whole], fs)
+
+
+def test_a_channel_that_loses_whole_windows_is_a_gap_there_and_no_warning(faulty):
+    """A drop-out that takes whole windows of one channel (a sensor's radio link lost for 2 s):
+    those windows are gaps, the other channels are judged as before, and no "All-NaN slice"
+    warning reaches the caller (the GUI printed one for every such window)."""
+    rec, _ = faulty
+    x, fs = rec.emg.copy(), rec.config.fs_emg
+    before = judge_recording(x, fs, 50.0)
+    x[10_000:14_000, 1] = np.nan  # 2 s of channel 1: windows 10-13 (of 0.5 s) lost whole
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        after = judge_recording(x, fs, 50.0)
+    assert np.all(after.states[10:14, 1] == KINDS.index("gap"))
+    others = [j for j in range(x.shape[1]) if j != 1]
+    assert np.array_equal(after.states[:, others], before.states[:, others])
 
 
 def test_onset_flags_derive_from_the_events():

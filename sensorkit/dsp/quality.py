@@ -397,8 +397,9 @@ def window_states(x: np.ndarray, fs: float, first: int, mains_hz: float | None,
     if not finite.all():  # lost samples take their window's median for the spectra
         holed = ~finite.all(axis=(1, 2))
         part = core[holed]
-        with np.errstate(all="ignore"):
-            med = np.nan_to_num(np.nanmedian(part, axis=1, keepdims=True))
+        # a channel that lost its whole window takes 0 (no median, and no nanmedian warning)
+        seen = np.isfinite(part).any(axis=1, keepdims=True)
+        med = np.nanmedian(np.where(seen, part, 0.0), axis=1, keepdims=True)
         filled = core.copy()
         filled[holed] = np.where(np.isfinite(part), part, med)
     # each window's samples contiguous (windows, channels, samples): reductions and
