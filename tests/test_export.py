@@ -3,6 +3,7 @@ scipy.io, pyedflib, ezc3d) gives the recording's samples back (within the format
 quantisation), with labels, rates and markers; nothing existing is overwritten."""
 
 import json
+import warnings
 from pathlib import Path
 
 import ezc3d
@@ -177,7 +178,38 @@ def test_edf_resamples_only_a_rate_it_cannot_hold_and_says_so(tmp_path, capsys):
     assert main(["export", str(path), "--to", "edf", "-o", str(out), "-q"]) == 0
     assert "emg resampled from 16.3934 to 16 Hz" in capsys.readouterr().err
     with pyedflib.EdfReader(str(out)) as r:
-        assert r.getSampleFrequency(0) == 16.0 and "resampled" in r.getRecordingAdditional()
+        assert r.getSampleFrequency(0) == 16.0
+        onsets, _, texts = r.readAnnotations()
+    assert list(zip(onsets, texts, strict=True)) == [(0.0, "resampled 16.3934->16 Hz: emg")]
+
+
+def test_every_note_an_edf_export_makes_is_in_the_file_whole(tmp_path, capsys):
+    """What an EDF export changed is said in the file as annotations at 0 s, each within the 40
+    characters pyedflib keeps of one (in the header's recording field, which keeps 24, the second
+    of these notes was lost and the first cut); a marker longer than that is cut to 40 and the
+    export says so; nothing makes pyedflib warn."""
+    path = tmp_path / "odd.xdf"
+    w = XdfWriter(path)
+    odd = StreamInfo("emg", "EMG", ("glute_max_L",), ("V",), 1000 / 61, "t:0", "double64")
+    w.write_chunk(Chunk(odd, T0 + np.arange(200) * 61 / 1000, np.sin(np.arange(200) / 5.0)[:, None] * 1e-3))
+    force = StreamInfo("force", "Force", ("fz",), ("N",), 0.0, "t:9", "double64")
+    w.write_chunk(Chunk(force, T0 + np.sort(np.random.default_rng(0).uniform(0, 2, 50)), np.ones((50, 1))))
+    long = "note: the patient reported pain in the left hip after the third set"
+    marks = StreamInfo("markers", "Markers", ("marker",), ("",), 0.0, "t:m", "string")
+    w.write_chunk(Chunk(marks, np.array([T0 + 1.0, T0 + 2.0]), np.array([["calibration_start:standing"], [long]],
+                                                                         dtype=object)))  # fmt: skip
+    w.close()
+    out = tmp_path / "odd.edf"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["export", str(path), "--to", "edf", "-o", str(out), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "1 marker longer than 40 characters cut to 40" in err and "force: no nominal sample rate" in err
+    with pyedflib.EdfReader(str(out)) as r:
+        onsets, _, texts = r.readAnnotations()
+    got = sorted(zip(np.round(onsets, 3), texts, strict=True))
+    assert got == [(0.0, "not written (no rate): force"), (0.0, "resampled 16.3934->16 Hz: emg"),
+                   (1.0, "calibration_start:standing"), (2.0, long[:40])]  # fmt: skip
 
 
 def test_unknown_format_and_file_are_one_line(tmp_path, capsys):

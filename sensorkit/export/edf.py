@@ -8,7 +8,14 @@ EDF+ annotations; lost samples are written as 0 and announced by a `lost samples
 annotation per stretch (the time before a stream's first sample and after its last is
 written as 0 unannounced). EDF needs every rate to fill whole data records; a rate that
 cannot (no record of 1 to 60 s holds a whole number of its samples) is resampled to the
-nearest whole rate, and the header's recording field says so.
+nearest whole rate, and an annotation at 0 s says so, as one does for a stream left out.
+
+pyedflib's writer (edflib) cuts an annotation's text to 40 characters and the header's
+recording field to what its 80 characters leave (24 characters after sensorkit's equipment
+subfield), without a word: the notes on what an export changed are annotations worded to
+fit, and the export says how many markers longer than 40 characters were cut (the tables
+keep them whole). Until December 2026 the notes went into the header, where a file with
+two kept 24 characters of the first ("force: no nominal sample") and nothing of the second.
 """
 
 from __future__ import annotations
@@ -28,6 +35,11 @@ from sensorkit.recording.xdf_reader import Recording, StreamData, header_field, 
 from sensorkit.streams import EMG
 
 DIGITAL = {"edf": (-32768, 32767), "bdf": (-8388608, 8388607)}
+# edflib, which pyedflib writes with, keeps this much of an annotation's text ...
+ANNOTATION_CHARS = 40
+# ... and this much for the header's equipment and additional recording subfields together
+# (80 less "Startdate dd-MMM-yyyy X X ", a space and edflib's margin; read back, December 2026)
+HEADER_ROOM = 39
 FILETYPE = {"edf": pyedflib.FILETYPE_EDFPLUS, "bdf": pyedflib.FILETYPE_BDFPLUS}
 
 
@@ -67,14 +79,17 @@ def write(rec: Recording, out: str, progress: Callable[[str], None], fmt: str = 
     streams = data_streams(rec)
     if not streams:
         raise SensorkitError(f"{rec.path} has no numeric stream with a sample rate to write as {fmt.upper()}")
+    skipped = skipped_streams(rec)
     notes = [f"{name}: no nominal sample rate, not written (EDF needs one; csv, parquet and mat keep it)"
-             for name in skipped_streams(rec)]  # fmt: skip
+             for name in skipped]  # fmt: skip
+    said = [f"not written (no rate): {name}" for name in skipped]  # the notes as annotations at 0 s
     rates = {}
     for s in streams:
         fs = float(s.info.srate)
         if record_seconds([fs]) is None:
             rates[id(s)] = float(round(fs))
             notes.append(f"{s.info.name} resampled from {fs:g} to {round(fs)} Hz (EDF needs whole data records)")
+            said.append(f"resampled {fs:g}->{round(fs)} Hz: {s.info.name}")
         else:
             rates[id(s)] = fs
     t0 = start_time(rec)
@@ -105,15 +120,20 @@ def write(rec: Recording, out: str, progress: Callable[[str], None], fmt: str = 
             })  # fmt: skip
             signals.append(x)
         annotations += [(a, d, f"lost samples: {s.info.name}") for a, d in placed.lost()]
-    annotations += [(t - t0, -1.0, text) for t, _, text in marker_rows(rec)]
+    marks = [(t - t0, -1.0, text) for t, _, text in marker_rows(rec)]
+    cut = sum(len(text) > ANNOTATION_CHARS for _, _, text in marks)
+    if cut:
+        notes.append(f"{cut} marker{'s' if cut > 1 else ''} longer than {ANNOTATION_CHARS} characters cut to "
+                     f"{ANNOTATION_CHARS} (EDF+ annotations as pyedflib writes them; csv, parquet and mat keep them)")
+    annotations += [(0.0, -1.0, text) for text in said] + marks
     progress(f"writing {len(signals)} signals, {n_records} records of {dur} s")
     writer = pyedflib.EdfWriter(out, len(signals), file_type=FILETYPE[fmt])
     try:
         writer.setSignalHeaders(headers)
-        _header(writer, rec, notes)
+        _header(writer, rec)
         writer.writeSamples(signals)
         for onset, duration, text in sorted(annotations):
-            writer.writeAnnotation(max(onset, 0.0), duration, text[:512])
+            writer.writeAnnotation(max(onset, 0.0), duration, text[:ANNOTATION_CHARS])
     finally:
         writer.close()
     return notes
@@ -126,17 +146,16 @@ def _as_rate(s: StreamData, fs: float) -> StreamData:
     return StreamData(replace(s.info, srate=fs), t, x, s.raw_info)
 
 
-def _header(writer, rec: Recording, notes: list[str]) -> None:
+def _header(writer, rec: Recording) -> None:
     whose = header_meta(rec)
     if whose["pseudonym"]:
-        writer.setPatientCode(whose["pseudonym"])
+        writer.setPatientCode(whose["pseudonym"].replace(" ", "_")[:60])  # EDF+: no spaces, 80 with the rest
     if whose["recorded"]:
         try:
             writer.setStartdatetime(datetime.fromisoformat(whose["recorded"]).replace(tzinfo=None))
         except ValueError:
             pass  # another writer's date format: EDF keeps its default
-    text = "; ".join(filter(None, [whose["session"], *notes]))
-    if text:
-        writer.setRecordingAdditional(text[:80])
-    software = header_field(rec, "software") or ""
-    writer.setEquipment(software.replace(" ", "_")[:80])  # EDF+ subfields have no spaces
+    software = (header_field(rec, "software") or "").replace(" ", "_")[:HEADER_ROOM]  # subfields have no spaces
+    writer.setEquipment(software)
+    if whose["session"]:
+        writer.setRecordingAdditional(whose["session"].replace(" ", "_")[: HEADER_ROOM - len(software)])
