@@ -19,6 +19,7 @@ from sensorkit.devices.spec import open_device
 from sensorkit.errors import SensorkitError
 from sensorkit.gui.display import DisplayBuffers
 from sensorkit.gui.protocol_panel import ProtocolPanel
+from sensorkit.gui.screen import ensure_screen
 from sensorkit.gui.session_panel import SessionPanel
 from sensorkit.gui.window import MonitorWindow
 from sensorkit.live.events import Quality
@@ -55,6 +56,7 @@ def pick_devices() -> list[str]:
 
     from sensorkit.gui.device_picker import DevicePicker
 
+    ensure_screen()
     pg.mkQApp("sensorkit")
     dialog = DevicePicker(device_candidates())
     return dialog.specs() if dialog.exec() else []
@@ -75,6 +77,7 @@ def run_gui(specs: list[str], options: AnalysisOptions, record_to: str | None = 
     import pyqtgraph as pg
     from pyqtgraph.Qt import QtCore
 
+    ensure_screen(headless=screenshot is not None and quit_after is not None)
     pg.setConfigOptions(antialias=False, useOpenGL=False)
     app = pg.mkQApp("sensorkit")
     sources = [open_device(s) for s in specs]

@@ -9,6 +9,7 @@ import re
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from PySide6 import QtSvgWidgets  # the report's SVG figures, drawn as SVG (the binding pinned in pyproject)
 
+from sensorkit.gui.screen import ensure_screen
 from sensorkit.report.html import _blocks, _title, drop_figure, latency_figure, order_figure, report_html
 
 VERDICT_COLOURS = {"improved": "#1b7a2f", "worse": "#b3261e", "no clear change": "#555555"}
@@ -104,6 +105,7 @@ def show_comparison(results: list[dict], comparison: dict, screenshot: str | Non
     """Open the compare view until it is closed (or `quit_after` s, saving `screenshot`)."""
     import pyqtgraph as pg
 
+    ensure_screen(headless=screenshot is not None and quit_after is not None)
     app = pg.mkQApp("sensorkit")
     window = CompareWindow(results, comparison)
     window.resize(1100, 900)
