@@ -124,3 +124,21 @@ def test_a_counter_that_runs_back_is_refused_with_its_row(tmp_path, capsys):
     assert main(["contacts", str(path)]) == 1
     err = capsys.readouterr().err
     assert "PacketCounter" in err and "from 12 to 9 after data row 3" in err and "Traceback" not in err
+
+
+def test_a_file_that_is_no_table_of_samples_is_said_with_where(tmp_path, capsys):
+    """A JSON result handed where a text export is read says so (its lines of numbers once made
+    "120 rows do not have 2 columns"); a ragged table names its first wrong line."""
+    result = tmp_path / "session.json"
+    result.write_text('{\n  "exercises": [\n    1,\n    2\n  ]\n}\n')
+    assert main(["contacts", str(result)]) != 0
+    assert "holds JSON, not a text export of samples" in capsys.readouterr().err
+    sections = tmp_path / "sections.txt"  # an export whose header comes in [sections]: a table all the same
+    sections.write_text("[Header]\nrate=100\n[Data]\n" + "\n".join(f"{k / 100} 0 0 9.81 0 0 0" for k in range(300)))
+    assert main(["contacts", str(sections), "--rate", "100", "--columns", "ch2,ch3,ch4,ch5,ch6,ch7"]) == 0
+    assert "JSON" not in capsys.readouterr().err
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("t,a,b\n0,1,2\n1,2\n2,3,4\n3,4\n")
+    assert main(["contacts", str(ragged)]) != 0
+    err = capsys.readouterr().err
+    assert "2 rows do not have the 3 columns of the first row of numbers (line 2); the first is line 3" in err

@@ -13,6 +13,7 @@ EMG in volts. Gait events in a second CSV (touchdown / lift-off times) become
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,12 +129,24 @@ def _header(lines: list[str], width: int, sep: str | None) -> tuple[list[str], l
     return names, units, rate
 
 
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _read_table(path: str) -> Table:
     """The numeric table of a text export, with what its header says."""
     try:
         lines = Path(path).read_text(errors="replace").splitlines()
     except OSError as exc:
         raise SensorkitError(f"cannot read {path}: {exc.strerror or exc}") from None
+    head = next((ln.lstrip() for ln in lines if ln.strip()), "")
+    if head[:1] in ("{", "[") and _is_json("\n".join(lines)):  # not an export's "[Header]" section
+        raise SensorkitError(f"{path} holds JSON, not a text export of samples (a result of sensorkit analyze is "
+                             "read by compare)")  # fmt: skip
     first = next((i for i, ln in enumerate(lines)
                   if ln.strip() and not ln.lstrip().startswith("#")
                   and all(_NUMBER.match(t) for t in ln.replace(",", " ").replace(";", " ").split())),
@@ -143,10 +156,13 @@ def _read_table(path: str) -> Table:
     sep = _separator(lines[first])
     width = len(_split(lines[first], sep))
     names, units, rate = _header(lines[:first], width, sep)
-    rows = [_split(ln, sep) for ln in lines[first:] if ln.strip() and not ln.lstrip().startswith("#")]
-    bad = sum(len(r) != width for r in rows)
-    if bad:
-        raise SensorkitError(f"{path}: {bad} rows do not have {width} columns")
+    numbered = [(k, _split(ln, sep)) for k, ln in enumerate(lines[first:], start=first + 1)
+                if ln.strip() and not ln.lstrip().startswith("#")]  # fmt: skip
+    rows = [r for _, r in numbered]
+    wrong = [k for k, r in numbered if len(r) != width]
+    if wrong:
+        raise SensorkitError(f"{path}: {len(wrong)} rows do not have the {width} columns of the first row of "
+                             f"numbers (line {first + 1}); the first is line {wrong[0]}")  # fmt: skip
     try:  # an empty field (a column that ends early) is a missing value
         data = np.array([[float(t) if t else np.nan for t in r] for r in rows], dtype=np.float64)
     except ValueError:
