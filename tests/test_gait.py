@@ -465,7 +465,7 @@ def test_contacts_and_sides_on_a_public_set_of_real_walks():
 
 
 def _soft_then_still(rec):
-    """(acc, gyr, contacts, mid) of a simulated walk whose contacts mid, mid + 1 and mid + 2 load
+    """(acc, gyr, true contact times, mid) of a simulated walk whose contacts mid, mid + 1 and mid + 2 load
     the leg with a third of the walk's jolt, after which the walk stops and the pelvis is still."""
     fs = rec.config.fs_imu
     ref, _ = truth_contacts(rec)

@@ -28,11 +28,23 @@ def test_without_a_display_the_window_is_refused_or_drawn_off_screen(linux_witho
 
 
 def test_a_platform_chosen_or_another_system_is_left_to_qt(linux_without_display):
-    linux_without_display.setenv("QT_QPA_PLATFORM", "offscreen")
+    """A platform set in QT_QPA_PLATFORM, or a system other than Linux: no check runs (here every
+    one would refuse: a DISPLAY nobody answers, the X11 plugin unloadable) and the environment
+    is left as it was, a screenshot's included."""
+    def refuse():
+        raise AssertionError("a check ran")
+
+    linux_without_display.setattr(screen, "xcb_plugin_error", refuse)
+    linux_without_display.setattr(screen, "x_display_opens", refuse)
+    linux_without_display.setenv("DISPLAY", ":93")
+    linux_without_display.setenv("QT_QPA_PLATFORM", "xcb")
     screen.ensure_screen()
+    assert screen.os.environ["QT_QPA_PLATFORM"] == "xcb"
     linux_without_display.delenv("QT_QPA_PLATFORM")
+    linux_without_display.delenv("DISPLAY")
     linux_without_display.setattr(sys, "platform", "win32")
-    screen.ensure_screen()
+    screen.ensure_screen(headless=True)  # no display on Linux's terms, yet not drawn off screen
+    assert "QT_QPA_PLATFORM" not in screen.os.environ
 
 
 def test_a_missing_x11_library_is_named_with_the_packages_to_install(linux_without_display):
