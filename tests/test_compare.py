@@ -275,3 +275,23 @@ def test_a_quiet_muscle_is_told_apart_from_a_poor_recording(example):
     assert "gluteus maximus (left, single-leg squat on the right leg)" in quiet_line
     assert "biceps femoris (left, single-leg squat)" in few_line and "biceps femoris (left" not in quiet_line.replace(
         "biceps femoris (left, single-leg squat on the right leg)", "")
+
+
+def test_a_blocks_reference_muscle_is_not_compared_with_itself():
+    """Prone hip extension's reference is the hamstrings: their latency to themselves is 0 in
+    every repetition, and compared it read "switches on 0 ms later after (95 % CI 0 to 0 ms)"."""
+    def result(glute_ms: float) -> dict:
+        reps = [{"latency_ms": {"glute_max_L": glute_ms + k, "biceps_femoris_L": 0.0, "erector_spinae_L": 30.0 + k},
+                 "quality": {"glute_max_L": "ok", "biceps_femoris_L": "ok", "erector_spinae_L": "ok"}}
+                for k in range(5)]  # fmt: skip
+        return {"pseudonym": "P001", "exercises": [{"exercise": "prone_hip_extension", "side": "L",
+                                                    "reference": "biceps_femoris_L", "glutes": ["glute_max_L"],
+                                                    "reps": reps}]}  # fmt: skip
+
+    obs = observations(result(120.0))
+    assert set(obs) == {("prone_hip_extension", "L", "glute_max_L", "latency_ms"),
+                        ("prone_hip_extension", "L", "erector_spinae_L", "latency_ms")}  # fmt: skip
+    c = compare_results([result(120.0), result(40.0)], ["before", "after"])
+    assert {e["muscle"] for e in c["entries"]} == {"glute_max_L", "erector_spinae_L"}
+    assert next(e for e in c["entries"] if e["muscle"] == "glute_max_L")["verdict"] == "improved"
+    assert not any("biceps femoris" in e["text"] for e in c["entries"])

@@ -18,8 +18,9 @@ rep-to-rep spread, never below a floor for what the measurement resolves:
   of a mean is not claimed whatever the spread.
 Improved means the glute fires earlier relative to its reference, or the pelvis drops
 less. Only the glutes of each block's working side (both sides in bilateral exercises
-and gait) and the drop are judged; other muscles (the references, the other side)
-are shown, not judged.
+and gait) and the drop are judged; other muscles (the other side's, the hamstrings and
+erector spinae) are shown, not judged, and a block's reference muscle is left out (its
+latency to itself is 0).
 """
 
 from __future__ import annotations
@@ -54,12 +55,16 @@ def judged_keys(result: dict) -> set[Key]:
 
 def observations(result: dict) -> dict[Key, list[float]]:
     """Every repetition's value per exercise, side, muscle and metric: latencies of onsets
-    whose quality is `ok`, drops whose quality is `ok`."""
+    whose quality is `ok`, drops whose quality is `ok`. A block's reference muscle (the
+    hamstrings in prone hip extension) is left out: its latency to itself is 0 by definition,
+    and compared it read "switches on 0 ms later after (95 % CI 0 to 0 ms)"."""
     out: dict[Key, list[float]] = {}
     for block in result.get("exercises", []):
         ex, side = block["exercise"], block["side"]
         for rep in block["reps"]:
             for m, lat in rep.get("latency_ms", {}).items():
+                if m == block.get("reference"):
+                    continue
                 key = (ex, side, m, "latency_ms")
                 out.setdefault(key, [])
                 if lat is not None and rep["quality"].get(m) == "ok":
