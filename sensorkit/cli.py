@@ -617,7 +617,7 @@ def cmd_import(args) -> int:
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     spec = TextImport(args.file, rate_hz=args.rate, unit=args.unit, scale=args.scale, offset=args.offset,
                       time_column=args.time_column, channel_map=_channel_map(args.channel_map),
-                      columns=columns)  # fmt: skip
+                      columns=columns, pelvis=args.pelvis)  # fmt: skip
     data = read_text_export(spec)
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -625,8 +625,10 @@ def cmd_import(args) -> int:
     meta = _file_meta(args, [f"import://{args.file}"])
     write_xdf(args.output, data, markers, meta)
     others = "".join(f", {len(o.labels)} {o.kind.lower()} channel(s)" for o in data.others)
-    print(f"wrote {args.output}: {len(data.emg)} samples x {len(data.labels)} EMG channels at {data.rate_hz:g} Hz"
-          f"{others}{f', {len(markers)} gait events' if markers else ''}")
+    others += "".join(f", IMU {i.name!r} at {i.rate_hz:g} Hz" for i in data.imus)
+    emg = "no EMG" if not data.labels else f"{len(data.emg)} samples x {len(data.labels)} EMG channels at " \
+        f"{data.rate_hz:g} Hz"
+    print(f"wrote {args.output}: {emg}{others}{f', {len(markers)} gait events' if markers else ''}")
     return 0
 
 
@@ -883,7 +885,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("import", help="convert a text/CSV EMG export to XDF",
                         description="Convert EMG exported as text columns by another system into a "
                         "sensorkit XDF file: state the rate (or time column), the unit (V, mV, uV, or ADC "
-                        "counts with --scale), and name the muscles with --channel-map.")  # fmt: skip
+                        "counts with --scale), and name the muscles with --channel-map. A Delsys Trigno export "
+                        "(EMGworks, Trigno Discover) is read whole: its EMG, and each sensor's IMU, the one "
+                        "--pelvis names as the pelvis.")  # fmt: skip
     sp.add_argument("file")
     sp.add_argument("--rate", type=POSITIVE, help="sample rate, Hz (unless --time-column or the file's header "
                     "gives it)")
@@ -894,6 +898,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--offset", type=number(), default=0.0, help="ADC counts at 0 V (e.g. 2048 for 12 bit)")
     sp.add_argument("--channel-map", help="name columns: OLD=NEW,... e.g. ME=glute_med_R")
     sp.add_argument("--columns", help="keep only these columns (after renaming), comma-separated")
+    sp.add_argument("--pelvis", metavar="SENSOR", help="a Delsys export: the sensor on the sacrum, whose "
+                    "accelerometer and gyroscope become the pelvis IMU (its name as exported, e.g. 'Avanti sensor "
+                    "3', or its number)")
     sp.add_argument("--events", help="CSV of foot contacts (touchdown_s, liftoff_s columns)")
     sp.add_argument("--events-side", choices=("L", "R"), default="R", help="the foot of --events")
     session_args(sp)

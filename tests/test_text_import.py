@@ -142,3 +142,97 @@ def test_a_file_that_is_no_table_of_samples_is_said_with_where(tmp_path, capsys)
     assert main(["contacts", str(ragged)]) != 0
     err = capsys.readouterr().err
     assert "2 rows do not have the 3 columns of the first row of numbers (line 2); the first is line 3" in err
+
+
+# ---------------------------------------------------------------- Delsys Trigno exports
+
+DELSYS_MAP = {f"Avanti sensor {k + 1}": m for k, m in enumerate(
+    ("glute_max_L", "glute_max_R", "glute_med_L", "glute_med_R", "biceps_femoris_L", "biceps_femoris_R",
+     "erector_spinae_L", "erector_spinae_R"))}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def delsys(tmp_path_factory):
+    """A simulated single-leg-squat session at Trigno's rates (EMG 1259.26 Hz, IMU 148.15 Hz),
+    written as an EMGworks CSV export with and without its 'Label:' header lines."""
+    from helpers import write_delsys_csv
+
+    from sensorkit.sim import Dosage, SimConfig, simulate
+
+    rec = simulate(SimConfig(scenario="single_leg_squat", seed=2, dose=Dosage(reps=3), fs_emg=1259.259259,
+                             fs_imu=148.148148))  # fmt: skip
+    folder = tmp_path_factory.mktemp("delsys")
+    with_labels, bare = folder / "trigno.csv", folder / "bare.csv"
+    write_delsys_csv(with_labels, rec)
+    write_delsys_csv(bare, rec, labels=False)
+    return rec, with_labels, bare
+
+
+def test_a_delsys_export_gives_its_emg_and_the_sacral_sensors_imu(delsys):
+    rec, path, bare = delsys
+    for f in (path, bare):  # the header's rates, or each channel's own time column
+        data = read_text_export(TextImport(str(f), channel_map=DELSYS_MAP, pelvis="9"))
+        assert data.labels == [*DELSYS_MAP.values(), "Avanti sensor 9: EMG 9"]
+        assert data.rate_hz == pytest.approx(1259.259259, rel=1e-6)
+        np.testing.assert_allclose(data.emg[:, :8], rec.emg, rtol=1e-6, atol=1e-12)  # V, as written (7 digits)
+        np.testing.assert_allclose(data.t, np.arange(len(rec.emg)) / 1259.259259, atol=1e-6)
+        (imu,) = data.imus
+        assert (imu.name, imu.location) == ("pelvis", "pelvis") and imu.rate_hz == pytest.approx(148.148148, rel=1e-6)
+        np.testing.assert_allclose(imu.values, rec.imu, rtol=1e-5, atol=1e-6)  # g and deg/s back to SI
+        assert len(imu.t) == len(rec.imu) < len(data.t) / 8  # on its own clock
+
+
+def test_an_imported_delsys_export_analyses_without_markers(delsys, tmp_path, capsys):
+    """`sensorkit import` then `analyze --exercise`: the repetitions, sides and drops of the
+    simulated patient, read from the Trigno layout with the pelvis sensor named by its number."""
+    import json
+
+    rec, path, _ = delsys
+    out = tmp_path / "trigno.xdf"
+    cmap = ",".join(f"{k}={v}" for k, v in DELSYS_MAP.items())
+    assert main(["import", str(path), "-o", str(out), "--channel-map", cmap, "--pelvis", "9"]) == 0
+    assert "IMU 'pelvis' at 148.148 Hz" in capsys.readouterr().out
+    names = [s.info.name for s in read_xdf(out).streams]
+    assert names == ["emg", "pelvis"]
+    result = tmp_path / "r.json"
+    assert main(["analyze", str(out), "--exercise", "single_leg_squat", "--json", str(result), "-q"]) == 0
+    blocks = {b["side"]: b for b in json.loads(result.read_text())["exercises"]}
+    for tb in rec.truth["exercises"]:
+        got = blocks[tb["side"]]["reps"]
+        assert len(got) == len(tb["reps"])
+        for r, t in zip(got, tb["reps"], strict=True):
+            assert abs(r["movement_onset_s"] - t["movement_onset_s"]) < 0.05
+            assert abs(r["pelvic_drop_deg"] - t["pelvic_drop_deg"]) < 1.0
+            glute = f"glute_med_{tb['side']}"
+            assert abs(r["latency_ms"][glute] - t["latency_ms"][glute]) < 40
+
+
+def test_a_delsys_export_without_a_pelvis_keeps_each_sensors_imu_apart(delsys, tmp_path, capsys):
+    _, path, _ = delsys
+    out = tmp_path / "t.xdf"
+    assert main(["import", str(path), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "name the sensor on the sacrum with --pelvis" in err
+    rec = read_xdf(out)
+    (imu,) = rec.of_kind("IMU")
+    assert imu.info.name == "avanti_sensor_9" and imu.info.metadata["location"] == "Avanti sensor 9"
+    from sensorkit.recording.session_input import pelvis_stream
+
+    assert pelvis_stream(rec) is None  # a glute's sensor is never taken for the pelvis
+
+
+def test_delsys_mistakes_are_one_line(delsys, tmp_path, capsys, export):
+    _, path, _ = delsys
+    cases = [
+        (["--pelvis", "12"], "no single sensor '12' (sensors: Avanti sensor 1, "),
+        (["--pelvis", "Avanti sensor 1"], "--pelvis 'Avanti sensor 1': no IMU stream (no ACC.X, ACC.Y, ACC.Z, GYRO.X"),
+        (["--channel-map", "Avanti sensor 99=glute_max_L"], "'Avanti sensor 99' is no single EMG channel or sensor"),
+    ]
+    for k, (args, message) in enumerate(cases):
+        assert main(["import", str(path), "-o", str(tmp_path / f"{k}.xdf"), *args]) == 1
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / f"{k}.xdf").exists()
+    assert main(["import", str(export), "-o", str(tmp_path / "x.xdf"), "--pelvis", "3"]) == 1
+    assert "is not one" in capsys.readouterr().err
+    assert main(["contacts", str(path)]) == 1
+    assert "is a Delsys export: convert it with sensorkit import" in capsys.readouterr().err

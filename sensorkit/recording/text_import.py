@@ -8,7 +8,10 @@ gives it), unit (V, mV, uV, or ADC counts with a scale in V per count and an off
 and the muscle of each column. Columns that are not EMG (a goniometer's angle in deg,
 a force in N, a footswitch; by unit, else by name) become streams of their own, never
 EMG in volts. Gait events in a second CSV (touchdown / lift-off times) become
-`initial_contact:SIDE` / `final_contact:SIDE` markers.
+`initial_contact:SIDE` / `final_contact:SIDE` markers. A Delsys Trigno export (each
+channel its own `X[s]` time column and rate: `sensorkit.recording.delsys_csv`) gives its
+EMG and each sensor's accelerometer and gyroscope, the sacral sensor's as the `pelvis`
+IMU stream.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from sensorkit.errors import SensorkitError
+from sensorkit.recording.delsys_csv import IMU_SIGNALS, DelsysChannel, is_delsys_export, read_delsys_csv
 from sensorkit.recording.outputs import atomic_output
 from sensorkit.recording.xdf_writer import XdfWriter
-from sensorkit.streams import EMG, MARKERS, MAX_RESTORED_S, Chunk, StreamInfo, restore_lost_rows
+from sensorkit.streams import EMG, IMU, IMU_CHANNELS, MARKERS, MAX_RESTORED_S, Chunk, StreamInfo, restore_lost_rows
 from sensorkit.units import to_si
 
 CONTACT_COLUMNS = {
@@ -44,6 +48,7 @@ class TextImport:
     time_column: str | None = None
     channel_map: dict[str, str] = field(default_factory=dict)
     columns: list[str] | None = None  # keep only these (after renaming)
+    pelvis: str | None = None  # a Delsys export: the sensor on the sacrum (its name, label or number)
 
 
 @dataclass
@@ -67,6 +72,18 @@ class TypedChannels:
 
 
 @dataclass
+class ImuStream:
+    """One sensor's accelerometer and gyroscope (`IMU_CHANNELS`, m/s^2 and rad/s) on its own
+    clock: an IMU stream named `name` whose `location` says where it was worn."""
+
+    name: str
+    location: str
+    rate_hz: float
+    t: np.ndarray  # s
+    values: np.ndarray  # (n, 6)
+
+
+@dataclass
 class TextData:
     t: np.ndarray  # s
     emg: np.ndarray  # V, (n, channels)
@@ -74,6 +91,7 @@ class TextData:
     rate_hz: float
     others: list[TypedChannels] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was read from the header, how columns were typed
+    imus: list[ImuStream] = field(default_factory=list)  # each with its own times and rate
 
 
 # Columns that are not EMG, by unit and by name. Why by name too: many exports give no unit.
@@ -187,7 +205,12 @@ def column_kind(names: tuple[str, ...], unit: str) -> str:
 
 def read_text_export(spec: TextImport) -> TextData:
     """A text export's EMG (s, V) and its other typed columns, what the user said taking
-    precedence over what the file's header says."""
+    precedence over what the file's header says; a Delsys export's EMG and IMUs (`delsys_data`)."""
+    if is_delsys_export(spec.path):
+        return delsys_data(spec)
+    if spec.pelvis:
+        raise SensorkitError(f"--pelvis names a sensor of a Delsys export; {spec.path} is not one "
+                             "(its IMU: sensorkit contacts FILE --columns ...)")  # fmt: skip
     table = _read_table(spec.path)
     frame, notes = table.frame.copy(), []
     auto = _time_column(frame) if spec.time_column is None else None
@@ -289,6 +312,114 @@ def _emg_volts(x: np.ndarray, declared: str, spec: TextImport, column: str, note
     raise SensorkitError(f"{column}: unit {spec.unit or declared!r}: use V, mV, uV or counts")
 
 
+def _sensor_key(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def find_sensor(name: str, sensors: list[str], path: str) -> str:
+    """The sensor of a Delsys export that `name` means: its name as exported ('Mini sensor 11',
+    any case), or its number alone ('11') where one sensor's name ends with it."""
+    key = _sensor_key(name)
+    exact = [s for s in sensors if _sensor_key(s) == key]
+    numbered = [s for s in sensors if key.isdigit() and s.split() and s.split()[-1] == key]
+    found = exact or numbered
+    if len(found) != 1:
+        raise SensorkitError(f"{path}: no single sensor {name!r} (sensors: {', '.join(sensors)})")
+    return found[0]
+
+
+def _on_clock(c: DelsysChannel, t: np.ndarray) -> np.ndarray:
+    """A channel's values placed on the times `t` of its rate (another channel of the same
+    rate, which may run longer or start earlier): NaN where it has no sample."""
+    out = np.full(len(t), np.nan)
+    if not len(c.x) or not len(t):
+        return out
+    at = int(round((c.t[0] - t[0]) * c.rate_hz))
+    lo, hi = max(at, 0), min(at + len(c.x), len(t))
+    if hi > lo:
+        out[lo:hi] = c.x[lo - at : hi - at]
+    return out
+
+
+def _sensor_imu(sensor: str, chans: dict[str, DelsysChannel], name: str, location: str, notes: list[str]
+                ) -> ImuStream | None:  # fmt: skip
+    """A Delsys sensor's accelerometer and gyroscope as an IMU stream in SI units; None (with a
+    note) where it lacks one of the six axes or they do not share a rate."""
+    have = [chans.get(sig) for sig in IMU_SIGNALS]
+    if any(c is None for c in have) or len({round(c.rate_hz, 3) for c in have}) != 1:
+        missing = [sig for sig, c in zip(IMU_SIGNALS, have, strict=True) if c is None]
+        why = "no " + ", ".join(missing) if missing else "axes at different rates"
+        notes.append(f"{sensor}: no IMU stream ({why})")
+        return None
+    longest = max(have, key=lambda c: len(c.t))
+    x = np.column_stack([_on_clock(c, longest.t) for c in have])
+    units = []
+    for part, cols, choices, what in ((slice(0, 3), have[:3], {"g": 4.0, "m/s^2": np.inf}, "acceleration"),
+                                      (slice(3, 6), have[3:], {"rad/s": 10.0, "deg/s": np.inf}, "angular rate")):
+        declared = cols[0].unit
+        level = np.linalg.norm(x[:, part], axis=1) if what == "acceleration" else x[:, part]
+        known = declared and to_si(declared)[0] in ("m/s^2", "rad/s")
+        unit = declared if known else _guess_unit(level, choices, None, what)
+        x[:, part] *= to_si(unit)[1]
+        units.append(unit)
+    notes.append(f"{sensor}: IMU stream {name!r} at {longest.rate_hz:g} Hz (accelerometer in {units[0]}, "
+                 f"gyroscope in {units[1]})")  # fmt: skip
+    return ImuStream(name, location, longest.rate_hz, longest.t.copy(), x)
+
+
+def delsys_data(spec: TextImport) -> TextData:
+    """A Delsys Trigno export (`delsys_csv`): its EMG channels (one rate; named as exported, or by
+    --channel-map from their label or their sensor's name) and each sensor's IMU, `spec.pelvis`'s
+    as the `pelvis` stream, the others named for their sensor (never taken for the pelvis)."""
+    chans = read_delsys_csv(spec.path)
+    notes: list[str] = []
+    sensors = list(dict.fromkeys(c.sensor for c in chans))
+    by_sensor: dict[str, dict[str, DelsysChannel]] = {s: {} for s in sensors}
+    for c in chans:
+        by_sensor[c.sensor].setdefault(c.signal, c)
+    emg = [c for c in chans if c.signal == "EMG"]
+    names = {}
+    for key, new in spec.channel_map.items():
+        hit = [c for c in emg if c.label == key] or [c for c in emg if _sensor_key(c.sensor) == _sensor_key(key)]
+        if len(hit) != 1:
+            raise SensorkitError(f"--channel-map: {key!r} is no single EMG channel or sensor of {spec.path} "
+                                 f"(EMG: {', '.join(c.label for c in emg) or 'none'})")  # fmt: skip
+        names[hit[0].label] = new
+    if spec.columns:
+        kept = [c for c in emg if names.get(c.label, c.label) in spec.columns]
+        missing = set(spec.columns) - {names.get(c.label, c.label) for c in kept}
+        if missing:
+            raise SensorkitError(f"--columns names EMG channels the file lacks: {', '.join(sorted(missing))}")
+        emg = kept
+    pelvis = find_sensor(spec.pelvis, sensors, spec.path) if spec.pelvis else None
+    imus = []
+    for sensor in sensors:
+        if sensor == pelvis or IMU_SIGNALS[0] in by_sensor[sensor]:
+            name = "pelvis" if sensor == pelvis else re.sub(r"\W+", "_", sensor).strip("_").lower() or "imu"
+            imu = _sensor_imu(sensor, by_sensor[sensor], name, "pelvis" if sensor == pelvis else sensor, notes)
+            if imu is None and sensor == pelvis:
+                raise SensorkitError(f"{spec.path}: --pelvis {spec.pelvis!r}: {notes[-1].split(': ', 1)[1]}")
+            imus += [imu] if imu is not None else []
+    if not pelvis and imus:
+        notes.append(f"no pelvis IMU: name the sensor on the sacrum with --pelvis (e.g. --pelvis {sensors[0]!r})")
+    left = sorted({c.signal or c.label for c in chans if c.signal != "EMG" and c.signal not in IMU_SIGNALS})
+    if left:
+        notes.append(f"left out: {', '.join(left)}")
+    if not emg and pelvis is None:
+        raise SensorkitError(f"{spec.path}: no EMG channel and no --pelvis sensor to import")
+    rates = {round(c.rate_hz, 3) for c in emg}
+    if len(rates) > 1:
+        raise SensorkitError(f"{spec.path}: EMG channels at {', '.join(f'{r:g}' for r in sorted(rates))} Hz; keep the "
+                             "channels of one rate with --columns")  # fmt: skip
+    if not emg:
+        return TextData(np.zeros(0), np.zeros((0, 0)), [], imus[0].rate_hz, notes=notes, imus=imus)
+    longest = max(emg, key=lambda c: len(c.t))
+    x = np.column_stack([_emg_volts(_on_clock(c, longest.t), c.unit, spec, c.label, notes) for c in emg])
+    notes.insert(0, f"Delsys export: {len(emg)} EMG channel(s) at {longest.rate_hz:g} Hz")
+    return TextData(longest.t.copy(), x, [names.get(c.label, c.label) for c in emg], longest.rate_hz, notes=notes,
+                    imus=imus)  # fmt: skip
+
+
 IMU_COLUMNS = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
 
 
@@ -327,6 +458,9 @@ def read_text_imu(path: str, rate_hz: float | None = None, time_column: str | No
     magnitude is about 1 (else m/s^2) and the gyroscope as deg/s when it turns faster
     than 10 units/s at times (a pelvis seldom turns 10 rad/s).
     """
+    if is_delsys_export(path):  # its channels pair with their own time columns: import reads them
+        raise SensorkitError(f"{path} is a Delsys export: convert it with sensorkit import {path} -o FILE.xdf "
+                             "--pelvis SENSOR (the sensor on the sacrum), then use the .xdf")  # fmt: skip
     read = _read_table(path)
     table, table_rate = read.frame, read.rate_hz
     lower = {c.lower(): c for c in table}
@@ -415,21 +549,25 @@ def read_gait_events(path: str, side: str, t0: float = 0.0) -> list[tuple[float,
 
 def write_xdf(out: str, data: TextData, markers: list[tuple[float, str]], meta: dict[str, str]) -> None:
     """An XDF file with the EMG stream (V), a stream per other kind of column (`angle`,
-    `force`, `switch`, typed Angle, Force, Switch) and, if any, a markers stream.
+    `force`, `switch`, typed Angle, Force, Switch), an IMU stream per sensor (`data.imus`,
+    on its own clock) and, if any, a markers stream.
 
     Written whole or not at all (`atomic_output`); no path is stored in it (a file
     name can carry a patient's name).
     """
     _positive_rate(data.rate_hz)
     streams = [(StreamInfo("emg", EMG, tuple(data.labels), ("V",) * len(data.labels), data.rate_hz,
-                           source_id="import"), data.emg)]  # fmt: skip
+                           source_id="import"), data.t, data.emg)] if data.labels else []  # fmt: skip
     streams += [(StreamInfo(o.kind.lower(), o.kind, tuple(o.labels), tuple(o.units), data.rate_hz,
-                            source_id=f"import:{o.kind.lower()}"), o.values) for o in data.others]  # fmt: skip
+                            source_id=f"import:{o.kind.lower()}"), data.t, o.values) for o in data.others]  # fmt: skip
+    streams += [(StreamInfo(i.name, IMU, IMU_CHANNELS, ("m/s^2",) * 3 + ("rad/s",) * 3, _positive_rate(i.rate_hz),
+                            source_id=f"import:{i.name}", metadata={"location": i.location}), i.t, i.values)
+                for i in data.imus]  # fmt: skip
     with atomic_output(out) as tmp:
         w = XdfWriter(tmp, meta)
         try:
-            for info, x in streams:
-                t = data.t[: len(x)]  # a stream ends where its own columns do
+            for info, times, x in streams:
+                t = times[: len(x)]  # a stream ends where its own columns do
                 for a in range(0, len(x), 10000):
                     w.write_chunk(Chunk(info, t[a : a + 10000], x[a : a + 10000].astype(np.float32)))
             if markers:

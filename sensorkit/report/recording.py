@@ -28,14 +28,15 @@ def describe(rec: Recording) -> str:
         lines.append(f"  montage: {field('montage')}")
     for note in rec.notes:
         lines.append(f"  salvaged: {note}")
-    lines.append(f"  {'stream':<14}{'type':<9}{'ch':>3}{'rate Hz':>9}{'samples':>10}{'duration s':>12}"
+    w = max([14] + [len(s.info.name) + 1 for s in rec.streams])  # a stream's whole name (another program's may be long)
+    lines.append(f"  {'stream':<{w}}{'type':<9}{'ch':>3}{'rate Hz':>9}{'samples':>10}{'duration s':>12}"
                  f"{'lost':>7}  channels (unit)")  # fmt: skip
     for s in rec.streams:
         n = len(s.timestamps)
         dur = f"{s.timestamps[-1] - s.timestamps[0]:.2f}" if n > 1 else "-"
         chans = ", ".join(f"{c} ({u})" if u else c for c, u in zip(s.info.channels, s.info.units, strict=True))
         lost = "-" if s.info.is_string else str(s.lost_samples)
-        lines.append(f"  {s.info.name[:13]:<14}{s.info.kind[:8]:<9}{s.info.n_channels:>3}"
+        lines.append(f"  {s.info.name:<{w}}{s.info.kind[:8]:<9}{s.info.n_channels:>3}"
                      f"{_fmt_rate(s.info.srate):>9}{n:>10}{dur:>12}{lost:>7}  {chans}")  # fmt: skip
     markers = rec.markers()
     if markers:
