@@ -7,6 +7,7 @@ import pytest
 from sensorkit.cli import main
 from sensorkit.recording.text_import import TextImport, column_kind, read_text_export
 from sensorkit.recording.xdf_reader import read_xdf
+from sensorkit.streams import IMU_CHANNELS
 
 EXPORT = """# exported by some lab system
 # Sampling Rate (Hz):= 2000.00
@@ -236,3 +237,70 @@ def test_delsys_mistakes_are_one_line(delsys, tmp_path, capsys, export):
     assert "is not one" in capsys.readouterr().err
     assert main(["contacts", str(path)]) == 1
     assert "is a Delsys export: convert it with sensorkit import" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- an IMU logger's export
+
+
+def _xsens_like(path, rec, lose=(), sep="\t"):
+    """A simulated pelvis IMU written as Xsens MT Manager exports it: the rate in a header line, a
+    PacketCounter, Acc_X.. in m/s^2, Gyr_X.. in rad/s, a normalised magnetometer; the packets in
+    `lose` missing."""
+    names = ["PacketCounter", "Acc_X", "Acc_Y", "Acc_Z", "Gyr_X", "Gyr_Y", "Gyr_Z", "Mag_X", "Mag_Y", "Mag_Z"]
+    rows = [f"Acquisition frequency: {rec.config.fs_imu:g} Hz", sep.join(names)]
+    for k, row in enumerate(rec.imu):
+        if k not in lose:
+            rows.append(sep.join([str(k), *(f"{v:.6f}" for v in row), "0.3", "-0.1", "0.8"]))
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_an_imu_loggers_export_imports_as_the_pelvis_imu_not_as_emg(tmp_path, capsys):
+    """An IMU export (Xsens's layout) came in as ten 'EMG channels at 100 Hz', the packet counter and
+    the magnetometer among them. Now its six IMU columns are the pelvis IMU stream in SI units, its
+    rows placed by the counter (lost packets as lost samples), the rest left out, and the file
+    analyses IMU only."""
+    import json
+
+    from helpers import small_session
+
+    rec = small_session(seed=3, reps=3)
+    lose = set(range(4000, 4006)) | {5000}
+    src, out = tmp_path / "sacrum.txt", tmp_path / "sacrum.xdf"
+    _xsens_like(src, rec, lose)
+    assert main(["import", str(src), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "rows placed by 'PacketCounter': 7 samples missing" in err and "Mag_X, Mag_Y, Mag_Z" in err
+    (imu,) = read_xdf(out).streams
+    assert (imu.info.name, imu.info.kind, imu.info.channels) == ("pelvis", "IMU", IMU_CHANNELS)
+    assert imu.info.units == ("m/s^2",) * 3 + ("rad/s",) * 3 and imu.info.srate == rec.config.fs_imu
+    got = imu.samples
+    assert len(got) == len(rec.imu) and np.isnan(got[sorted(lose)]).all()
+    kept = np.setdiff1d(np.arange(len(rec.imu)), sorted(lose))
+    np.testing.assert_allclose(got[kept], rec.imu[kept], atol=1e-5)
+    result = tmp_path / "r.json"
+    assert main(["analyze", str(out), "--exercise", "single_leg_squat", "--json", str(result), "-q"]) == 0
+    blocks = {b["side"]: b for b in json.loads(result.read_text())["exercises"]}
+    for tb in rec.truth["exercises"]:
+        drops = [r["pelvic_drop_deg"] for r in blocks[tb["side"]]["reps"]]
+        np.testing.assert_allclose(drops, [r["pelvic_drop_deg"] for r in tb["reps"]], atol=1.0)
+
+
+def test_emg_beside_an_imu_is_what_says_it_is_emg(tmp_path):
+    """Beside IMU columns, a column is EMG by its unit of volts or a muscle's name; a quaternion
+    or a magnetometer is not."""
+    n, fs = 2000, 500.0
+    rng = np.random.default_rng(4)
+    t = np.arange(n) / fs
+    cols = {"time": t, "glute_med_R": rng.normal(0, 1e-5, n), "RF (mV)": rng.normal(0, 0.02, n),
+            "accel.x": np.zeros(n), "accel.y": np.zeros(n), "accel.z": np.ones(n),
+            "gyro.x": np.full(n, 30.0), "gyro.y": np.zeros(n), "gyro.z": np.zeros(n),
+            "quat_w": np.ones(n), "mag_x": np.full(n, 40.0)}  # fmt: skip
+    path = tmp_path / "logger.csv"
+    path.write_text(",".join(cols) + "\n" + "\n".join(",".join(f"{v[i]:.8g}" for v in cols.values())
+                                                      for i in range(n)) + "\n")  # fmt: skip
+    data = read_text_export(TextImport(str(path)))
+    assert data.labels == ["glute_med_R", "RF"]
+    np.testing.assert_allclose(data.emg[:, 1], cols["RF (mV)"] * 1e-3, rtol=1e-6)  # mV
+    (imu,) = data.imus
+    np.testing.assert_allclose(imu.values[0], [0, 0, 9.80665, np.radians(30.0), 0, 0])  # g and deg/s, guessed
+    assert any("quat_w, mag_x" in n for n in data.notes)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sensorkit.analysis.exercises import MUSCLE_LABEL
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.delsys_csv import IMU_SIGNALS, DelsysChannel, is_delsys_export, read_delsys_csv
 from sensorkit.recording.outputs import atomic_output
@@ -213,6 +214,7 @@ def read_text_export(spec: TextImport) -> TextData:
                              "(its IMU: sensorkit contacts FILE --columns ...)")  # fmt: skip
     table = _read_table(spec.path)
     frame, notes = table.frame.copy(), []
+    imu_cols = imu_columns(list(frame.columns))
     auto = _time_column(frame) if spec.time_column is None else None
     if auto and spec.rate_hz is None:
         spec.time_column = auto
@@ -234,7 +236,14 @@ def read_text_export(spec: TextImport) -> TextData:
             notes.append(f"--rate {spec.rate_hz:g} Hz used; the file's header says {table.rate_hz:g} Hz")
         if spec.rate_hz is None:
             raise SensorkitError("give the sample rate (--rate) or the time column (--time-column)")
+        if imu_cols:  # an IMU logger's rows, placed by its sample counter where it has one
+            frame = _placed_by_counter(frame, spec.path, _positive_rate(spec.rate_hz), notes)
         t = np.arange(len(frame)) / _positive_rate(spec.rate_hz)
+    imu = None
+    if imu_cols:
+        imu = _imu_stream(frame[imu_cols].to_numpy(dtype=np.float64), [table.units.get(c, "") for c in imu_cols],
+                          t, float(spec.rate_hz), imu_cols, notes)  # fmt: skip
+        frame = frame.drop(columns=imu_cols)
     renames = _by_name_or_position(spec.channel_map, list(table.frame.columns), list(frame.columns))
     unknown = set(spec.channel_map) - set(renames)
     if unknown:
@@ -250,12 +259,20 @@ def read_text_export(spec: TextImport) -> TextData:
         frame = frame[spec.columns]
     units = {c: table.units.get(original[c], "") for c in frame}
     kinds = {c: column_kind((original[c], c), units[c]) for c in frame}
+    if imu is not None:  # beside an IMU, EMG is what says so: a unit of volts or a muscle's name
+        # (an IMU logger's other columns, magnetometer, quaternion, counters, are not EMG)
+        apart = [c for c in frame if kinds[c] == EMG and to_si(units[c])[0] != "V" and not MUSCLE_LABEL.match(c)]
+        if apart:
+            notes.append(f"left out beside the IMU (no unit of volts, no muscle's name): {', '.join(apart)}")
+            frame = frame.drop(columns=apart)
+            kinds = {c: k for c, k in kinds.items() if c not in apart}
     emg_cols = [c for c in frame if kinds[c] == EMG]
-    if not emg_cols:
+    if not emg_cols and imu is None:
         raise SensorkitError(f"{spec.path}: no EMG column among {', '.join(frame)} (the others are typed "
                              f"{', '.join(sorted(set(kinds.values())))})")  # fmt: skip
-    x = np.column_stack([_emg_volts(frame[c].to_numpy(), units[c], spec, c, notes) for c in emg_cols])
-    n = _last_row(x)
+    x = np.column_stack([_emg_volts(frame[c].to_numpy(), units[c], spec, c, notes) for c in emg_cols]) \
+        if emg_cols else np.zeros((len(t), 0))
+    n = _last_row(x) if emg_cols else len(t)
     others = []
     for kind in sorted(set(kinds.values()) - {EMG}):
         cols = [c for c in frame if kinds[c] == kind]
@@ -263,7 +280,7 @@ def read_text_export(spec: TextImport) -> TextData:
         others.append(TypedChannels(kind, cols, [units[c] for c in cols], values))
         notes.append(f"{', '.join(cols)}: {kind.lower()} ({', '.join(units[c] or 'no unit' for c in cols)}), "
                      f"a stream of its own")  # fmt: skip
-    return TextData(t, x[:n], emg_cols, float(spec.rate_hz), others, notes)
+    return TextData(t, x[:n], emg_cols, float(spec.rate_hz), others, notes, [imu] if imu is not None else [])
 
 
 TIME_NAMES = ("time", "time_s", "t", "timestamp", "seconds", "sec", "s")
@@ -420,7 +437,62 @@ def delsys_data(spec: TextImport) -> TextData:
                     imus=imus)  # fmt: skip
 
 
-IMU_COLUMNS = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+# An IMU's columns by name: acc_x, Acc_X (Xsens), accel.x, AccX, gyro_z, Gyr_Z ... (not FreeAcc_X,
+# Xsens's acceleration without gravity, nor a magnetometer's)
+_ACC_NAME = re.compile(r"^(acc|accel|accelerometer|acceleration)[\s_.-]*([xyz])$", re.I)
+_GYR_NAME = re.compile(r"^(gyr|gyro|gyroscope|angular[\s_.-]*velocity|angvel)[\s_.-]*([xyz])$", re.I)
+
+
+def imu_columns(names: list[str]) -> list[str] | None:
+    """The six columns of an IMU among `names`, accelerometer x y z then gyroscope x y z; None
+    unless all six are there."""
+    found: dict[tuple[str, str], str] = {}
+    for c in names:
+        for kind, pattern in (("acc", _ACC_NAME), ("gyr", _GYR_NAME)):
+            m = pattern.match(c.strip())
+            if m:
+                found.setdefault((kind, m.group(2).lower()), c)
+    want = [(k, a) for k in ("acc", "gyr") for a in "xyz"]
+    return [found[w] for w in want] if all(w in found for w in want) else None
+
+
+def imu_in_si(x: np.ndarray, acc_unit: str | None = None, gyr_unit: str | None = None
+              ) -> tuple[np.ndarray, np.ndarray, str, str]:  # fmt: skip
+    """(acc m/s^2, gyr rad/s, their units as read) of an IMU's six columns `x` (n, 6), in the
+    units given, else guessed: g where the acceleration's magnitude is about 1 (else m/s^2),
+    deg/s where it turns faster than 10 units/s at times (a pelvis seldom turns 10 rad/s)."""
+    acc_u = _guess_unit(np.linalg.norm(x[:, :3], axis=1), {"g": 4.0, "m/s^2": np.inf}, acc_unit, "acceleration")
+    gyr_u = _guess_unit(x[:, 3:], {"rad/s": 10.0, "deg/s": np.inf}, gyr_unit, "angular rate")
+    return x[:, :3] * to_si(acc_u)[1], x[:, 3:] * to_si(gyr_u)[1], acc_u, gyr_u
+
+
+def _declared(unit: str, si: str) -> str | None:
+    """A unit the file declares, where it is one of `si` (m/s^2 or rad/s); None otherwise."""
+    return unit if unit and to_si(unit)[0] == si else None
+
+
+def _imu_stream(x: np.ndarray, units: list[str], t: np.ndarray, rate_hz: float, cols: list[str],
+                notes: list[str]) -> ImuStream:  # fmt: skip
+    """A text export's IMU columns (`imu_columns`) as the pelvis IMU stream, in SI units."""
+    acc, gyr, acc_u, gyr_u = imu_in_si(x, _declared(units[0], "m/s^2"), _declared(units[3], "rad/s"))
+    notes.append(f"{', '.join(cols)}: the pelvis IMU stream (accelerometer in {acc_u}, gyroscope in {gyr_u}); "
+                 "an export's IMU is taken for the sensor on the sacrum")  # fmt: skip
+    values = np.column_stack([acc, gyr])
+    return ImuStream("pelvis", "pelvis", rate_hz, t, values[: _last_row(values)])
+
+
+def _placed_by_counter(frame: pd.DataFrame, path: str, rate_hz: float, notes: list[str]) -> pd.DataFrame:
+    """An IMU logger's rows placed by its sample counter column (`rows_by_counter`; the column
+    itself left out), where it has one."""
+    counter = next((c for c in frame if c.strip().lower() in COUNTER_NAMES), None)
+    if counter is None:
+        return frame
+    rest = [c for c in frame if c != counter]
+    placed, lost, repeated = rows_by_counter(frame[counter].to_numpy(), frame[rest].to_numpy(dtype=np.float64),
+                                             path, counter, rate_hz)  # fmt: skip
+    notes.append(f"rows placed by {counter!r}: {lost} samples missing, kept as lost samples"
+                 + (f"; {repeated} rows repeating a count left out" if repeated else ""))  # fmt: skip
+    return pd.DataFrame(placed, columns=rest)
 
 
 def _positive_rate(rate_hz: float) -> float:
@@ -463,8 +535,7 @@ def read_text_imu(path: str, rate_hz: float | None = None, time_column: str | No
                              "--pelvis SENSOR (the sensor on the sacrum), then use the .xdf")  # fmt: skip
     read = _read_table(path)
     table, table_rate = read.frame, read.rate_hz
-    lower = {c.lower(): c for c in table}
-    names = columns or [lower[c] for c in IMU_COLUMNS if c in lower]
+    names = columns or imu_columns(list(table)) or []
     if len(names) != 6 or any(c not in table for c in names):
         raise SensorkitError(f"{path}: name the six IMU columns with --columns ax,ay,az,gx,gy,gz "
                              f"(columns: {', '.join(table)})")  # fmt: skip
@@ -487,9 +558,7 @@ def read_text_imu(path: str, rate_hz: float | None = None, time_column: str | No
     elif counter is not None:
         x, lost, repeated = rows_by_counter(table[counter].to_numpy(), x, path, counter, rate_hz)
         t = np.arange(len(x)) / rate_hz
-    acc_u = _guess_unit(np.linalg.norm(x[:, :3], axis=1), {"g": 4.0, "m/s^2": np.inf}, acc_unit, "acceleration")
-    gyr_u = _guess_unit(x[:, 3:], {"rad/s": 10.0, "deg/s": np.inf}, gyr_unit, "angular rate")
-    acc, gyr = x[:, :3] * to_si(acc_u)[1], x[:, 3:] * to_si(gyr_u)[1]
+    acc, gyr, acc_u, gyr_u = imu_in_si(x, acc_unit, gyr_unit)
     note = f"accelerometer in {acc_u}, gyroscope in {gyr_u}"
     if from_header:
         note += f"; {rate_hz:g} Hz, from the file's header"
