@@ -171,6 +171,10 @@ def test_not_an_xdf_file_is_a_clear_error(tmp_path):
         read_xdf(p)
     with pytest.raises(SensorkitError, match="cannot read"):
         read_xdf(tmp_path / "missing.xdf")
+    export = tmp_path / "walk.csv"  # another system's export handed where a recording is read
+    export.write_text("time,acc_x,acc_y\n0.00,0.1,9.8\n0.01,0.2,9.7\n")
+    with pytest.raises(SensorkitError, match=r"walk.csv is a text file, not an XDF recording: .* sensorkit import "):
+        read_xdf(export)
 
 
 def test_scan_keeps_intact_files_byte_identical(recorded):

@@ -157,6 +157,16 @@ def read_xdf(path: str | os.PathLike) -> Recording:
     return Recording(path, [to_stream_data(s) for s in streams], header or {}, fixed.notes, fixed.closed_cleanly)
 
 
+def _is_text(sample: bytes) -> bool:
+    """Whether the first bytes of a file are text (a CSV or TXT export): lines of printable
+    characters, no NUL, as XDF's binary chunks always hold."""
+    if not sample or b"\x00" in sample or b"\n" not in sample:
+        return False
+    text = sample.decode("utf-8", errors="replace")
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return printable >= 0.98 * len(text)
+
+
 def load_streams(path: str) -> tuple[list[dict], dict, Salvage]:
     """The file's streams and header exactly as `pyxdf.load_xdf` gives them (after salvage,
     which is returned too: its notes and whether the file was closed cleanly). Numeric
@@ -166,8 +176,13 @@ def load_streams(path: str) -> tuple[list[dict], dict, Salvage]:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # /dev/zero, a pipe: never read it whole
                 raise SensorkitError(f"{path} is not a regular file")
             head = f.read(4)
-            if head != b"XDF:" and not _looks_like_xdf(head + f.read(65536)):
-                raise SensorkitError(f"{path} is not an XDF file (it does not start with 'XDF:')")
+            if head != b"XDF:":
+                sample = head + f.read(65536)
+                if _is_text(sample):  # another system's export, handed where a recording is read
+                    raise SensorkitError(f"{path} is a text file, not an XDF recording: convert an EMG or IMU export "
+                                         f"with sensorkit import {path} -o FILE.xdf")  # fmt: skip
+                if not _looks_like_xdf(sample):
+                    raise SensorkitError(f"{path} is not an XDF file (it does not start with 'XDF:')")
             f.seek(0)
             data = _mapped(f)
     except OSError as exc:
