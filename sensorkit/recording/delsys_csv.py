@@ -109,6 +109,8 @@ def read_delsys_csv(path: str) -> list[DelsysChannel]:
     try:
         table = pd.read_csv(path, skiprows=row + 1, header=None, usecols=range(2 * len(labels)),
                             dtype=np.float64, encoding_errors="replace", skip_blank_lines=True)  # fmt: skip
+    except pd.errors.EmptyDataError:
+        raise SensorkitError(f"{path}: the Delsys export holds no rows of data") from None
     except (ValueError, pd.errors.ParserError) as exc:
         raise SensorkitError(f"{path}: the Delsys export's data rows are not all numbers ({exc})") from None
     out = []

@@ -215,6 +215,11 @@ def read_text_export(spec: TextImport) -> TextData:
     table = _read_table(spec.path)
     frame, notes = table.frame.copy(), []
     imu_cols = imu_columns(list(frame.columns))
+    named = _imu_named(list(frame.columns))
+    if named and not imu_cols:  # never EMG, and no IMU without all six
+        missing = [f"{k}_{a}" for k, a in _IMU_AXES if (k, a) not in named]
+        raise SensorkitError(f"{spec.path}: {', '.join(named.values())} are an IMU's columns, but there is no "
+                             f"{', '.join(missing)}: an IMU needs its accelerometer's and gyroscope's x, y, z")  # fmt: skip
     auto = _time_column(frame) if spec.time_column is None else None
     if auto and spec.rate_hz is None:
         spec.time_column = auto
@@ -443,17 +448,25 @@ _ACC_NAME = re.compile(r"^(acc|accel|accelerometer|acceleration)[\s_.-]*([xyz])$
 _GYR_NAME = re.compile(r"^(gyr|gyro|gyroscope|angular[\s_.-]*velocity|angvel)[\s_.-]*([xyz])$", re.I)
 
 
-def imu_columns(names: list[str]) -> list[str] | None:
-    """The six columns of an IMU among `names`, accelerometer x y z then gyroscope x y z; None
-    unless all six are there."""
+_IMU_AXES = [(k, a) for k in ("acc", "gyr") for a in "xyz"]
+
+
+def _imu_named(names: list[str]) -> dict[tuple[str, str], str]:
+    """Columns named for an IMU's axes: {("acc", "x"): "Acc_X", ...} (the first of each)."""
     found: dict[tuple[str, str], str] = {}
     for c in names:
         for kind, pattern in (("acc", _ACC_NAME), ("gyr", _GYR_NAME)):
             m = pattern.match(c.strip())
             if m:
                 found.setdefault((kind, m.group(2).lower()), c)
-    want = [(k, a) for k in ("acc", "gyr") for a in "xyz"]
-    return [found[w] for w in want] if all(w in found for w in want) else None
+    return found
+
+
+def imu_columns(names: list[str]) -> list[str] | None:
+    """The six columns of an IMU among `names`, accelerometer x y z then gyroscope x y z; None
+    unless all six are there."""
+    found = _imu_named(names)
+    return [found[w] for w in _IMU_AXES] if all(w in found for w in _IMU_AXES) else None
 
 
 def imu_in_si(x: np.ndarray, acc_unit: str | None = None, gyr_unit: str | None = None
