@@ -304,3 +304,22 @@ def test_emg_beside_an_imu_is_what_says_it_is_emg(tmp_path):
     (imu,) = data.imus
     np.testing.assert_allclose(imu.values[0], [0, 0, 9.80665, np.radians(30.0), 0, 0])  # g and deg/s, guessed
     assert any("quat_w, mag_x" in n for n in data.notes)
+
+
+def test_import_mistakes_with_imus_and_delsys_layouts_are_one_line(tmp_path, capsys):
+    """Five of an IMU's six columns came in as five EMG channels; an empty Delsys export said its
+    rows were 'not all numbers (No columns to parse from file)'."""
+    cases = {
+        "five.csv": ("acc_x,acc_y,acc_z,gyr_x,gyr_y,time\n" + "0,0,9.8,0,0,0.0\n0,0,9.8,0,0,0.01\n",
+                     "are an IMU's columns, but there is no gyr_z"),
+        "empty.csv": ('X[s],"Avanti sensor 1: EMG 1"\n', "the Delsys export holds no rows of data"),
+        "rates.csv": ('X[s],"S 1: EMG 1",X[s],"S 2: EMG 2"\n'
+                      + "".join(f"{i / 1000:.4f},0.1,{i / 2000:.4f},0.2\n" for i in range(50)),
+                      "EMG channels at 1000, 2000 Hz; keep the channels of one rate with --columns"),
+    }  # fmt: skip
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text)
+        out = tmp_path / f"{name}.xdf"
+        assert main(["import", str(tmp_path / name), "-o", str(out)]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0] and not out.exists()

@@ -219,7 +219,7 @@ def read_text_export(spec: TextImport) -> TextData:
     if named and not imu_cols:  # never EMG, and no IMU without all six
         missing = [f"{k}_{a}" for k, a in _IMU_AXES if (k, a) not in named]
         raise SensorkitError(f"{spec.path}: {', '.join(named.values())} are an IMU's columns, but there is no "
-                             f"{', '.join(missing)}: an IMU needs its accelerometer's and gyroscope's x, y, z")  # fmt: skip
+                             f"{', '.join(missing)} (an IMU needs the x, y, z of both sensors)")  # fmt: skip
     auto = _time_column(frame) if spec.time_column is None else None
     if auto and spec.rate_hz is None:
         spec.time_column = auto
