@@ -45,6 +45,26 @@ def test_paced_replay_delivers_in_step_with_wall_time(recording):
     assert 0 < n < len(read_xdf(recording).of_kind("EMG")[0].timestamps)
 
 
+def test_a_replays_status_says_where_it_is_in_the_file_not_a_wires_figures(recording):
+    """The GUI's status bar read 'connected, 0 frames/s, 0 CRC errors, 0 lost packets' for a file."""
+    streams = read_xdf(recording).streams
+    total = max(float(s.timestamps[-1]) for s in streams) - min(float(s.timestamps[0]) for s in streams)
+    src = Replay(str(recording), speed=0)
+    assert src.status().line().startswith("closed")
+    src.open()
+    assert src.status().line() == f"replaying, 0.0 of {total:.1f} s of the file, as fast as possible"
+    src.pause()
+    assert src.status().line().startswith("paused, 0.0 of")
+    src.resume(4.0)
+    assert src.status().line().endswith("s of the file, 4x")
+    src.resume(0.0)
+    while not src.finished:
+        src.read(0.0)
+    line = src.status().line()
+    assert line == f"finished, {total:.1f} of {total:.1f} s of the file, as fast as possible"
+    assert "frames/s" not in line and "CRC" not in line
+
+
 def test_replay_parameters_are_checked():
     with pytest.raises(SensorkitError, match="unknown file:// parameter"):
         open_replay("x.xdf", {"sped": "2"})

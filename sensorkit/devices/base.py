@@ -19,9 +19,12 @@ class SourceStatus:
     lost_packets: int = 0
     lost_samples: int = 0
     battery_percent: int | None = None  # where the device reports it
+    detail: str | None = None  # in place of the wire's figures, for a source without a wire (a file replayed)
 
     def line(self) -> str:
         battery = f", battery {self.battery_percent}%" if self.battery_percent is not None else ""
+        if self.detail is not None:
+            return f"{self.state}, {self.detail}{battery}"
         return (f"{self.state}, {self.frames_per_s:.0f} frames/s, {self.crc_errors} CRC errors, "
                 f"{self.lost_packets} lost packets, {self.lost_samples} lost samples{battery}")  # fmt: skip
 
