@@ -54,6 +54,21 @@ def test_without_markers_or_an_exercise_the_refusal_says_what_the_recording_hold
     assert "standing at " in text and "10 movements (5 on L, 5 on R), as in single_leg_squat" in text
     assert "lying supine at " in text and "5 movements, as in glute_bridge" in text
     assert "lying prone at " in text and "10 movements (5 on L, 5 on R), as in prone_hip_extension" in text
+    assert "walking" not in text and "as in gait" not in text  # squats are no walk
+
+
+def test_a_walk_without_markers_is_said_to_be_a_walk():
+    """A walking recording without markers was described as 'standing at 2-30 s: 2 movements (2 on
+    L), as in single_leg_squat, ..., gait': its steps are now counted as a walk."""
+    rec = simulate(SimConfig(scenario="gait", seed=2, markers=False))
+    with pytest.raises(SensorkitError) as err:
+        analyze_session(_data(rec, emg=False))
+    text = str(err.value)
+    true = sum(len(b["reps"]) for b in rec.truth["exercises"] if b["exercise"] == "gait")
+    walk = text.split("walking at ", 1)[1].split(", as in gait")[0]  # e.g. "5-62 s: 90 steps"
+    steps = int(walk.split(": ")[1].split(" steps")[0])
+    assert abs(steps - true) <= 3, (steps, true)
+    assert "as in gait" in text and "lateral_band_walk, gait" not in text
 
 
 def test_single_leg_squats_of_both_sides_are_told_apart(clinic):

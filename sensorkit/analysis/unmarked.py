@@ -29,6 +29,7 @@ import numpy as np
 
 from sensorkit.analysis.exercises import GLUTES, HAMSTRINGS, REGISTRY, Block
 from sensorkit.analysis.pelvic_drop import PelvisTrack
+from sensorkit.dsp.gait import MIN_WALK_CONTACTS, initial_contacts
 from sensorkit.dsp.held import join_held
 from sensorkit.dsp.movement import Movement, MovementParams, lying, movement_periods
 from sensorkit.dsp.onset import ChannelOnsets
@@ -126,15 +127,32 @@ def describe(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, em
     t = track.timestamps
     out = []
     for posture, (a, b), reps, votes in _stretches(track, acc, gyr, fs, emg, p, tuple(POSTURE_WORDS), True):
+        walk = _walk(acc, gyr, fs, a, b) if posture == "upright" else None
+        if walk is not None:  # a walk's steps are no exercise's movements: it is said as a walk
+            (wa, wb), steps = walk
+            out.append(f"walking at {t[wa] - t[0]:.0f}-{t[wb] - t[0]:.0f} s: {steps} steps, as in gait")
+            keep = [not (wa - fs <= r[0] <= wb + fs) for r in reps]
+            reps = [r for r, k in zip(reps, keep, strict=True) if k]
+            votes = [v for v, k in zip(votes, keep, strict=True) if k] if votes else votes
         if not reps:
             continue
         sides = ""
         if posture != "supine":  # bridges are mostly done on both legs: no side to count there
             sides = ", ".join(f"{n} on {s}" for s in "LR" if (n := sum(v.side == s for v in votes)))
-        names = [e.name for e in REGISTRY.values() if posture in e.postures]
-        out.append(f"{POSTURE_WORDS[posture]} at {t[a] - t[0]:.0f}-{t[b - 1] - t[0]:.0f} s: {len(reps)} movements"
+        names = [e.name for e in REGISTRY.values() if posture in e.postures and e.reps_from == "movement"]
+        moves = f"{len(reps)} movement{'s' * (len(reps) != 1)}"
+        out.append(f"{POSTURE_WORDS[posture]} at {t[a] - t[0]:.0f}-{t[b - 1] - t[0]:.0f} s: {moves}"
                    f"{f' ({sides})' if sides else ''}, as in {', '.join(names)}")  # fmt: skip
     return out
+
+
+def _walk(acc: np.ndarray, gyr: np.ndarray, fs: float, a: int, b: int) -> tuple[tuple[int, int], int] | None:
+    """((first, last) contact's sample, contacts) of the walking in samples a:b, where there are
+    at least `MIN_WALK_CONTACTS` contacts (a few steps between exercises are not a walk)."""
+    found = initial_contacts(acc[a:b], gyr[a:b], fs)
+    if len(found) < MIN_WALK_CONTACTS:
+        return None
+    return (a + int(round(found[0].t_s * fs)), a + int(round(found[-1].t_s * fs))), len(found)
 
 
 def _stretches(track: PelvisTrack, acc: np.ndarray, gyr: np.ndarray, fs: float, emg: Emg | None,
