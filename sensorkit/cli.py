@@ -610,6 +610,9 @@ PLOT_FORMATS = (".png", ".svg", ".pdf")
 # ---------------------------------------------------------------- import
 
 
+LARGE_IMPORT_BYTES = 100e6  # about 2 s of parsing (a Delsys export of 24 MB took 0.5 s)
+
+
 def cmd_import(args) -> int:
     from sensorkit.recording.text_import import TextImport, read_gait_events, read_text_export, write_xdf
 
@@ -618,6 +621,9 @@ def cmd_import(args) -> int:
     spec = TextImport(args.file, rate_hz=args.rate, unit=args.unit, scale=args.scale, offset=args.offset,
                       time_column=args.time_column, channel_map=_channel_map(args.channel_map),
                       columns=columns, pelvis=args.pelvis)  # fmt: skip
+    size = Path(args.file).stat().st_size if Path(args.file).is_file() else 0
+    if size > LARGE_IMPORT_BYTES:  # a long session's export takes a while to parse: say what is going on
+        print(f"reading {args.file} ({size / 1e6:.0f} MB)...", file=sys.stderr, flush=True)
     data = read_text_export(spec)
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)

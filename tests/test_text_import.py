@@ -323,3 +323,14 @@ def test_import_mistakes_with_imus_and_delsys_layouts_are_one_line(tmp_path, cap
         assert main(["import", str(tmp_path / name), "-o", str(out)]) == 1
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0] and not out.exists()
+
+
+def test_a_large_export_says_it_is_being_read(export, tmp_path, capsys, monkeypatch):
+    import sensorkit.cli as cli
+
+    monkeypatch.setattr(cli, "LARGE_IMPORT_BYTES", export.stat().st_size - 1)
+    assert main(["import", str(export), "-o", str(tmp_path / "big.xdf")]) == 0
+    assert f"reading {export} ({export.stat().st_size / 1e6:.0f} MB)..." in capsys.readouterr().err
+    monkeypatch.setattr(cli, "LARGE_IMPORT_BYTES", export.stat().st_size)
+    assert main(["import", str(export), "-o", str(tmp_path / "small.xdf")]) == 0
+    assert "reading" not in capsys.readouterr().err
