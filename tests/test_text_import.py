@@ -334,3 +334,20 @@ def test_a_large_export_says_it_is_being_read(export, tmp_path, capsys, monkeypa
     monkeypatch.setattr(cli, "LARGE_IMPORT_BYTES", export.stat().st_size)
     assert main(["import", str(export), "-o", str(tmp_path / "small.xdf")]) == 0
     assert "reading" not in capsys.readouterr().err
+
+
+def test_an_imu_exports_missing_rows_by_its_time_column_are_lost_samples(tmp_path):
+    """A logger that writes what arrived leaves a drop-out as a jump in its time column: those
+    samples are put back as lost (NaN) rows, as `read_text_imu` and `contacts` keep them."""
+    fs, n = 100.0, 600
+    keep = np.r_[0:200, 230:n]  # 30 samples lost
+    rows = ["time,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"]
+    rows += [f"{k / fs:.2f},0.01,0.02,9.81,{0.001 * k:.4f},0,0" for k in keep]
+    path = tmp_path / "imu.csv"
+    path.write_text("\n".join(rows) + "\n")
+    data = read_text_export(TextImport(str(path)))
+    (imu,) = data.imus
+    assert len(imu.values) == n and np.isnan(imu.values[200:230]).all() and np.isfinite(imu.values[keep]).all()
+    np.testing.assert_allclose(imu.t, np.arange(n) / fs, atol=1e-9)
+    np.testing.assert_allclose(imu.values[keep, 3], 0.001 * keep, atol=1e-9)
+    assert "30 samples missing where 'time' jumps, kept as lost samples" in data.notes

@@ -210,8 +210,8 @@ def read_text_export(spec: TextImport) -> TextData:
     if is_delsys_export(spec.path):
         return delsys_data(spec)
     if spec.pelvis:
-        raise SensorkitError(f"--pelvis names a sensor of a Delsys export; {spec.path} is not one "
-                             "(its IMU: sensorkit contacts FILE --columns ...)")  # fmt: skip
+        raise SensorkitError(f"--pelvis names a sensor of a Delsys export; {spec.path} is not one (a text "
+                             "export's IMU columns, acc_x ... gyr_z, are the pelvis IMU without it)")  # fmt: skip
     table = _read_table(spec.path)
     frame, notes = table.frame.copy(), []
     imu_cols = imu_columns(list(frame.columns))
@@ -233,6 +233,12 @@ def read_text_export(spec: TextImport) -> TextData:
         t = frame.pop(spec.time_column).to_numpy()
         if spec.rate_hz is None:  # rounded: the time column's decimals are not the rate's
             spec.rate_hz = rate_of_time_column(t, spec.path, spec.time_column)
+        if imu_cols:  # an IMU logger's missing rows (its times jump) are lost samples, as read_text_imu keeps them
+            t, values, lost = restore_lost_rows(np.asarray(t, dtype=np.float64), frame.to_numpy(dtype=np.float64),
+                                                float(spec.rate_hz))  # fmt: skip
+            if lost:
+                frame = pd.DataFrame(values, columns=list(frame.columns))
+                notes.append(f"{lost} samples missing where {spec.time_column!r} jumps, kept as lost samples")
     else:
         if spec.rate_hz is None and table.rate_hz:
             spec.rate_hz = table.rate_hz
@@ -375,18 +381,10 @@ def _sensor_imu(sensor: str, chans: dict[str, DelsysChannel], name: str, locatio
         return None
     longest = max(have, key=lambda c: len(c.t))
     x = np.column_stack([_on_clock(c, longest.t) for c in have])
-    units = []
-    for part, cols, choices, what in ((slice(0, 3), have[:3], {"g": 4.0, "m/s^2": np.inf}, "acceleration"),
-                                      (slice(3, 6), have[3:], {"rad/s": 10.0, "deg/s": np.inf}, "angular rate")):
-        declared = cols[0].unit
-        level = np.linalg.norm(x[:, part], axis=1) if what == "acceleration" else x[:, part]
-        known = declared and to_si(declared)[0] in ("m/s^2", "rad/s")
-        unit = declared if known else _guess_unit(level, choices, None, what)
-        x[:, part] *= to_si(unit)[1]
-        units.append(unit)
-    notes.append(f"{sensor}: IMU stream {name!r} at {longest.rate_hz:g} Hz (accelerometer in {units[0]}, "
-                 f"gyroscope in {units[1]})")  # fmt: skip
-    return ImuStream(name, location, longest.rate_hz, longest.t.copy(), x)
+    acc, gyr, acc_u, gyr_u = imu_in_si(x, _declared(have[0].unit, "m/s^2"), _declared(have[3].unit, "rad/s"))
+    notes.append(f"{sensor}: IMU stream {name!r} at {longest.rate_hz:g} Hz (accelerometer in {acc_u}, "
+                 f"gyroscope in {gyr_u})")  # fmt: skip
+    return ImuStream(name, location, longest.rate_hz, longest.t.copy(), np.column_stack([acc, gyr]))
 
 
 def delsys_data(spec: TextImport) -> TextData:
