@@ -351,3 +351,20 @@ def test_an_imu_exports_missing_rows_by_its_time_column_are_lost_samples(tmp_pat
     np.testing.assert_allclose(imu.t, np.arange(n) / fs, atol=1e-9)
     np.testing.assert_allclose(imu.values[keep, 3], 0.001 * keep, atol=1e-9)
     assert "30 samples missing where 'time' jumps, kept as lost samples" in data.notes
+
+
+def test_a_delsys_channels_times_past_1000_s_come_back_on_their_grid():
+    """Written with 7 significant digits, an EMG channel's times past 1000 s step by whole
+    milliseconds, more than its 0.47-ms period: the grid fitted through them is exact."""
+    from sensorkit.recording.delsys_csv import regular_times
+
+    fs = 2148.1481
+    true = 995.0 + np.arange(int(20 * fs)) / fs  # 995-1015 s
+    written = np.array([float(f"{v:.7g}") for v in true])
+    assert np.max(np.abs(written - true)) > 0.5 / fs  # off by more than half a period as written
+    grid, rate = regular_times(written)
+    assert rate == pytest.approx(fs, rel=2e-6)
+    np.testing.assert_allclose(grid, true, atol=1e-5)  # 2 % of a period, where the written times are off by 50-100 %
+    jumps = written.copy()
+    jumps[5000:] += 0.1  # a real gap in the times is not a grid
+    assert regular_times(jumps)[1] is None

@@ -145,7 +145,9 @@ def regular_times(t: np.ndarray) -> tuple[np.ndarray, float | None]:
         return t, None
     slope, start = np.polyfit(ok.astype(np.float64), t[ok], 1)
     grid = start + slope * np.arange(len(t))
-    if not slope > 0 or np.max(np.abs(grid[ok] - t[ok])) >= 0.5 * slope:
+    # half a period off, beyond what writing the times with 7 significant digits rounds away
+    rounding = 0.5 * 10.0 ** (np.floor(np.log10(max(float(np.max(np.abs(t[ok]))), 1e-9))) - 6)
+    if not slope > 0 or np.max(np.abs(grid[ok] - t[ok])) >= 0.5 * slope + rounding:
         return t, None
     return grid, 1.0 / float(slope)
 
