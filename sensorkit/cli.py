@@ -888,10 +888,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quit-after", type=POSITIVE, metavar="S", help="with --view: close it after S seconds")
     sp.set_defaults(func=cmd_compare)
 
-    sp = sub.add_parser("import", help="convert a text/CSV EMG export to XDF",
+    sp = sub.add_parser("import", help="convert a text/CSV EMG or IMU export to XDF",
                         description="Convert EMG exported as text columns by another system into a "
                         "sensorkit XDF file: state the rate (or time column), the unit (V, mV, uV, or ADC "
-                        "counts with --scale), and name the muscles with --channel-map. A Delsys Trigno export "
+                        "counts with --scale), and name the muscles with --channel-map. An IMU's columns (acc_x "
+                        "... gyr_z, Acc_X ... Gyr_Z) become the pelvis IMU. A Delsys Trigno export "
                         "(EMGworks, Trigno Discover) is read whole: its EMG, and each sensor's IMU, the one "
                         "--pelvis names as the pelvis.")  # fmt: skip
     sp.add_argument("file")
