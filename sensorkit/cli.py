@@ -624,17 +624,23 @@ def cmd_import(args) -> int:
     size = Path(args.file).stat().st_size if Path(args.file).is_file() else 0
     if size > LARGE_IMPORT_BYTES:  # a long session's export takes a while to parse: say what is going on
         print(f"reading {args.file} ({size / 1e6:.0f} MB)...", file=sys.stderr, flush=True)
-    data = read_text_export(spec)
+    found: list[tuple[float, str]] = []
+    if Path(args.file).suffix.lower() == ".c3d":  # a motion-capture lab's file: EMG analogs and gait events
+        from sensorkit.recording.c3d_import import read_c3d_export
+
+        data, found = read_c3d_export(spec)
+    else:
+        data = read_text_export(spec)
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
-    markers = read_gait_events(args.events, args.events_side) if args.events else []
+    markers = sorted(found + (read_gait_events(args.events, args.events_side) if args.events else []))
     meta = _file_meta(args, [f"import://{args.file}"])
     write_xdf(args.output, data, markers, meta)
     others = "".join(f", {len(o.labels)} {o.kind.lower()} channel(s)" for o in data.others)
     others += "".join(f", IMU {i.name!r} at {i.rate_hz:g} Hz" for i in data.imus)
     emg = "no EMG" if not data.labels else f"{len(data.emg)} samples x {len(data.labels)} EMG channels at " \
         f"{data.rate_hz:g} Hz"
-    print(f"wrote {args.output}: {emg}{others}{f', {len(markers)} gait events' if markers else ''}")
+    print(f"wrote {args.output}: {emg}{others}{f', {len(markers)} events' if markers else ''}")
     return 0
 
 

@@ -281,7 +281,7 @@ def read_text_export(spec: TextImport) -> TextData:
     if not emg_cols and imu is None:
         raise SensorkitError(f"{spec.path}: no EMG column among {', '.join(frame)} (the others are typed "
                              f"{', '.join(sorted(set(kinds.values())))})")  # fmt: skip
-    x = np.column_stack([_emg_volts(frame[c].to_numpy(), units[c], spec, c, notes) for c in emg_cols]) \
+    x = np.column_stack([emg_volts(frame[c].to_numpy(), units[c], spec, c, notes) for c in emg_cols]) \
         if emg_cols else np.zeros((len(t), 0))
     n = _last_row(x) if emg_cols else len(t)
     others = []
@@ -326,7 +326,7 @@ def _last_row(x: np.ndarray) -> int:
     return int(rows[-1] + 1) if rows.size else 0
 
 
-def _emg_volts(x: np.ndarray, declared: str, spec: TextImport, column: str, notes: list[str]) -> np.ndarray:
+def emg_volts(x: np.ndarray, declared: str, spec: TextImport, column: str, notes: list[str]) -> np.ndarray:
     """An EMG column in volts: in the unit the user gave, else the one the file declares, else V."""
     unit = (spec.unit or declared or "V").strip().lower()
     if spec.unit and declared and to_si(declared) != to_si(spec.unit):
@@ -434,7 +434,7 @@ def delsys_data(spec: TextImport) -> TextData:
     if not emg:
         return TextData(np.zeros(0), np.zeros((0, 0)), [], imus[0].rate_hz, notes=notes, imus=imus)
     longest = max(emg, key=lambda c: len(c.t))
-    x = np.column_stack([_emg_volts(_on_clock(c, longest.t), c.unit, spec, c.label, notes) for c in emg])
+    x = np.column_stack([emg_volts(_on_clock(c, longest.t), c.unit, spec, c.label, notes) for c in emg])
     notes.insert(0, f"Delsys export: {len(emg)} EMG channel(s) at {longest.rate_hz:g} Hz")
     return TextData(longest.t.copy(), x, [names.get(c.label, c.label) for c in emg], longest.rate_hz, notes=notes,
                     imus=imus)  # fmt: skip
