@@ -9,7 +9,8 @@ import pytest
 from helpers import record_sim, small_session
 
 from sensorkit.cli import main
-from sensorkit.recording.c3d_import import gait_event, muscle_label
+from sensorkit.recording.c3d_import import gait_event
+from sensorkit.recording.muscle_names import muscle_label
 from sensorkit.recording.xdf_reader import read_xdf
 from sensorkit.sim import SimConfig, simulate
 

@@ -368,3 +368,22 @@ def test_a_delsys_channels_times_past_1000_s_come_back_on_their_grid():
     jumps = written.copy()
     jumps[5000:] += 0.1  # a real gap in the times is not a grid
     assert regular_times(jumps)[1] is None
+
+
+def test_channels_named_for_a_muscle_and_side_take_sensorkits_names(tmp_path):
+    """The analysis knows a glute as glute_med_L: an export's 'Left Gluteus Medius' or a Trigno
+    sensor named 'L GLUT MED' came in under that name and was analysed as an unknown muscle."""
+    rows = "".join(f"{k / 1000:.3f},{0.01 * np.sin(k):.5f},{0.02 * np.cos(k):.5f},{0.01:.5f}\n" for k in range(2000))
+    text = tmp_path / "lab.csv"
+    text.write_text("time,Left Gluteus Medius (mV),R_GLUT_MAX (mV),Left Gluteus Maximus (mV)\n" + rows)
+    data = read_text_export(TextImport(str(text), channel_map={"Left Gluteus Maximus": "glute_max_L"}))
+    assert data.labels == ["glute_med_L", "glute_max_R", "glute_max_L"]
+    assert any("Left Gluteus Medius -> glute_med_L" in n for n in data.notes)
+    trigno = tmp_path / "trigno.csv"
+    lines = "".join(f"{k / 2000:.6f},0.0001,{k / 2000:.6f},0.0002,{k / 2000:.6f},0.0\n" for k in range(500))
+    trigno.write_text('X[s],"L GLUT MED: EMG 1",X[s],"R GLUT MED: EMG 2",X[s],"Avanti sensor 3: EMG 3"\n' + lines)
+    data = read_text_export(TextImport(str(trigno)))
+    assert data.labels == ["glute_med_L", "glute_med_R", "Avanti sensor 3: EMG 3"]
+    twice = tmp_path / "twice.csv"  # two channels that would take one name keep their own
+    twice.write_text("time,Left Gluteus Medius,L_GLUT_MED\n" + "".join(f"{k / 1000:.3f},0.1,0.2\n" for k in range(100)))
+    assert read_text_export(TextImport(str(twice))).labels == ["Left Gluteus Medius", "L_GLUT_MED"]

@@ -20,13 +20,10 @@ import numpy as np
 
 from sensorkit.analysis.exercises import MUSCLE_LABEL
 from sensorkit.errors import SensorkitError
+from sensorkit.recording.muscle_names import EMG_WORDS, renamed
 from sensorkit.recording.text_import import TextData, TextImport, emg_volts
 from sensorkit.units import to_si
 
-# a label that names a muscle or an EMG electrode (lower case, in any part of the label)
-EMG_WORDS = ("emg", "glut", "medius", "maximus", "femoris", "semiten", "semimem", "hamstring", "rectus", "vastus",
-             "tibialis", "gastroc", "soleus", "erector", "spinae", "tensor", "tfl", "adductor", "peroneus",
-             "deltoid", "biceps", "triceps", "trapez", "multifidus", "obliquus")  # fmt: skip
 _STRIKE = re.compile(r"(foot\s*strike|heel\s*strike|strike|contact|\bic\b|hs$|fs$)", re.I)
 _OFF = re.compile(r"(foot\s*off|toe\s*off|\boff\b|\bfc\b|to$|fo$)", re.I)
 
@@ -51,27 +48,6 @@ def is_emg_label(label: str, unit: str) -> bool:
         return False
     low = label.lower()
     return bool(MUSCLE_LABEL.match(label)) or any(w in low for w in EMG_WORDS)
-
-
-# a lab's muscle names in sensorkit's (DESIGN.md section 4: `glute_med_L`)
-MUSCLE_ALIASES = {"gluteus_medius": "glute_med", "glut_med": "glute_med", "gluteus_med": "glute_med",
-                  "gmed": "glute_med", "gluteus_maximus": "glute_max", "glut_max": "glute_max",
-                  "gluteus_max": "glute_max", "gmax": "glute_max", "tensor_fasciae_latae": "tfl"}  # fmt: skip
-_SIDED = re.compile(r"^(?:(?P<pre>left|right|lt|rt|l|r)[\s_.-]+)?(?P<name>[a-z][a-z ._-]*?)"
-                    r"(?:[\s_.-]+(?P<post>left|right|lt|rt|l|r))?$", re.I)
-
-
-def muscle_label(label: str) -> str | None:
-    """sensorkit's label for a lab's EMG channel that names a muscle and its side ('Left Gluteus
-    Medius', 'R_GLUT_MED', 'gluteus medius R' -> glute_med_L, glute_med_R; 'Left Tibialis
-    anterior' -> tibialis_anterior_L); None when it names no muscle or no side."""
-    m = _SIDED.match(label.strip())
-    if not m or bool(m.group("pre")) == bool(m.group("post")):
-        return None
-    side = (m.group("pre") or m.group("post"))[0].upper()
-    name = re.sub(r"[\s._-]+", "_", m.group("name").strip().lower())
-    muscle = MUSCLE_ALIASES.get(name) or (name if any(w in name for w in EMG_WORDS[1:]) else None)
-    return None if muscle is None else f"{muscle}_{side}"
 
 
 def gait_event(label: str, context: str) -> str | None:
@@ -144,12 +120,8 @@ def read_c3d_export(spec: TextImport) -> tuple[TextData, list[tuple[float, str]]
     t = (first + np.arange(emg.shape[0])) / rate
     markers = c3d_events(c)
     notes.insert(0, f"C3D: {len(chosen)} EMG channel(s) at {rate:g} Hz, {len(markers)} event(s)")
-    names = [mapped.get(labels[j]) or muscle_label(labels[j]) or labels[j] for j in chosen]
-    renamed = [f"{labels[j]} -> {n}" for j, n in zip(chosen, names, strict=True) if n != labels[j] and
-               labels[j] not in mapped]  # fmt: skip
-    if renamed:
-        notes.append(f"named as sensorkit's muscles: {', '.join(renamed)}")
-    return TextData(t, emg, names, rate, notes=notes), markers
+    names, said = renamed([mapped.get(labels[j], labels[j]) for j in chosen], set(mapped.values()))
+    return TextData(t, emg, names, rate, notes=notes + said), markers
 
 
-__all__ = ["c3d_events", "gait_event", "is_emg_label", "muscle_label", "read_c3d_export"]
+__all__ = ["c3d_events", "gait_event", "is_emg_label", "read_c3d_export"]

@@ -27,6 +27,7 @@ import pandas as pd
 from sensorkit.analysis.exercises import MUSCLE_LABEL
 from sensorkit.errors import SensorkitError
 from sensorkit.recording.delsys_csv import IMU_SIGNALS, DelsysChannel, is_delsys_export, read_delsys_csv
+from sensorkit.recording.muscle_names import muscle_label, renamed
 from sensorkit.recording.outputs import atomic_output
 from sensorkit.recording.xdf_writer import XdfWriter
 from sensorkit.streams import EMG, IMU, IMU_CHANNELS, MARKERS, MAX_RESTORED_S, Chunk, StreamInfo, restore_lost_rows
@@ -291,7 +292,8 @@ def read_text_export(spec: TextImport) -> TextData:
         others.append(TypedChannels(kind, cols, [units[c] for c in cols], values))
         notes.append(f"{', '.join(cols)}: {kind.lower()} ({', '.join(units[c] or 'no unit' for c in cols)}), "
                      f"a stream of its own")  # fmt: skip
-    return TextData(t, x[:n], emg_cols, float(spec.rate_hz), others, notes, [imu] if imu is not None else [])
+    labels, said = renamed(emg_cols, set(spec.channel_map.values()))  # 'Left Gluteus Medius' -> glute_med_L
+    return TextData(t, x[:n], labels, float(spec.rate_hz), others, notes + said, [imu] if imu is not None else [])
 
 
 TIME_NAMES = ("time", "time_s", "t", "timestamp", "seconds", "sec", "s")
@@ -436,8 +438,10 @@ def delsys_data(spec: TextImport) -> TextData:
     longest = max(emg, key=lambda c: len(c.t))
     x = np.column_stack([emg_volts(_on_clock(c, longest.t), c.unit, spec, c.label, notes) for c in emg])
     notes.insert(0, f"Delsys export: {len(emg)} EMG channel(s) at {longest.rate_hz:g} Hz")
-    return TextData(longest.t.copy(), x, [names.get(c.label, c.label) for c in emg], longest.rate_hz, notes=notes,
-                    imus=imus)  # fmt: skip
+    # a sensor named for its muscle ('L GLUT MED: EMG 1') gives the channel its sensorkit name
+    given = [names[c.label] if c.label in names else c.sensor if muscle_label(c.sensor) else c.label for c in emg]
+    labels, said = renamed(given, set(names.values()))
+    return TextData(longest.t.copy(), x, labels, longest.rate_hz, notes=notes + said, imus=imus)
 
 
 # An IMU's columns by name: acc_x, Acc_X (Xsens), accel.x, AccX, gyro_z, Gyr_Z ... (not FreeAcc_X,
