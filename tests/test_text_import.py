@@ -143,6 +143,11 @@ def test_a_file_that_is_no_table_of_samples_is_said_with_where(tmp_path, capsys)
     assert main(["contacts", str(ragged)]) != 0
     err = capsys.readouterr().err
     assert "2 rows do not have the 3 columns of the first row of numbers (line 2); the first is line 3" in err
+    events = tmp_path / "events.csv"  # foot contacts handed as the recording: they asked for a sample rate
+    events.write_text("touchdown_s,liftoff_s\n1.414,2.074\n2.448,3.115\n")
+    assert main(["import", str(events), "-o", str(tmp_path / "e.xdf")]) == 1
+    assert "holds foot contact times (touchdown_s, liftoff_s), not samples: give it with --events" in \
+        capsys.readouterr().err  # fmt: skip
 
 
 # ---------------------------------------------------------------- Delsys Trigno exports

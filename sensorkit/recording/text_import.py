@@ -215,6 +215,10 @@ def read_text_export(spec: TextImport) -> TextData:
                              "export's IMU columns, acc_x ... gyr_z, are the pelvis IMU without it)")  # fmt: skip
     table = _read_table(spec.path)
     frame, notes = table.frame.copy(), []
+    events = [c for c in frame if c.strip().lower() in {n for names in CONTACT_COLUMNS.values() for n in names}]
+    if events and len(events) == len(frame.columns):  # foot contacts, not samples
+        raise SensorkitError(f"{spec.path} holds foot contact times ({', '.join(events)}), not samples: give it with "
+                             "--events to the import of the recording's EMG")  # fmt: skip
     imu_cols = imu_columns(list(frame.columns))
     named = _imu_named(list(frame.columns))
     if named and not imu_cols:  # never EMG, and no IMU without all six
