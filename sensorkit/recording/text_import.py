@@ -50,7 +50,7 @@ class TextImport:
     time_column: str | None = None
     channel_map: dict[str, str] = field(default_factory=dict)
     columns: list[str] | None = None  # keep only these (after renaming)
-    pelvis: str | None = None  # a Delsys export: the sensor on the sacrum (its name, label or number)
+    pelvis: str | None = None  # a Delsys export: the sensor on the sacrum (its name as exported, or its number)
 
 
 @dataclass
