@@ -69,14 +69,18 @@ def delsys_header_row(lines: list[str]) -> int | None:
     return None
 
 
+def _head(path: str) -> list[str]:
+    """The first `HEADER_SEARCH_LINES` lines of a text file (OSError where it cannot be read)."""
+    with open(path, errors="replace") as f:
+        return [f.readline() for _ in range(HEADER_SEARCH_LINES)]
+
+
 def is_delsys_export(path: str) -> bool:
     """Whether the text file at `path` is a Delsys export (its row of `X[s]` column pairs)."""
     try:
-        with open(path, errors="replace") as f:
-            head = [f.readline() for _ in range(HEADER_SEARCH_LINES)]
+        return delsys_header_row(_head(path)) is not None
     except OSError:
         return False
-    return delsys_header_row(head) is not None
 
 
 def signal_of(label: str) -> tuple[str, str]:
@@ -93,8 +97,7 @@ def signal_of(label: str) -> tuple[str, str]:
 def read_delsys_csv(path: str) -> list[DelsysChannel]:
     """Every channel of a Delsys CSV export, in the order of its columns."""
     try:
-        with open(path, errors="replace") as f:
-            head = [f.readline() for _ in range(HEADER_SEARCH_LINES)]
+        head = _head(path)
     except OSError as exc:
         raise SensorkitError(f"cannot read {path}: {exc.strerror or exc}") from None
     row = delsys_header_row(head)

@@ -178,10 +178,10 @@ def load_streams(path: str) -> tuple[list[dict], dict, Salvage]:
             head = f.read(4)
             if head != b"XDF:":
                 sample = head + f.read(65536)
-                if not _looks_like_xdf(sample) and _is_text(sample):  # another system's export
-                    raise SensorkitError(f"{path} is a text file, not an XDF recording: convert an EMG or IMU export "
-                                         f"with sensorkit import {path} -o FILE.xdf")  # fmt: skip
                 if not _looks_like_xdf(sample):
+                    if _is_text(sample):  # another system's export
+                        raise SensorkitError(f"{path} is a text file, not an XDF recording: convert an EMG or IMU "
+                                             f"export with sensorkit import {path} -o FILE.xdf")  # fmt: skip
                     raise SensorkitError(f"{path} is not an XDF file (it does not start with 'XDF:')")
             f.seek(0)
             data = _mapped(f)
