@@ -503,7 +503,7 @@ def _imu_stream(x: np.ndarray, units: list[str], t: np.ndarray, rate_hz: float, 
 def _placed_by_counter(frame: pd.DataFrame, path: str, rate_hz: float, notes: list[str]) -> pd.DataFrame:
     """An IMU logger's rows placed by its sample counter column (`rows_by_counter`; the column
     itself left out), where it has one."""
-    counter = next((c for c in frame if c.strip().lower() in COUNTER_NAMES), None)
+    counter = counter_column(list(frame.columns))
     if counter is None:
         return frame
     rest = [c for c in frame if c != counter]
@@ -558,7 +558,7 @@ def read_text_imu(path: str, rate_hz: float | None = None, time_column: str | No
     if len(names) != 6 or any(c not in table for c in names):
         raise SensorkitError(f"{path}: name the six IMU columns with --columns ax,ay,az,gx,gy,gz "
                              f"(columns: {', '.join(table)})")  # fmt: skip
-    counter = None if time_column else next((c for c in table if c.strip().lower() in COUNTER_NAMES), None)
+    counter = None if time_column else counter_column(list(table.columns))
     from_header = not time_column and rate_hz is None
     if time_column:
         if time_column not in table:
@@ -590,6 +590,11 @@ def read_text_imu(path: str, rate_hz: float | None = None, time_column: str | No
 
 # A device's sample / packet counter (Xsens MT Manager: PacketCounter, SampleTimeFine aside)
 COUNTER_NAMES = ("packetcounter", "packet_counter", "samplecounter", "sample_counter", "counter")
+
+
+def counter_column(names: list[str]) -> str | None:
+    """The column among `names` that holds a device's sample counter (`COUNTER_NAMES`), if any."""
+    return next((c for c in names if c.strip().lower() in COUNTER_NAMES), None)
 
 
 def rows_by_counter(counter: np.ndarray, x: np.ndarray, path: str, column: str, rate_hz: float
