@@ -181,7 +181,7 @@ def walking_runs(steps: np.ndarray, fs: float, p: GaitParams) -> list[tuple[int,
     out, i = [], 0
     while i < len(steps):
         j = i
-        while j + 1 < len(steps) and p.min_step_s * fs <= steps[j + 1] - steps[j] <= p.max_step_s * fs:
+        while j + 1 < len(steps) and _plausible(steps[j + 1] - steps[j], fs, p):
             j += 1
         if j - i + 1 >= p.min_steps:
             out.append((i, j + 1))
@@ -289,7 +289,7 @@ def fill_hidden_steps(steps: np.ndarray, ics: np.ndarray, bridged: np.ndarray, f
             around = [gaps[j] for j in _same_walk(gaps, k, 3, fs, p) if not lost[j]]
             if not around:  # the cadence that led into the gap (after it the walker may have stopped)
                 around = [gaps[j] for j in range(max(0, k - 3), k)
-                          if not lost[j] and p.min_step_s * fs <= gaps[j] <= p.max_step_s * fs]  # fmt: skip
+                          if not lost[j] and _plausible(gaps[j], fs, p)]  # fmt: skip
             local = float(np.median(around)) if around else 0.0
             n = int(round(g / local)) if local else 0
             if 2 <= n <= 3 and abs(g / n - local) <= p.cadence_tolerance * local:
@@ -301,13 +301,18 @@ def fill_hidden_steps(steps: np.ndarray, ics: np.ndarray, bridged: np.ndarray, f
     return np.array(out_s), np.array(out_i), np.array(out_m)
 
 
+def _plausible(interval: float, fs: float, p: GaitParams) -> bool:
+    """Whether a step interval (samples) lies within walking's step times (`min_step_s`-`max_step_s`)."""
+    return p.min_step_s * fs <= interval <= p.max_step_s * fs
+
+
 def _same_walk(gaps: np.ndarray, k: int, n: int, fs: float, p: GaitParams) -> list[int]:
     """Indices of up to `n` step intervals (`gaps`, samples) either side of interval `k` in the same
     walk: up to the first one outside plausible step times (`min_step_s`-`max_step_s`)."""
     out = []
     for direction in (-1, 1):
         j = k + direction
-        while 0 <= j < len(gaps) and abs(j - k) <= n and p.min_step_s * fs <= gaps[j] <= p.max_step_s * fs:
+        while 0 <= j < len(gaps) and abs(j - k) <= n and _plausible(gaps[j], fs, p):
             out.append(j)
             j += direction
     return sorted(out)
